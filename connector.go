@@ -1,0 +1,247 @@
+package databases
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/go-databases/databases/rewrite"
+)
+
+// Option configures a connector in code, beside what the URL says.
+type Option func(*options)
+
+type options struct {
+	native      bool // send queries as written
+	observeRows bool // wrap rows even when nothing else needs them
+}
+
+// WithNativePlaceholders sends every query as written, like the URL option
+// placeholders=native: no placeholder is rewritten and arguments are passed
+// to the real driver unchanged.
+func WithNativePlaceholders() Option {
+	return func(o *options) { o.native = true }
+}
+
+// rewriteCacheSize bounds the number of distinct queries whose rewrite is
+// remembered per connector.
+const rewriteCacheSize = 1024
+
+// connector opens connections of the real driver and wraps them. It is what
+// sql.OpenDB receives.
+type connector struct {
+	cfg    *config
+	raw    driver.Connector
+	driver driver.Driver // what Driver() returns
+	opts   options
+	cache  *rewrite.Cache // nil: queries are sent as written
+
+	mu     sync.Mutex
+	keeper driver.Conn // keeps a shared in-memory SQLite database alive
+	closed bool
+}
+
+// closingConnector is a connector that holds resources: database/sql calls
+// Close when the *sql.DB closes.
+type closingConnector struct{ *connector }
+
+var (
+	_ driver.Connector = (*connector)(nil)
+	_ io.Closer        = closingConnector{}
+)
+
+// NewConnector parses a database URL and returns a connector for sql.OpenDB.
+// Pool options in the URL are an error here, since a connector cannot size
+// its pool; use Open for them.
+func NewConnector(url string, opts ...Option) (driver.Connector, error) {
+	c, err := newConnector(url, &Driver{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.refusePoolOptions("sql.OpenDB"); err != nil {
+		return nil, err
+	}
+	return c.public(), nil
+}
+
+func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
+	cfg, err := parseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	c := &connector{cfg: cfg, driver: d}
+	for _, o := range d.opts {
+		o(&c.opts)
+	}
+	for _, o := range opts {
+		o(&c.opts)
+	}
+	if cfg.dialect != dialectSQLite && !cfg.native && !c.opts.native {
+		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
+	}
+	if cfg.driverName == dialectPostgres.defaultDriver {
+		// pgx's own connector parses its DSN at every Connect; parsing
+		// once here also reports a bad option when the DB is opened.
+		pc, err := pgx.ParseConfig(cfg.dsn)
+		if err != nil {
+			return nil, cfg.driverError(err)
+		}
+		c.raw = stdlib.GetConnector(*pc)
+		return c, nil
+	}
+	real, err := lookupDriver(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if dc, ok := real.(driver.DriverContext); ok {
+		if c.raw, err = dc.OpenConnector(cfg.dsn); err != nil {
+			return nil, cfg.driverError(err)
+		}
+	} else {
+		c.raw = dsnConnector{driver: real, dsn: cfg.dsn}
+	}
+	return c, nil
+}
+
+// public returns the connector as database/sql should see it: an io.Closer
+// only when closing it frees something.
+func (c *connector) public() driver.Connector {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory {
+		return closingConnector{c}
+	}
+	return c
+}
+
+func (c *connector) refusePoolOptions(via string) error {
+	if names := c.cfg.pool.given(); len(names) > 0 {
+		return fmt.Errorf("databases: bad URL %q: option %s needs databases.Open: %s gives a driver no access to its pool", c.cfg.redacted, strings.Join(names, ", "), via)
+	}
+	return nil
+}
+
+// Connect opens a connection of the real driver and wraps it.
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.cfg.memory {
+		if err := c.keepMemory(ctx); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := c.raw.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return wrapConn(newConn(raw, c)), nil
+}
+
+// keepMemory opens one extra connection that holds a shared in-memory SQLite
+// database open until the connector closes, so the database outlives idle
+// pool connections being closed.
+func (c *connector) keepMemory(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errors.New("databases: connector is closed")
+	}
+	if c.keeper != nil {
+		return nil
+	}
+	k, err := c.raw.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	c.keeper = k
+	return nil
+}
+
+// Driver returns the databases driver that made this connector.
+func (c *connector) Driver() driver.Driver { return c.driver }
+
+// Close frees the in-memory database and closes the real connector if it
+// has a Close. database/sql calls it from DB.Close.
+func (c closingConnector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	if c.keeper != nil {
+		errs = append(errs, c.keeper.Close())
+		c.keeper = nil
+	}
+	if cl, ok := c.raw.(io.Closer); ok {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// wrapRows returns the real rows unless something observes their lifetime.
+func (c *connector) wrapRows(r driver.Rows) driver.Rows {
+	if !c.opts.observeRows {
+		return r
+	}
+	return wrapRowsValue(newRows(r))
+}
+
+// dsnConnector is the connector of a driver that has no OpenConnector.
+type dsnConnector struct {
+	driver driver.Driver
+	dsn    string
+}
+
+func (d dsnConnector) Connect(context.Context) (driver.Conn, error) { return d.driver.Open(d.dsn) }
+func (d dsnConnector) Driver() driver.Driver                      { return d.driver }
+
+// lookupDriver finds the real driver registered in database/sql under the
+// name the URL selects.
+func lookupDriver(cfg *config) (driver.Driver, error) {
+	name := cfg.driverName
+	if name == driverName {
+		return nil, fmt.Errorf("databases: bad URL %q: the databases driver cannot wrap itself", cfg.redacted)
+	}
+	if !slices.Contains(sql.Drivers(), name) {
+		return nil, fmt.Errorf("databases: bad URL %q: no database/sql driver is registered as %q (registered: %s); import the package that registers it",
+			cfg.redacted, name, strings.Join(slices.DeleteFunc(sql.Drivers(), func(s string) bool { return s == driverName }), ", "))
+	}
+	// database/sql has no lookup by name; a *sql.DB built without
+	// connecting hands out its driver.
+	db, err := sql.Open(name, cfg.dsn)
+	if err != nil {
+		return nil, cfg.driverError(err)
+	}
+	defer db.Close()
+	return db.Driver(), nil
+}
+
+// driverError wraps an error the real driver gave for the DSN. Its message
+// never shows the password; errors.As still reaches the driver's error.
+func (cfg *config) driverError(err error) error {
+	return &redactedError{msg: fmt.Sprintf("databases: %s driver %q rejected %q: %s", cfg.dialect, cfg.driverName, cfg.redacted, cfg.redactMessage(err.Error())), err: err}
+}
+
+// redactMessage removes the URL's password from a message of the real driver.
+func (cfg *config) redactMessage(msg string) string {
+	if cfg.password == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, cfg.password, "***")
+	if cfg.rawPassword != "" {
+		msg = strings.ReplaceAll(msg, cfg.rawPassword, "***")
+	}
+	return msg
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

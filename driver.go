@@ -1,0 +1,111 @@
+package databases
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+
+	// The real drivers behind the default schemes.
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+)
+
+//go:generate go run ./internal/genwrap
+
+// driverName is the name the package registers with database/sql.
+const driverName = "databases"
+
+func init() {
+	sql.Register(driverName, &Driver{})
+}
+
+// Driver is the database/sql driver registered as "databases". Its data
+// source names are database URLs; options set by Register apply to every
+// connection it opens.
+type Driver struct {
+	opts []Option
+}
+
+var (
+	_ driver.Driver        = (*Driver)(nil)
+	_ driver.DriverContext = (*Driver)(nil)
+)
+
+// Open opens one connection outside any pool. A sqlite:///:memory: URL gives
+// that connection a database of its own.
+func (d *Driver) Open(url string) (driver.Conn, error) {
+	c, err := newConnector(url, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.refusePoolOptions("sql.Open"); err != nil {
+		return nil, err
+	}
+	raw, err := c.raw.Connect(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return wrapConn(newConn(raw, c)), nil
+}
+
+// OpenConnector parses the URL once for a *sql.DB; sql.Open calls it.
+func (d *Driver) OpenConnector(url string) (driver.Connector, error) {
+	c, err := newConnector(url, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.refusePoolOptions("sql.Open"); err != nil {
+		return nil, err
+	}
+	return c.public(), nil
+}
+
+// Open opens a *sql.DB for the database URL and applies the URL's pool
+// options (max_open_conns, max_idle_conns, conn_max_lifetime,
+// conn_max_idle_time and their aliases). Like sql.Open it does not connect;
+// call PingContext to check the server.
+func Open(url string, opts ...Option) (*sql.DB, error) {
+	c, err := newConnector(url, &Driver{opts: opts}, nil)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(c.public())
+	p := c.cfg.pool
+	if p.maxOpen != nil {
+		db.SetMaxOpenConns(*p.maxOpen)
+	}
+	if p.maxIdle != nil {
+		db.SetMaxIdleConns(*p.maxIdle)
+	}
+	if p.maxLifetime != nil {
+		db.SetConnMaxLifetime(*p.maxLifetime)
+	}
+	if p.maxIdleTm != nil {
+		db.SetConnMaxIdleTime(*p.maxIdleTm)
+	}
+	return db, nil
+}
+
+// Register registers a driver under name whose connections all get opts,
+// for tools that can only call sql.Open(name, url), such as migration tools.
+// Like sql.Register it panics if the name is taken.
+func Register(name string, opts ...Option) {
+	sql.Register(name, &Driver{opts: opts})
+}
+
+// DriverConn returns the real driver's connection behind a connection of
+// this package, for use inside sql.Conn.Raw:
+//
+//	conn.Raw(func(dc any) error {
+//		pgxConn := databases.DriverConn(dc).(*stdlib.Conn).Conn()
+//		...
+//	})
+//
+// A value that is not one of this package's connections is returned as is.
+func DriverConn(driverConn any) any {
+	if u, ok := driverConn.(interface{ Unwrap() driver.Conn }); ok {
+		return u.Unwrap()
+	}
+	return driverConn
+}
