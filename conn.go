@@ -112,7 +112,9 @@ func (c *connResetter) ResetSession(ctx context.Context) error { return c.resett
 
 func (c *connValidator) IsValid() bool { return c.validator.IsValid() }
 
-func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error { return c.checker.CheckNamedValue(nv) }
+func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.checker.CheckNamedValue(nv)
+}
 
 // rewrite turns a portable query into the dialect's native one and maps its
 // arguments. A query without arguments is sent as written, and so is every

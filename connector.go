@@ -197,7 +197,7 @@ type dsnConnector struct {
 }
 
 func (d dsnConnector) Connect(context.Context) (driver.Conn, error) { return d.driver.Open(d.dsn) }
-func (d dsnConnector) Driver() driver.Driver                      { return d.driver }
+func (d dsnConnector) Driver() driver.Driver                        { return d.driver }
 
 // lookupDriver finds the real driver registered in database/sql under the
 // name the URL selects.

@@ -23,10 +23,10 @@ type config struct {
 	user        string
 	password    string // decoded, only to scrub it from the real driver's messages
 	rawPassword string // as written in the URL
-	host     string // first host, without port; "" for SQLite
-	port     int    // 0 when the URL gives none
-	database string // database name, or the SQLite file path
-	memory   bool   // sqlite:///:memory:
+	host        string // first host, without port; "" for SQLite
+	port        int    // 0 when the URL gives none
+	database    string // database name, or the SQLite file path
+	memory      bool   // sqlite:///:memory:
 
 	native bool // placeholders=native: send queries as written
 	pool   poolOptions

@@ -8,12 +8,12 @@ import (
 
 func TestParseURL(t *testing.T) {
 	tests := []struct {
-		url                    string
-		dialect, driver, dsn   string
-		host                   string
-		port                   int
-		database               string
-		memory, native         bool
+		url                  string
+		dialect, driver, dsn string
+		host                 string
+		port                 int
+		database             string
+		memory, native       bool
 	}{
 		{url: "sqlite:///app.db", dialect: "sqlite", driver: "sqlite", database: "app.db",
 			dsn: "file:app.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
