@@ -1,0 +1,58 @@
+// Package databases is a database/sql driver, registered as "databases",
+// that opens SQLite, PostgreSQL or MySQL/MariaDB from one URL and hands every
+// call to the real driver behind it: modernc.org/sqlite, pgx and
+// go-sql-driver/mysql. Existing database/sql code keeps working after
+// changing the driver name and the data source:
+//
+//	import _ "github.com/go-databases/databases"
+//
+//	db, err := sql.Open("databases", "postgres://app@db.internal/shop?sslmode=disable")
+//
+// # URLs
+//
+//	sqlite:///relative.db          file relative to the working directory
+//	sqlite:////abs/path.db         absolute path
+//	sqlite:///:memory:             one in-memory database shared by the whole pool
+//	postgres://user:pass@host:port/db?sslmode=disable   (also postgresql://)
+//	postgres:///db?host=/var/run/postgresql              unix socket directory
+//	mysql://user:pass@host:port/db?parseTime=true       (also mariadb://)
+//	mysql://user@/db?unix_socket=/run/mysqld/mysqld.sock
+//
+// A scheme may name another registered driver for the same dialect:
+// postgres+pq:// uses the driver registered as "postgres". User and
+// password are percent-encoded; IPv6 hosts go in brackets; PostgreSQL takes
+// several comma-separated hosts. Query options the package does not own go
+// to the real driver unchanged (sslmode, application_name, parseTime, loc,
+// interpolateParams, _pragma, ...).
+//
+// # Options owned by the package
+//
+//	placeholders         portable (default) or native: native sends every query as written
+//	txlock               SQLite BEGIN mode: deferred, immediate or exclusive
+//	ssl                  true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL
+//	unix_socket          MySQL socket path
+//	max_open_conns       pool size (alias max_size); Open only
+//	max_idle_conns       idle connections kept (alias min_size); Open only
+//	conn_max_lifetime    e.g. 30m; Open only
+//	conn_max_idle_time   e.g. 5m; Open only
+//
+// No option is silently ignored: a bad value, an option the backend cannot
+// honour, or a pool option given to sql.Open (which gives a driver no access
+// to its pool) fails with an error naming the option. A password never
+// appears in an error; see RedactURL.
+//
+// # SQLite defaults
+//
+// Every SQLite connection gets busy_timeout 5000 ms and foreign_keys on, and
+// file databases use WAL; a _pragma option in the URL for the same PRAGMA
+// replaces the default. sqlite:///:memory: is one database shared by every
+// connection of the pool (SQLite's memdb VFS), freed when the DB closes.
+//
+// # Fidelity
+//
+// The wrapper's connections, statements and rows implement an optional
+// driver interface exactly when the real driver's do, errors come back as
+// the real driver returned them (errors.As finds *pgconn.PgError,
+// *mysql.MySQLError, *sqlite.Error), and DriverConn reaches the real
+// connection inside sql.Conn.Raw.
+package databases

@@ -1,0 +1,85 @@
+package databases_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log"
+
+	"github.com/go-databases/databases"
+)
+
+// Existing database/sql code changes two strings: the driver name and the
+// data source, which is now a URL.
+func Example() {
+	db, err := sql.Open("databases", "sqlite:///:memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	db.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+	db.Exec("INSERT INTO users (name) VALUES (?), (?)", "Ada", "Grace")
+
+	var name string
+	if err := db.QueryRow("SELECT name FROM users WHERE id = ?", 2).Scan(&name); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(name)
+	// Output: Grace
+}
+
+// Open applies the pool options a URL carries.
+func ExampleOpen() {
+	db, err := databases.Open("sqlite:///:memory:?max_open_conns=4&conn_max_idle_time=1m")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	fmt.Println(db.Stats().MaxOpenConnections)
+	// Output: 4
+}
+
+// sql.Open cannot size the pool, so a pool option there is an error rather
+// than silently ignored.
+func ExampleOpen_poolOptionNeedsOpen() {
+	db, err := sql.Open("databases", "sqlite:///:memory:?max_open_conns=4")
+	if err == nil {
+		err = db.Ping()
+	}
+	fmt.Println(err)
+	// Output: databases: bad URL "sqlite:///:memory:?max_open_conns=4": option max_open_conns needs databases.Open: sql.Open gives a driver no access to its pool
+}
+
+// NewConnector gives a connector for sql.OpenDB, for programs that configure
+// the driver in code.
+func ExampleNewConnector() {
+	c, err := databases.NewConnector("sqlite:///:memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var n int
+	db.QueryRow("SELECT 6 * 7").Scan(&n)
+	fmt.Println(n)
+	// Output: 42
+}
+
+// DriverConn reaches the real driver's connection inside sql.Conn.Raw.
+func ExampleDriverConn() {
+	db, _ := sql.Open("databases", "sqlite:///:memory:")
+	defer db.Close()
+	conn, _ := db.Conn(context.Background())
+	defer conn.Close()
+	conn.Raw(func(dc any) error {
+		fmt.Printf("%T\n", databases.DriverConn(dc))
+		return nil
+	})
+	// Output: *sqlite.conn
+}
+
+// RedactURL masks the password wherever a URL is shown.
+func ExampleRedactURL() {
+	fmt.Println(databases.RedactURL("postgres://app:s3cret@db.internal/shop?sslmode=require"))
+	// Output: postgres://app:***@db.internal/shop?sslmode=require
+}
