@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"time"
 
+	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
 
@@ -12,8 +14,10 @@ import (
 // built by wrapConn, which adds exactly the optional interfaces the real
 // connection has (see wrap_gen.go); the mixin types below carry them.
 type conn struct {
-	raw driver.Conn
-	c   *connector
+	raw  driver.Conn
+	c    *connector
+	id   uint64 // numbers the connector's connections from 1
+	txID uint64 // the open transaction begun through BeginTx, or 0
 
 	// The real connection's optional interfaces, asserted once.
 	pinger        driver.Pinger
@@ -52,8 +56,8 @@ var (
 	_ driver.NamedValueChecker  = (*connChecker)(nil)
 )
 
-func newConn(raw driver.Conn, c *connector) conn {
-	w := conn{raw: raw, c: c}
+func newConn(raw driver.Conn, c *connector, id uint64) conn {
+	w := conn{raw: raw, c: c, id: id}
 	w.pinger, _ = raw.(driver.Pinger)
 	w.execer, _ = raw.(driver.ExecerContext)
 	w.execerLegacy, _ = raw.(driver.Execer)
@@ -71,22 +75,43 @@ func newConn(raw driver.Conn, c *connector) conn {
 // sql.Conn.Raw (pgx CopyFrom, SQLite backup, ...). See DriverConn.
 func (c *conn) Unwrap() driver.Conn { return c.raw }
 
+// newCall describes a call of this connection to the middleware.
+func (c *conn) newCall(op middleware.Op, query, native string, args []driver.NamedValue) *middleware.Call {
+	return &middleware.Call{
+		Op: op, DB: c.c.db, Query: query, NativeQuery: native, Args: args,
+		ConnID: c.id, TxID: c.txID, Start: time.Now(), RowsAffected: -1,
+	}
+}
+
+// run runs a call without results through the chain, or f directly when
+// there is no middleware.
+func (c *conn) run(ctx context.Context, op middleware.Op, f func(context.Context) error) error {
+	if c.c.chain == nil {
+		return f(ctx)
+	}
+	return c.c.chain.Run(ctx, c.newCall(op, "", "", nil), func(ctx context.Context, _ *middleware.Call) error {
+		return f(ctx)
+	})
+}
+
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.prepare(context.Background(), query)
 }
 
-func (c *conn) Close() error { return c.raw.Close() }
-
-func (c *conn) Begin() (driver.Tx, error) {
-	//lint:ignore SA1019 database/sql calls Begin only when the real driver lacks BeginTx
-	t, err := c.raw.Begin()
-	if err != nil {
-		return nil, err
-	}
-	return &tx{raw: t, conn: c}, nil
+func (c *conn) Close() error {
+	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error { return c.raw.Close() })
 }
 
-func (c *connPinger) Ping(ctx context.Context) error { return c.pinger.Ping(ctx) }
+func (c *conn) Begin() (driver.Tx, error) {
+	return c.begin(context.Background(), driver.TxOptions{}, func(context.Context, driver.TxOptions) (driver.Tx, error) {
+		//lint:ignore SA1019 database/sql calls Begin only when the real driver lacks BeginTx
+		return c.raw.Begin()
+	})
+}
+
+func (c *connPinger) Ping(ctx context.Context) error {
+	return (*conn)(c).run(ctx, middleware.OpPing, c.pinger.Ping)
+}
 
 func (c *connExecer) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	return (*conn)(c).exec(ctx, query, args)
@@ -101,14 +126,12 @@ func (c *connPreparer) PrepareContext(ctx context.Context, query string) (driver
 }
 
 func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	t, err := c.beginner.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &tx{raw: t, conn: (*conn)(c)}, nil
+	return (*conn)(c).begin(ctx, opts, c.beginner.BeginTx)
 }
 
-func (c *connResetter) ResetSession(ctx context.Context) error { return c.resetter.ResetSession(ctx) }
+func (c *connResetter) ResetSession(ctx context.Context) error {
+	return (*conn)(c).run(ctx, middleware.OpResetSession, c.resetter.ResetSession)
+}
 
 func (c *connValidator) IsValid() bool { return c.validator.IsValid() }
 
@@ -135,10 +158,36 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	query, args, err := c.rewrite(query, args)
+	native, args, err := c.rewrite(query, args)
+	if c.c.chain == nil {
+		if err != nil {
+			return nil, err
+		}
+		return c.execNative(ctx, native, args)
+	}
+	var res driver.Result
+	call := c.newCall(middleware.OpExec, query, native, args)
+	err = c.c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+		if err != nil {
+			return err
+		}
+		var execErr error
+		res, execErr = c.execNative(ctx, call.NativeQuery, call.Args)
+		if execErr == driver.ErrSkip {
+			res, execErr = c.execPrepared(ctx, call.NativeQuery, call.Args)
+		}
+		if execErr == nil {
+			call.RowsAffected = rowsAffected(res)
+		}
+		return execErr
+	})
 	if err != nil {
 		return nil, err
 	}
+	return res, nil
+}
+
+func (c *conn) execNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.execer != nil {
 		return c.execer.ExecContext(ctx, query, args)
 	}
@@ -155,55 +204,164 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	query, args, err := c.rewrite(query, args)
+	native, args, err := c.rewrite(query, args)
+	if c.c.chain == nil {
+		if err != nil {
+			return nil, err
+		}
+		return c.queryNative(ctx, native, args)
+	}
+	return observeQuery(ctx, c.c.chain, c.newCall(middleware.OpQuery, query, native, args), func(ctx context.Context, call *middleware.Call) (driver.Rows, driver.Stmt, error) {
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := c.queryNative(ctx, call.NativeQuery, call.Args)
+		if err == driver.ErrSkip {
+			return c.queryPrepared(ctx, call.NativeQuery, call.Args)
+		}
+		return r, nil, err
+	})
+}
+
+// execPrepared and queryPrepared do what database/sql does when a driver
+// answers a query with arguments by driver.ErrSkip (go-sql-driver/mysql
+// without interpolateParams): prepare, run, close. Done here when
+// middleware watches, so that it sees one call rather than a failed call
+// followed by a prepared one.
+func (c *conn) execPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	s, err := c.prepareNative(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	defer s.Close()
+	if se, ok := s.(driver.StmtExecContext); ok {
+		return se.ExecContext(ctx, args)
+	}
+	values, err := namedValuesToValues(args)
+	if err != nil {
+		return nil, err
+	}
+	//lint:ignore SA1019 the real statement has only the legacy interface
+	return s.Exec(values)
+}
+
+// queryPrepared returns the statement too: it is closed with the rows.
+func (c *conn) queryPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, driver.Stmt, error) {
+	s, err := c.prepareNative(ctx, query)
+	if err != nil {
+		return nil, nil, err
 	}
 	var r driver.Rows
-	if c.queryer != nil {
-		r, err = c.queryer.QueryContext(ctx, query, args)
+	if sq, ok := s.(driver.StmtQueryContext); ok {
+		r, err = sq.QueryContext(ctx, args)
 	} else {
 		var values []driver.Value
-		if values, err = namedValuesToValues(args); err != nil {
-			return nil, err
+		if values, err = namedValuesToValues(args); err == nil {
+			//lint:ignore SA1019 the real statement has only the legacy interface
+			r, err = s.Query(values)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		//lint:ignore SA1019 the real driver has only the legacy interface
-		r, err = c.queryerLegacy.Query(query, values)
 	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return r, s, nil
+}
+
+func (c *conn) queryNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.queryer != nil {
+		return c.queryer.QueryContext(ctx, query, args)
+	}
+	values, err := namedValuesToValues(args)
 	if err != nil {
 		return nil, err
 	}
-	return c.c.wrapRows(r), nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	//lint:ignore SA1019 the real driver has only the legacy interface
+	return c.queryerLegacy.Query(query, values)
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var plan *rewrite.Plan
 	native := query
+	var planErr error
 	if c.c.cache != nil {
-		var err error
-		if plan, err = c.c.cache.Plan(query); err != nil {
-			return nil, err
+		if plan, planErr = c.c.cache.Plan(query); planErr == nil {
+			native = plan.Query()
 		}
-		native = plan.Query()
+	}
+	prepare := func(ctx context.Context, native string) (driver.Stmt, error) {
+		if planErr != nil {
+			return nil, planErr
+		}
+		return c.prepareNative(ctx, native)
 	}
 	var s driver.Stmt
 	var err error
-	if c.preparer != nil {
-		s, err = c.preparer.PrepareContext(ctx, native)
+	if c.c.chain == nil {
+		s, err = prepare(ctx, native)
 	} else {
-		s, err = c.raw.Prepare(native)
-		if err == nil && ctx.Err() != nil {
-			s.Close()
-			return nil, ctx.Err()
-		}
+		err = c.c.chain.Run(ctx, c.newCall(middleware.OpPrepare, query, native, nil), func(ctx context.Context, call *middleware.Call) error {
+			var err error
+			s, err = prepare(ctx, call.NativeQuery)
+			native = call.NativeQuery
+			return err
+		})
 	}
 	if err != nil {
 		return nil, err
 	}
-	return wrapStmt(newStmt(s, c, plan)), nil
+	return wrapStmt(newStmt(s, c, query, native, plan)), nil
+}
+
+// prepareNative prepares on the real connection, as database/sql would.
+func (c *conn) prepareNative(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.preparer != nil {
+		return c.preparer.PrepareContext(ctx, query)
+	}
+	s, err := c.raw.Prepare(query)
+	if err == nil && ctx.Err() != nil {
+		s.Close()
+		return nil, ctx.Err()
+	}
+	return s, err
+}
+
+func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
+	id := c.c.txID.Add(1)
+	var t driver.Tx
+	var err error
+	if c.c.chain == nil {
+		t, err = begin(ctx, opts)
+	} else {
+		call := c.newCall(middleware.OpBegin, "", "", nil)
+		call.TxID, call.TxOptions = id, opts
+		err = c.c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+			var err error
+			t, err = begin(ctx, call.TxOptions)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.txID = id
+	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
+}
+
+// rowsAffected reads a result's count for middleware; -1 when the driver
+// cannot tell.
+func rowsAffected(res driver.Result) int64 {
+	if res == nil {
+		return -1
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // namedValuesToValues converts arguments for a legacy driver interface, which

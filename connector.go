@@ -10,10 +10,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
 
@@ -21,8 +24,14 @@ import (
 type Option func(*options)
 
 type options struct {
-	native      bool // send queries as written
-	observeRows bool // wrap rows even when nothing else needs them
+	native bool // send queries as written
+	chain  middleware.Chain
+}
+
+// WithMiddleware adds middleware to the chain every driver call runs
+// through; the first one given is the outermost.
+func WithMiddleware(mw ...middleware.Middleware) Option {
+	return func(o *options) { o.chain = append(o.chain, mw...) }
 }
 
 // WithNativePlaceholders sends every query as written, like the URL option
@@ -43,7 +52,11 @@ type connector struct {
 	raw    driver.Connector
 	driver driver.Driver // what Driver() returns
 	opts   options
-	cache  *rewrite.Cache // nil: queries are sent as written
+	cache  *rewrite.Cache   // nil: queries are sent as written
+	chain  middleware.Chain // nil: calls go straight to the real driver
+	db     *middleware.Database
+	connID atomic.Uint64
+	txID   atomic.Uint64
 
 	mu     sync.Mutex
 	keeper driver.Conn // keeps a shared in-memory SQLite database alive
@@ -84,6 +97,16 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	}
 	for _, o := range opts {
 		o(&c.opts)
+	}
+	if len(c.opts.chain) > 0 {
+		c.chain = c.opts.chain
+	}
+	c.db = &middleware.Database{
+		Dialect:   cfg.dialect.name,
+		Namespace: cfg.database,
+		Address:   cfg.host,
+		Port:      cfg.port,
+		URL:       cfg.redacted,
 	}
 	if cfg.dialect != dialectSQLite && !cfg.native && !c.opts.native {
 		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
@@ -135,11 +158,32 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 			return nil, err
 		}
 	}
-	raw, err := c.raw.Connect(ctx)
+	return c.connect(ctx)
+}
+
+// connect opens and wraps one real connection, through the chain.
+func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
+	if c.chain == nil {
+		raw, err := c.raw.Connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return wrapConn(newConn(raw, c, c.connID.Add(1))), nil
+	}
+	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
+	var raw driver.Conn
+	err := c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+		var err error
+		raw, err = c.raw.Connect(ctx)
+		return err
+	})
 	if err != nil {
+		if raw != nil {
+			raw.Close()
+		}
 		return nil, err
 	}
-	return wrapConn(newConn(raw, c)), nil
+	return wrapConn(newConn(raw, c, call.ConnID)), nil
 }
 
 // keepMemory opens one extra connection that holds a shared in-memory SQLite
@@ -180,14 +224,6 @@ func (c closingConnector) Close() error {
 		errs = append(errs, cl.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// wrapRows returns the real rows unless something observes their lifetime.
-func (c *connector) wrapRows(r driver.Rows) driver.Rows {
-	if !c.opts.observeRows {
-		return r
-	}
-	return wrapRowsValue(newRows(r))
 }
 
 // dsnConnector is the connector of a driver that has no OpenConnector.

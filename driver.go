@@ -42,11 +42,7 @@ func (d *Driver) Open(url string) (driver.Conn, error) {
 	if err := c.refusePoolOptions("sql.Open"); err != nil {
 		return nil, err
 	}
-	raw, err := c.raw.Connect(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return wrapConn(newConn(raw, c)), nil
+	return c.connect(context.Background())
 }
 
 // OpenConnector parses the URL once for a *sql.DB; sql.Open calls it.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/middleware"
 )
 
 // iface is one optional driver interface, with how to test a value for it.
@@ -57,9 +58,13 @@ func ifaceSet(v any, list []iface) []string {
 	return names
 }
 
-// withObservedRows makes queries return wrapped rows, as they do when
-// middleware watches them.
-func withObservedRows() Option { return func(o *options) { o.observeRows = true } }
+// withObservedRows adds a middleware that passes every call through, so
+// that queries return wrapped rows.
+func withObservedRows() Option {
+	return WithMiddleware(middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+		return next(ctx, c)
+	}))
+}
 
 // fidelityURL is the backend's URL, with SQLite on a file so the raw driver
 // can open the same database.

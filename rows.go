@@ -1,15 +1,26 @@
 package databases
 
 import (
+	"context"
 	"database/sql/driver"
+	"errors"
+	"io"
 	"reflect"
+
+	"github.com/go-databases/databases/middleware"
 )
 
-// rows wraps a result set of the real driver. Queries return the real rows
-// directly unless something observes their lifetime; then wrapRows builds a
-// value with exactly the optional interfaces of the real rows.
+// rows wraps a result set of the real driver while middleware watches it:
+// it counts the rows read and ends the query's call (OpRows) at Close.
+// Without middleware, queries return the real rows untouched. wrapRowsValue
+// builds a value with exactly the optional interfaces of the real rows.
 type rows struct {
-	raw driver.Rows
+	raw   driver.Rows
+	chain middleware.Chain
+	ctx   context.Context  // the context the query ran with, after middleware
+	call  *middleware.Call // the query's call, reused for OpRows
+	stmt  driver.Stmt      // a statement to close with the rows, or nil
+	done  bool
 
 	nextResultSet  driver.RowsNextResultSet
 	scanType       driver.RowsColumnTypeScanType
@@ -19,7 +30,7 @@ type rows struct {
 	precisionScale driver.RowsColumnTypePrecisionScale
 }
 
-// Mixins: each adds one optional interface to the value wrapRows builds.
+// Mixins: each adds one optional interface to the value wrapRowsValue builds.
 type (
 	rowsNextResultSet  rows
 	rowsScanType       rows
@@ -58,20 +69,67 @@ var (
 	}{}
 )
 
-func newRows(raw driver.Rows) rows {
-	r := rows{raw: raw}
+// observeQuery runs a query's call through the chain and, when it succeeds,
+// returns its rows wrapped so that closing them ends the call.
+// The query function may return a statement to close with the rows.
+func observeQuery(ctx context.Context, chain middleware.Chain, call *middleware.Call, query func(context.Context, *middleware.Call) (driver.Rows, driver.Stmt, error)) (driver.Rows, error) {
+	var raw driver.Rows
+	var stmt driver.Stmt
+	var rowsCtx context.Context
+	err := chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+		var err error
+		raw, stmt, err = query(ctx, call)
+		rowsCtx = ctx
+		return err
+	})
+	if err != nil {
+		if raw != nil {
+			raw.Close()
+		}
+		if stmt != nil {
+			stmt.Close()
+		}
+		return nil, err
+	}
+	r := rows{raw: raw, chain: chain, ctx: rowsCtx, call: call, stmt: stmt}
 	r.nextResultSet, _ = raw.(driver.RowsNextResultSet)
 	r.scanType, _ = raw.(driver.RowsColumnTypeScanType)
 	r.dbTypeName, _ = raw.(driver.RowsColumnTypeDatabaseTypeName)
 	r.length, _ = raw.(driver.RowsColumnTypeLength)
 	r.nullable, _ = raw.(driver.RowsColumnTypeNullable)
 	r.precisionScale, _ = raw.(driver.RowsColumnTypePrecisionScale)
-	return r
+	return wrapRowsValue(r), nil
 }
 
-func (r *rows) Columns() []string              { return r.raw.Columns() }
-func (r *rows) Close() error                   { return r.raw.Close() }
-func (r *rows) Next(dest []driver.Value) error { return r.raw.Next(dest) }
+func (r *rows) Columns() []string { return r.raw.Columns() }
+
+func (r *rows) Next(dest []driver.Value) error {
+	err := r.raw.Next(dest)
+	switch err {
+	case nil:
+		r.call.RowsReturned++
+	case io.EOF:
+	default:
+		r.call.RowsErr = err
+	}
+	return err
+}
+
+// Close closes the real rows and ends the query's call with OpRows.
+func (r *rows) Close() error {
+	if r.done {
+		return r.raw.Close()
+	}
+	r.done = true
+	r.call.Op = middleware.OpRows
+	return r.chain.Run(r.ctx, r.call, func(context.Context, *middleware.Call) error {
+		err := r.raw.Close()
+		if r.stmt != nil {
+			err = errors.Join(err, r.stmt.Close())
+		}
+		return err
+	})
+}
 
 func (r *rowsNextResultSet) HasNextResultSet() bool { return r.nextResultSet.HasNextResultSet() }
 func (r *rowsNextResultSet) NextResultSet() error   { return r.nextResultSet.NextResultSet() }

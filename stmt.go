@@ -4,15 +4,18 @@ import (
 	"context"
 	"database/sql/driver"
 
+	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
 
 // stmt wraps a prepared statement of the real driver. Its query was
 // rewritten once, at prepare; each execution only maps the arguments.
 type stmt struct {
-	raw  driver.Stmt
-	conn *conn
-	plan *rewrite.Plan // nil when the query was sent as written
+	raw    driver.Stmt
+	conn   *conn
+	sql    string        // as the caller wrote it
+	native string        // as prepared by the real driver
+	plan   *rewrite.Plan // nil when the query was sent as written
 
 	execer    driver.StmtExecContext
 	queryer   driver.StmtQueryContext
@@ -36,8 +39,8 @@ var (
 	_ driver.ColumnConverter   = (*stmtConverter)(nil)
 )
 
-func newStmt(raw driver.Stmt, c *conn, plan *rewrite.Plan) stmt {
-	s := stmt{raw: raw, conn: c, plan: plan}
+func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan) stmt {
+	s := stmt{raw: raw, conn: c, sql: query, native: native, plan: plan}
 	s.execer, _ = raw.(driver.StmtExecContext)
 	s.queryer, _ = raw.(driver.StmtQueryContext)
 	s.checker, _ = raw.(driver.NamedValueChecker)
@@ -46,7 +49,9 @@ func newStmt(raw driver.Stmt, c *conn, plan *rewrite.Plan) stmt {
 	return s
 }
 
-func (s *stmt) Close() error { return s.raw.Close() }
+func (s *stmt) Close() error {
+	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
+}
 
 // NumInput reports the arguments the query as written expects, which after
 // a rewrite can differ from the native statement's count (a repeated :name).
@@ -65,51 +70,75 @@ func (s *stmt) bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
 }
 
 func (s *stmt) Exec(values []driver.Value) (driver.Result, error) {
-	args, err := s.bind(valuesToNamedValues(values))
-	if err != nil {
-		return nil, err
-	}
-	if values, err = namedValuesToValues(args); err != nil {
-		return nil, err
-	}
-	//lint:ignore SA1019 database/sql calls Exec only when the real statement lacks ExecContext
-	return s.raw.Exec(values)
+	return s.exec(context.Background(), valuesToNamedValues(values), func(_ context.Context, args []driver.NamedValue) (driver.Result, error) {
+		values, err := namedValuesToValues(args)
+		if err != nil {
+			return nil, err
+		}
+		//lint:ignore SA1019 database/sql calls Exec only when the real statement lacks ExecContext
+		return s.raw.Exec(values)
+	})
 }
 
 func (s *stmt) Query(values []driver.Value) (driver.Rows, error) {
-	args, err := s.bind(valuesToNamedValues(values))
-	if err != nil {
-		return nil, err
-	}
-	if values, err = namedValuesToValues(args); err != nil {
-		return nil, err
-	}
-	//lint:ignore SA1019 database/sql calls Query only when the real statement lacks QueryContext
-	r, err := s.raw.Query(values)
-	if err != nil {
-		return nil, err
-	}
-	return s.conn.c.wrapRows(r), nil
+	return s.query(context.Background(), valuesToNamedValues(values), func(_ context.Context, args []driver.NamedValue) (driver.Rows, error) {
+		values, err := namedValuesToValues(args)
+		if err != nil {
+			return nil, err
+		}
+		//lint:ignore SA1019 database/sql calls Query only when the real statement lacks QueryContext
+		return s.raw.Query(values)
+	})
 }
 
 func (s *stmtExecer) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	args, err := (*stmt)(s).bind(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.execer.ExecContext(ctx, args)
+	return (*stmt)(s).exec(ctx, args, s.execer.ExecContext)
 }
 
 func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	args, err := (*stmt)(s).bind(args)
+	return (*stmt)(s).query(ctx, args, s.queryer.QueryContext)
+}
+
+func (s *stmt) exec(ctx context.Context, args []driver.NamedValue, exec func(context.Context, []driver.NamedValue) (driver.Result, error)) (driver.Result, error) {
+	args, err := s.bind(args)
+	if s.conn.c.chain == nil {
+		if err != nil {
+			return nil, err
+		}
+		return exec(ctx, args)
+	}
+	var res driver.Result
+	err = s.conn.c.chain.Run(ctx, s.conn.newCall(middleware.OpStmtExec, s.sql, s.native, args), func(ctx context.Context, call *middleware.Call) error {
+		if err != nil {
+			return err
+		}
+		var execErr error
+		if res, execErr = exec(ctx, call.Args); execErr == nil {
+			call.RowsAffected = rowsAffected(res)
+		}
+		return execErr
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.queryer.QueryContext(ctx, args)
-	if err != nil {
-		return nil, err
+	return res, nil
+}
+
+func (s *stmt) query(ctx context.Context, args []driver.NamedValue, query func(context.Context, []driver.NamedValue) (driver.Rows, error)) (driver.Rows, error) {
+	args, err := s.bind(args)
+	if s.conn.c.chain == nil {
+		if err != nil {
+			return nil, err
+		}
+		return query(ctx, args)
 	}
-	return s.conn.c.wrapRows(r), nil
+	return observeQuery(ctx, s.conn.c.chain, s.conn.newCall(middleware.OpStmtQuery, s.sql, s.native, args), func(ctx context.Context, call *middleware.Call) (driver.Rows, driver.Stmt, error) {
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := query(ctx, call.Args)
+		return r, nil, err
+	})
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {

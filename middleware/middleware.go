@@ -1,0 +1,148 @@
+// Package middleware defines the chain every driver call of package
+// databases runs through. A Middleware wraps the call: it can look at it,
+// annotate the context, reject it by returning an error without calling
+// next, or retry it by calling next again after an error.
+//
+// A middleware interested in one operation checks c.Op and passes every
+// other call straight to next; On does that for it:
+//
+//	audit := middleware.On(middleware.OpExec, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+//		log.Printf("exec %s", c.Query)
+//		return next(ctx, c)
+//	})
+//
+// With no middleware configured, package databases calls the real driver
+// directly: nothing here is allocated or called.
+package middleware
+
+import (
+	"context"
+	"database/sql/driver"
+	"strconv"
+	"time"
+)
+
+// Op names a driver operation.
+type Op uint8
+
+// The operations that run through the chain.
+const (
+	OpConnect      Op = iota + 1 // open a connection
+	OpPing                       // Ping
+	OpPrepare                    // prepare a statement
+	OpExec                       // ExecContext on a connection
+	OpQuery                      // QueryContext on a connection; its rows end with OpRows
+	OpStmtExec                   // ExecContext on a prepared statement
+	OpStmtQuery                  // QueryContext on a prepared statement; its rows end with OpRows
+	OpRows                       // closing the rows of a query: the end of the query's lifetime
+	OpBegin                      // begin a transaction
+	OpCommit                     // commit it
+	OpRollback                   // roll it back
+	OpStmtClose                  // close a prepared statement
+	OpConnClose                  // close a connection
+	OpResetSession               // reset a pooled connection before reuse
+)
+
+var opNames = [...]string{
+	OpConnect: "connect", OpPing: "ping", OpPrepare: "prepare", OpExec: "exec", OpQuery: "query",
+	OpStmtExec: "stmt.exec", OpStmtQuery: "stmt.query", OpRows: "rows", OpBegin: "begin",
+	OpCommit: "commit", OpRollback: "rollback", OpStmtClose: "stmt.close", OpConnClose: "conn.close",
+	OpResetSession: "reset_session",
+}
+
+func (o Op) String() string {
+	if int(o) < len(opNames) && opNames[o] != "" {
+		return opNames[o]
+	}
+	return "op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Database describes the database a connector talks to. It is the same
+// value for every call of one connector.
+type Database struct {
+	Dialect   string // "sqlite", "postgres" or "mysql"
+	Namespace string // database name, or the SQLite file path
+	Address   string // server host; "" for SQLite
+	Port      int    // server port; 0 when unknown
+	URL       string // the URL with its password masked
+}
+
+// Call is one driver call as middleware sees it. Fields may be added in
+// later versions. Middleware must not keep a Call after it returns.
+type Call struct {
+	Op Op
+	DB *Database
+
+	// Query is the SQL as the caller wrote it; NativeQuery is what the real
+	// driver receives after placeholders were rewritten. A middleware may
+	// change NativeQuery (to add a comment, say) before calling next.
+	Query       string
+	NativeQuery string
+	// Args are the arguments as the real driver receives them.
+	Args []driver.NamedValue
+	// TxOptions are the options of OpBegin.
+	TxOptions driver.TxOptions
+
+	// ConnID numbers the connections of a connector from 1; TxID numbers
+	// transactions and is 0 outside one.
+	ConnID, TxID uint64
+
+	// Start is when the operation began. For OpRows it is the start of the
+	// query, so that End minus Start covers reading the rows too.
+	Start time.Time
+
+	// RowsAffected is set after next returns from OpExec and OpStmtExec;
+	// -1 when the driver cannot tell.
+	RowsAffected int64
+	// RowsReturned counts the rows read; final in OpRows.
+	RowsReturned int64
+	// RowsErr is, in OpRows, the error that ended reading the rows early
+	// (nil when they were read to the end or closed before).
+	RowsErr error
+}
+
+// Handler performs a call: the next middleware, or the real driver.
+type Handler func(ctx context.Context, c *Call) error
+
+// Middleware wraps every driver call.
+type Middleware interface {
+	Handle(ctx context.Context, c *Call, next Handler) error
+}
+
+// Func turns a function into a Middleware.
+type Func func(ctx context.Context, c *Call, next Handler) error
+
+// Handle calls f.
+func (f Func) Handle(ctx context.Context, c *Call, next Handler) error { return f(ctx, c, next) }
+
+// On returns a middleware that runs f for the given operations and passes
+// every other call straight through.
+func On(op Op, f Func, more ...Op) Middleware {
+	var set uint32 = 1 << op
+	for _, o := range more {
+		set |= 1 << o
+	}
+	return Func(func(ctx context.Context, c *Call, next Handler) error {
+		if set&(1<<c.Op) == 0 {
+			return next(ctx, c)
+		}
+		return f(ctx, c, next)
+	})
+}
+
+// Chain is an ordered list of middleware; the first is the outermost.
+type Chain []Middleware
+
+// Run runs c through the chain and then through final, the real call.
+func (ch Chain) Run(ctx context.Context, c *Call, final Handler) error {
+	return ch.run(0, ctx, c, final)
+}
+
+func (ch Chain) run(i int, ctx context.Context, c *Call, final Handler) error {
+	if i == len(ch) {
+		return final(ctx, c)
+	}
+	return ch[i].Handle(ctx, c, func(ctx context.Context, c *Call) error {
+		return ch.run(i+1, ctx, c, final)
+	})
+}

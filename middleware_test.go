@@ -1,0 +1,186 @@
+package databases_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/middleware"
+)
+
+type ctxKey struct{}
+
+// recorder keeps a line per call it sees, after the call returns.
+type recorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorder) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	err := next(ctx, c)
+	tag, _ := ctx.Value(ctxKey{}).(string)
+	line := fmt.Sprintf("%s tx=%v ctx=%s", c.Op, c.TxID != 0, tag)
+	switch c.Op {
+	case middleware.OpExec, middleware.OpStmtExec:
+		line += fmt.Sprintf(" affected=%d native=%q", c.RowsAffected, c.NativeQuery)
+	case middleware.OpRows:
+		line += fmt.Sprintf(" returned=%d query=%q", c.RowsReturned, c.Query)
+	}
+	if err != nil {
+		line += " err"
+	}
+	r.mu.Lock()
+	r.lines = append(r.lines, line)
+	r.mu.Unlock()
+	return err
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
+}
+
+func openWith(t *testing.T, url string, mw ...middleware.Middleware) *sql.DB {
+	t.Helper()
+	c, err := databases.NewConnector(url, databases.WithMiddleware(mw...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestMiddlewareSeesEveryCall checks the calls, their order, their results
+// and the contexts they run with, on every dialect.
+func TestMiddlewareSeesEveryCall(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		rec := &recorder{}
+		db := openWith(t, b.URL, rec)
+		table := dbtest.Name("mw")
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (id INTEGER PRIMARY KEY, name VARCHAR(20))"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Exec("DROP TABLE " + table)
+		rec.take()
+
+		txCtx := context.WithValue(ctx, ctxKey{}, "begin")
+		tx, err := conn.BeginTx(txCtx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id, name) VALUES (?, ?), (?, ?)", 1, "a", 2, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.QueryContext(context.WithValue(ctx, ctxKey{}, "query"), "SELECT id FROM "+table+" WHERE id > ?", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+
+		native := map[string]string{"postgres": "$1, $2), ($3, $4)"}[b.Dialect]
+		if native == "" {
+			native = "?, ?), (?, ?)"
+		}
+		want := []string{
+			"begin tx=true ctx=begin",
+			fmt.Sprintf("exec tx=true ctx= affected=2 native=%q", "INSERT INTO "+table+" (id, name) VALUES ("+native),
+			"commit tx=true ctx=begin",
+			"query tx=false ctx=query",
+			fmt.Sprintf("rows tx=false ctx=query returned=2 query=%q", "SELECT id FROM "+table+" WHERE id > ?"),
+		}
+		if got := rec.take(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestMiddlewareRejects checks a middleware that refuses DELETE without
+// WHERE: the caller gets its error and the rows stay.
+func TestMiddlewareRejects(t *testing.T) {
+	errUnbounded := errors.New("DELETE without WHERE refused")
+	guard := middleware.On(middleware.OpExec, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+		q := strings.ToUpper(c.Query)
+		if strings.HasPrefix(strings.TrimSpace(q), "DELETE") && !strings.Contains(q, "WHERE") {
+			return errUnbounded
+		}
+		return next(ctx, c)
+	})
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db := openWith(t, b.URL, guard)
+		table := dbtest.Name("guard")
+		if _, err := db.Exec("CREATE TABLE " + table + " (id INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Exec("DROP TABLE " + table)
+		if _, err := db.Exec("INSERT INTO "+table+" VALUES (?), (?)", 1, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("DELETE FROM " + table); !errors.Is(err, errUnbounded) {
+			t.Fatalf("DELETE without WHERE: err = %v; want the guard's error", err)
+		}
+		if _, err := db.Exec("DELETE FROM "+table+" WHERE id = ?", 1); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("count = %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// TestMiddlewareRetries checks a middleware that retries a call once after
+// a chosen error: here a missing table, which it creates before retrying.
+func TestMiddlewareRetries(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		table := dbtest.Name("retry")
+		var attempts int
+		var setup *sql.DB
+		retry := middleware.On(middleware.OpExec, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+			attempts++
+			err := next(ctx, c)
+			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "exist") && !strings.Contains(err.Error(), "no such table") {
+				return err
+			}
+			if _, cerr := setup.ExecContext(ctx, "CREATE TABLE "+table+" (id INTEGER)"); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+			attempts++
+			return next(ctx, c)
+		})
+		db := openWith(t, b.URL, retry)
+		setup = db
+		defer db.Exec("DROP TABLE " + table)
+		if _, err := db.Exec("INSERT INTO "+table+" (id) VALUES (?)", 7); err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		if err := db.QueryRow("SELECT id FROM " + table).Scan(&id); err != nil || id != 7 {
+			t.Fatalf("id = %d, %v; want 7", id, err)
+		}
+		// The INSERT took two attempts; CREATE TABLE and the SELECT one each.
+		if attempts != 3 {
+			t.Fatalf("%d attempts; want 3", attempts)
+		}
+	})
+}
