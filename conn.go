@@ -16,8 +16,10 @@ import (
 type conn struct {
 	raw  driver.Conn
 	c    *connector
-	id   uint64 // numbers the connector's connections from 1
-	txID uint64 // the open transaction begun through BeginTx, or 0
+	id    uint64 // numbers the connector's connections from 1
+	txID  uint64 // the open transaction begun through BeginTx, or 0
+	rawTx bool   // a statement outside BeginTx may have opened a transaction
+	bad   bool   // the connection must not be reused
 
 	// The real connection's optional interfaces, asserted once.
 	pinger        driver.Pinger
@@ -129,11 +131,40 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 	return (*conn)(c).begin(ctx, opts, c.beginner.BeginTx)
 }
 
+// ResetSession discards a connection that a raw BEGIN left in a
+// transaction, before the real driver's own checks.
 func (c *connResetter) ResetSession(ctx context.Context) error {
-	return (*conn)(c).run(ctx, middleware.OpResetSession, c.resetter.ResetSession)
+	return (*conn)(c).run(ctx, middleware.OpResetSession, func(ctx context.Context) error {
+		if err := (*conn)(c).reusable(ctx); err != nil {
+			return err
+		}
+		return c.resetter.ResetSession(ctx)
+	})
 }
 
-func (c *connValidator) IsValid() bool { return c.validator.IsValid() }
+// IsValid runs as the connection goes back to the pool: a connection with a
+// leaked transaction is closed at once, releasing its locks.
+func (c *connValidator) IsValid() bool {
+	w := (*conn)(c)
+	if w.bad || w.rawTx {
+		if err := w.run(context.Background(), middleware.OpResetSession, w.reusable); err != nil {
+			return false
+		}
+	}
+	return c.validator.IsValid()
+}
+
+// reusable says why the connection must be discarded, if it must.
+func (c *conn) reusable(ctx context.Context) error {
+	if c.bad {
+		return driver.ErrBadConn
+	}
+	if c.leakedTx(ctx) {
+		c.bad = true
+		return errTxLeaked
+	}
+	return nil
+}
 
 func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.checker.CheckNamedValue(nv)
@@ -158,6 +189,9 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.txID == 0 && !c.rawTx {
+		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
+	}
 	native, args, err := c.rewrite(query, args)
 	if c.c.chain == nil {
 		if err != nil {
@@ -204,6 +238,9 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.txID == 0 && !c.rawTx {
+		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
+	}
 	native, args, err := c.rewrite(query, args)
 	if c.c.chain == nil {
 		if err != nil {
@@ -329,7 +366,15 @@ func (c *conn) prepareNative(ctx context.Context, query string) (driver.Stmt, er
 	return s, err
 }
 
+// begin checks the options against what the backend can give and begins
+// through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
+	if err := c.c.cfg.dialect.checkTxOptions(opts); err != nil {
+		return nil, err
+	}
+	if c.c.cfg.dialect == dialectSQLite && (c.execer != nil || c.execerLegacy != nil) {
+		begin = c.beginSQLite
+	}
 	id := c.c.txID.Add(1)
 	var t driver.Tx
 	var err error

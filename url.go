@@ -28,7 +28,8 @@ type config struct {
 	database    string // database name, or the SQLite file path
 	memory      bool   // sqlite:///:memory:
 
-	native bool // placeholders=native: send queries as written
+	native bool   // placeholders=native: send queries as written
+	txlock string // SQLite: BEGIN mode of read-write transactions
 	pool   poolOptions
 }
 
@@ -68,6 +69,7 @@ type urlOption struct {
 var urlOptions = map[string]urlOption{
 	"placeholders":       {apply: setPlaceholders},
 	"txlock":             {apply: setTxLock},
+	"_txlock":            {canonical: "txlock", apply: setTxLock},
 	"ssl":                {apply: setSSL},
 	"max_open_conns":     {apply: setInt(func(p *poolOptions) **int { return &p.maxOpen })},
 	"max_size":           {canonical: "max_open_conns", apply: setInt(func(p *poolOptions) **int { return &p.maxOpen })},
@@ -286,11 +288,9 @@ func (p *urlParse) sqlite(authority, rawPath string) error {
 		name, _, _ = strings.Cut(name, "=")
 		set[strings.ToLower(strings.TrimSpace(name))] = true
 	}
+	cfg.txlock = "immediate"
 	if p.txlock != "" {
-		if p.hasParam("_txlock") {
-			return fmt.Errorf("options txlock and _txlock both given")
-		}
-		p.passthru = append(p.passthru, "_txlock="+p.txlock)
+		cfg.txlock = p.txlock
 	}
 	for _, d := range sqliteDefaults {
 		if set[d.pragma] || (d.fileOnly && cfg.memory) {
@@ -396,6 +396,11 @@ func (p *urlParse) mysql(rawUser, hostPart, rawPath string) error {
 		}
 		p.passthru = append(p.passthru, "tls="+strconv.FormatBool(*p.ssl))
 	}
+	// Every statement outside a transaction commits on its own.
+	if p.hasParam("autocommit") {
+		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
+	}
+	p.passthru = append(p.passthru, "autocommit=1")
 	dsn := mc.FormatDSN()
 	if q := p.query(); q != "" {
 		if strings.Contains(dsn, "?") {

@@ -22,7 +22,7 @@ func TestParseURL(t *testing.T) {
 		{url: "sqlite3:///dir%20x/a%3Fb.db?mode=ro", dialect: "sqlite", driver: "sqlite", database: "dir x/a?b.db",
 			dsn: "file:dir x/a%3fb.db?mode=ro&_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
 		{url: "sqlite:///app.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&txlock=immediate", dialect: "sqlite", driver: "sqlite", database: "app.db",
-			dsn: "file:app.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&_txlock=immediate&_pragma=foreign_keys%281%29"},
+			dsn: "file:app.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&_pragma=foreign_keys%281%29"},
 		{url: "sqlite:///:memory:", dialect: "sqlite", driver: "sqlite", database: ":memory:", memory: true},
 		{url: "sqlite+sqlite3:///x.db", dialect: "sqlite", driver: "sqlite3", database: "x.db",
 			dsn: "file:x.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
@@ -40,13 +40,13 @@ func TestParseURL(t *testing.T) {
 			dsn: "postgres://u@h/db?sslmode=require"},
 		{url: "postgres+pq://u@h/db", dialect: "postgres", driver: "postgres", host: "h", database: "db", dsn: "postgres://u@h/db"},
 		{url: "mysql://root:p%2Fw@127.0.0.1:3306/test?parseTime=true&loc=UTC", dialect: "mysql", driver: "mysql",
-			host: "127.0.0.1", port: 3306, database: "test", dsn: "root:p/w@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC"},
+			host: "127.0.0.1", port: 3306, database: "test", dsn: "root:p/w@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&autocommit=1"},
 		{url: "mariadb://root@[::1]/test?ssl=false", dialect: "mysql", driver: "mysql", host: "::1", database: "test",
-			dsn: "root@tcp([::1])/test?tls=false"},
+			dsn: "root@tcp([::1])/test?tls=false&autocommit=1"},
 		{url: "mysql://root@/test?unix_socket=/run/mysqld/mysqld.sock", dialect: "mysql", driver: "mysql", database: "test",
-			dsn: "root@unix(/run/mysqld/mysqld.sock)/test"},
+			dsn: "root@unix(/run/mysqld/mysqld.sock)/test?autocommit=1"},
 		{url: "MySQL://root@h/test?interpolateParams=true", dialect: "mysql", driver: "mysql", host: "h", database: "test",
-			dsn: "root@tcp(h)/test?interpolateParams=true"},
+			dsn: "root@tcp(h)/test?interpolateParams=true&autocommit=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -144,7 +144,8 @@ var badURLs = []struct{ url, want string }{
 	{"sqlite:///", "missing database file"},
 	{"sqlite:///app.db?ssl=true", "SQLite has no network connection"},
 	{"sqlite:///app.db?txlock=eventually", `"eventually" is not deferred, immediate or exclusive`},
-	{"sqlite:///app.db?txlock=immediate&_txlock=deferred", "options txlock and _txlock both given"},
+	{"sqlite:///app.db?txlock=immediate&_txlock=deferred", "option _txlock given twice (also as txlock)"},
+	{"mysql://u:hunter2@h/db?autocommit=0", "option autocommit: databases keeps MySQL in autocommit"},
 	{"sqlite:///app.db?max_open_conns=3", "needs databases.Open"},
 }
 

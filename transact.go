@@ -1,0 +1,150 @@
+package databases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Transact retry policy: attempts of the outermost transaction, and the
+// backoff between them (doubling from the first, capped, with full jitter).
+const (
+	TransactAttempts = 30
+	backoffFirst     = 5 * time.Millisecond
+	backoffMax       = 250 * time.Millisecond
+)
+
+// txKey is the context key under which Transact keeps the open transaction.
+type txKey struct{}
+
+type txState struct {
+	db    *sql.DB
+	tx    *sql.Tx
+	depth int
+}
+
+// Transact runs fn in a transaction of db and commits it when fn returns
+// nil. An error or a panic in fn rolls it back (the panic is re-raised).
+//
+// fn receives a context that carries the transaction: a Transact call with
+// that context on the same db nests, as a SAVEPOINT that an error rolls back
+// without undoing the outer work. opts apply to the outermost transaction; a
+// nested call may pass nil or the same options.
+//
+// The outermost transaction is retried, up to TransactAttempts times with
+// jittered backoff, when it fails with a serialization failure or deadlock
+// (PostgreSQL 40001/40P01, MySQL 1213/1205, SQLite BUSY/LOCKED), so fn must
+// be safe to run again. The error returned is the last one; errors.As
+// reaches the driver's error.
+func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
+		return nested(ctx, st, opts, fn)
+	}
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = transactOnce(ctx, db, opts, fn)
+		if err == nil || !IsRetryable(err) || attempt == TransactAttempts {
+			break
+		}
+		if werr := wait(ctx, attempt); werr != nil {
+			return fmt.Errorf("databases: transaction abandoned after %d attempts: %w", attempt, errors.Join(err, werr))
+		}
+	}
+	return err
+}
+
+func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(context.Context, *sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	st := &txState{db: db, tx: tx}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, st), tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// nested runs fn inside a savepoint of the open transaction.
+func nested(ctx context.Context, st *txState, opts *sql.TxOptions, fn func(context.Context, *sql.Tx) error) (err error) {
+	if opts != nil && (opts.Isolation != sql.LevelDefault || opts.ReadOnly) {
+		return fmt.Errorf("databases: a nested Transact runs in the outer transaction and cannot change its options (isolation %s, read-only %v)", opts.Isolation, opts.ReadOnly)
+	}
+	inner := &txState{db: st.db, tx: st.tx, depth: st.depth + 1}
+	name := fmt.Sprintf("databases_sp%d", inner.depth)
+	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return err
+	}
+	rollback := func() error {
+		_, err := st.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
+		if err == nil {
+			_, err = st.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE SAVEPOINT "+name)
+		}
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, inner), st.tx); err != nil {
+		if rbErr := rollback(); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	_, err = st.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	return err
+}
+
+// wait sleeps before the next attempt, or returns early with ctx's error.
+func wait(ctx context.Context, attempt int) error {
+	d := min(backoffFirst<<(attempt-1), backoffMax)
+	t := time.NewTimer(rand.N(d) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// IsRetryable reports whether err is a serialization failure or deadlock
+// that running the whole transaction again can get past: PostgreSQL SQLSTATE
+// 40001 and 40P01, MySQL errors 1213 (deadlock) and 1205 (lock wait
+// timeout), SQLite BUSY and LOCKED.
+func IsRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		return myErr.Number == 1213 || myErr.Number == 1205
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code() & 0xff // the primary result code
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}

@@ -1,0 +1,388 @@
+package databases_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/middleware"
+)
+
+func createTable(t *testing.T, db *sql.DB, prefix, columns string) string {
+	t.Helper()
+	table := dbtest.Name(prefix)
+	if _, err := db.Exec("CREATE TABLE " + table + " (" + columns + ")"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec("DROP TABLE " + table) })
+	return table
+}
+
+func count(t *testing.T, db interface {
+	QueryRow(string, ...any) *sql.Row
+}, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestTransactSerializableCounter: concurrent read-then-write increments at
+// serializable lose no update, because conflicts are retried.
+func TestTransactSerializableCounter(t *testing.T) {
+	const workers, each = 16, 50
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := createTable(t, db, "counter", "id INTEGER PRIMARY KEY, n INTEGER NOT NULL")
+		if _, err := db.Exec("INSERT INTO "+table+" (id, n) VALUES (?, ?)", 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		opts := &sql.TxOptions{Isolation: sql.LevelSerializable}
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for range workers {
+			wg.Go(func() {
+				for range each {
+					err := databases.Transact(ctx, db, opts, func(ctx context.Context, tx *sql.Tx) error {
+						var n int
+						if err := tx.QueryRowContext(ctx, "SELECT n FROM "+table+" WHERE id = ?", 1).Scan(&n); err != nil {
+							return err
+						}
+						_, err := tx.ExecContext(ctx, "UPDATE "+table+" SET n = ? WHERE id = ?", n+1, 1)
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		var n int
+		if err := db.QueryRow("SELECT n FROM "+table+" WHERE id = ?", 1).Scan(&n); err != nil || n != workers*each {
+			t.Fatalf("counter = %d, %v; want %d", n, err, workers*each)
+		}
+	})
+}
+
+// TestSerializableSnapshot: after its first read, a serializable transaction
+// does not see a row another connection commits.
+func TestSerializableSnapshot(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := createTable(t, db, "snap", "id INTEGER PRIMARY KEY")
+		if _, err := db.Exec("INSERT INTO "+table+" (id) VALUES (?)", 1); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		before := count(t, tx, table)
+		// The other writer commits on its own connection; on MySQL and SQLite
+		// it waits for the transaction's locks, so it is not awaited here.
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", 2)
+			done <- err
+		}()
+		finished := false
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished = true
+		case <-time.After(300 * time.Millisecond):
+		}
+		if after := count(t, tx, table); after != before {
+			t.Fatalf("transaction saw %d rows, then %d", before, after)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if !finished {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, table); n != 2 {
+			t.Fatalf("%d rows after both committed; want 2", n)
+		}
+	})
+}
+
+// TestReadOnlyRefusesWrites: a read-only transaction refuses an INSERT on
+// every backend, and the connection writes again afterwards.
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL + sep(b.URL) + "max_open_conns=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := createTable(t, db, "ro", "id INTEGER PRIMARY KEY")
+		ctx := context.Background()
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, tx, table); n != 0 {
+			t.Fatalf("read in read-only transaction: %d rows", n)
+		}
+		if _, err := tx.Exec("INSERT INTO "+table+" (id) VALUES (?)", 1); err == nil {
+			t.Fatal("INSERT succeeded in a read-only transaction")
+		}
+		tx.Rollback()
+		if _, err := db.Exec("INSERT INTO "+table+" (id) VALUES (?)", 2); err != nil {
+			t.Fatalf("INSERT after the read-only transaction: %v", err)
+		}
+		if n := count(t, db, table); n != 1 {
+			t.Fatalf("%d rows; want 1", n)
+		}
+	})
+}
+
+func sep(url string) string {
+	if strings.Contains(url, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// TestIsolationLevels: every level a backend gives begins; any other fails
+// with an error naming the level and the dialect.
+func TestIsolationLevels(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for level := sql.LevelDefault; level <= sql.LevelLinearizable; level++ {
+			tx, err := db.BeginTx(context.Background(), &sql.TxOptions{Isolation: level})
+			switch level {
+			case sql.LevelWriteCommitted, sql.LevelSnapshot, sql.LevelLinearizable:
+				want := fmt.Sprintf("databases: isolation level %s is not supported by %s", level, b.Dialect)
+				if err == nil || err.Error() != want {
+					t.Errorf("%s: err = %v; want %q", level, err, want)
+				}
+			default:
+				if err != nil {
+					t.Errorf("%s: %v", level, err)
+					continue
+				}
+				if b.Dialect == "postgres" && level != sql.LevelDefault {
+					var got string
+					tx.QueryRow("SHOW transaction_isolation").Scan(&got)
+					if want := strings.ToLower(level.String()); got != want {
+						t.Errorf("%s: server runs %q", level, got)
+					}
+				}
+				tx.Rollback()
+			}
+		}
+	})
+}
+
+// TestTransactNested: a nested Transact that fails rolls back to its
+// savepoint and keeps the outer work; a panic rolls everything back.
+func TestTransactNested(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := createTable(t, db, "nested", "id INTEGER PRIMARY KEY")
+		ctx := context.Background()
+		insert := func(ctx context.Context, tx *sql.Tx, id int) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", id)
+			return err
+		}
+		errInner := errors.New("inner fails")
+		err = databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+			if err := insert(ctx, tx, 1); err != nil {
+				return err
+			}
+			err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				if err := insert(ctx, tx, 2); err != nil {
+					return err
+				}
+				return databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+					return insert(ctx, tx, 3)
+				})
+			})
+			if err != nil {
+				return err
+			}
+			err = databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				if err := insert(ctx, tx, 4); err != nil {
+					return err
+				}
+				return errInner
+			})
+			if !errors.Is(err, errInner) {
+				return fmt.Errorf("nested error = %v; want errInner", err)
+			}
+			// A failed statement inside a savepoint does not poison the
+			// outer transaction either (PostgreSQL aborts it otherwise).
+			err = databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				return insert(ctx, tx, 1) // duplicate key
+			})
+			if err == nil {
+				return errors.New("duplicate insert succeeded")
+			}
+			return insert(ctx, tx, 5)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		rows, err := db.Query("SELECT id FROM " + table + " ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if got := strings.Join(ids, ","); got != "1,2,3,5" {
+			t.Fatalf("ids = %s; want 1,2,3,5", got)
+		}
+
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Fatalf("recovered %v; want the panic re-raised", p)
+				}
+			}()
+			databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				insert(ctx, tx, 10)
+				databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+					insert(ctx, tx, 11)
+					panic("boom")
+				})
+				return nil
+			})
+		}()
+		if n := count(t, db, table); n != 4 {
+			t.Fatalf("%d rows after a panic; want 4", n)
+		}
+		if err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+			return databases.Transact(ctx, db, &sql.TxOptions{ReadOnly: true}, func(context.Context, *sql.Tx) error { return nil })
+		}); err == nil || !strings.Contains(err.Error(), "cannot change its options") {
+			t.Fatalf("nested Transact with other options: %v", err)
+		}
+	})
+}
+
+// TestRawBeginDoesNotLeak: a transaction opened by a raw BEGIN and left open
+// is rolled back by discarding the connection, and the event is reported.
+func TestRawBeginDoesNotLeak(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		var mu sync.Mutex
+		var reported []error
+		report := middleware.On(middleware.OpResetSession, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+			err := next(ctx, c)
+			if err != nil {
+				mu.Lock()
+				reported = append(reported, err)
+				mu.Unlock()
+			}
+			return err
+		})
+		c, err := databases.NewConnector(b.URL, databases.WithMiddleware(report))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(c)
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		table := createTable(t, db, "leak", "id INTEGER PRIMARY KEY")
+		ctx := context.Background()
+
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", 1); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close() // back to the pool with the transaction open
+
+		// The next user gets a connection in autocommit: its INSERT is
+		// committed, and the leaked INSERT is gone.
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", 2); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		rows, err := db.QueryContext(ctx, "SELECT id FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if fmt.Sprint(ids) != "[2]" {
+			t.Fatalf("ids = %v; want [2]", ids)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(reported) != 1 || !errors.Is(reported[0], databases.ErrTxLeaked) {
+			t.Fatalf("reported %v; want one ErrTxLeaked", reported)
+		}
+	})
+}
+
+// TestIsRetryable checks the classification against real errors where a
+// backend produces them cheaply.
+func TestIsRetryable(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, err := databases.Open(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, err = db.Exec("SELECT * FROM no_such_table_here")
+		if err == nil || databases.IsRetryable(err) {
+			t.Fatalf("missing table: IsRetryable(%v) = true", err)
+		}
+		if databases.IsRetryable(errors.New("plain")) || databases.IsRetryable(nil) {
+			t.Fatal("a plain error is retryable")
+		}
+	})
+}
