@@ -14,8 +14,8 @@ import (
 // built by wrapConn, which adds exactly the optional interfaces the real
 // connection has (see wrap_gen.go); the mixin types below carry them.
 type conn struct {
-	raw  driver.Conn
-	c    *connector
+	raw   driver.Conn
+	c     *connector
 	id    uint64 // numbers the connector's connections from 1
 	txID  uint64 // the open transaction begun through BeginTx, or 0
 	rawTx bool   // a statement outside BeginTx may have opened a transaction
