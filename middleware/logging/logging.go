@@ -1,0 +1,166 @@
+// Package logging is a middleware that logs every driver call of package
+// databases with log/slog.
+//
+//	c, err := databases.NewConnector(url, databases.WithMiddleware(logging.New(logger)))
+//	db := sql.OpenDB(c)
+//
+// # Levels
+//
+// Each call gives at most one record, written when the call returns:
+//
+//   - Error: the call failed. The record carries the error. Two errors are
+//     not failures: sql.ErrNoRows logs at Debug, and driver.ErrSkip, which
+//     database/sql answers by doing the call another way (a prepared
+//     statement), is not logged at all: the call that replaces it is.
+//   - Warn: the call took at least the threshold set by WithSlowThreshold
+//     (off by default).
+//   - Info: opening and closing a connection (operations connect and
+//     conn.close), with the URL of the database, its password masked.
+//   - Debug: every other call: exec, query, prepare, begin, commit, ...
+//
+// A query is logged once, when its rows are closed, with the time from
+// sending it to closing the rows and the number of rows read; a query that
+// fails when it is sent is logged then. An error that ended reading the rows
+// is the query's error.
+//
+// The record goes to the logger with the context of the call, so a handler
+// can read values from it (a trace id, a request id). When the logger is not
+// enabled for a record's level, nothing is allocated.
+//
+// # Attributes
+//
+// The message is "db " followed by the operation ("db exec", "db query").
+// Attribute keys are stable:
+//
+//	db.system.name   the dialect as OpenTelemetry names it: postgresql, mysql, sqlite
+//	db.operation     the driver operation: connect, ping, prepare, exec, query,
+//	                 stmt.exec, stmt.query, begin, commit, rollback, stmt.close,
+//	                 conn.close, reset_session (a query logged when its rows
+//	                 close is "query", whether or not it ran on a prepared
+//	                 statement)
+//	db.query.text    the query as written, when the call has one
+//	db.query.native  the query the real driver received, when it differs
+//	db.args          the number of arguments, when there are any
+//	db.args.values   the argument values, only with WithArgs: a group keyed
+//	                 by name, or by position from 1 for positional arguments
+//	db.url           the URL with its password masked (connect, conn.close)
+//	db.conn_id       the connection, numbered from 1 per connector
+//	db.tx_id         the transaction, when the call runs in one
+//	db.rows_affected rows changed by exec and stmt.exec, when the driver tells
+//	db.rows_returned rows read by a query
+//	duration         how long the call took (a query: until its rows closed)
+//	error            the error, when the call failed
+//
+// # Redaction
+//
+// Argument values are not logged unless WithArgs is given: a record only
+// says how many there were. The URL is logged with its password masked, as
+// package databases hands it to middleware; the DSN of the real driver is
+// never logged.
+package logging
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/go-databases/databases/middleware"
+)
+
+// Option configures the middleware New returns.
+type Option func(*config)
+
+type config struct {
+	slow time.Duration // 0: no call counts as slow
+	args bool          // log argument values
+}
+
+// WithSlowThreshold logs a call that takes d or longer at Warn instead of
+// Debug or Info. A failed call still logs at Error. d <= 0 turns it off,
+// which is the default.
+func WithSlowThreshold(d time.Duration) Option {
+	return func(c *config) { c.slow = max(d, 0) }
+}
+
+// WithArgs logs the values of a call's arguments as db.args.values. By
+// default only their number is logged, since values are often personal data
+// or secrets.
+func WithArgs() Option {
+	return func(c *config) { c.args = true }
+}
+
+// New returns a middleware that logs every driver call to logger, or to
+// slog.Default() at the time of the call when logger is nil.
+func New(logger *slog.Logger, opts ...Option) middleware.Middleware {
+	m := &logMiddleware{logger: logger}
+	for _, o := range opts {
+		o(&m.cfg)
+	}
+	return m
+}
+
+type logMiddleware struct {
+	logger *slog.Logger
+	cfg    config
+}
+
+// Handle runs the call and logs it when the logger is enabled for its level.
+func (m *logMiddleware) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	start := c.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	err := next(ctx, c)
+	if err == nil && (c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery) {
+		return nil // logged when its rows close, as OpRows
+	}
+	if errors.Is(err, driver.ErrSkip) {
+		return err // database/sql does the call another way, which is logged
+	}
+	failure := err
+	if failure == nil && c.Op == middleware.OpRows {
+		failure = c.RowsErr
+	}
+	var d time.Duration
+	if m.cfg.slow > 0 {
+		d = time.Since(start) // needed for the level
+	}
+	level := m.level(c.Op, d, failure)
+
+	logger := m.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if !logger.Enabled(ctx, level) {
+		return err
+	}
+	if m.cfg.slow == 0 {
+		d = time.Since(start)
+	}
+	var buf [maxAttrs]slog.Attr
+	attrs := m.attrs(buf[:0], c, d, failure)
+	logger.LogAttrs(ctx, level, message(c.Op), attrs...)
+	return err
+}
+
+// level picks the level of a call's record.
+func (m *logMiddleware) level(op middleware.Op, d time.Duration, err error) slog.Level {
+	switch {
+	case err != nil && !expected(err):
+		return slog.LevelError
+	case m.cfg.slow > 0 && d >= m.cfg.slow:
+		return slog.LevelWarn
+	case op == middleware.OpConnect || op == middleware.OpConnClose:
+		return slog.LevelInfo
+	default:
+		return slog.LevelDebug
+	}
+}
+
+// expected reports whether err is an answer rather than a failure.
+func expected(err error) bool {
+	return errors.Is(err, sql.ErrNoRows)
+}
