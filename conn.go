@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"time"
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
@@ -77,23 +76,16 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 // sql.Conn.Raw (pgx CopyFrom, SQLite backup, ...). See DriverConn.
 func (c *conn) Unwrap() driver.Conn { return c.raw }
 
-// newCall describes a call of this connection to the middleware.
-func (c *conn) newCall(op middleware.Op, query, native string, args []driver.NamedValue) *middleware.Call {
-	return &middleware.Call{
-		Op: op, DB: c.c.db, Query: query, NativeQuery: native, Args: args,
-		ConnID: c.id, TxID: c.txID, Start: time.Now(), RowsAffected: -1,
-	}
-}
-
-// run runs a call without results through the chain, or f directly when
-// there is no middleware.
+// run runs a call without results through the middleware, or f directly
+// when there is none.
 func (c *conn) run(ctx context.Context, op middleware.Op, f func(context.Context) error) error {
 	if c.c.chain == nil {
 		return f(ctx)
 	}
-	return c.c.chain.Run(ctx, c.newCall(op, "", "", nil), func(ctx context.Context, _ *middleware.Call) error {
-		return f(ctx)
-	})
+	s := newCallState(c, op, "", "", nil, nil)
+	err := c.c.chain.Run(ctx, &s.call, func(ctx context.Context, _ *middleware.Call) error { return f(ctx) })
+	s.release()
+	return err
 }
 
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
@@ -133,13 +125,20 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 
 // ResetSession discards a connection that a raw BEGIN left in a
 // transaction, before the real driver's own checks.
+// It runs before every reuse, so it goes through a pooled call state.
 func (c *connResetter) ResetSession(ctx context.Context) error {
-	return (*conn)(c).run(ctx, middleware.OpResetSession, func(ctx context.Context) error {
-		if err := (*conn)(c).reusable(ctx); err != nil {
-			return err
-		}
-		return c.resetter.ResetSession(ctx)
-	})
+	w := (*conn)(c)
+	if w.c.chain == nil {
+		return w.resetSession(ctx)
+	}
+	return newCallState(w, middleware.OpResetSession, "", "", nil, nil).do(ctx)
+}
+
+func (c *conn) resetSession(ctx context.Context) error {
+	if err := c.reusable(ctx); err != nil {
+		return err
+	}
+	return c.resetter.ResetSession(ctx)
 }
 
 // IsValid runs as the connection goes back to the pool: a connection with a
@@ -199,26 +198,7 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 		}
 		return c.execNative(ctx, native, args)
 	}
-	var res driver.Result
-	call := c.newCall(middleware.OpExec, query, native, args)
-	err = c.c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
-		if err != nil {
-			return err
-		}
-		var execErr error
-		res, execErr = c.execNative(ctx, call.NativeQuery, call.Args)
-		if execErr == driver.ErrSkip {
-			res, execErr = c.execPrepared(ctx, call.NativeQuery, call.Args)
-		}
-		if execErr == nil {
-			call.RowsAffected = rowsAffected(res)
-		}
-		return execErr
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return newCallState(c, middleware.OpExec, query, native, args, err).exec(ctx)
 }
 
 func (c *conn) execNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -248,16 +228,7 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 		}
 		return c.queryNative(ctx, native, args)
 	}
-	return observeQuery(ctx, c.c.chain, c.newCall(middleware.OpQuery, query, native, args), func(ctx context.Context, call *middleware.Call) (driver.Rows, driver.Stmt, error) {
-		if err != nil {
-			return nil, nil, err
-		}
-		r, err := c.queryNative(ctx, call.NativeQuery, call.Args)
-		if err == driver.ErrSkip {
-			return c.queryPrepared(ctx, call.NativeQuery, call.Args)
-		}
-		return r, nil, err
-	})
+	return newCallState(c, middleware.OpQuery, query, native, args, err).query(ctx)
 }
 
 // execPrepared and queryPrepared do what database/sql does when a driver
@@ -340,12 +311,14 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	if c.c.chain == nil {
 		s, err = prepare(ctx, native)
 	} else {
-		err = c.c.chain.Run(ctx, c.newCall(middleware.OpPrepare, query, native, nil), func(ctx context.Context, call *middleware.Call) error {
+		st := newCallState(c, middleware.OpPrepare, query, native, nil, nil)
+		err = c.c.chain.Run(ctx, &st.call, func(ctx context.Context, call *middleware.Call) error {
 			var err error
 			s, err = prepare(ctx, call.NativeQuery)
 			native = call.NativeQuery
 			return err
 		})
+		st.release()
 	}
 	if err != nil {
 		return nil, err
@@ -381,32 +354,20 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if c.c.chain == nil {
 		t, err = begin(ctx, opts)
 	} else {
-		call := c.newCall(middleware.OpBegin, "", "", nil)
-		call.TxID, call.TxOptions = id, opts
-		err = c.c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+		s := newCallState(c, middleware.OpBegin, "", "", nil, nil)
+		s.call.TxID, s.call.TxOptions = id, opts
+		err = c.c.chain.Run(ctx, &s.call, func(ctx context.Context, call *middleware.Call) error {
 			var err error
 			t, err = begin(ctx, call.TxOptions)
 			return err
 		})
+		s.release()
 	}
 	if err != nil {
 		return nil, err
 	}
 	c.txID = id
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
-}
-
-// rowsAffected reads a result's count for middleware; -1 when the driver
-// cannot tell.
-func rowsAffected(res driver.Result) int64 {
-	if res == nil {
-		return -1
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // namedValuesToValues converts arguments for a legacy driver interface, which

@@ -52,8 +52,8 @@ type connector struct {
 	raw    driver.Connector
 	driver driver.Driver // what Driver() returns
 	opts   options
-	cache  *rewrite.Cache   // nil: queries are sent as written
-	chain  middleware.Chain // nil: calls go straight to the real driver
+	cache  *rewrite.Cache       // nil: queries are sent as written
+	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
 	connID atomic.Uint64
 	txID   atomic.Uint64
@@ -99,7 +99,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		o(&c.opts)
 	}
 	if len(c.opts.chain) > 0 {
-		c.chain = c.opts.chain
+		c.chain = middleware.NewPipeline(c.opts.chain...)
 	}
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,

@@ -1,9 +1,7 @@
 package databases
 
 import (
-	"context"
 	"database/sql/driver"
-	"errors"
 	"io"
 	"reflect"
 
@@ -16,10 +14,7 @@ import (
 // builds a value with exactly the optional interfaces of the real rows.
 type rows struct {
 	raw   driver.Rows
-	chain middleware.Chain
-	ctx   context.Context  // the context the query ran with, after middleware
-	call  *middleware.Call // the query's call, reused for OpRows
-	stmt  driver.Stmt      // a statement to close with the rows, or nil
+	state *callState // the query's call, ended with OpRows at Close
 	done  bool
 
 	nextResultSet  driver.RowsNextResultSet
@@ -69,36 +64,17 @@ var (
 	}{}
 )
 
-// observeQuery runs a query's call through the chain and, when it succeeds,
-// returns its rows wrapped so that closing them ends the call.
-// The query function may return a statement to close with the rows.
-func observeQuery(ctx context.Context, chain middleware.Chain, call *middleware.Call, query func(context.Context, *middleware.Call) (driver.Rows, driver.Stmt, error)) (driver.Rows, error) {
-	var raw driver.Rows
-	var stmt driver.Stmt
-	var rowsCtx context.Context
-	err := chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
-		var err error
-		raw, stmt, err = query(ctx, call)
-		rowsCtx = ctx
-		return err
-	})
-	if err != nil {
-		if raw != nil {
-			raw.Close()
-		}
-		if stmt != nil {
-			stmt.Close()
-		}
-		return nil, err
-	}
-	r := rows{raw: raw, chain: chain, ctx: rowsCtx, call: call, stmt: stmt}
+// newRows wraps the rows a query call returned.
+func newRows(s *callState) rows {
+	raw := s.rows
+	r := rows{raw: raw, state: s}
 	r.nextResultSet, _ = raw.(driver.RowsNextResultSet)
 	r.scanType, _ = raw.(driver.RowsColumnTypeScanType)
 	r.dbTypeName, _ = raw.(driver.RowsColumnTypeDatabaseTypeName)
 	r.length, _ = raw.(driver.RowsColumnTypeLength)
 	r.nullable, _ = raw.(driver.RowsColumnTypeNullable)
 	r.precisionScale, _ = raw.(driver.RowsColumnTypePrecisionScale)
-	return wrapRowsValue(r), nil
+	return r
 }
 
 func (r *rows) Columns() []string { return r.raw.Columns() }
@@ -107,28 +83,25 @@ func (r *rows) Next(dest []driver.Value) error {
 	err := r.raw.Next(dest)
 	switch err {
 	case nil:
-		r.call.RowsReturned++
+		r.state.call.RowsReturned++
 	case io.EOF:
 	default:
-		r.call.RowsErr = err
+		r.state.call.RowsErr = err
 	}
 	return err
 }
 
-// Close closes the real rows and ends the query's call with OpRows.
+// Close ends the query's call with OpRows, which closes the real rows.
 func (r *rows) Close() error {
 	if r.done {
-		return r.raw.Close()
+		return nil
 	}
 	r.done = true
-	r.call.Op = middleware.OpRows
-	return r.chain.Run(r.ctx, r.call, func(context.Context, *middleware.Call) error {
-		err := r.raw.Close()
-		if r.stmt != nil {
-			err = errors.Join(err, r.stmt.Close())
-		}
-		return err
-	})
+	s := r.state
+	s.call.Op = middleware.OpRows
+	err := s.conn.c.chain.Run(s.rowsCtx, &s.call, s.final)
+	s.release()
+	return err
 }
 
 func (r *rowsNextResultSet) HasNextResultSet() bool { return r.nextResultSet.HasNextResultSet() }

@@ -70,75 +70,78 @@ func (s *stmt) bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
 }
 
 func (s *stmt) Exec(values []driver.Value) (driver.Result, error) {
-	return s.exec(context.Background(), valuesToNamedValues(values), func(_ context.Context, args []driver.NamedValue) (driver.Result, error) {
-		values, err := namedValuesToValues(args)
-		if err != nil {
-			return nil, err
-		}
-		//lint:ignore SA1019 database/sql calls Exec only when the real statement lacks ExecContext
-		return s.raw.Exec(values)
-	})
+	return s.exec(context.Background(), valuesToNamedValues(values))
 }
 
 func (s *stmt) Query(values []driver.Value) (driver.Rows, error) {
-	return s.query(context.Background(), valuesToNamedValues(values), func(_ context.Context, args []driver.NamedValue) (driver.Rows, error) {
-		values, err := namedValuesToValues(args)
-		if err != nil {
-			return nil, err
-		}
-		//lint:ignore SA1019 database/sql calls Query only when the real statement lacks QueryContext
-		return s.raw.Query(values)
-	})
+	return s.query(context.Background(), valuesToNamedValues(values))
 }
 
 func (s *stmtExecer) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	return (*stmt)(s).exec(ctx, args, s.execer.ExecContext)
+	return (*stmt)(s).exec(ctx, args)
 }
 
 func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	return (*stmt)(s).query(ctx, args, s.queryer.QueryContext)
+	return (*stmt)(s).query(ctx, args)
 }
 
-func (s *stmt) exec(ctx context.Context, args []driver.NamedValue, exec func(context.Context, []driver.NamedValue) (driver.Result, error)) (driver.Result, error) {
+func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	args, err := s.bind(args)
 	if s.conn.c.chain == nil {
 		if err != nil {
 			return nil, err
 		}
-		return exec(ctx, args)
+		return s.execNative(ctx, args)
 	}
-	var res driver.Result
-	err = s.conn.c.chain.Run(ctx, s.conn.newCall(middleware.OpStmtExec, s.sql, s.native, args), func(ctx context.Context, call *middleware.Call) error {
+	st := newCallState(s.conn, middleware.OpStmtExec, s.sql, s.native, args, err)
+	st.stmt = s
+	return st.exec(ctx)
+}
+
+func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	args, err := s.bind(args)
+	if s.conn.c.chain == nil {
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var execErr error
-		if res, execErr = exec(ctx, call.Args); execErr == nil {
-			call.RowsAffected = rowsAffected(res)
-		}
-		return execErr
-	})
+		return s.queryNative(ctx, args)
+	}
+	st := newCallState(s.conn, middleware.OpStmtQuery, s.sql, s.native, args, err)
+	st.stmt = s
+	return st.query(ctx)
+}
+
+// execNative runs the real statement, through its legacy Exec when it has
+// no ExecContext, as database/sql would.
+func (s *stmt) execNative(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.execer != nil {
+		return s.execer.ExecContext(ctx, args)
+	}
+	values, err := namedValuesToValues(args)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	//lint:ignore SA1019 the real statement lacks ExecContext
+	return s.raw.Exec(values)
 }
 
-func (s *stmt) query(ctx context.Context, args []driver.NamedValue, query func(context.Context, []driver.NamedValue) (driver.Rows, error)) (driver.Rows, error) {
-	args, err := s.bind(args)
-	if s.conn.c.chain == nil {
-		if err != nil {
-			return nil, err
-		}
-		return query(ctx, args)
+// queryNative is execNative for queries.
+func (s *stmt) queryNative(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.queryer != nil {
+		return s.queryer.QueryContext(ctx, args)
 	}
-	return observeQuery(ctx, s.conn.c.chain, s.conn.newCall(middleware.OpStmtQuery, s.sql, s.native, args), func(ctx context.Context, call *middleware.Call) (driver.Rows, driver.Stmt, error) {
-		if err != nil {
-			return nil, nil, err
-		}
-		r, err := query(ctx, call.Args)
-		return r, nil, err
-	})
+	values, err := namedValuesToValues(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	//lint:ignore SA1019 the real statement lacks QueryContext
+	return s.raw.Query(values)
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {

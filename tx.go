@@ -43,9 +43,11 @@ func (t *tx) end(op middleware.Op, f func() error) error {
 	if t.conn.c.chain == nil {
 		return f()
 	}
-	call := t.conn.newCall(op, "", "", nil)
-	call.TxID = t.id
-	return t.conn.c.chain.Run(t.ctx, call, func(context.Context, *middleware.Call) error { return f() })
+	s := newCallState(t.conn, op, "", "", nil, nil)
+	s.call.TxID = t.id
+	err := t.conn.c.chain.Run(t.ctx, &s.call, func(context.Context, *middleware.Call) error { return f() })
+	s.release()
+	return err
 }
 
 // beginSQLite begins a SQLite transaction itself, because the driver's

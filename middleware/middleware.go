@@ -99,6 +99,8 @@ type Call struct {
 	// RowsErr is, in OpRows, the error that ended reading the rows early
 	// (nil when they were read to the end or closed before).
 	RowsErr error
+
+	final Handler // the real call, set by Pipeline.Run
 }
 
 // Handler performs a call: the next middleware, or the real driver.
@@ -133,16 +135,36 @@ func On(op Op, f Func, more ...Op) Middleware {
 // Chain is an ordered list of middleware; the first is the outermost.
 type Chain []Middleware
 
-// Run runs c through the chain and then through final, the real call.
+// Run runs c through the chain and then through final, the real call. It
+// composes the chain on every call; a Pipeline composes it once.
 func (ch Chain) Run(ctx context.Context, c *Call, final Handler) error {
-	return ch.run(0, ctx, c, final)
+	return NewPipeline(ch...).Run(ctx, c, final)
 }
 
-func (ch Chain) run(i int, ctx context.Context, c *Call, final Handler) error {
-	if i == len(ch) {
-		return final(ctx, c)
+// Pipeline is a chain composed once, so that running a call through it
+// allocates nothing per middleware.
+type Pipeline struct {
+	first Handler
+}
+
+// callFinal is the innermost handler of every pipeline: the call's own final.
+func callFinal(ctx context.Context, c *Call) error { return c.final(ctx, c) }
+
+// NewPipeline composes mw, the first being the outermost.
+func NewPipeline(mw ...Middleware) *Pipeline {
+	h := Handler(callFinal)
+	for i := len(mw) - 1; i >= 0; i-- {
+		m, next := mw[i], h
+		h = func(ctx context.Context, c *Call) error { return m.Handle(ctx, c, next) }
 	}
-	return ch[i].Handle(ctx, c, func(ctx context.Context, c *Call) error {
-		return ch.run(i+1, ctx, c, final)
-	})
+	return &Pipeline{first: h}
+}
+
+// Run runs c through the middleware and then through final, the real call.
+func (p *Pipeline) Run(ctx context.Context, c *Call, final Handler) error {
+	outer := c.final
+	c.final = final
+	err := p.first(ctx, c)
+	c.final = outer
+	return err
 }
