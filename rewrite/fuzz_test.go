@@ -1,0 +1,555 @@
+package rewrite
+
+import (
+	"database/sql/driver"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func FuzzPostgres(f *testing.F) {
+	seed(f)
+	f.Fuzz(func(t *testing.T, q string) { checkQuery(t, Postgres, q) })
+}
+
+func FuzzMySQL(f *testing.F) {
+	seed(f)
+	f.Fuzz(func(t *testing.T, q string) { checkQuery(t, MySQL, q) })
+}
+
+// seed adds every query of the table, whatever its dialect: a MySQL query is
+// an interesting Postgres input too.
+func seed(f *testing.F) {
+	for _, tc := range rewriteCases {
+		f.Add(tc.in)
+	}
+}
+
+func TestQueryProperties(t *testing.T) {
+	// The fuzz properties also hold for every table query, in every dialect.
+	for _, tc := range rewriteCases {
+		for _, d := range []Dialect{Postgres, MySQL} {
+			checkQuery(t, d, tc.in)
+		}
+	}
+}
+
+type token struct {
+	kind       tokKind
+	start, end int
+}
+
+// lexAll returns the tokens of the package lexer up to its error, if any.
+func lexAll(d Dialect, q string) ([]token, *Error) {
+	l := newLexer(d, q)
+	var toks []token
+	for {
+		k, s, e, err := l.next()
+		if err != nil {
+			return toks, err
+		}
+		if k == tokEOF {
+			return toks, nil
+		}
+		toks = append(toks, token{k, s, e})
+	}
+}
+
+// checkQuery asserts what must hold for any query text:
+//   - Parse does not panic, and its errors are *Error at a valid offset;
+//   - the lexer agrees with refLex, a slow reference lexer written separately;
+//   - the output is the input with only placeholder tokens replaced, by the
+//     expected native placeholder, and the literals and comments of input and
+//     output are the same byte for byte;
+//   - Parse of the output is the identity (unless ?? made a bare ? on Postgres);
+//   - Bind accepts the arguments the query asks for, and maps them in order.
+func checkQuery(t *testing.T, d Dialect, q string) {
+	t.Helper()
+	checkSQLite(t, q)
+	toks, lexErr := lexAll(d, q)
+	ref, refErr := refLex(d, q)
+	if !reflect.DeepEqual(toks, ref) && (len(toks) != 0 || len(ref) != 0) {
+		t.Fatalf("%s %q: lexer tokens\n%v\nreference tokens\n%v", d, q, toks, ref)
+	}
+	if (lexErr == nil) != (refErr < 0) || lexErr != nil && lexErr.Offset != refErr {
+		t.Fatalf("%s %q: lexer error %v, reference error at %d", d, q, lexErr, refErr)
+	}
+
+	p, err := Parse(d, q)
+	if err != nil {
+		var re *Error
+		if !errors.As(err, &re) {
+			t.Fatalf("%s %q: error %T is not *Error", d, q, err)
+		}
+		if lexErr != nil && *re == *lexErr {
+			return
+		}
+		// Otherwise Parse stopped earlier, at a placeholder.
+		for _, tk := range toks {
+			if tk.start == re.Offset && isPlaceholder(tk.kind) {
+				return
+			}
+		}
+		t.Fatalf("%s %q: error %v is not at a placeholder", d, q, err)
+	}
+	if lexErr != nil {
+		t.Fatalf("%s %q: Parse succeeded but the lexer fails: %v", d, q, lexErr)
+	}
+	checkOperation(t, d, q, p.Operation())
+	out := p.Query()
+
+	// Walk input and output together: plain text and literals are copied,
+	// placeholders are replaced as the rules say.
+	var (
+		j, prev   int
+		count     int      // positional ? in order
+		escapes   int      // ?? tokens
+		names     []string // distinct names in order of first use
+		uses      []string // names in order of use
+		grew      int      // bytes added by rewriting
+		maxNative int
+	)
+	for _, tk := range toks {
+		if !isPlaceholder(tk.kind) {
+			continue
+		}
+		seg := q[prev:tk.start]
+		if !strings.HasPrefix(out[j:], seg) {
+			t.Fatalf("%s %q -> %q: text before offset %d changed", d, q, out, tk.start)
+		}
+		j += len(seg)
+		text := q[tk.start:tk.end]
+		repl := text
+		switch tk.kind {
+		case tokEscape:
+			escapes++
+			repl = "?"
+		case tokPositional:
+			count++
+			if d == Postgres {
+				repl = "$" + strconv.Itoa(count)
+			}
+		case tokNative:
+			n, _ := strconv.Atoi(text[1:])
+			maxNative = max(maxNative, n)
+		case tokNamed:
+			name := text[1:]
+			k := indexOf(names, name)
+			if k < 0 {
+				k = len(names)
+				names = append(names, name)
+			}
+			uses = append(uses, name)
+			repl = "?"
+			if d == Postgres {
+				repl = "$" + strconv.Itoa(k+1)
+			}
+		}
+		if repl != text {
+			// The spacing rules: a Postgres $k never touches an identifier
+			// byte; a MySQL ? never follows another ?.
+			if d == Postgres && tk.kind != tokEscape {
+				if j > 0 && isPGIdentByte(out[j-1]) {
+					repl = " " + repl
+				}
+				if tk.end < len(q) && isPGIdentByte(q[tk.end]) {
+					repl += " "
+				}
+			}
+			if d == MySQL && j > 0 && out[j-1] == '?' {
+				repl = " " + repl
+			}
+		}
+		if !strings.HasPrefix(out[j:], repl) {
+			t.Fatalf("%s %q -> %q: token %q at %d should become %q", d, q, out, text, tk.start, repl)
+		}
+		grew += len(repl) - len(text)
+		j += len(repl)
+		prev = tk.end
+	}
+	if out[j:] != q[prev:] {
+		t.Fatalf("%s %q -> %q: text after offset %d changed", d, q, out, prev)
+	}
+	if len(out) != len(q)+grew {
+		t.Fatalf("%s %q -> %q: length %d, want %d", d, q, out, len(out), len(q)+grew)
+	}
+	switch {
+	case d == MySQL && len(out) > len(q):
+		t.Fatalf("mysql %q -> %q: output is longer than input", q, out)
+	case d == Postgres && len(names) == 0 && escapes == 0 && len(out) < len(q)+count:
+		t.Fatalf("postgres %q -> %q: output shorter than input plus one byte per ?", q, out)
+	}
+
+	// Literals and comments are the same spans of bytes in the output.
+	outToks, outErr := lexAll(d, out)
+	if outErr != nil {
+		t.Fatalf("%s %q -> %q: output does not lex: %v", d, q, out, outErr)
+	}
+	if in, o := spans(q, toks), spans(out, outToks); !reflect.DeepEqual(in, o) {
+		t.Fatalf("%s %q -> %q: literals and comments changed:\n%q\n%q", d, q, out, in, o)
+	}
+
+	// The output is native: parsing it again changes nothing.
+	if d == MySQL || escapes == 0 {
+		p2, err := Parse(d, out)
+		if err != nil {
+			t.Fatalf("%s %q -> %q: output does not parse: %v", d, q, out, err)
+		}
+		if p2.Query() != out {
+			t.Fatalf("%s %q -> %q -> %q: rewriting the output changed it", d, q, out, p2.Query())
+		}
+		want := count + len(uses)
+		if d == Postgres {
+			want = count + len(names) + maxNative
+		}
+		if p2.NumInput() != want {
+			t.Fatalf("%s %q -> %q: NumInput of the output = %d, want %d", d, q, out, p2.NumInput(), want)
+		}
+	}
+
+	checkBind(t, d, q, p, count+maxNative, names, uses)
+}
+
+func checkBind(t *testing.T, d Dialect, q string, p *Plan, n int, names, uses []string) {
+	t.Helper()
+	if len(names) == 0 {
+		if p.NumInput() != n {
+			t.Fatalf("%s %q: NumInput = %d, want %d", d, q, p.NumInput(), n)
+		}
+		args := make([]driver.NamedValue, n)
+		for i := range args {
+			args[i] = driver.NamedValue{Ordinal: i + 1, Value: i}
+		}
+		got, err := p.Bind(args)
+		if err != nil || len(got) != n || n > 0 && &got[0] != &args[0] {
+			t.Fatalf("%s %q: Bind of %d arguments = %v, %v; want them unchanged", d, q, n, got, err)
+		}
+		_, err = p.Bind(append(args, driver.NamedValue{Ordinal: n + 1}))
+		var re *Error
+		if !errors.As(err, &re) || re.Offset < -1 || re.Offset >= len(q) {
+			t.Fatalf("%s %q: Bind of %d arguments: error %v", d, q, n+1, err)
+		}
+		return
+	}
+	if p.NumInput() != -1 {
+		t.Fatalf("%s %q: NumInput = %d for named parameters", d, q, p.NumInput())
+	}
+	// Hand the arguments over in reverse: binding goes by name. Each value is
+	// its name, so the result shows which argument went where.
+	args := make([]driver.NamedValue, len(names))
+	for i, name := range names {
+		args[len(names)-1-i] = driver.NamedValue{Ordinal: len(names) - i, Name: name, Value: name}
+	}
+	got, err := p.Bind(args)
+	if err != nil {
+		t.Fatalf("%s %q: Bind: %v", d, q, err)
+	}
+	want := names
+	if d == MySQL {
+		want = uses
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s %q: Bind returned %d arguments, want %d", d, q, len(got), len(want))
+	}
+	for i, a := range got {
+		if a.Ordinal != i+1 || a.Name != "" || a.Value != want[i] {
+			t.Fatalf("%s %q: bound argument %d = %+v, want value %q", d, q, i, a, want[i])
+		}
+	}
+	_, err = p.Bind(args[1:])
+	var re *Error
+	if !errors.As(err, &re) || re.Offset < 0 || !strings.HasPrefix(q[re.Offset+1:], names[len(names)-1]) {
+		t.Fatalf("%s %q: Bind without %q: error %v", d, q, names[len(names)-1], err)
+	}
+}
+
+func checkSQLite(t *testing.T, q string) {
+	t.Helper()
+	p, err := Parse(SQLite, q)
+	if err != nil || p.Query() != q || p.NumInput() != -1 {
+		t.Fatalf("sqlite %q: Parse is not the identity", q)
+	}
+	checkOperation(t, SQLite, q, p.Operation())
+	args := named("a", 1)
+	if got, err := p.Bind(args); err != nil || &got[0] != &args[0] {
+		t.Fatalf("sqlite %q: Bind is not the identity", q)
+	}
+}
+
+func checkOperation(t *testing.T, d Dialect, q, op string) {
+	t.Helper()
+	if len(op) > maxKeyword {
+		t.Fatalf("%s %q: Operation %q is too long", d, q, op)
+	}
+	for i := 0; i < len(op); i++ {
+		if c := op[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			t.Fatalf("%s %q: Operation %q is not an upper-case keyword", d, q, op)
+		}
+	}
+}
+
+func isPlaceholder(k tokKind) bool {
+	return k == tokPositional || k == tokEscape || k == tokNamed || k == tokNative
+}
+
+// spans returns the text of every literal and comment token.
+func spans(q string, toks []token) []string {
+	var s []string
+	for _, tk := range toks {
+		if !isPlaceholder(tk.kind) {
+			s = append(s, q[tk.start:tk.end])
+		}
+	}
+	return s
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// The reference lexer below restates the rules of doc.go as plainly as
+// possible: one byte at a time, no lookup tables, no searching. It is slow,
+// and only the fuzz tests use it, to cross-check the fast lexer.
+
+func isPGIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func refName(q string, i int) int {
+	end := i
+	for k, r := range q[i:] {
+		if r == utf8.RuneError {
+			break
+		}
+		if !(r == '_' || unicode.IsLetter(r) || k > 0 && (unicode.IsDigit(r) || unicode.IsMark(r))) {
+			break
+		}
+		end = i + k + utf8.RuneLen(r)
+	}
+	return end
+}
+
+// refQuoted returns the end of the literal opened at q[i], or -1.
+func refQuoted(q string, i int, backslash bool) int {
+	quote := q[i]
+	for j := i + 1; j < len(q); j++ {
+		switch {
+		case backslash && q[j] == '\\':
+			j++
+		case q[j] == quote && j+1 < len(q) && q[j+1] == quote:
+			j++
+		case q[j] == quote:
+			return j + 1
+		}
+	}
+	return -1
+}
+
+func refLex(d Dialect, q string) ([]token, int) {
+	if d == MySQL {
+		return refLexMySQL(q)
+	}
+	return refLexPostgres(q)
+}
+
+func refLexPostgres(q string) ([]token, int) {
+	const (
+		none = iota
+		ident
+		number
+	)
+	var toks []token
+	word, wordStart, depth, lastComment, lastPositional := none, 0, 0, -1, -1
+	add := func(k tokKind, s, e int) int {
+		toks = append(toks, token{k, s, e})
+		if k == tokComment {
+			lastComment = e
+		}
+		if k == tokPositional {
+			lastPositional = e
+		}
+		return e
+	}
+	for i := 0; i < len(q); {
+		c := q[i]
+		letter := c == '_' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		digit := '0' <= c && c <= '9'
+		if word == ident && (letter || digit || c == '$') || word == number && digit {
+			i++
+			continue
+		}
+		prevWord := ""
+		if word == ident {
+			prevWord = q[wordStart:i]
+		}
+		word = none
+		switch {
+		case letter:
+			word, wordStart = ident, i
+			i++
+		case digit:
+			word = number
+			i++
+		case c == '\'' || c == '"':
+			end := refQuoted(q, i, c == '\'' && (prevWord == "E" || prevWord == "e"))
+			if end < 0 {
+				return toks, i
+			}
+			kind := tokString
+			if c == '"' {
+				kind = tokIdent
+			}
+			i = add(kind, i, end)
+		case c == '$':
+			j := i + 1
+			if j < len(q) && '0' <= q[j] && q[j] <= '9' {
+				for j < len(q) && '0' <= q[j] && q[j] <= '9' {
+					j++
+				}
+				i = add(tokNative, i, j)
+				continue
+			}
+			if j < len(q) && isPGIdentByte(q[j]) && q[j] != '$' && !('0' <= q[j] && q[j] <= '9') {
+				for j < len(q) && isPGIdentByte(q[j]) && q[j] != '$' {
+					j++
+				}
+			}
+			if j >= len(q) || q[j] != '$' {
+				i++
+				continue
+			}
+			tag := q[i : j+1]
+			end := -1
+			for k := j + 1; k+len(tag) <= len(q); k++ {
+				if q[k:k+len(tag)] == tag {
+					end = k + len(tag)
+					break
+				}
+			}
+			if end < 0 {
+				return toks, i
+			}
+			i = add(tokString, i, end)
+		case strings.HasPrefix(q[i:], "--"):
+			j := i
+			for j < len(q) && q[j] != '\n' && q[j] != '\r' {
+				j++
+			}
+			i = add(tokComment, i, j)
+		case strings.HasPrefix(q[i:], "/*"):
+			level, j := 0, i
+			for {
+				if j+1 >= len(q) {
+					return toks, i
+				}
+				if q[j] == '/' && q[j+1] == '*' {
+					level++
+					j += 2
+				} else if q[j] == '*' && q[j+1] == '/' {
+					level--
+					j += 2
+					if level == 0 {
+						break
+					}
+				} else {
+					j++
+				}
+			}
+			i = add(tokComment, i, j)
+		case strings.HasPrefix(q[i:], "??"):
+			i = add(tokEscape, i, i+2)
+		case c == '?':
+			i = add(tokPositional, i, i+1)
+		case strings.HasPrefix(q[i:], "::") || strings.HasPrefix(q[i:], ":="):
+			i += 2
+		case c == ':' && depth == 0 && refName(q, i+1) > i+1:
+			i = add(tokNamed, i, refName(q, i+1))
+		case c == '@' && refName(q, i+1) > i+1 &&
+			(i == 0 || i == lastComment || i == lastPositional || !strings.ContainsRune("+-*/<>~!@#%^&|`?", rune(q[i-1]))):
+			i = add(tokNamed, i, refName(q, i+1))
+		default:
+			if c == '[' {
+				depth++
+			}
+			if c == ']' && depth > 0 {
+				depth--
+			}
+			i++
+		}
+	}
+	return toks, -1
+}
+
+func refLexMySQL(q string) ([]token, int) {
+	var toks []token
+	execStart := -1
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			end := refQuoted(q, i, c != '`')
+			if end < 0 {
+				return toks, i
+			}
+			kind := tokString
+			if c == '`' {
+				kind = tokIdent
+			}
+			toks = append(toks, token{kind, i, end})
+			i = end
+		case c == '#' || strings.HasPrefix(q[i:], "--") && (i+2 == len(q) || q[i+2] <= ' ' || q[i+2] == 0x7f):
+			j := i
+			for j < len(q) && q[j] != '\n' {
+				j++
+			}
+			toks = append(toks, token{tokComment, i, j})
+			i = j
+		case execStart < 0 && (strings.HasPrefix(q[i:], "/*!") || strings.HasPrefix(q[i:], "/*M!")):
+			j := strings.IndexByte(q[i:], '!') + i + 1
+			for k := 0; k < 6 && j < len(q) && '0' <= q[j] && q[j] <= '9'; k++ {
+				j++
+			}
+			toks = append(toks, token{tokComment, i, j})
+			execStart = i
+			i = j
+		case strings.HasPrefix(q[i:], "/*"):
+			j := i + 2
+			for j+1 < len(q) && q[j:j+2] != "*/" {
+				j++
+			}
+			if j+1 >= len(q) {
+				return toks, i
+			}
+			toks = append(toks, token{tokComment, i, j + 2})
+			i = j + 2
+		case execStart >= 0 && strings.HasPrefix(q[i:], "*/"):
+			toks = append(toks, token{tokComment, i, i + 2})
+			execStart = -1
+			i += 2
+		case strings.HasPrefix(q[i:], "??"):
+			toks = append(toks, token{tokEscape, i, i + 2})
+			i += 2
+		case c == '?':
+			toks = append(toks, token{tokPositional, i, i + 1})
+			i++
+		case strings.HasPrefix(q[i:], "::") || strings.HasPrefix(q[i:], ":="):
+			i += 2
+		case c == ':' && refName(q, i+1) > i+1:
+			end := refName(q, i+1)
+			toks = append(toks, token{tokNamed, i, end})
+			i = end
+		default:
+			i++
+		}
+	}
+	return toks, execStart
+}

@@ -1,0 +1,558 @@
+package rewrite
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// tokKind is the kind of a token the lexer stops at. Everything between two
+// tokens is plain SQL that is copied to the output unchanged.
+type tokKind uint8
+
+const (
+	tokEOF        tokKind = iota
+	tokPositional         // ?
+	tokEscape             // ?? (a literal ? in the output)
+	tokNamed              // :name, or @name on Postgres; the name is q[start+1:end]
+	tokNative             // $n on Postgres
+	tokString             // a string literal of any form, including dollar-quoted
+	tokIdent              // a quoted identifier: "…" or `…`
+	tokComment            // a comment, or the delimiters of a MySQL executable comment
+)
+
+// lexer scans one query for one dialect (Postgres or MySQL) in a single
+// forward pass. It skips plain SQL eight bytes at a time with table lookups
+// and stops only at the bytes that can start a token, so a query costs about
+// a cycle per byte.
+type lexer struct {
+	q          string
+	pairs      *[1 << 16]uint8 // pairTable()
+	pos        int
+	dialect    Dialect
+	boundary   int  // Postgres: offset just past the last byte the scanner stopped at
+	depth      int  // Postgres: nesting of [ ], where :x is an array slice, never a name
+	commentEnd int  // offset just past the last comment, so /*c*/@id still starts a name
+	operandEnd int  // offset just past the last ? placeholder, an operand and not an operator
+	exec       bool // MySQL: inside /*! … */, whose content is code
+	execStart  int
+}
+
+func newLexer(d Dialect, q string) lexer {
+	return lexer{q: q, dialect: d, pairs: pairTable()}
+}
+
+// next returns the next token and its byte span [start, end), or an *Error
+// for an unterminated literal or comment (its Offset is where it started).
+func (l *lexer) next() (tokKind, int, int, *Error) {
+	if l.dialect == MySQL {
+		return l.nextMySQL()
+	}
+	return l.nextPostgres()
+}
+
+func (l *lexer) emit(tok tokKind, start, end int) (tokKind, int, int, *Error) {
+	l.pos = end
+	l.boundary = end
+	switch tok {
+	case tokComment:
+		l.commentEnd = end
+	case tokPositional:
+		l.operandEnd = end
+	}
+	return tok, start, end, nil
+}
+
+// skip returns the offset of the first byte at or after i whose stopBits
+// have bit set, or len(q). It looks at eight bytes per step through pairTable,
+// which answers for two bytes at once.
+func skip(q string, i int, bit uint8, pairs *[1 << 16]uint8) int {
+	for ; i+8 <= len(q); i += 8 {
+		w := q[i : i+8]
+		if (pairs[uint16(w[0])|uint16(w[1])<<8]|pairs[uint16(w[2])|uint16(w[3])<<8]|
+			pairs[uint16(w[4])|uint16(w[5])<<8]|pairs[uint16(w[6])|uint16(w[7])<<8])&bit != 0 {
+			break
+		}
+	}
+	for ; i < len(q); i++ {
+		if stopBits[q[i]]&bit != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// pairTable returns the table of stopBits[b0]|stopBits[b1] indexed by
+// b0|b1<<8, built on first use (64 KiB, so programs that never lex do not pay
+// for it).
+var pairTable = sync.OnceValue(func() *[1 << 16]uint8 {
+	t := new([1 << 16]uint8)
+	for i := range t {
+		t[i] = stopBits[i&0xff] | stopBits[i>>8]
+	}
+	return t
+})
+
+// inIdentifier reports whether the byte at i continues an identifier, given
+// that plain text (no byte the scanner stops at) runs from l.boundary to i.
+// Postgres identifiers may contain $ and digits, but a run of digits alone is
+// a number: a$1 is one identifier, 1$1 is 1 followed by $1.
+func (l *lexer) inIdentifier(i int) bool {
+	j := i - 1
+	for j >= l.boundary && isDigit(l.q[j]) {
+		j--
+	}
+	return j >= l.boundary && identCont[l.q[j]]
+}
+
+func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
+	q := l.q
+	n := len(q)
+	i := l.pos
+	for {
+		i = skip(q, i, pgStop, l.pairs)
+		if i >= n {
+			break
+		}
+		switch c := q[i]; c {
+		case '\'':
+			// E'…' takes backslash escapes when the E is a word of its own.
+			if i-1 >= l.boundary && q[i-1]|0x20 == 'e' && !l.inIdentifier(i-1) {
+				end, ok := scanBackslashed(q, i+1, '\'')
+				if !ok {
+					return l.fail(i, "unterminated quoted string")
+				}
+				return l.emit(tokString, i, end)
+			}
+			end, ok := scanDoubled(q, i+1, '\'')
+			if !ok {
+				return l.fail(i, "unterminated quoted string")
+			}
+			return l.emit(tokString, i, end)
+		case '"':
+			end, ok := scanDoubled(q, i+1, '"')
+			if !ok {
+				return l.fail(i, "unterminated quoted identifier")
+			}
+			return l.emit(tokIdent, i, end)
+		case '$':
+			if l.inIdentifier(i) {
+				for i++; i < n && identCont[q[i]]; i++ {
+				}
+				break
+			}
+			j := i + 1
+			if j < n && isDigit(q[j]) {
+				for j < n && isDigit(q[j]) {
+					j++
+				}
+				return l.emit(tokNative, i, j)
+			}
+			// $tag$ where tag is an identifier without $, or $$.
+			k := j
+			if k < n && tagStart[q[k]] {
+				k++
+				for k < n && tagCont[q[k]] {
+					k++
+				}
+			}
+			if k < n && q[k] == '$' {
+				delim := q[i : k+1]
+				idx := strings.Index(q[k+1:], delim)
+				if idx < 0 {
+					return l.fail(i, "unterminated dollar-quoted string "+delim)
+				}
+				return l.emit(tokString, i, k+1+idx+len(delim))
+			}
+			i++
+		case '-':
+			if i+1 < n && q[i+1] == '-' {
+				end := i + 2
+				for end < n && q[end] != '\n' && q[end] != '\r' {
+					end++
+				}
+				return l.emit(tokComment, i, end)
+			}
+			i++
+		case '/':
+			if i+1 < n && q[i+1] == '*' {
+				end, ok := scanNestedComment(q, i+2)
+				if !ok {
+					return l.fail(i, "unterminated comment")
+				}
+				return l.emit(tokComment, i, end)
+			}
+			i++
+		case '?':
+			if i+1 < n && q[i+1] == '?' {
+				return l.emit(tokEscape, i, i+2)
+			}
+			return l.emit(tokPositional, i, i+1)
+		case ':':
+			if i+1 < n && (q[i+1] == ':' || q[i+1] == '=') {
+				i += 2 // a :: cast or := assignment
+				break
+			}
+			if l.depth == 0 {
+				if end := scanName(q, i+1); end > i+1 {
+					return l.emit(tokNamed, i, end)
+				}
+			}
+			i++
+		case '@':
+			// @ after an operator character other than = is part of an
+			// operator (@>, <@, @@, …); elsewhere @name is a parameter. A ?
+			// placeholder is an operand: ?@x reads as $1@x once rewritten.
+			if i == 0 || q[i-1] == '=' || !pgOpChar[q[i-1]] || i == l.commentEnd || i == l.operandEnd {
+				if end := scanName(q, i+1); end > i+1 {
+					return l.emit(tokNamed, i, end)
+				}
+			}
+			i++
+		case '[':
+			l.depth++
+			i++
+		default: // ']'
+			if l.depth > 0 {
+				l.depth--
+			}
+			i++
+		}
+		l.boundary = i
+	}
+	l.pos = n
+	return tokEOF, n, n, nil
+}
+
+func (l *lexer) nextMySQL() (tokKind, int, int, *Error) {
+	q := l.q
+	n := len(q)
+	i := l.pos
+	for {
+		i = skip(q, i, myStop, l.pairs)
+		if i >= n {
+			break
+		}
+		switch c := q[i]; c {
+		case '\'', '"':
+			end, ok := scanBackslashed(q, i+1, c)
+			if !ok {
+				return l.fail(i, "unterminated quoted string")
+			}
+			return l.emit(tokString, i, end)
+		case '`':
+			end, ok := scanDoubled(q, i+1, '`')
+			if !ok {
+				return l.fail(i, "unterminated quoted identifier")
+			}
+			return l.emit(tokIdent, i, end)
+		case '#':
+			return l.emit(tokComment, i, lineEnd(q, i+1))
+		case '-':
+			// MySQL needs a space or control character after --; 1--1 is arithmetic.
+			if i+1 < n && q[i+1] == '-' && (i+2 == n || q[i+2] <= ' ' || q[i+2] == 0x7f) {
+				return l.emit(tokComment, i, lineEnd(q, i+2))
+			}
+			i++
+		case '/':
+			if i+1 < n && q[i+1] == '*' {
+				if !l.exec {
+					// /*! … */, /*!50001 … */ and MariaDB's /*M! … */ hold code.
+					m := i + 2
+					switch {
+					case m < n && q[m] == '!':
+						m++
+					case m+1 < n && q[m] == 'M' && q[m+1] == '!':
+						m += 2
+					default:
+						m = -1
+					}
+					if m > 0 {
+						for k := 0; k < 6 && m < n && isDigit(q[m]); k++ {
+							m++
+						}
+						l.exec = true
+						l.execStart = i
+						return l.emit(tokComment, i, m)
+					}
+				}
+				idx := strings.Index(q[i+2:], "*/")
+				if idx < 0 {
+					return l.fail(i, "unterminated comment")
+				}
+				return l.emit(tokComment, i, i+2+idx+2)
+			}
+			i++
+		case '*':
+			if l.exec && i+1 < n && q[i+1] == '/' {
+				l.exec = false
+				return l.emit(tokComment, i, i+2)
+			}
+			i++
+		case '?':
+			if i+1 < n && q[i+1] == '?' {
+				return l.emit(tokEscape, i, i+2)
+			}
+			return l.emit(tokPositional, i, i+1)
+		case ':':
+			if i+1 < n && (q[i+1] == ':' || q[i+1] == '=') {
+				i += 2
+				continue
+			}
+			if end := scanName(q, i+1); end > i+1 {
+				return l.emit(tokNamed, i, end)
+			}
+			i++
+		default:
+			i++
+		}
+	}
+	l.pos = n
+	if l.exec {
+		return l.fail(l.execStart, "unterminated comment")
+	}
+	return tokEOF, n, n, nil
+}
+
+func (l *lexer) fail(offset int, msg string) (tokKind, int, int, *Error) {
+	l.pos = len(l.q)
+	return tokEOF, offset, offset, errorAt(offset, msg)
+}
+
+// scanDoubled scans a literal whose only escape is a doubled quote character,
+// starting just past the opening quote. It returns the offset just past the
+// closing quote.
+func scanDoubled(q string, i int, quote byte) (int, bool) {
+	for {
+		j := strings.IndexByte(q[i:], quote)
+		if j < 0 {
+			return len(q), false
+		}
+		i += j + 1
+		if i < len(q) && q[i] == quote {
+			i++
+			continue
+		}
+		return i, true
+	}
+}
+
+// scanBackslashed scans a literal where a backslash escapes the next byte and
+// a doubled quote is a quote (Postgres E'…', MySQL '…' and "…").
+func scanBackslashed(q string, i int, quote byte) (int, bool) {
+	for i < len(q) {
+		switch q[i] {
+		case '\\':
+			i += 2
+		case quote:
+			if i+1 < len(q) && q[i+1] == quote {
+				i += 2
+				continue
+			}
+			return i + 1, true
+		default:
+			i++
+		}
+	}
+	return len(q), false
+}
+
+// scanNestedComment scans a Postgres block comment, which nests, starting just
+// past the opening /*.
+func scanNestedComment(q string, i int) (int, bool) {
+	depth := 1
+	for i+1 < len(q) {
+		switch {
+		case q[i] == '*' && q[i+1] == '/':
+			i += 2
+			depth--
+			if depth == 0 {
+				return i, true
+			}
+		case q[i] == '/' && q[i+1] == '*':
+			i += 2
+			depth++
+		default:
+			i++
+		}
+	}
+	return len(q), false
+}
+
+// lineEnd returns the offset of the newline ending a MySQL line comment.
+func lineEnd(q string, i int) int {
+	if j := strings.IndexByte(q[i:], '\n'); j >= 0 {
+		return i + j
+	}
+	return len(q)
+}
+
+// scanName returns the end of the parameter name starting at i, or i when no
+// name starts there. A name is a letter or _ followed by letters, digits,
+// combining marks and _, decoded as UTF-8; invalid UTF-8 ends it.
+func scanName(q string, i int) int {
+	start := i
+	for i < len(q) {
+		c := q[i]
+		if c < utf8.RuneSelf {
+			k := nameByte[c]
+			if k == 0 || (k == nameDigit && i == start) {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(q[i:])
+		if !unicode.IsLetter(r) && (i == start || !unicode.IsDigit(r) && !unicode.IsMark(r)) {
+			break
+		}
+		i += size
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+const (
+	pgStop = 1 << iota
+	myStop
+)
+
+const (
+	nameStart = 1 // a letter or _: starts or continues a name
+	nameDigit = 2 // continues a name
+)
+
+var (
+	// stopBits: for each byte, the dialects (pgStop, myStop) whose scanner
+	// stops there; every other byte is plain text.
+	stopBits [256]uint8
+	// identCont: bytes that continue a Postgres identifier ($ and all non-ASCII included).
+	identCont [256]bool
+	// tagStart and tagCont: bytes of a dollar-quote tag.
+	tagStart [256]bool
+	tagCont  [256]bool
+	// pgOpChar: bytes Postgres operators are made of.
+	pgOpChar [256]bool
+	// nameByte: ASCII bytes of a parameter name.
+	nameByte [256]uint8
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		letter := isLetter(b) || b == '_' || b >= utf8.RuneSelf
+		tagStart[c] = letter
+		tagCont[c] = letter || isDigit(b)
+		identCont[c] = tagCont[c] || b == '$'
+		if b < utf8.RuneSelf {
+			switch {
+			case isLetter(b) || b == '_':
+				nameByte[c] = nameStart
+			case isDigit(b):
+				nameByte[c] = nameDigit
+			}
+		}
+	}
+	for _, b := range []byte(`'"$-/?:@[]`) {
+		stopBits[b] |= pgStop
+	}
+	for _, b := range []byte("'\"`#-/?:*") {
+		stopBits[b] |= myStop
+	}
+	for _, b := range []byte("+-*/<>=~!@#%^&|`?") {
+		pgOpChar[b] = true
+	}
+}
+
+// opCode is a Plan's Operation: 0 for none, i+1 for keywords[i], or opOther
+// for a word outside the table, kept in the Plan's extra.
+type opCode uint8
+
+const opOther opCode = 255
+
+// operation returns the first keyword of q upper-cased, skipping leading
+// whitespace, comments and parentheses: as an opCode when it is one of the
+// keywords, else as a string. It reads only the prefix of the query, so it is
+// cheap even for SQLite, whose queries are otherwise never lexed.
+func operation(d Dialect, q string) (opCode, string) {
+	n := len(q)
+	i := 0
+	for i < n {
+		c := q[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '(':
+			i++
+		case c == '-' && i+1 < n && q[i+1] == '-' && (d != MySQL || i+2 == n || q[i+2] <= ' ' || q[i+2] == 0x7f),
+			c == '#' && d == MySQL:
+			for i < n && q[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < n && q[i+1] == '*':
+			if d == MySQL && i+2 < n && (q[i+2] == '!' || q[i+2] == 'M' && i+3 < n && q[i+3] == '!') {
+				i += 3
+				if q[i-1] == 'M' {
+					i++
+				}
+				for k := 0; k < 6 && i < n && isDigit(q[i]); k++ {
+					i++
+				}
+				continue
+			}
+			if d == Postgres {
+				end, ok := scanNestedComment(q, i+2)
+				if !ok {
+					return 0, ""
+				}
+				i = end
+				continue
+			}
+			j := strings.Index(q[i+2:], "*/")
+			if j < 0 {
+				return 0, ""
+			}
+			i += 2 + j + 2
+		case isLetter(c):
+			j := i + 1
+			for j < n && nameByte[q[j]] != 0 {
+				j++
+			}
+			return keyword(q[i:j])
+		default:
+			return 0, ""
+		}
+	}
+	return 0, ""
+}
+
+// keywords are the statement keywords a Plan stores as an opCode.
+var keywords = [...]string{
+	"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "TABLE",
+	"CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE", "REPLACE", "UPSERT",
+	"BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END",
+	"SET", "SHOW", "EXPLAIN", "ANALYZE", "CALL", "COPY", "LOCK", "GRANT",
+	"REVOKE", "PRAGMA", "VACUUM", "DO", "DECLARE", "FETCH", "PREPARE",
+	"EXECUTE", "DEALLOCATE", "LISTEN", "NOTIFY", "USE", "DESCRIBE",
+	"REFRESH", "REINDEX", "CLUSTER", "COMMENT", "RESET", "LOAD", "HANDLER",
+	"CHECKPOINT", "DISCARD", "UNLISTEN", "ABORT", "ATTACH", "DETACH",
+	"OPTIMIZE", "REPAIR", "CHECK", "RENAME", "FLUSH", "KILL", "XA",
+}
+
+// maxKeyword bounds the length of a word Operation will return: no statement
+// keyword is longer, and a long word is an identifier, not a keyword.
+const maxKeyword = 32
+
+func keyword(w string) (opCode, string) {
+	if len(w) > maxKeyword {
+		return 0, ""
+	}
+	for i, k := range &keywords {
+		if len(k) == len(w) && (k == w || strings.EqualFold(k, w)) {
+			return opCode(i + 1), ""
+		}
+	}
+	return opOther, strings.ToUpper(w)
+}

@@ -1,0 +1,591 @@
+package rewrite
+
+import (
+	"database/sql/driver"
+	"strconv"
+	"unsafe"
+)
+
+// style is the placeholder style a query was written in.
+type style uint8
+
+const (
+	styleNone       style = iota // no placeholders at all
+	stylePositional              // ?
+	styleNative                  // $n (Postgres)
+	styleNamed                   // :name or @name
+	styleIdentity                // SQLite: not lexed, passed through
+)
+
+func (s style) String() string {
+	switch s {
+	case stylePositional:
+		return "positional ?"
+	case styleNative:
+		return "native $n"
+	case styleNamed:
+		return "named"
+	}
+	return "no"
+}
+
+// maxNative is the largest $n Postgres accepts (its wire protocol counts
+// parameters in 16 bits).
+const maxNative = 65535
+
+// maxQueryLen keeps every offset within the int32 fields of the parser.
+const maxQueryLen = 1<<31 - 1
+
+// param is one distinct named parameter: its name and the offset of its first
+// occurrence in the query as written.
+type param struct {
+	name string
+	off  int
+}
+
+// Plan is the analysis of one query for one dialect: the native SQL and how
+// the arguments database/sql hands over map onto it. A Plan is immutable and
+// safe to share between goroutines.
+//
+// An uncached Parse costs mostly its allocation, so a Plan is 48 bytes and
+// shares one allocation with its native query (see newPlanBuf); what only
+// named parameters need lives behind a pointer.
+type Plan struct {
+	query    string // native SQL
+	orig     string // the query as written, for error offsets
+	extra    *extra // named parameters, rare operations; usually nil
+	numInput int32
+	op       opCode
+	dialect  Dialect
+	style    style
+}
+
+// extra holds what few Plans need.
+type extra struct {
+	params []param // named: distinct names, in $k order on Postgres
+	refs   []int32 // MySQL named: params index of each ? in order
+	op     string  // Operation when op is opOther
+}
+
+// Query returns the native SQL to send to the driver.
+func (p *Plan) Query() string { return p.query }
+
+// NumInput returns the number of arguments the query takes when that is known
+// from the query alone (the count of ?, or the largest $n), and -1 when the
+// query uses named parameters or is passed through unlexed (SQLite).
+func (p *Plan) NumInput() int { return int(p.numInput) }
+
+// Operation returns the query's first keyword upper-cased ("SELECT",
+// "INSERT", "WITH", …), skipping leading whitespace, comments and
+// parentheses, or "" if it does not start with one. Tracing uses it for span
+// names.
+func (p *Plan) Operation() string {
+	switch p.op {
+	case 0:
+		return ""
+	case opOther:
+		return p.extra.op
+	}
+	return keywords[p.op-1]
+}
+
+// Parse lexes query by the rules of dialect d and returns its Plan. Errors are
+// of type *Error. For SQLite the Plan is the identity: the query is not lexed.
+func Parse(d Dialect, query string) (*Plan, error) {
+	if len(query) > maxQueryLen {
+		return nil, errorAt(-1, "query of "+strconv.Itoa(len(query))+" bytes is too long")
+	}
+	switch d {
+	case SQLite:
+		p := new(Plan)
+		p.init(d, query, query, styleIdentity, -1, nil)
+		return p, nil
+	case Postgres, MySQL:
+		p, err := parse(d, query)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	return nil, errorAt(-1, "unknown dialect "+d.String())
+}
+
+// init fills in a fresh Plan, including its operation.
+func (p *Plan) init(d Dialect, q, native string, st style, numInput int, ex *extra) {
+	op, other := operation(d, q)
+	if op == opOther {
+		if ex == nil {
+			ex = new(extra)
+		}
+		ex.op = other
+	}
+	*p = Plan{
+		query:    native,
+		orig:     q,
+		extra:    ex,
+		numInput: int32(numInput),
+		op:       op,
+		dialect:  d,
+		style:    st,
+	}
+}
+
+// planBuf is a Plan and the bytes of its native query in one allocation.
+type planBuf[B any] struct {
+	plan Plan
+	buf  B
+}
+
+// newPlanBuf returns a Plan and an empty buffer of capacity n that share one
+// allocation when n is small, so that a rewrite allocates once.
+func newPlanBuf(n int) (*Plan, []byte) {
+	// Plan is 48 bytes on 64-bit platforms: each case fills a malloc size
+	// class (96, 128, … 512, 640, 768, 1024 bytes) exactly.
+	switch {
+	case n <= 48:
+		pb := new(planBuf[[48]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 80:
+		pb := new(planBuf[[80]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 112:
+		pb := new(planBuf[[112]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 144:
+		pb := new(planBuf[[144]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 176:
+		pb := new(planBuf[[176]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 208:
+		pb := new(planBuf[[208]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 240:
+		pb := new(planBuf[[240]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 272:
+		pb := new(planBuf[[272]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 336:
+		pb := new(planBuf[[336]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 400:
+		pb := new(planBuf[[400]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 464:
+		pb := new(planBuf[[464]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 592:
+		pb := new(planBuf[[592]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 720:
+		pb := new(planBuf[[720]byte])
+		return &pb.plan, pb.buf[:0:n]
+	case n <= 976:
+		pb := new(planBuf[[976]byte])
+		return &pb.plan, pb.buf[:0:n]
+	}
+	return new(Plan), make([]byte, 0, n)
+}
+
+// edit is one placeholder token of the query as written and what replaces it.
+type edit struct {
+	start, end  int32
+	num         int32 // $num on Postgres; 0 writes ?
+	lead, trail bool  // a space before, after
+}
+
+// parse lexes q once, recording the edits and the exact length of the native
+// query, then writes the native query into a buffer allocated together with
+// the Plan.
+func parse(d Dialect, q string) (*Plan, *Error) {
+	l := newLexer(d, q)
+	var (
+		small    [8]edit
+		edits    = small[:0]
+		outLen   = len(q)
+		last     byte // last byte of the native query written so far
+		prevEnd  int  // end of the previous edit
+		st       style
+		count    int // positional ? seen
+		maxN     int // largest native $n
+		params   []param
+		refs     []int32
+		index    map[string]int32 // name → params index, once params is long
+		tok      tokKind
+		s, e     int
+		lexError *Error
+	)
+	for {
+		tok, s, e, lexError = l.next()
+		if lexError != nil {
+			return nil, lexError
+		}
+		var want style
+		switch tok {
+		case tokEOF:
+			return finish(d, q, st, count, maxN, params, refs, edits, outLen), nil
+		case tokString, tokIdent, tokComment:
+			continue
+		case tokEscape:
+			if d == MySQL {
+				return nil, errorAt(s, "?? has no meaning on mysql, where every ? outside a literal is a parameter")
+			}
+			edits = append(edits, edit{start: int32(s), end: int32(e)})
+			outLen--
+			last, prevEnd = '?', e
+			continue
+		case tokPositional:
+			want = stylePositional
+		case tokNative:
+			want = styleNative
+		case tokNamed:
+			want = styleNamed
+		}
+		if st != want {
+			if st != styleNone {
+				return nil, mixError(q, st, want, s, e)
+			}
+			st = want
+		}
+		if s > prevEnd {
+			last = q[s-1]
+		}
+		k := 0 // $k to write on Postgres
+		switch tok {
+		case tokPositional:
+			count++
+			if d == MySQL {
+				continue // ? is native
+			}
+			if count > maxNative {
+				return nil, errorAt(s, "more than 65535 parameters")
+			}
+			k = count
+		case tokNative:
+			n, ok := atoiNative(q[s+1 : e])
+			if !ok {
+				return nil, errorAt(s, "parameter "+q[s:e]+" is out of range $1…$65535")
+			}
+			maxN = max(maxN, n)
+			continue
+		case tokNamed:
+			name := q[s+1 : e]
+			j := int32(-1)
+			if index != nil {
+				if v, ok := index[name]; ok {
+					j = v
+				}
+			} else {
+				for i := range params {
+					if params[i].name == name {
+						j = int32(i)
+						break
+					}
+				}
+			}
+			if j < 0 {
+				if d == Postgres && len(params) == maxNative {
+					return nil, errorAt(s, "more than 65535 parameters")
+				}
+				j = int32(len(params))
+				params = append(params, param{name: name, off: s})
+				if index != nil {
+					index[name] = j
+				} else if len(params) > 16 {
+					index = make(map[string]int32, 2*len(params))
+					for i, p := range params {
+						index[p.name] = int32(i)
+					}
+				}
+			}
+			if d == MySQL {
+				// ? for each use, apart from a ? just before so that the
+				// output never holds a ?? .
+				lead := last == '?'
+				edits = append(edits, edit{start: int32(s), end: int32(e), lead: lead})
+				outLen += 1 - (e - s) + b2i(lead)
+				refs = append(refs, j)
+				last, prevEnd = '?', e
+				continue
+			}
+			k = int(j) + 1
+		}
+		// $k, apart from a neighbouring identifier byte so that Postgres
+		// lexes it alone ("?AND" becomes "$1 AND").
+		ed := edit{start: int32(s), end: int32(e), num: int32(k), lead: identCont[last], trail: e < len(q) && identCont[q[e]]}
+		edits = append(edits, ed)
+		outLen += 1 + numDigits(k) - (e - s) + b2i(ed.lead) + b2i(ed.trail)
+		last, prevEnd = byte('0'+k%10), e
+		if ed.trail {
+			last = ' '
+		}
+	}
+}
+
+func finish(d Dialect, q string, st style, count, maxN int, params []param, refs []int32, edits []edit, outLen int) *Plan {
+	var ex *extra
+	if params != nil {
+		ex = &extra{params: params, refs: refs}
+	}
+	n := 0
+	switch st {
+	case stylePositional:
+		n = count
+	case styleNative:
+		n = maxN
+	case styleNamed:
+		n = -1
+	}
+	if len(edits) == 0 {
+		p := new(Plan)
+		p.init(d, q, q, st, n, ex)
+		return p
+	}
+	p, buf := newPlanBuf(outLen)
+	buf = buf[:outLen]
+	j, prev := 0, 0
+	for _, ed := range edits {
+		j += copy(buf[j:], q[prev:ed.start])
+		if ed.lead {
+			buf[j] = ' '
+			j++
+		}
+		if ed.num == 0 {
+			buf[j] = '?'
+			j++
+		} else {
+			j += putDollar(buf[j:], int(ed.num))
+		}
+		if ed.trail {
+			buf[j] = ' '
+			j++
+		}
+		prev = int(ed.end)
+	}
+	copy(buf[j:], q[prev:])
+	// The bytes are never written again: the string owns them from here on.
+	p.init(d, q, unsafe.String(unsafe.SliceData(buf), len(buf)), st, n, ex)
+	return p
+}
+
+// putDollar writes $k at the start of buf and returns its length.
+func putDollar(buf []byte, k int) int {
+	n := 1 + numDigits(k)
+	buf[0] = '$'
+	for i := n - 1; i > 0; i-- {
+		buf[i] = byte('0' + k%10)
+		k /= 10
+	}
+	return n
+}
+
+func numDigits(k int) int {
+	n := 1
+	for k >= 10 {
+		k /= 10
+		n++
+	}
+	return n
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func atoiNative(digits string) (int, bool) {
+	if len(digits) > 5 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(digits); i++ {
+		n = n*10 + int(digits[i]-'0')
+	}
+	return n, 1 <= n && n <= maxNative
+}
+
+func mixError(q string, first, conflict style, s, e int) *Error {
+	what := "parameter " + q[s:e]
+	if conflict == styleNamed {
+		what = "named " + what
+	}
+	return errorAt(s, what+" follows "+first.String()+" parameters (one style per query)")
+}
+
+// firstOffset returns the offset of the query's first placeholder, or -1. It
+// is for error messages only, so it lexes the query again.
+func (p *Plan) firstOffset() int {
+	if p.extra != nil && len(p.extra.params) > 0 {
+		return p.extra.params[0].off
+	}
+	l := newLexer(p.dialect, p.orig)
+	for {
+		tok, s, _, err := l.next()
+		if err != nil || tok == tokEOF {
+			return -1
+		}
+		if tok == tokPositional || tok == tokNative || tok == tokNamed {
+			return s
+		}
+	}
+}
+
+// Bind maps the arguments database/sql hands the driver to the arguments the
+// native query takes. When nothing changes it returns args itself without
+// allocating. The returned arguments have Ordinals 1…n; their Names are
+// cleared when the native style is positional. A count that does not match,
+// a named parameter without an argument, an argument the query never uses and
+// a mix of named and positional arguments are errors (*Error): Bind never
+// guesses.
+func (p *Plan) Bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
+	switch p.style {
+	case styleIdentity:
+		return args, nil
+	case styleNamed:
+		return p.bindNamed(args)
+	}
+	renumber := false
+	for i := range args {
+		if args[i].Name != "" {
+			if p.style == styleNone {
+				return nil, errorAt(-1, "argument "+strconv.Quote(args[i].Name)+" is not used by the query")
+			}
+			return nil, errorAt(p.firstOffset(), "query uses "+p.style.String()+" parameters, got named argument "+
+				strconv.Quote(args[i].Name))
+		}
+		if args[i].Ordinal != i+1 {
+			renumber = true
+		}
+	}
+	if len(args) != int(p.numInput) {
+		return nil, p.countError(len(args))
+	}
+	if renumber {
+		out := make([]driver.NamedValue, len(args))
+		for i := range args {
+			out[i] = driver.NamedValue{Ordinal: i + 1, Value: args[i].Value}
+		}
+		return out, nil
+	}
+	return args, nil
+}
+
+// countError reports a positional argument count that does not match. It is
+// the slow path, so it lexes the query again to find the placeholder at fault:
+// the first one left without an argument, or the last one when there are too
+// many arguments.
+func (p *Plan) countError(got int) *Error {
+	if p.style == styleNone {
+		return errorAt(-1, "query has no parameters, got "+plural(got, "argument"))
+	}
+	var msg string
+	if p.style == styleNative {
+		msg = "query has parameters up to $" + strconv.Itoa(int(p.numInput)) + ", got " + plural(got, "argument")
+	} else {
+		msg = "query has " + plural(int(p.numInput), "positional parameter") + ", got " + plural(got, "argument")
+	}
+	l := newLexer(p.dialect, p.orig)
+	off, k := -1, 0
+	for {
+		tok, s, e, err := l.next()
+		if err != nil || tok == tokEOF {
+			break
+		}
+		if tok != tokPositional && tok != tokNative {
+			continue
+		}
+		k++
+		if tok == tokNative {
+			k, _ = atoiNative(p.orig[s+1 : e])
+		}
+		off = s
+		if k > got {
+			break
+		}
+	}
+	return errorAt(off, msg)
+}
+
+// linearArgs is how many arguments Bind searches by name one by one before it
+// builds a map: a few comparisons beat hashing.
+const linearArgs = 16
+
+func (p *Plan) bindNamed(args []driver.NamedValue) ([]driver.NamedValue, error) {
+	params, refs := p.extra.params, p.extra.refs
+	for i := range args {
+		if args[i].Name == "" {
+			return nil, errorAt(p.firstOffset(), "query uses named parameters, got positional argument "+strconv.Itoa(args[i].Ordinal))
+		}
+	}
+	var byName map[string]int
+	if len(args) > linearArgs {
+		byName = make(map[string]int, len(args))
+		for i := len(args) - 1; i >= 0; i-- {
+			byName[args[i].Name] = i
+		}
+	}
+	var small [linearArgs]int
+	idx := small[:0]
+	if len(params) > linearArgs {
+		idx = make([]int, 0, len(params))
+	}
+	for _, prm := range params {
+		j := -1
+		if byName != nil {
+			if v, ok := byName[prm.name]; ok {
+				j = v
+			}
+		} else {
+			for i := range args {
+				if args[i].Name == prm.name {
+					j = i
+					break
+				}
+			}
+		}
+		if j < 0 {
+			return nil, errorAt(prm.off, "named parameter "+p.orig[prm.off:prm.off+1]+prm.name+" has no argument")
+		}
+		idx = append(idx, j)
+	}
+	if len(args) != len(params) {
+		return nil, p.unusedError(args, idx)
+	}
+	var out []driver.NamedValue
+	if p.dialect == MySQL {
+		out = make([]driver.NamedValue, len(refs))
+		for i, r := range refs {
+			out[i] = driver.NamedValue{Ordinal: i + 1, Value: args[idx[r]].Value}
+		}
+	} else {
+		out = make([]driver.NamedValue, len(idx))
+		for k, j := range idx {
+			out[k] = driver.NamedValue{Ordinal: k + 1, Value: args[j].Value}
+		}
+	}
+	return out, nil
+}
+
+// unusedError names the first argument no parameter took: a name the query
+// does not use, or a name given twice.
+func (p *Plan) unusedError(args []driver.NamedValue, idx []int) *Error {
+	used := make([]bool, len(args))
+	for _, j := range idx {
+		used[j] = true
+	}
+	for i := range args {
+		if used[i] {
+			continue
+		}
+		for _, j := range idx {
+			if args[j].Name == args[i].Name {
+				return errorAt(-1, "argument "+strconv.Quote(args[i].Name)+" is given more than once")
+			}
+		}
+		return errorAt(-1, "argument "+strconv.Quote(args[i].Name)+" is not used by the query")
+	}
+	return errorAt(-1, "arguments do not match the query's parameters")
+}
