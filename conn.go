@@ -188,7 +188,7 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.txID == 0 && !c.rawTx {
+	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
 		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
 	}
 	native, args, err := c.rewrite(query, args)
@@ -218,7 +218,7 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.txID == 0 && !c.rawTx {
+	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
 		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
 	}
 	native, args, err := c.rewrite(query, args)
@@ -345,7 +345,7 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if err := c.c.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
-	if c.c.cfg.dialect == dialectSQLite && (c.execer != nil || c.execerLegacy != nil) {
+	if c.c.cfg.dialect == dialectSQLite && c.c.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
 	id := c.c.txID.Add(1)

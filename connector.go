@@ -24,8 +24,9 @@ import (
 type Option func(*options)
 
 type options struct {
-	native bool // send queries as written
-	chain  middleware.Chain
+	native        bool // send queries as written
+	forceRollback bool
+	chain         middleware.Chain
 }
 
 // WithMiddleware adds middleware to the chain every driver call runs
@@ -55,6 +56,7 @@ type connector struct {
 	cache  *rewrite.Cache       // nil: queries are sent as written
 	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
+	shared *shared // force_rollback: the one real connection
 	connID atomic.Uint64
 	txID   atomic.Uint64
 
@@ -111,6 +113,9 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if cfg.dialect != dialectSQLite && !cfg.native && !c.opts.native {
 		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
 	}
+	if cfg.forceRollback || c.opts.forceRollback {
+		c.shared = newShared(c)
+	}
 	if cfg.driverName == dialectPostgres.defaultDriver {
 		// pgx's own connector parses its DSN at every Connect; parsing
 		// once here also reports a bad option when the DB is opened.
@@ -138,7 +143,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -164,7 +169,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 // connect opens and wraps one real connection, through the chain.
 func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 	if c.chain == nil {
-		raw, err := c.raw.Connect(ctx)
+		raw, err := c.rawConnect(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +179,7 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 	var raw driver.Conn
 	err := c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
 		var err error
-		raw, err = c.raw.Connect(ctx)
+		raw, err = c.rawConnect(ctx)
 		return err
 	})
 	if err != nil {
@@ -184,6 +189,15 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	return wrapConn(newConn(raw, c, call.ConnID)), nil
+}
+
+// rawConnect opens a real connection, or in force_rollback mode a view of
+// the shared one.
+func (c *connector) rawConnect(ctx context.Context) (driver.Conn, error) {
+	if c.shared != nil {
+		return c.shared.connect()
+	}
+	return c.raw.Connect(ctx)
 }
 
 // keepMemory opens one extra connection that holds a shared in-memory SQLite
@@ -216,6 +230,9 @@ func (c closingConnector) Close() error {
 	defer c.mu.Unlock()
 	c.closed = true
 	var errs []error
+	if c.shared != nil {
+		errs = append(errs, c.shared.close())
+	}
 	if c.keeper != nil {
 		errs = append(errs, c.keeper.Close())
 		c.keeper = nil

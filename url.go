@@ -28,9 +28,10 @@ type config struct {
 	database    string // database name, or the SQLite file path
 	memory      bool   // sqlite:///:memory:
 
-	native bool   // placeholders=native: send queries as written
-	txlock string // SQLite: BEGIN mode of read-write transactions
-	pool   poolOptions
+	native        bool   // placeholders=native: send queries as written
+	forceRollback bool   // force_rollback=true: the test mode
+	txlock        string // SQLite: BEGIN mode of read-write transactions
+	pool          poolOptions
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -81,7 +82,7 @@ var urlOptions = map[string]urlOption{
 	"log":                {apply: notImplemented},
 	"slow":               {apply: notImplemented},
 	"trace":              {apply: notImplemented},
-	"force_rollback":     {apply: notImplemented},
+	"force_rollback":     {apply: setForceRollback},
 }
 
 // urlParse carries the state of one parse.
@@ -473,6 +474,15 @@ func setSSL(p *urlParse, v string) error {
 		return fmt.Errorf("%q is not true or false", v)
 	}
 	p.ssl = &b
+	return nil
+}
+
+func setForceRollback(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	p.cfg.forceRollback = b
 	return nil
 }
 
