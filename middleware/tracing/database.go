@@ -1,0 +1,198 @@
+package tracing
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/go-databases/databases/middleware"
+)
+
+// maxQueries bounds the number of distinct queries whose summary and
+// attributes are kept per database. When it is reached the cache starts
+// over, so queries that keep coming back are soon cached again.
+const maxQueries = 1024
+
+// database holds what every call on one middleware.Database shares: its
+// attributes, the descriptions of the operations that have no query, and
+// the cache of query descriptions.
+type database struct {
+	flavor flavor
+	// attrs are the attributes of every span and measurement: system,
+	// namespace, server address and port.
+	attrs []attribute.KeyValue
+	// target names a span whose query names no operation.
+	target string
+	// ops describe the operations that have no query text.
+	ops [32]*operation
+
+	queries  sync.Map // NativeQuery → *operation, for exec and query
+	prepares sync.Map // NativeQuery → *operation, for prepare
+	size     atomic.Int32
+}
+
+// operation describes one kind of call: a query on one database, or an
+// operation without query text such as BEGIN. It is built once and shared.
+type operation struct {
+	name       string // span name
+	operation  string // db.operation.name
+	collection string // db.collection.name
+	query      string // db.query.text
+	// lineComment is set when query ends inside a line comment, so that an
+	// appended comment must start on a new line.
+	lineComment bool
+
+	spanAttrs atomic.Pointer[[]attribute.KeyValue] // built when a span records
+	// okMetric are the record options of a call that succeeded.
+	okMetric []metric.RecordOption
+}
+
+// systemName maps a dialect to db.system.name.
+func systemName(dialect string) attribute.KeyValue {
+	switch dialect {
+	case "sqlite":
+		return semconv.DBSystemNameSQLite
+	case "postgres":
+		return semconv.DBSystemNamePostgreSQL
+	case "mysql":
+		return semconv.DBSystemNameMySQL
+	}
+	return semconv.DBSystemNameKey.String("other_sql")
+}
+
+// opNames are the operation names, and span names, of the operations that
+// carry no query text.
+var opNames = [...]string{
+	middleware.OpConnect:      "CONNECT",
+	middleware.OpPing:         "PING",
+	middleware.OpBegin:        "BEGIN",
+	middleware.OpCommit:       "COMMIT",
+	middleware.OpRollback:     "ROLLBACK",
+	middleware.OpStmtClose:    "DEALLOCATE",
+	middleware.OpConnClose:    "DISCONNECT",
+	middleware.OpResetSession: "RESET",
+}
+
+// zeroDatabase stands for a call that names no database.
+var zeroDatabase = &middleware.Database{}
+
+func newDatabase(t *tracer, db *middleware.Database) *database {
+	d := &database{flavor: flavorOf(db.Dialect)}
+	system := systemName(db.Dialect)
+	d.attrs = append(d.attrs, system)
+	d.target = system.Value.AsString()
+	if db.Namespace != "" {
+		d.attrs = append(d.attrs, semconv.DBNamespace(db.Namespace))
+		d.target = db.Namespace
+	}
+	if db.Address != "" {
+		d.attrs = append(d.attrs, semconv.ServerAddress(db.Address))
+	}
+	if db.Port > 0 {
+		d.attrs = append(d.attrs, semconv.ServerPort(db.Port))
+	}
+	for op, name := range opNames {
+		if name != "" {
+			d.ops[op] = d.fixed(t, middleware.Op(op))
+		}
+	}
+	return d
+}
+
+// operation returns the description of c: a cached one when there is one.
+func (d *database) operation(t *tracer, c *middleware.Call) *operation {
+	switch c.Op {
+	case middleware.OpExec, middleware.OpQuery, middleware.OpStmtExec, middleware.OpStmtQuery:
+		return d.query(t, &d.queries, c.NativeQuery, false)
+	case middleware.OpPrepare:
+		return d.query(t, &d.prepares, c.NativeQuery, true)
+	}
+	if int(c.Op) < len(d.ops) {
+		if o := d.ops[c.Op]; o != nil {
+			return o
+		}
+	}
+	return d.fixed(t, c.Op)
+}
+
+// fixed describes an operation without query text.
+func (d *database) fixed(t *tracer, op middleware.Op) *operation {
+	var name string
+	if int(op) < len(opNames) {
+		name = opNames[op]
+	}
+	if name == "" {
+		name = op.String()
+	}
+	o := &operation{name: name, operation: name}
+	o.okMetric = t.metricOptions(d, o)
+	return o
+}
+
+// query returns the cached description of q, building it on a miss.
+func (d *database) query(t *tracer, cache *sync.Map, q string, prepare bool) *operation {
+	if v, ok := cache.Load(q); ok {
+		return v.(*operation)
+	}
+	o := d.describe(t, q, prepare)
+	if d.size.Add(1) > maxQueries {
+		d.queries.Clear()
+		d.prepares.Clear()
+		d.size.Store(1)
+	}
+	if v, loaded := cache.LoadOrStore(q, o); loaded {
+		return v.(*operation)
+	}
+	return o
+}
+
+// describe summarizes q and builds its metric attributes.
+func (d *database) describe(t *tracer, q string, prepare bool) *operation {
+	s := summarize(q, d.flavor)
+	o := &operation{operation: s.operation, collection: s.collection, query: q}
+	switch {
+	case s.operation == "":
+		o.name = d.target
+	case s.collection == "":
+		o.name = s.operation
+	default:
+		o.name = s.operation + " " + s.collection
+	}
+	if prepare {
+		o.operation = "PREPARE"
+		if s.operation == "" {
+			o.name = "PREPARE"
+		} else {
+			o.name = "PREPARE " + o.name
+		}
+	}
+	if t.commenter {
+		o.lineComment = endsInLineComment(q, d.flavor)
+	}
+	o.okMetric = t.metricOptions(d, o)
+	return o
+}
+
+// spanAttributes returns the attributes of a span of o, building them the
+// first time a span of o records.
+func (o *operation) spanAttributes(d *database) []attribute.KeyValue {
+	if p := o.spanAttrs.Load(); p != nil {
+		return *p
+	}
+	attrs := make([]attribute.KeyValue, 0, len(d.attrs)+3)
+	attrs = append(attrs, d.attrs...)
+	if o.query != "" {
+		attrs = append(attrs, semconv.DBQueryText(o.query))
+	}
+	if o.operation != "" {
+		attrs = append(attrs, semconv.DBOperationName(o.operation))
+	}
+	if o.collection != "" {
+		attrs = append(attrs, semconv.DBCollectionName(o.collection))
+	}
+	o.spanAttrs.Store(&attrs)
+	return attrs
+}

@@ -1,0 +1,83 @@
+package tracing
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strconv"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"modernc.org/sqlite"
+)
+
+// failure is how a call ended, in the terms of the conventions.
+type failure struct {
+	failed bool
+	typ    string // error.type
+	code   string // db.response.status_code; "" when the database gave none
+}
+
+// sentinels name the errors that are values rather than types, whose Go
+// type (*errors.errorString) would say nothing.
+var sentinels = []struct {
+	err  error
+	name string
+}{
+	{context.Canceled, "context.Canceled"},
+	{context.DeadlineExceeded, "context.DeadlineExceeded"},
+	{driver.ErrBadConn, "driver.ErrBadConn"},
+	{sql.ErrConnDone, "sql.ErrConnDone"},
+	{sql.ErrTxDone, "sql.ErrTxDone"},
+	{mysql.ErrInvalidConn, "mysql.ErrInvalidConn"},
+}
+
+// classify describes err. sql.ErrNoRows and driver.ErrSkip are not
+// failures: the first is an answer, the second asks database/sql to try
+// another way. The status code is the SQLSTATE of a PostgreSQL error, the
+// error number of a MySQL error, or the (extended) result code of a SQLite
+// error; error.type is that code when there is one, the Go type of the error
+// otherwise.
+func classify(err error) failure {
+	if err == nil || errors.Is(err, sql.ErrNoRows) || errors.Is(err, driver.ErrSkip) {
+		return failure{}
+	}
+	f := failure{failed: true, code: statusCode(err)}
+	if f.code != "" {
+		f.typ = f.code
+		return f
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			f.typ = s.name
+			return f
+		}
+	}
+	f.typ = semconv.ErrorType(err).Value.AsString()
+	if f.typ == "*errors.errorString" {
+		f.typ = semconv.ErrorTypeOther.Value.AsString()
+	}
+	return f
+}
+
+// statusCode is the code the database answered err with, or "".
+func statusCode(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return strconv.Itoa(int(my.Number))
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return strconv.Itoa(lite.Code())
+	}
+	return ""
+}
+
+// isSkip reports whether err is driver.ErrSkip: the call did not happen.
+func isSkip(err error) bool { return errors.Is(err, driver.ErrSkip) }

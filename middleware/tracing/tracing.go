@@ -1,0 +1,206 @@
+package tracing
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/go-databases/databases/middleware"
+)
+
+// scope is the instrumentation scope of the spans and the histogram.
+const scope = "github.com/go-databases/databases/middleware/tracing"
+
+// New returns a middleware that traces driver calls and measures their
+// duration. See the package documentation for what it records.
+func New(opts ...Option) middleware.Middleware {
+	cfg := config{ops: defaultOps}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.tp == nil {
+		cfg.tp = otel.GetTracerProvider()
+	}
+	if cfg.mp == nil {
+		cfg.mp = otel.GetMeterProvider()
+	}
+	return &tracer{
+		tracer:    cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
+		duration:  newDuration(cfg.mp),
+		ops:       cfg.ops,
+		commenter: cfg.commenter,
+	}
+}
+
+// tracer is the middleware.
+type tracer struct {
+	tracer    trace.Tracer
+	duration  metric.Float64Histogram
+	ops       opSet
+	commenter bool
+
+	byPointer sync.Map // *middleware.Database → *database
+	byValue   sync.Map // middleware.Database → *database
+	pointers  atomic.Int32
+}
+
+// clientKind starts every span: built once so that starting one allocates
+// no option.
+var clientKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+
+// Handle traces c.
+func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	if c.Op == middleware.OpRows {
+		return t.rows(ctx, c, next)
+	}
+	if !t.ops.has(c.Op) {
+		return next(ctx, c)
+	}
+	d := t.database(c.DB)
+	o := d.operation(t, c)
+	start := time.Now()
+	ctx, span := t.tracer.Start(ctx, o.name, clientKind...)
+	recording := span.IsRecording()
+
+	native := c.NativeQuery
+	commented := t.commenter && recording && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
+	if commented {
+		c.NativeQuery = comment(native, span.SpanContext(), o.lineComment)
+	}
+
+	if c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery {
+		q := &queryContext{Context: ctx, key: queryKey{t}, span: span, db: d, op: o, start: start, recording: recording}
+		err := next(q, c)
+		if commented {
+			c.NativeQuery = native
+		}
+		if err != nil {
+			// The rows never come: the query ends here.
+			t.end(ctx, d, o, span, recording, start, err, -1)
+		}
+		return err
+	}
+
+	err := next(ctx, c)
+	if commented {
+		c.NativeQuery = native
+	}
+	t.end(ctx, d, o, span, recording, start, err, -1)
+	return err
+}
+
+// rows ends the span of the query whose rows are being closed.
+func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	err := next(ctx, c)
+	q, _ := ctx.Value(queryKey{t}).(*queryContext)
+	if q == nil {
+		return err // the query was not traced by this middleware
+	}
+	failure := c.RowsErr
+	if failure == nil {
+		failure = err
+	}
+	t.end(ctx, q.db, q.op, q.span, q.recording, q.start, failure, max(c.RowsReturned, 0))
+	return err
+}
+
+// end sets the attributes of span, ends it, and records the duration of
+// the call. returned is the number of rows a query returned, -1 for other
+// operations. The attributes are set in one go, at the end, so that the
+// span copies them once.
+func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, recording bool, start time.Time, err error, returned int64) {
+	var f failure
+	if err != nil {
+		f = classify(err)
+	}
+	if recording {
+		attrs := o.spanAttributes(d)
+		if f.failed || returned >= 0 {
+			buf := attrPool.Get().(*[]attribute.KeyValue)
+			extra := append((*buf)[:0], attrs...)
+			if returned >= 0 {
+				extra = append(extra, semconv.DBResponseReturnedRows(int(returned)))
+			}
+			if f.failed {
+				extra = append(extra, semconv.ErrorTypeKey.String(f.typ))
+				if f.code != "" {
+					extra = append(extra, semconv.DBResponseStatusCode(f.code))
+				}
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.SetAttributes(extra...)
+			clear(extra)
+			*buf = extra[:0]
+			attrPool.Put(buf)
+		} else {
+			span.SetAttributes(attrs...)
+		}
+	}
+	span.End()
+	if err == nil || !isSkip(err) {
+		t.record(ctx, d, o, start, f)
+	}
+}
+
+// attrPool holds the buffers end joins attributes in.
+var attrPool = sync.Pool{New: func() any { return new([]attribute.KeyValue) }}
+
+// database returns the shared description of db. It is found by pointer,
+// since a connector passes the same *middleware.Database to every call, and
+// shared by value, so that connectors opened again and again for the same
+// database (sql.Open of a registered driver, tests) do not each build a
+// query cache that outlives them.
+func (t *tracer) database(db *middleware.Database) *database {
+	if db == nil {
+		db = zeroDatabase
+	}
+	if v, ok := t.byPointer.Load(db); ok {
+		return v.(*database)
+	}
+	v, ok := t.byValue.Load(*db)
+	if !ok {
+		v, _ = t.byValue.LoadOrStore(*db, newDatabase(t, db))
+	}
+	if t.pointers.Add(1) > maxPointers {
+		t.byPointer.Clear()
+		t.pointers.Store(1)
+	}
+	t.byPointer.Store(db, v)
+	return v.(*database)
+}
+
+// maxPointers bounds the index of databases by pointer.
+const maxPointers = 256
+
+// queryKey finds, in the context of a query's rows, the query a tracer
+// started; each tracer has its own key.
+type queryKey struct{ t *tracer }
+
+// queryContext is the context a traced query runs under. It carries the
+// query's span to the call that closes its rows, with one allocation for
+// both.
+type queryContext struct {
+	context.Context
+	key       queryKey
+	span      trace.Span
+	db        *database
+	op        *operation
+	start     time.Time
+	recording bool
+}
+
+// Value returns q for q's key, and asks the parent context otherwise.
+func (q *queryContext) Value(key any) any {
+	if k, ok := key.(queryKey); ok && k == q.key {
+		return q
+	}
+	return q.Context.Value(key)
+}
