@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
@@ -24,9 +26,12 @@ import (
 type Option func(*options)
 
 type options struct {
-	native        bool // send queries as written
-	forceRollback bool
-	chain         middleware.Chain
+	native         bool // send queries as written
+	forceRollback  bool
+	chain          middleware.Chain
+	logging        middleware.Middleware
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
 }
 
 // WithMiddleware adds middleware to the chain every driver call runs
@@ -60,9 +65,10 @@ type connector struct {
 	connID atomic.Uint64
 	txID   atomic.Uint64
 
-	mu     sync.Mutex
-	keeper driver.Conn // keeps a shared in-memory SQLite database alive
-	closed bool
+	mu          sync.Mutex
+	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
+	poolMetrics metric.Registration
+	closed      bool
 }
 
 // closingConnector is a connector that holds resources: database/sql calls
@@ -100,8 +106,8 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	for _, o := range opts {
 		o(&c.opts)
 	}
-	if len(c.opts.chain) > 0 {
-		c.chain = middleware.NewPipeline(c.opts.chain...)
+	if chain := append(c.opts.builtins(cfg), c.opts.chain...); len(chain) > 0 {
+		c.chain = middleware.NewPipeline(chain...)
 	}
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,
@@ -143,7 +149,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -230,6 +236,9 @@ func (c closingConnector) Close() error {
 	defer c.mu.Unlock()
 	c.closed = true
 	var errs []error
+	if c.poolMetrics != nil {
+		errs = append(errs, c.poolMetrics.Unregister())
+	}
 	if c.shared != nil {
 		errs = append(errs, c.shared.close())
 	}

@@ -67,6 +67,10 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 		return nil, err
 	}
 	db := sql.OpenDB(c.public())
+	if err := c.registerPoolMetrics(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	p := c.cfg.pool
 	if p.maxOpen != nil {
 		db.SetMaxOpenConns(*p.maxOpen)

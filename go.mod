@@ -3,6 +3,7 @@ module github.com/go-databases/databases
 go 1.26.0
 
 require (
+	github.com/XSAM/otelsql v0.44.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jmoiron/sqlx v1.4.0

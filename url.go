@@ -2,6 +2,7 @@ package databases
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strconv"
@@ -32,6 +33,10 @@ type config struct {
 	forceRollback bool   // force_rollback=true: the test mode
 	txlock        string // SQLite: BEGIN mode of read-write transactions
 	pool          poolOptions
+
+	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
+	slow     time.Duration // slow=DURATION: warn about calls at least this long
+	trace    bool          // trace=on: trace with the global OpenTelemetry providers
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -79,9 +84,9 @@ var urlOptions = map[string]urlOption{
 	"conn_max_lifetime":  {apply: setDuration(func(p *poolOptions) **time.Duration { return &p.maxLifetime })},
 	"conn_max_idle_time": {apply: setDuration(func(p *poolOptions) **time.Duration { return &p.maxIdleTm })},
 	"unix_socket":        {apply: setUnixSocket},
-	"log":                {apply: notImplemented},
-	"slow":               {apply: notImplemented},
-	"trace":              {apply: notImplemented},
+	"log":                {apply: setLog},
+	"slow":               {apply: setSlow},
+	"trace":              {apply: setTrace},
 	"force_rollback":     {apply: setForceRollback},
 }
 
@@ -514,10 +519,6 @@ func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, strin
 		*field(&p.cfg.pool) = &d
 		return nil
 	}
-}
-
-func notImplemented(*urlParse, string) error {
-	return fmt.Errorf("not implemented by this version of databases")
 }
 
 // RedactURL returns the database URL with any password replaced by "***",

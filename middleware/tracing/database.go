@@ -51,6 +51,11 @@ type operation struct {
 }
 
 // systemName maps a dialect to db.system.name.
+// SystemName returns the db.system.name attribute for a dialect of package
+// databases ("sqlite", "postgres", "mysql"), for callers that label other
+// telemetry (pool metrics) the way the spans are labelled.
+func SystemName(dialect string) attribute.KeyValue { return systemName(dialect) }
+
 func systemName(dialect string) attribute.KeyValue {
 	switch dialect {
 	case "sqlite":

@@ -1,0 +1,165 @@
+package databases_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/go-databases/databases"
+)
+
+// capture is a slog.Handler that keeps records, and whether their context
+// carried a span.
+type capture struct {
+	mu      sync.Mutex
+	records []string
+}
+
+func (c *capture) Enabled(context.Context, slog.Level) bool { return true }
+func (c *capture) WithAttrs([]slog.Attr) slog.Handler      { return c }
+func (c *capture) WithGroup(string) slog.Handler           { return c }
+func (c *capture) Handle(ctx context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "db.query.text" {
+			line += " " + a.Value.String()
+		}
+		return true
+	})
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		line += " [span]"
+	}
+	c.mu.Lock()
+	c.records = append(c.records, line)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *capture) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.records, "\n")
+}
+
+// TestURLLogOption: log=LEVEL logs to slog.Default() from that level, even
+// when the default handler is set higher; slow alone logs slow calls at warn.
+func TestURLLogOption(t *testing.T) {
+	prev := slog.Default()
+	defer slog.SetDefault(prev)
+	tests := []struct {
+		query      string
+		want, deny []string
+	}{
+		{"log=debug", []string{"DEBUG db exec CREATE TABLE t (x INTEGER)", "INFO db connect"}, nil},
+		{"log=info", []string{"INFO db connect"}, []string{"DEBUG"}},
+		{"log=off", nil, []string{"db "}},
+		{"slow=1ns", []string{"WARN db exec CREATE TABLE t (x INTEGER)"}, []string{"DEBUG", "INFO"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			c := &capture{}
+			slog.SetDefault(slog.New(c))
+			db, err := databases.Open("sqlite:///:memory:?" + tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("CREATE TABLE t (x INTEGER)"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			got := c.text()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("records lack %q:\n%s", w, got)
+				}
+			}
+			for _, d := range tt.deny {
+				if strings.Contains(got, d) {
+					t.Errorf("records have %q:\n%s", d, got)
+				}
+			}
+		})
+	}
+}
+
+// TestURLTraceOption: trace=on traces with the global tracer provider, and
+// log records made inside a span carry it in their context.
+func TestURLTraceOption(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	prevTP := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	defer otel.SetTracerProvider(prevTP)
+	prevLog := slog.Default()
+	defer slog.SetDefault(prevLog)
+	c := &capture{}
+	slog.SetDefault(slog.New(c))
+
+	db, err := databases.Open("sqlite:///:memory:?trace=on&log=debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE users (id INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name())
+	}
+	if got := strings.Join(names, ","); !strings.Contains(got, "CREATE users") || !strings.Contains(got, "SELECT users") {
+		t.Fatalf("spans = %s", got)
+	}
+	if !strings.Contains(c.text(), "DEBUG db query SELECT COUNT(*) FROM users [span]") {
+		t.Fatalf("query record without its span:\n%s", c.text())
+	}
+}
+
+// TestPoolMetrics: Open with a meter provider reports the pool through
+// otelsql, and stops when the DB closes.
+func TestPoolMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	db, err := databases.Open("sqlite:///:memory:?max_open_conns=4", databases.WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	metrics := func() map[string]int64 {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if g, ok := m.Data.(metricdata.Gauge[int64]); ok && len(g.DataPoints) > 0 {
+					out[m.Name] = g.DataPoints[0].Value
+				}
+			}
+		}
+		return out
+	}
+	if got := metrics()["db.sql.connection.max_open"]; got != 4 {
+		t.Fatalf("db.sql.connection.max_open = %d; want 4 (metrics %v)", got, metrics())
+	}
+	db.Close()
+	if got, ok := metrics()["db.sql.connection.max_open"]; ok {
+		t.Fatalf("pool metrics still reported after Close: %d", got)
+	}
+}
