@@ -6,7 +6,8 @@
 //
 // Each argument is one statement. Without arguments, statements are read
 // from standard input, each ending with a ';' at the end of a line. The
-// default URL is sqlite:///:memory:.
+// default URL is sqlite:///:memory:. -log LEVEL writes a log record per
+// driver call to standard error, -trace a line per finished span.
 package main
 
 import (
@@ -17,22 +18,41 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/go-databases/databases"
 )
 
 func main() {
 	url := flag.String("url", "sqlite:///:memory:", "database URL")
+	logLevel := flag.String("log", "", "log every driver call to standard error from this level (debug, info, warn, error)")
+	traced := flag.Bool("trace", false, "print every finished OpenTelemetry span to standard error")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: databases [-url URL] [SQL ...]\n\nWithout SQL arguments, statements are read from standard input, each ending with ';' at the end of a line.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: databases [-url URL] [-log LEVEL] [-trace] [SQL ...]\n\nWithout SQL arguments, statements are read from standard input, each ending with ';' at the end of a line.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	var opts []databases.Option
+	if *logLevel != "" {
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			fmt.Fprintf(os.Stderr, "databases: -log %q: want debug, info, warn or error\n", *logLevel)
+			os.Exit(2)
+		}
+		opts = append(opts, databases.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
+	}
+	if *traced {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spanPrinter{os.Stderr}))
+		defer tp.Shutdown(context.Background())
+		opts = append(opts, databases.WithTracerProvider(tp))
+	}
 	statements := flag.Args()
 	if len(statements) == 0 {
 		var err error
@@ -41,7 +61,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if err := run(context.Background(), *url, statements, os.Stdout); err != nil {
+	if err := run(context.Background(), *url, statements, os.Stdout, opts...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -49,8 +69,8 @@ func main() {
 
 // run executes the statements in order on one connection, so that a
 // transaction or temporary table spans them, and stops at the first error.
-func run(ctx context.Context, url string, statements []string, out io.Writer) error {
-	db, err := databases.Open(url)
+func run(ctx context.Context, url string, statements []string, out io.Writer, opts ...databases.Option) error {
+	db, err := databases.Open(url, opts...)
 	if err != nil {
 		return err
 	}
@@ -189,4 +209,24 @@ func readStatements(r io.Reader) ([]string, error) {
 		statements = append(statements, s)
 	}
 	return statements, sc.Err()
+}
+
+// spanPrinter writes one line per finished span: name, duration, status and
+// attributes.
+type spanPrinter struct{ w io.Writer }
+
+func (p spanPrinter) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (p spanPrinter) Shutdown(context.Context) error                  { return nil }
+func (p spanPrinter) ForceFlush(context.Context) error                { return nil }
+
+func (p spanPrinter) OnEnd(s sdktrace.ReadOnlySpan) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "span %q %v", s.Name(), s.EndTime().Sub(s.StartTime()).Round(time.Microsecond))
+	if st := s.Status(); st.Code != 0 {
+		fmt.Fprintf(&b, " status=%s %q", st.Code, st.Description)
+	}
+	for _, a := range s.Attributes() {
+		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.Emit())
+	}
+	fmt.Fprintln(p.w, b.String())
 }

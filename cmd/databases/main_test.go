@@ -5,6 +5,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/go-databases/databases"
 )
 
 func TestRun(t *testing.T) {
@@ -50,5 +54,20 @@ func TestReadStatements(t *testing.T) {
 	want := []string{"CREATE TABLE t (x)", "INSERT INTO t\n  VALUES (';')", "SELECT * FROM t"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("statements = %q; want %q", got, want)
+	}
+}
+
+func TestRunTraced(t *testing.T) {
+	var out, spans strings.Builder
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spanPrinter{&spans}))
+	err := run(context.Background(), "sqlite:///:memory:", []string{"CREATE TABLE users (id INTEGER)", "SELECT id FROM users"}, &out,
+		databases.WithTracerProvider(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`span "CREATE users"`, `span "SELECT users"`, `db.system.name="sqlite"`, `db.response.returned_rows="0"`} {
+		if !strings.Contains(spans.String(), want) {
+			t.Errorf("spans lack %s:\n%s", want, spans.String())
+		}
 	}
 }
