@@ -4,53 +4,59 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/XSAM/otelsql"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/go-databases/databases"
 	"github.com/go-databases/databases/internal/dbtest"
 )
 
 // benchRows is the size of the table point queries pick from.
 const benchRows = 1000
 
-// BenchmarkPointSelect compares a point SELECT (QueryRowContext + Scan)
-// through the raw driver and through databases, on SQLite and PostgreSQL, in
-// one run. "databases" sends the same native query as the raw driver;
-// "databases-portable" writes it with ? and lets the rewrite turn it into $1.
-func BenchmarkPointSelect(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
-		path := filepath.Join(b.TempDir(), "bench.db")
-		pragmas := "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
-		benchPointSelect(b, "sqlite", "file:"+path+pragmas, "sqlite:///"+path, "?", "?")
-	})
-	b.Run("postgres", func(b *testing.B) {
-		url := os.Getenv("DATABASES_TEST_POSTGRES_URL")
-		if url == "" {
-			b.Skip("DATABASES_TEST_POSTGRES_URL is not set")
-		}
-		benchPointSelect(b, "pgx", url, url, "$1", "?")
-	})
+// benchTarget is one backend the point-SELECT benchmarks run on.
+type benchTarget struct {
+	name      string
+	rawDriver string // database/sql name of the real driver
+	rawDSN    string
+	url       string // the same database as a databases URL
+	native    string // the placeholder the raw driver takes
 }
 
-func benchPointSelect(b *testing.B, rawDriver, rawDSN, url, nativeParam, portableParam string) {
-	ctx := context.Background()
-	raw, err := sql.Open(rawDriver, rawDSN)
-	if err != nil {
-		b.Fatal(err)
+func benchTargets(b *testing.B) []benchTarget {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	targets := []benchTarget{{
+		name:      "sqlite",
+		rawDriver: "sqlite",
+		rawDSN:    "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)",
+		url:       "sqlite:///" + path,
+		native:    "?",
+	}}
+	if url := os.Getenv("DATABASES_TEST_POSTGRES_URL"); url != "" {
+		targets = append(targets, benchTarget{name: "postgres", rawDriver: "pgx", rawDSN: url, url: url, native: "$1"})
 	}
-	defer raw.Close()
-	db, err := sql.Open("databases", url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	return targets
+}
 
-	table := dbtest.Name("bench")
+// setup creates and fills the table the benchmarks read.
+func (bt benchTarget) setup(b *testing.B) (raw *sql.DB, table string) {
+	raw, err := sql.Open(bt.rawDriver, bt.rawDSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { raw.Close() })
+	table = dbtest.Name("bench")
 	if _, err := raw.Exec("CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}
-	defer raw.Exec("DROP TABLE " + table)
+	b.Cleanup(func() { raw.Exec("DROP TABLE " + table) })
 	tx, err := raw.Begin()
 	if err != nil {
 		b.Fatal(err)
@@ -63,22 +69,83 @@ func benchPointSelect(b *testing.B, rawDriver, rawDSN, url, nativeParam, portabl
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
+	return raw, table
+}
 
-	run := func(b *testing.B, db *sql.DB, param string) {
-		query := "SELECT name FROM " + table + " WHERE id = " + param
-		var name string
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			if err := db.QueryRowContext(ctx, query, i%benchRows).Scan(&name); err != nil {
-				b.Fatal(err)
-			}
-			i++
+// pointSelect measures QueryRowContext + Scan of one row by primary key.
+func pointSelect(b *testing.B, db *sql.DB, table, param string) {
+	ctx := context.Background()
+	query := "SELECT name FROM " + table + " WHERE id = " + param
+	var name string
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := db.QueryRowContext(ctx, query, i%benchRows).Scan(&name); err != nil {
+			b.Fatal(err)
 		}
+		i++
 	}
-	b.Run("raw", func(b *testing.B) { run(b, raw, nativeParam) })
-	b.Run("databases", func(b *testing.B) { run(b, db, nativeParam) })
-	if portableParam != nativeParam {
-		b.Run("databases-portable", func(b *testing.B) { run(b, db, portableParam) })
+}
+
+func openBench(b *testing.B, url string, opts ...databases.Option) *sql.DB {
+	db, err := databases.Open(url, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// BenchmarkPointSelect compares a point SELECT through the raw driver and
+// through databases with no middleware, on SQLite and PostgreSQL, in one
+// run. "databases" sends the raw driver's native query; "databases-portable"
+// writes it with ? and lets the rewrite make it $1.
+func BenchmarkPointSelect(b *testing.B) {
+	for _, bt := range benchTargets(b) {
+		b.Run(bt.name, func(b *testing.B) {
+			raw, table := bt.setup(b)
+			db := openBench(b, bt.url)
+			b.Run("raw", func(b *testing.B) { pointSelect(b, raw, table, bt.native) })
+			b.Run("databases", func(b *testing.B) { pointSelect(b, db, table, bt.native) })
+			if bt.native != "?" {
+				b.Run("databases-portable", func(b *testing.B) { pointSelect(b, db, table, "?") })
+			}
+		})
+	}
+}
+
+// BenchmarkObservability compares, on the same point SELECT: the raw
+// driver; databases with an empty middleware chain; with logging at a
+// disabled level; with tracing (SDK, always sample, in-memory recorder); and
+// otelsql wrapping the raw driver with the same SDK setup.
+func BenchmarkObservability(b *testing.B) {
+	newTP := func() *sdktrace.TracerProvider {
+		return sdktrace.NewTracerProvider(
+			sdktrace.WithSampler(sdktrace.AlwaysSample()),
+			sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	for _, bt := range benchTargets(b) {
+		b.Run(bt.name, func(b *testing.B) {
+			raw, table := bt.setup(b)
+			b.Run("raw", func(b *testing.B) { pointSelect(b, raw, table, bt.native) })
+			b.Run("empty-chain", func(b *testing.B) {
+				pointSelect(b, openBench(b, bt.url, databases.WithMiddleware()), table, bt.native)
+			})
+			b.Run("logging-disabled", func(b *testing.B) {
+				pointSelect(b, openBench(b, bt.url, databases.WithLogger(quiet)), table, bt.native)
+			})
+			b.Run("tracing", func(b *testing.B) {
+				pointSelect(b, openBench(b, bt.url, databases.WithTracerProvider(newTP())), table, bt.native)
+			})
+			b.Run("otelsql", func(b *testing.B) {
+				db, err := otelsql.Open(bt.rawDriver, bt.rawDSN, otelsql.WithTracerProvider(newTP()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				pointSelect(b, db, table, bt.native)
+			})
+		})
 	}
 }

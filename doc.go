@@ -27,8 +27,12 @@
 //
 // # Options owned by the package
 //
+//	log                  debug, info, warn, error or off: log every driver call to slog.Default()
+//	slow                 e.g. 200ms: log calls at least this long at warn
+//	trace                on/off: trace every call with the global OpenTelemetry providers
+//	force_rollback       true: test mode, everything is rolled back when the DB closes
 //	placeholders         portable (default) or native: native sends every query as written
-//	txlock               SQLite BEGIN mode: deferred, immediate or exclusive
+//	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive
 //	ssl                  true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL
 //	unix_socket          MySQL socket path
 //	max_open_conns       pool size (alias max_size); Open only
@@ -47,6 +51,30 @@
 // file databases use WAL; a _pragma option in the URL for the same PRAGMA
 // replaces the default. sqlite:///:memory: is one database shared by every
 // connection of the pool (SQLite's memdb VFS), freed when the DB closes.
+//
+// # Placeholders
+//
+// Queries use ? or :name/@name (with sql.Named) on every backend: PostgreSQL
+// gets $1..$n, MySQL gets ? with arguments repeated as needed, SQLite gets
+// the query as written. ?? is a literal ? on PostgreSQL (jsonb operators).
+// Native placeholders ($1) keep working. See package rewrite.
+//
+// # Transactions
+//
+// Transaction options map to each backend (an isolation level a backend
+// cannot give is an error naming it); read-only is enforced on SQLite too.
+// Transact runs a function in a transaction, nests as savepoints and retries
+// serialization failures. A transaction left open by a raw BEGIN is
+// discarded with its connection, reported as ErrTxLeaked. force_rollback
+// (WithForceRollback) runs the whole DB in one transaction that Close rolls
+// back.
+//
+// # Middleware
+//
+// Every driver call runs through a middleware.Chain (WithMiddleware);
+// middleware/logging and middleware/tracing are built in (WithLogger,
+// WithTracerProvider, WithMeterProvider, or the log, slow and trace URL
+// options).
 //
 // # Fidelity
 //
