@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the wrapper mirrors the legacy driver interfaces a real driver may still have
+
 package databases
 
 import (
@@ -98,7 +100,6 @@ func (c *conn) Close() error {
 
 func (c *conn) Begin() (driver.Tx, error) {
 	return c.begin(context.Background(), driver.TxOptions{}, func(context.Context, driver.TxOptions) (driver.Tx, error) {
-		//lint:ignore SA1019 database/sql calls Begin only when the real driver lacks BeginTx
 		return c.raw.Begin()
 	})
 }
@@ -213,7 +214,6 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	//lint:ignore SA1019 the real driver has only the legacy interface
 	return c.execerLegacy.Exec(query, values)
 }
 
@@ -249,7 +249,6 @@ func (c *conn) execPrepared(ctx context.Context, query string, args []driver.Nam
 	if err != nil {
 		return nil, err
 	}
-	//lint:ignore SA1019 the real statement has only the legacy interface
 	return s.Exec(values)
 }
 
@@ -265,7 +264,6 @@ func (c *conn) queryPrepared(ctx context.Context, query string, args []driver.Na
 	} else {
 		var values []driver.Value
 		if values, err = namedValuesToValues(args); err == nil {
-			//lint:ignore SA1019 the real statement has only the legacy interface
 			r, err = s.Query(values)
 		}
 	}
@@ -287,7 +285,6 @@ func (c *conn) queryNative(ctx context.Context, query string, args []driver.Name
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	//lint:ignore SA1019 the real driver has only the legacy interface
 	return c.queryerLegacy.Query(query, values)
 }
 

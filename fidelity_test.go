@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the test checks the legacy driver interfaces too
+
 package databases
 
 import (

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the wrapper mirrors the legacy driver interfaces a real driver may still have
+
 package databases
 
 import (
@@ -44,7 +46,6 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 	s.execer, _ = raw.(driver.StmtExecContext)
 	s.queryer, _ = raw.(driver.StmtQueryContext)
 	s.checker, _ = raw.(driver.NamedValueChecker)
-	//lint:ignore SA1019 forwarded for drivers that still have it
 	s.converter, _ = raw.(driver.ColumnConverter)
 	return s
 }
@@ -124,7 +125,6 @@ func (s *stmt) execNative(ctx context.Context, args []driver.NamedValue) (driver
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	//lint:ignore SA1019 the real statement lacks ExecContext
 	return s.raw.Exec(values)
 }
 
@@ -140,7 +140,6 @@ func (s *stmt) queryNative(ctx context.Context, args []driver.NamedValue) (drive
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	//lint:ignore SA1019 the real statement lacks QueryContext
 	return s.raw.Query(values)
 }
 

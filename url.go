@@ -264,7 +264,7 @@ var sqliteDefaults = []struct {
 func (p *urlParse) sqlite(authority, rawPath string) error {
 	if authority != "" {
 		host := authority[strings.LastIndexByte(authority, '@')+1:]
-		return fmt.Errorf("a SQLite URL has no host or user (got %q); use sqlite:///relative.db, sqlite:////abs/path.db or sqlite:///:memory:", host)
+		return fmt.Errorf("a SQLite URL has no host or user (got %q); use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db", host)
 	}
 	if p.ssl != nil {
 		return fmt.Errorf("option ssl: SQLite has no network connection to encrypt")
@@ -273,7 +273,7 @@ func (p *urlParse) sqlite(authority, rawPath string) error {
 		return fmt.Errorf("option unix_socket: SQLite has no server socket")
 	}
 	if len(rawPath) < 2 {
-		return fmt.Errorf("missing database file; use sqlite:///relative.db, sqlite:////abs/path.db or sqlite:///:memory:")
+		return fmt.Errorf("missing database file; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
 	}
 	file, err := url.PathUnescape(rawPath[1:])
 	if err != nil {

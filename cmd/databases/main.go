@@ -226,7 +226,7 @@ func (p spanPrinter) OnEnd(s sdktrace.ReadOnlySpan) {
 		fmt.Fprintf(&b, " status=%s %q", st.Code, st.Description)
 	}
 	for _, a := range s.Attributes() {
-		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.Emit())
+		fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
 	}
 	fmt.Fprintln(p.w, b.String())
 }

@@ -124,7 +124,7 @@ func check(t *testing.T, s sdktrace.ReadOnlySpan, want ...map[attribute.Key]any)
 			g, ok := got[k]
 			switch {
 			case v == nil && ok:
-				t.Errorf("%s: %s = %v, want none", s.Name(), k, g.Emit())
+				t.Errorf("%s: %s = %v, want none", s.Name(), k, g.String())
 			case v != nil && !ok:
 				t.Errorf("%s: no %s, want %v", s.Name(), k, v)
 			case v != nil && g.AsInterface() != v:

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -330,8 +329,6 @@ func TestTwoTracers(t *testing.T) {
 		t.Error("the inner tracer's span is not a child of the outer's")
 	}
 }
-
-var traceparent = regexp.MustCompile(`/\*traceparent='00-([0-9a-f]{32})-([0-9a-f]{16})-01'\*/`)
 
 func TestSQLCommenter(t *testing.T) {
 	tests := []struct {
