@@ -214,6 +214,31 @@ var behaviours = []behaviour{
 			}
 		}
 	}},
+	{"driver argument types", func(t *testing.T, db *sql.DB, _ string, b dbtest.Backend) {
+		// Types only the real driver knows must still bind.
+		var got string
+		var err error
+		switch b.Dialect {
+		case "postgres":
+			err = db.QueryRow("SELECT array_to_string(?::int[], ',')", []int64{1, 2, 3}).Scan(&got)
+			if got != "1,2,3" {
+				t.Errorf("pgx array: %q", got)
+			}
+		case "mysql":
+			err = db.QueryRow("SELECT CAST(? AS CHAR)", uint64(1<<63+5)).Scan(&got)
+			if got != "9223372036854775813" {
+				t.Errorf("uint64: %q", got)
+			}
+		case "sqlite":
+			err = db.QueryRow("SELECT CAST(? AS TEXT)", uint64(1<<62)).Scan(&got)
+			if got != "4611686018427387904" {
+				t.Errorf("uint64: %q", got)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}},
 	{"20 goroutines", func(t *testing.T, db *sql.DB, table string, _ dbtest.Backend) {
 		const workers, each = 20, 10
 		var wg sync.WaitGroup
