@@ -170,6 +170,15 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.checker.CheckNamedValue(nv)
 }
 
+// start begins every exec and query: it notes a statement that may open a
+// transaction outside BeginTx, and rewrites the placeholders.
+func (c *conn) start(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
+		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
+	}
+	return c.rewrite(query, args)
+}
+
 // rewrite turns a portable query into the dialect's native one and maps its
 // arguments. A query without arguments is sent as written, and so is every
 // query when rewriting is off (SQLite, placeholders=native).
@@ -189,10 +198,7 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
-		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
-	}
-	native, args, err := c.rewrite(query, args)
+	native, args, err := c.start(query, args)
 	if c.c.chain == nil {
 		if err != nil {
 			return nil, err
@@ -218,10 +224,7 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
-		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
-	}
-	native, args, err := c.rewrite(query, args)
+	native, args, err := c.start(query, args)
 	if c.c.chain == nil {
 		if err != nil {
 			return nil, err
