@@ -83,3 +83,41 @@ func ExampleRedactURL() {
 	fmt.Println(databases.RedactURL("postgres://app:s3cret@db.internal/shop?sslmode=require"))
 	// Output: postgres://app:***@db.internal/shop?sslmode=require
 }
+
+// Register gives a driver name with fixed options, for tools that can only
+// call sql.Open(name, url), such as migration tools.
+func ExampleRegister() {
+	databases.Register("databases-example-rollback", databases.WithForceRollback())
+	db, err := sql.Open("databases-example-rollback", "sqlite:///:memory:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.Exec("BEGIN")
+	fmt.Println(err)
+	// Output: databases: force_rollback: BEGIN would end the outer transaction; use BeginTx or Transact, which become savepoints
+}
+
+// Transact runs a function in a transaction; a nested call is a savepoint,
+// and its failure keeps the outer work.
+func ExampleTransact() {
+	db, _ := databases.Open("sqlite:///:memory:")
+	defer db.Close()
+	ctx := context.Background()
+	db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+	err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+		tx.ExecContext(ctx, "INSERT INTO t VALUES (1)")
+		inner := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+			tx.ExecContext(ctx, "INSERT INTO t VALUES (2)")
+			return fmt.Errorf("changed my mind")
+		})
+		fmt.Println("inner:", inner)
+		return nil
+	})
+	var n int
+	db.QueryRow("SELECT COUNT(*) FROM t").Scan(&n)
+	fmt.Println(n, err)
+	// Output:
+	// inner: changed my mind
+	// 1 <nil>
+}
