@@ -50,6 +50,7 @@ var opNames = [...]string{
 	OpResetSession: "reset_session",
 }
 
+// String returns the operation's name, such as "exec" or "stmt.query".
 func (o Op) String() string {
 	if int(o) < len(opNames) && opNames[o] != "" {
 		return opNames[o]

@@ -1,75 +1,163 @@
 // Command databases runs SQL against any database URL and prints the
-// results as aligned tables.
+// results.
+//
+//	databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [SQL ...]
 //
 //	go run ./cmd/databases "CREATE TABLE t (x)" "INSERT INTO t VALUES (1), (2)" "SELECT * FROM t"
-//	echo "SELECT 1;" | go run ./cmd/databases -url postgres://postgres@127.0.0.1/test
+//	go run ./cmd/databases -url postgres://postgres@127.0.0.1/test -f schema.sql
+//	echo "SELECT 1 AS one;" | go run ./cmd/databases -format json
 //
-// Each argument is one statement. Without arguments, statements are read
-// from standard input, each ending with a ';' at the end of a line. The
-// default URL is sqlite:///:memory:. -log LEVEL writes a log record per
-// driver call to standard error, -trace a line per finished span.
+// Each SQL argument is one statement. With -f FILE (- for standard input),
+// or without arguments from standard input, a script is split into
+// statements at each ';' outside quotes, comments, dollar-quoted bodies and
+// the BEGIN … END body of CREATE TRIGGER, FUNCTION or PROCEDURE. The default
+// URL is sqlite:///:memory:.
+//
+// All statements run in order on one connection, so a script's BEGIN …
+// COMMIT, session settings and temporary tables span its statements; the
+// first failing statement stops the run.
+//
+// -format table (the default) prints aligned columns and "N rows affected";
+// csv prints each result set as CSV with a header row (NULL as an empty
+// field, an empty line between result sets); json prints each result set as
+// one JSON array of objects on a line of its own. csv and json print
+// nothing for statements that return no rows. -log LEVEL writes a log
+// record per driver call to standard error, -trace a line per finished
+// span.
+//
+// An error names the statement by number and, for a script, by file and
+// line: "databases: statement 2 (schema.sql:7): ...". A placeholder error
+// from the rewriter keeps its "at offset N" (a byte offset in the
+// statement) and is located at the placeholder's line and column.
+//
+// Exit status:
+//
+//	0  every statement ran
+//	1  a statement, the connection or the script failed
+//	2  usage error: unknown flag, bad flag value, both -f and SQL arguments
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/rewrite"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
 )
 
 func main() {
-	url := flag.String("url", "sqlite:///:memory:", "database URL")
-	logLevel := flag.String("log", "", "log every driver call to standard error from this level (debug, info, warn, error)")
-	traced := flag.Bool("trace", false, "print every finished OpenTelemetry span to standard error")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: databases [-url URL] [-log LEVEL] [-trace] [SQL ...]\n\nWithout SQL arguments, statements are read from standard input, each ending with ';' at the end of a line.\n\n")
-		flag.PrintDefaults()
+	os.Exit(cli(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// cli runs the command with its arguments and returns the exit status.
+func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("databases", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "sqlite:///:memory:", "database URL")
+	file := fs.String("f", "", "run the script in `FILE` (- for standard input)")
+	format := fs.String("format", "table", "output `format`: table, csv or json")
+	logLevel := fs.String("log", "", "log every driver call to standard error from this `level` (debug, info, warn, error)")
+	traced := fs.Bool("trace", false, "print every finished OpenTelemetry span to standard error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [SQL ...]\n\n"+
+			"Each SQL argument is one statement. With -f, or without arguments from standard input,\n"+
+			"a script is split at each ';' outside quotes and comments.\n"+
+			"Exit status: 0 ok, 1 SQL or runtime error, 2 usage error.\n\n")
+		fs.PrintDefaults()
 	}
-	flag.Parse()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "databases: "+format+"\n", a...)
+		return exitUsage
+	}
+	out := newFormatter(*format, stdout)
+	if out == nil {
+		return usage("-format %q: want %s", *format, strings.Join(formats, ", "))
+	}
+	if *file != "" && fs.NArg() > 0 {
+		return usage("give -f or SQL arguments, not both")
+	}
 	var opts []databases.Option
 	if *logLevel != "" {
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(os.Stderr, "databases: -log %q: want debug, info, warn or error\n", *logLevel)
-			os.Exit(2)
+			return usage("-log %q: want debug, info, warn or error", *logLevel)
 		}
-		opts = append(opts, databases.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
+		opts = append(opts, databases.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))))
 	}
 	if *traced {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spanPrinter{os.Stderr}))
-		defer tp.Shutdown(context.Background())
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spanPrinter{stderr}))
+		defer tp.Shutdown(ctx)
 		opts = append(opts, databases.WithTracerProvider(tp))
 	}
-	statements := flag.Args()
-	if len(statements) == 0 {
+
+	var src source
+	if fs.NArg() > 0 {
+		for _, arg := range fs.Args() {
+			src.statements = append(src.statements, statement{Text: arg})
+		}
+	} else {
+		var script []byte
 		var err error
-		if statements, err = readStatements(os.Stdin); err != nil {
-			fmt.Fprintln(os.Stderr, "databases:", err)
-			os.Exit(2)
+		switch *file {
+		case "", "-":
+			src.name = "stdin"
+			script, err = io.ReadAll(stdin)
+		default:
+			src.name = *file
+			script, err = os.ReadFile(*file)
+		}
+		if err == nil {
+			src.statements, err = splitScript(string(script), dialectOf(*url))
+			if err != nil {
+				err = fmt.Errorf("%s: %w", src.name, err)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "databases:", err)
+			return exitError
 		}
 	}
-	if err := run(context.Background(), *url, statements, os.Stdout, opts...); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if err := run(ctx, *url, src, out, opts...); err != nil {
+		fmt.Fprintln(stderr, "databases:", err)
+		return exitError
 	}
+	return exitOK
+}
+
+// A source is the statements to run and the script they come from ("" for
+// statements given as arguments).
+type source struct {
+	name       string
+	statements []statement
 }
 
 // run executes the statements in order on one connection, so that a
 // transaction or temporary table spans them, and stops at the first error.
-func run(ctx context.Context, url string, statements []string, out io.Writer, opts ...databases.Option) error {
+func run(ctx context.Context, url string, src source, out formatter, opts ...databases.Option) error {
 	db, err := databases.Open(url, opts...)
 	if err != nil {
 		return err
@@ -80,135 +168,90 @@ func run(ctx context.Context, url string, statements []string, out io.Writer, op
 		return err
 	}
 	defer conn.Close()
-	for i, stmt := range statements {
-		if err := runOne(ctx, conn, stmt, out); err != nil {
-			return fmt.Errorf("statement %d: %w", i+1, err)
+	for i, st := range src.statements {
+		if err := runOne(ctx, conn, st.Text, out); err != nil {
+			return statementError(src.name, i+1, st, err)
 		}
 	}
 	return nil
 }
 
+// statementError names the failing statement: its number, and in a script
+// the file and line, or the line and column of a placeholder error.
+func statementError(script string, n int, st statement, err error) error {
+	if script == "" {
+		return fmt.Errorf("statement %d: %w", n, err)
+	}
+	line, col := st.Line, 0
+	if re := (*rewrite.Error)(nil); errors.As(err, &re) && re.Offset >= 0 && re.Offset <= len(st.Text) {
+		before := st.Text[:re.Offset]
+		line += strings.Count(before, "\n")
+		col = 1 + len(before) - (strings.LastIndexByte(before, '\n') + 1)
+	}
+	if col > 0 {
+		return fmt.Errorf("statement %d (%s:%d:%d): %w", n, script, line, col, err)
+	}
+	return fmt.Errorf("statement %d (%s:%d): %w", n, script, line, err)
+}
+
+// runOne runs one statement and writes its result.
+func runOne(ctx context.Context, c *sql.Conn, stmt string, out formatter) error {
+	if !returnsRows(stmt) {
+		res, err := c.ExecContext(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			n = -1
+		}
+		return out.Affected(n)
+	}
+	rows, err := c.QueryContext(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := out.Rows(rows); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 // returnsRows tells a statement whose result is a table from one whose
-// result is a count of affected rows.
+// result is a count of affected rows, by its first word after comments.
 func returnsRows(stmt string) bool {
-	word := strings.ToUpper(strings.TrimLeft(stmt, " \t\r\n("))
-	if i := strings.IndexAny(word, " \t\r\n("); i >= 0 {
+	word := strings.ToUpper(skipComments(stmt))
+	if i := strings.IndexFunc(word, func(r rune) bool { return !(r >= 'A' && r <= 'Z') }); i >= 0 {
 		word = word[:i]
 	}
-	switch word {
-	case "SELECT", "WITH", "VALUES", "SHOW", "PRAGMA", "EXPLAIN", "DESCRIBE", "DESC", "TABLE":
+	if slices.Contains([]string{"SELECT", "WITH", "VALUES", "SHOW", "PRAGMA", "EXPLAIN", "DESCRIBE", "DESC", "TABLE", "CALL"}, word) {
 		return true
 	}
 	return strings.Contains(strings.ToUpper(stmt), "RETURNING")
 }
 
-func runOne(ctx context.Context, conn *sql.Conn, stmt string, out io.Writer) error {
-	if !returnsRows(stmt) {
-		res, err := conn.ExecContext(ctx, stmt)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err == nil {
-			fmt.Fprintf(out, "%d %s affected\n", n, plural(n, "row"))
-		} else {
-			fmt.Fprintln(out, "ok")
-		}
-		return nil
-	}
-	rows, err := conn.QueryContext(ctx, stmt)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return printTable(rows, out)
-}
-
-// printTable writes a result set as aligned columns with a header and a
-// row count.
-func printTable(rows *sql.Rows, out io.Writer) error {
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, strings.Join(cols, "\t"))
-	rule := make([]string, len(cols))
-	for i, c := range cols {
-		rule[i] = strings.Repeat("-", max(len(c), 1))
-	}
-	fmt.Fprintln(w, strings.Join(rule, "\t"))
-	values := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range values {
-		ptrs[i] = &values[i]
-	}
-	var n int64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		cells := make([]string, len(values))
-		for i, v := range values {
-			cells[i] = format(v)
-		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "(%d %s)\n", n, plural(n, "row"))
-	return nil
-}
-
-func format(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "NULL"
-	case []byte:
-		if utf8.Valid(v) {
-			return string(v)
-		}
-		return `\x` + hex.EncodeToString(v)
-	case time.Time:
-		return v.Format(time.RFC3339Nano)
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func plural(n int64, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
-// readStatements splits a script into statements at lines ending in ';'.
-// A final statement without ';' is kept.
-func readStatements(r io.Reader) ([]string, error) {
-	var statements []string
-	var cur strings.Builder
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		cur.WriteString(line)
-		cur.WriteByte('\n')
-		if trimmed := strings.TrimSpace(line); strings.HasSuffix(trimmed, ";") {
-			if s := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"); strings.TrimSpace(s) != "" {
-				statements = append(statements, s)
+// skipComments returns stmt after leading space, parentheses and comments.
+func skipComments(stmt string) string {
+	for {
+		stmt = strings.TrimLeft(stmt, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(stmt, "--"), strings.HasPrefix(stmt, "#"):
+			i := strings.IndexByte(stmt, '\n')
+			if i < 0 {
+				return ""
 			}
-			cur.Reset()
+			stmt = stmt[i+1:]
+		case strings.HasPrefix(stmt, "/*"):
+			i := strings.Index(stmt, "*/")
+			if i < 0 {
+				return ""
+			}
+			stmt = stmt[i+2:]
+		default:
+			return stmt
 		}
 	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		statements = append(statements, s)
-	}
-	return statements, sc.Err()
 }
 
 // spanPrinter writes one line per finished span: name, duration, status and

@@ -1,0 +1,11 @@
+// Package integration proves that the "databases" driver works under the
+// libraries Go programs already use: sqlx, sqlc-generated code, GORM, bun
+// and goose. It is a module of its own so that the library's go.mod does
+// not carry their dependencies.
+//
+// The tests run against SQLite in memory always, and against PostgreSQL and
+// MySQL when DATABASES_TEST_POSTGRES_URL and DATABASES_TEST_MYSQL_URL are
+// set (skipped otherwise, failed under CI=true):
+//
+//	cd integration && go test -race ./...
+package integration

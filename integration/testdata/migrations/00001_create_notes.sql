@@ -1,0 +1,9 @@
+-- +goose ENVSUB ON
+-- +goose Up
+CREATE TABLE ${GOOSE_NOTES_TABLE} (
+    id INTEGER PRIMARY KEY,
+    body VARCHAR(100) NOT NULL
+);
+
+-- +goose Down
+DROP TABLE ${GOOSE_NOTES_TABLE};
