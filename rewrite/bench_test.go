@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"database/sql/driver"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -101,4 +102,36 @@ func BenchmarkBind(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkParse measures uncached parsing of other common shapes of query.
+func BenchmarkParse(b *testing.B) {
+	bulk := "INSERT INTO events (id, kind, payload, created_at, user_id) VALUES " +
+		strings.Repeat("(?, ?, ?, ?, ?), ", 99) + "(?, ?, ?, ?, ?)"
+	for _, bc := range []struct {
+		name string
+		d    Dialect
+		q    string
+	}{
+		{"postgres-named", Postgres, `SELECT u.id, u.email, u.created_at FROM users u ` +
+			`WHERE u.status = :status AND u.created_at >= :since AND u.org_id = :org ORDER BY u.id LIMIT :limit`},
+		{"postgres-literals", Postgres, `SELECT id, data->>'name' AS name FROM items /* list? */ ` +
+			`WHERE kind = 'a?b' AND owner = ? AND data ?? 'tag' AND created_at > now() - interval '1 day' LIMIT ?`},
+		{"postgres-none", Postgres, `CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_created ON orders (user_id, created_at DESC)`},
+		{"postgres-bulk", Postgres, bulk},
+		{"mysql-named", MySQL, `SELECT u.id, u.email, u.created_at FROM users u ` +
+			`WHERE u.status = :status AND u.created_at >= :since AND u.org_id = :org ORDER BY u.id LIMIT :limit`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.q)))
+			for b.Loop() {
+				p, err := Parse(bc.d, bc.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkString = p.Query()
+			}
+		})
+	}
 }

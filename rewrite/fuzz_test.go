@@ -66,6 +66,8 @@ func lexAll(d Dialect, q string) ([]token, *Error) {
 //     expected native placeholder, and the literals and comments of input and
 //     output are the same byte for byte;
 //   - Parse of the output is the identity (unless ?? made a bare ? on Postgres);
+//   - the fast path for ? placeholders, when it applies, agrees with the
+//     general parser;
 //   - Bind accepts the arguments the query asks for, and maps them in order.
 func checkQuery(t *testing.T, d Dialect, q string) {
 	t.Helper()
@@ -79,6 +81,7 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		t.Fatalf("%s %q: lexer error %v, reference error at %d", d, q, lexErr, refErr)
 	}
 
+	checkFastPath(t, d, q)
 	p, err := Parse(d, q)
 	if err != nil {
 		var re *Error
@@ -112,6 +115,7 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		uses      []string // names in order of use
 		grew      int      // bytes added by rewriting
 		maxNative int
+		bare      []int // offsets in out of the ? that ?? became
 	)
 	for _, tk := range toks {
 		if !isPlaceholder(tk.kind) {
@@ -128,6 +132,7 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		case tokEscape:
 			escapes++
 			repl = "?"
+			bare = append(bare, j)
 		case tokPositional:
 			count++
 			if d == Postgres {
@@ -184,12 +189,23 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		t.Fatalf("postgres %q -> %q: output shorter than input plus one byte per ?", q, out)
 	}
 
-	// Literals and comments are the same spans of bytes in the output.
-	outToks, outErr := lexAll(d, out)
+	// Literals and comments are the same spans of bytes in the output. A ?
+	// that ?? became is an operator there, as Postgres reads it, not the
+	// placeholder the lexer would take it for: it is lexed as #, another
+	// operator byte, which does not start a token either.
+	lexed := out
+	if len(bare) > 0 {
+		b := []byte(out)
+		for _, k := range bare {
+			b[k] = '#'
+		}
+		lexed = string(b)
+	}
+	outToks, outErr := lexAll(d, lexed)
 	if outErr != nil {
 		t.Fatalf("%s %q -> %q: output does not lex: %v", d, q, out, outErr)
 	}
-	if in, o := spans(q, toks), spans(out, outToks); !reflect.DeepEqual(in, o) {
+	if in, o := spans(q, toks), spans(lexed, outToks); !reflect.DeepEqual(in, o) {
 		t.Fatalf("%s %q -> %q: literals and comments changed:\n%q\n%q", d, q, out, in, o)
 	}
 

@@ -1,8 +1,9 @@
 package rewrite
 
 import (
+	"math/bits"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -40,7 +41,14 @@ type lexer struct {
 }
 
 func newLexer(d Dialect, q string) lexer {
-	return lexer{q: q, dialect: d, pairs: pairTable()}
+	var l lexer
+	l.reset(d, q)
+	return l
+}
+
+// reset makes l a new lexer for q, in place.
+func (l *lexer) reset(d Dialect, q string) {
+	*l = lexer{q: q, dialect: d, pairs: pairTable()}
 }
 
 // next returns the next token and its byte span [start, end), or an *Error
@@ -68,10 +76,11 @@ func (l *lexer) emit(tok tokKind, start, end int) (tokKind, int, int, *Error) {
 // have bit set, or len(q). It looks at eight bytes per step through pairTable,
 // which answers for two bytes at once.
 func skip(q string, i int, bit uint8, pairs *[1 << 16]uint8) int {
+	mask := pairMask(bit)
 	for ; i+8 <= len(q); i += 8 {
 		w := q[i : i+8]
 		if (pairs[uint16(w[0])|uint16(w[1])<<8]|pairs[uint16(w[2])|uint16(w[3])<<8]|
-			pairs[uint16(w[4])|uint16(w[5])<<8]|pairs[uint16(w[6])|uint16(w[7])<<8])&bit != 0 {
+			pairs[uint16(w[4])|uint16(w[5])<<8]|pairs[uint16(w[6])|uint16(w[7])<<8])&mask != 0 {
 			break
 		}
 	}
@@ -83,16 +92,44 @@ func skip(q string, i int, bit uint8, pairs *[1 << 16]uint8) int {
 	return i
 }
 
-// pairTable returns the table of stopBits[b0]|stopBits[b1] indexed by
-// b0|b1<<8, built on first use (64 KiB, so programs that never lex do not pay
-// for it).
-var pairTable = sync.OnceValue(func() *[1 << 16]uint8 {
+// pairMask returns the bits of pairTable entries that stand for the stopBits
+// bit (pgStop or myStop).
+func pairMask(bit uint8) uint8 {
+	if bit == myStop {
+		return 0b1100
+	}
+	return 0b0011
+}
+
+// firstStop returns the offset, 0 to 7, of the first byte the Postgres scanner
+// stops at among eight bytes whose pairTable entries are p0…p3, one of which
+// has a stop.
+func firstStop(p0, p1, p2, p3 uint8) int {
+	return bits.TrailingZeros8(p0&3 | p1&3<<2 | p2&3<<4 | p3<<6)
+}
+
+// pairTable returns the table of the stopBits of two bytes b0 and b1 indexed
+// by b0|b1<<8: bit 0 is set when the Postgres scanner stops at b0, bit 1 when
+// it stops at b1, and bits 2 and 3 likewise for MySQL. It is built on first
+// use (64 KiB, so programs that never lex do not pay for it).
+func pairTable() *[1 << 16]uint8 {
+	if t := pairTablePtr.Load(); t != nil {
+		return t
+	}
+	return buildPairTable()
+}
+
+var pairTablePtr atomic.Pointer[[1 << 16]uint8]
+
+func buildPairTable() *[1 << 16]uint8 {
 	t := new([1 << 16]uint8)
 	for i := range t {
-		t[i] = stopBits[i&0xff] | stopBits[i>>8]
+		b0, b1 := stopBits[i&0xff], stopBits[i>>8]
+		t[i] = b0&pgStop | b1&pgStop<<1 | (b0&myStop)<<1 | (b1&myStop)<<2
 	}
-	return t
-})
+	pairTablePtr.CompareAndSwap(nil, t) // a table built concurrently is the same
+	return pairTablePtr.Load()
+}
 
 // inIdentifier reports whether the byte at i continues an identifier, given
 // that plain text (no byte the scanner stops at) runs from l.boundary to i.
@@ -484,6 +521,12 @@ func operation(d Dialect, q string) (opCode, string) {
 	for i < n {
 		c := q[i]
 		switch {
+		case isLetter(c): // the common case first
+			j := i + 1
+			for j < n && nameByte[q[j]] != 0 {
+				j++
+			}
+			return keyword(q[i:j])
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '(':
 			i++
 		case c == '-' && i+1 < n && q[i+1] == '-' && (d != MySQL || i+2 == n || q[i+2] <= ' ' || q[i+2] == 0x7f),
@@ -515,12 +558,6 @@ func operation(d Dialect, q string) (opCode, string) {
 				return 0, ""
 			}
 			i += 2 + j + 2
-		case isLetter(c):
-			j := i + 1
-			for j < n && nameByte[q[j]] != 0 {
-				j++
-			}
-			return keyword(q[i:j])
 		default:
 			return 0, ""
 		}

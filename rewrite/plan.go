@@ -110,7 +110,7 @@ func Parse(d Dialect, query string) (*Plan, error) {
 	return nil, errorAt(-1, "unknown dialect "+d.String())
 }
 
-// init fills in a fresh Plan, including its operation.
+// init fills in a fresh, zero Plan, including its operation.
 func (p *Plan) init(d Dialect, q, native string, st style, numInput int, ex *extra) {
 	op, other := operation(d, q)
 	if op == opOther {
@@ -119,15 +119,15 @@ func (p *Plan) init(d Dialect, q, native string, st style, numInput int, ex *ext
 		}
 		ex.op = other
 	}
-	*p = Plan{
-		query:    native,
-		orig:     q,
-		extra:    ex,
-		numInput: int32(numInput),
-		op:       op,
-		dialect:  d,
-		style:    st,
-	}
+	// Field by field: p is fresh and zero, and a composite literal would be
+	// copied in with a bulk write barrier.
+	p.query = native
+	p.orig = q
+	p.extra = ex
+	p.numInput = int32(numInput)
+	p.op = op
+	p.dialect = d
+	p.style = st
 }
 
 // planBuf is a Plan and the bytes of its native query in one allocation.
@@ -195,29 +195,41 @@ type edit struct {
 	lead, trail bool  // a space before, after
 }
 
-// parse lexes q once, recording the edits and the exact length of the native
-// query, then writes the native query into a buffer allocated together with
-// the Plan.
+// parse lexes q and writes its native query into a buffer allocated together
+// with the Plan. Queries with only ? placeholders, the commonest, take
+// parsePositional, which writes the native query as it lexes; any other goes
+// on in parseAll from its first placeholder, which is not a ?, so that it is
+// still lexed once (a query that turns out wrong after a ? is lexed again).
 func parse(d Dialect, q string) (*Plan, *Error) {
-	l := newLexer(d, q)
+	var l lexer
+	l.reset(d, q)
+	p, tok, s, e, err := parsePositional(&l)
+	if p != nil {
+		return p, nil
+	}
+	return parseAll(&l, tok, s, e, err)
+}
+
+// parseAll is parse for any query: it lexes the query once, recording the
+// edits and the exact length of the native query, then writes the native
+// query. It goes on from the token l returned last (tok, s, e, lexError),
+// which no placeholder precedes.
+func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) {
+	d, q := l.dialect, l.q
 	var (
-		small    [8]edit
-		edits    = small[:0]
-		outLen   = len(q)
-		last     byte // last byte of the native query written so far
-		prevEnd  int  // end of the previous edit
-		st       style
-		count    int // positional ? seen
-		maxN     int // largest native $n
-		params   []param
-		refs     []int32
-		index    map[string]int32 // name → params index, once params is long
-		tok      tokKind
-		s, e     int
-		lexError *Error
+		small   [8]edit
+		edits   = small[:0]
+		outLen  = len(q)
+		last    byte // last byte of the native query written so far
+		prevEnd int  // end of the previous edit
+		st      style
+		count   int // positional ? seen
+		maxN    int // largest native $n
+		params  []param
+		refs    []int32
+		index   map[string]int32 // name → params index, once params is long
 	)
-	for {
-		tok, s, e, lexError = l.next()
+	for ; ; tok, s, e, lexError = l.next() {
 		if lexError != nil {
 			return nil, lexError
 		}
@@ -371,6 +383,11 @@ func finish(d Dialect, q string, st style, count, maxN int, params []param, refs
 
 // putDollar writes $k at the start of buf and returns its length.
 func putDollar(buf []byte, k int) int {
+	if k < 10 {
+		_ = buf[1]
+		buf[0], buf[1] = '$', byte('0'+k)
+		return 2
+	}
 	n := 1 + numDigits(k)
 	buf[0] = '$'
 	for i := n - 1; i > 0; i-- {
