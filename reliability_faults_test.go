@@ -285,28 +285,7 @@ func TestFaultPostgresTerminateBackends(t *testing.T) {
 			rounds++
 		}
 	}
-	okAtLastKill := st.ok.Load()
-	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	wait()
-
-	n := checkTransfers(t, admin, tt, st)
-	checkPool(t, db)
-	after := st.ok.Load() - okAtLastKill
-	t.Logf("%d transfers acknowledged (%d after the last kill), %d failed %v, %d in the ledger; %d backends terminated in %d rounds",
-		st.ok.Load(), after, st.failed.Load(), st.errs, n, kills, rounds)
-	for kind, msg := range st.samples {
-		t.Logf("  %s: %s", kind, msg)
-	}
-	if st.errs["PgError 57P01 admin_shutdown"] == 0 {
-		t.Error("no call saw FATAL 57P01 from a terminated backend")
-	}
-	if kills == 0 || st.failed.Load() == 0 {
-		t.Errorf("terminated %d backends and saw %d errors; the fault was not exercised", kills, st.failed.Load())
-	}
-	if after == 0 {
-		t.Error("no transfer succeeded after the last termination: the pool did not recover")
-	}
+	finishKills(t, admin, db, tt, st, stop, wait, kills, rounds, "backends terminated", "PgError 57P01 admin_shutdown")
 }
 
 // classifyMySQL names the errors go-sql-driver gives when its connection is
@@ -400,24 +379,32 @@ func TestFaultMySQLKillConnection(t *testing.T) {
 			rounds++
 		}
 	}
+	finishKills(t, db, db, tt, st, stop, wait, kills, rounds, "connections killed", "mysql.ErrInvalidConn")
+}
+
+// finishKills ends a kill workload: it lets the workers run on for 500 ms
+// after the last kill, stops them, checks the ledger and the pool, and that
+// the fault was exercised (wantErr seen) and recovered from.
+func finishKills(t *testing.T, ledger, db *sql.DB, tt transferTables, st *transferStats, stop chan struct{}, wait func(), kills, rounds int, what, wantErr string) {
+	t.Helper()
 	okAtLastKill := st.ok.Load()
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wait()
 
-	n := checkTransfers(t, db, tt, st)
+	n := checkTransfers(t, ledger, tt, st)
 	checkPool(t, db)
 	after := st.ok.Load() - okAtLastKill
-	t.Logf("%d transfers acknowledged (%d after the last kill), %d failed %v, %d in the ledger; %d connections killed in %d rounds",
-		st.ok.Load(), after, st.failed.Load(), st.errs, n, kills, rounds)
+	t.Logf("%d transfers acknowledged (%d after the last kill), %d failed %v, %d in the ledger; %d %s in %d rounds",
+		st.ok.Load(), after, st.failed.Load(), st.errs, n, kills, what, rounds)
 	for kind, msg := range st.samples {
 		t.Logf("  %s: %s", kind, msg)
 	}
-	if st.errs["mysql.ErrInvalidConn"] == 0 {
-		t.Error("no call saw mysql.ErrInvalidConn from a killed connection")
+	if st.errs[wantErr] == 0 {
+		t.Errorf("no call saw %s", wantErr)
 	}
 	if kills == 0 || st.failed.Load() == 0 {
-		t.Errorf("killed %d connections and saw %d errors; the fault was not exercised", kills, st.failed.Load())
+		t.Errorf("%d %s and %d errors seen; the fault was not exercised", kills, what, st.failed.Load())
 	}
 	if after == 0 {
 		t.Error("no transfer succeeded after the last kill: the pool did not recover")
