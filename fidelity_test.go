@@ -77,6 +77,22 @@ func fidelityURL(t *testing.T, b dbtest.Backend) string {
 	return b.URL
 }
 
+// openRaw opens the real driver on the DSN databases derives from url, to
+// compare the two; it is closed when the test ends.
+func openRaw(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	cfg, err := parseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open(cfg.driverName, cfg.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
 // TestInterfaceSets checks that the wrapper's conn, stmt and rows implement
 // exactly the optional interfaces of the real driver's, on every dialect.
 func TestInterfaceSets(t *testing.T) {
@@ -151,15 +167,7 @@ func TestColumnTypesMatchRawDriver(t *testing.T) {
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		url := fidelityURL(t, b)
-		cfg, err := parseURL(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := sql.Open(cfg.driverName, cfg.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
+		raw := openRaw(t, url)
 		table := dbtest.Name("coltypes")
 		if _, err := raw.Exec(fmt.Sprintf(ddl[b.Dialect], table)); err != nil {
 			t.Fatal(err)

@@ -285,15 +285,7 @@ func TestReliabilityBadQueries(t *testing.T) {
 func TestReliabilityUnsupportedArgs(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		u := fidelityURL(t, b)
-		cfg, err := parseURL(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := sql.Open(cfg.driverName, cfg.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
+		raw := openRaw(t, u)
 		db, err := Open(u)
 		if err != nil {
 			t.Fatal(err)
