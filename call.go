@@ -4,21 +4,25 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/go-databases/databases/middleware"
 )
 
-// callState carries one exec, query or rows call through the middleware
-// pipeline: the Call middleware sees, what the real call needs and what it
-// returned. States are pooled, and final is bound once per state, so a call
-// through the pipeline allocates nothing of its own. A query's state lives
-// on in its rows until they close.
+// callState carries one call through the middleware pipeline: the Call
+// middleware sees, what the real call needs and what it returned. Each
+// connection keeps one spare state, and final is bound once per state, so a
+// call through the pipeline allocates nothing of its own. A query's state
+// lives on in its rows, which it holds, until they close.
+//
+// database/sql never uses a connection, its statements or its rows from two
+// goroutines at once (it holds the connection's lock around every driver
+// call), which is what lets the spare state live on the connection.
 type callState struct {
 	call  middleware.Call
 	final middleware.Handler // s.run, bound once
 
+	in     middleware.Interest // what the chain wants of the call: All or Failures
 	conn   *conn
 	stmt   *stmt // for OpStmtExec and OpStmtQuery
 	preErr error // an error found before the call (a bad placeholder)
@@ -27,30 +31,40 @@ type callState struct {
 	rows     driver.Rows
 	rowsStmt driver.Stmt     // a statement to close with the rows
 	rowsCtx  context.Context // the context the real query ran with
+	wrapped  rows            // what a query returns to database/sql
 }
 
-var callStates = sync.Pool{New: func() any {
-	s := &callState{}
-	s.final = s.run
-	return s
-}}
-
-// newCallState takes a state from the pool for a call of c.
-func newCallState(c *conn, op middleware.Op, query, native string, args []driver.NamedValue, preErr error) *callState {
-	s := callStates.Get().(*callState)
-	s.conn, s.preErr = c, preErr
-	s.call = middleware.Call{
-		Op: op, DB: c.c.db, Query: query, NativeQuery: native, Args: args,
-		ConnID: c.id, TxID: c.txID, Start: time.Now(), RowsAffected: -1,
+// newCallState takes the connection's spare state, or a new one while the
+// spare is in use (a query whose rows are open, say), for a call of c.
+func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, native string, args []driver.NamedValue, preErr error) *callState {
+	s := c.spare
+	if s != nil {
+		c.spare = nil
+	} else {
+		s = &callState{}
+		s.final = s.run
+	}
+	s.in, s.conn, s.preErr = in, c, preErr
+	// Field by field: the state is zero already (new, or cleared by release).
+	call := &s.call
+	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.c.db, query, native, args
+	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
+	if in == middleware.All {
+		// Only then: reading the clock costs more than the rest of the
+		// state, and a call that only matters if it fails goes without.
+		call.Start = time.Now()
 	}
 	return s
 }
 
-// release returns the state to the pool, dropping what it refers to.
+// release gives the state back to its connection, dropping what it refers
+// to.
 func (s *callState) release() {
-	final := s.final
-	*s = callState{final: final}
-	callStates.Put(s)
+	c := s.conn
+	*s = callState{final: s.final}
+	if c.spare == nil {
+		c.spare = s
+	}
 }
 
 // run is the innermost handler: the real driver call.
@@ -94,14 +108,19 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 
 // do runs a call whose only result is its error through the pipeline.
 func (s *callState) do(ctx context.Context) error {
-	err := s.conn.c.chain.Run(ctx, &s.call, s.final)
+	err := s.observe(ctx, s.final)
 	s.release()
 	return err
 }
 
+// observe runs the call through the chain as much as the chain wants it.
+func (s *callState) observe(ctx context.Context, final middleware.Handler) error {
+	return s.conn.c.chain.Observe(ctx, s.in, &s.call, final)
+}
+
 // exec runs an exec call through the pipeline.
 func (s *callState) exec(ctx context.Context) (driver.Result, error) {
-	err := s.conn.c.chain.Run(ctx, &s.call, s.final)
+	err := s.observe(ctx, s.final)
 	res := s.res
 	s.release()
 	if err != nil {
@@ -113,7 +132,7 @@ func (s *callState) exec(ctx context.Context) (driver.Result, error) {
 // query runs a query call through the pipeline and returns its rows,
 // wrapped so that closing them ends the call with OpRows.
 func (s *callState) query(ctx context.Context) (driver.Rows, error) {
-	err := s.conn.c.chain.Run(ctx, &s.call, s.final)
+	err := s.observe(ctx, s.final)
 	if err != nil {
 		if s.rows != nil {
 			s.rows.Close()
@@ -124,7 +143,8 @@ func (s *callState) query(ctx context.Context) (driver.Rows, error) {
 		s.release()
 		return nil, err
 	}
-	return wrapRowsValue(newRows(s)), nil
+	s.wrapped = rows{raw: s.rows, state: s}
+	return wrapRows(&s.wrapped, s.conn.rowsInterfaces(s.rows)), nil
 }
 
 // rowsAffected reads a result's count for middleware; -1 when the driver

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"reflect"
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
@@ -21,6 +22,12 @@ type conn struct {
 	txID  uint64 // the open transaction begun through BeginTx, or 0
 	rawTx bool   // a statement outside BeginTx may have opened a transaction
 	bad   bool   // the connection must not be reused
+
+	spare    *callState    // a call state to reuse; see newCallState
+	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
+
+	rowsType  reflect.Type // the real rows type last seen, and
+	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 
 	// The real connection's optional interfaces, asserted once.
 	pinger        driver.Pinger
@@ -81,11 +88,12 @@ func (c *conn) Unwrap() driver.Conn { return c.raw }
 // run runs a call without results through the middleware, or f directly
 // when there is none.
 func (c *conn) run(ctx context.Context, op middleware.Op, f func(context.Context) error) error {
-	if c.c.chain == nil {
+	in := c.c.interest(ctx, op)
+	if in == middleware.None {
 		return f(ctx)
 	}
-	s := newCallState(c, op, "", "", nil, nil)
-	err := c.c.chain.Run(ctx, &s.call, func(ctx context.Context, _ *middleware.Call) error { return f(ctx) })
+	s := newCallState(c, op, in, "", "", nil, nil)
+	err := s.observe(ctx, func(ctx context.Context, _ *middleware.Call) error { return f(ctx) })
 	s.release()
 	return err
 }
@@ -126,13 +134,15 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 
 // ResetSession discards a connection that a raw BEGIN left in a
 // transaction, before the real driver's own checks.
-// It runs before every reuse, so it goes through a pooled call state.
+// It runs before every reuse, so it goes through the connection's spare
+// call state rather than a closure.
 func (c *connResetter) ResetSession(ctx context.Context) error {
 	w := (*conn)(c)
-	if w.c.chain == nil {
+	in := w.c.interest(ctx, middleware.OpResetSession)
+	if in == middleware.None {
 		return w.resetSession(ctx)
 	}
-	return newCallState(w, middleware.OpResetSession, "", "", nil, nil).do(ctx)
+	return newCallState(w, middleware.OpResetSession, in, "", "", nil, nil).do(ctx)
 }
 
 func (c *conn) resetSession(ctx context.Context) error {
@@ -186,11 +196,15 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 	if c.c.cache == nil || len(args) == 0 {
 		return query, args, nil
 	}
-	plan, err := c.c.cache.Plan(query)
-	if err != nil {
-		return "", nil, err
+	plan := c.lastPlan
+	if plan == nil || plan.Source() != query {
+		var err error
+		if plan, err = c.c.cache.Plan(query); err != nil {
+			return "", nil, err
+		}
+		c.lastPlan = plan
 	}
-	args, err = plan.Bind(args)
+	args, err := plan.Bind(args)
 	if err != nil {
 		return "", nil, err
 	}
@@ -199,13 +213,14 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, err := c.start(query, args)
-	if c.c.chain == nil {
+	in := c.c.interest(ctx, middleware.OpExec)
+	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
 		return c.execNative(ctx, native, args)
 	}
-	return newCallState(c, middleware.OpExec, query, native, args, err).exec(ctx)
+	return newCallState(c, middleware.OpExec, in, query, native, args, err).exec(ctx)
 }
 
 func (c *conn) execNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -225,13 +240,14 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, err := c.start(query, args)
-	if c.c.chain == nil {
+	in := c.c.interest(ctx, middleware.OpQuery)
+	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
 		return c.queryNative(ctx, native, args)
 	}
-	return newCallState(c, middleware.OpQuery, query, native, args, err).query(ctx)
+	return newCallState(c, middleware.OpQuery, in, query, native, args, err).query(ctx)
 }
 
 // execPrepared and queryPrepared do what database/sql does when a driver
@@ -308,11 +324,11 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	var s driver.Stmt
 	var err error
-	if c.c.chain == nil {
+	if in := c.c.interest(ctx, middleware.OpPrepare); in == middleware.None {
 		s, err = prepare(ctx, native)
 	} else {
-		st := newCallState(c, middleware.OpPrepare, query, native, nil, nil)
-		err = c.c.chain.Run(ctx, &st.call, func(ctx context.Context, call *middleware.Call) error {
+		st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
+		err = st.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
 			var err error
 			s, err = prepare(ctx, call.NativeQuery)
 			native = call.NativeQuery
@@ -351,12 +367,12 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	id := c.c.txID.Add(1)
 	var t driver.Tx
 	var err error
-	if c.c.chain == nil {
+	if in := c.c.interest(ctx, middleware.OpBegin); in == middleware.None {
 		t, err = begin(ctx, opts)
 	} else {
-		s := newCallState(c, middleware.OpBegin, "", "", nil, nil)
+		s := newCallState(c, middleware.OpBegin, in, "", "", nil, nil)
 		s.call.TxID, s.call.TxOptions = id, opts
-		err = c.c.chain.Run(ctx, &s.call, func(ctx context.Context, call *middleware.Call) error {
+		err = s.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
 			var err error
 			t, err = begin(ctx, call.TxOptions)
 			return err

@@ -172,9 +172,19 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	return c.connect(ctx)
 }
 
+// interest returns what the middleware needs to see of a call of op; None
+// when there is no middleware.
+func (c *connector) interest(ctx context.Context, op middleware.Op) middleware.Interest {
+	if c.chain == nil {
+		return middleware.None
+	}
+	return c.chain.Interest(ctx, op)
+}
+
 // connect opens and wraps one real connection, through the chain.
 func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
-	if c.chain == nil {
+	in := c.interest(ctx, middleware.OpConnect)
+	if in == middleware.None {
 		raw, err := c.rawConnect(ctx)
 		if err != nil {
 			return nil, err
@@ -183,7 +193,7 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 	}
 	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
 	var raw driver.Conn
-	err := c.chain.Run(ctx, call, func(ctx context.Context, call *middleware.Call) error {
+	err := c.chain.Observe(ctx, in, call, func(ctx context.Context, call *middleware.Call) error {
 		var err error
 		raw, err = c.rawConnect(ctx)
 		return err

@@ -66,14 +66,26 @@ func (d *dialect) checkTxOptions(opts driver.TxOptions) error {
 // SAVEPOINT, or changing MySQL's autocommit. It reads only the first
 // keyword, so the normal path costs no round trip.
 func (d *dialect) startsRawTx(query string) bool {
+	// First the statements that run all the time, without a scan: a query
+	// starting with a letter other than b or s, or with SEL.
+	if query != "" && isLetter(query[0]) {
+		switch query[0] | 0x20 {
+		case 'b', 's':
+			if len(query) > 2 && query[1]|0x20 == 'e' && query[2]|0x20 == 'l' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
 	kw := leadingKeyword(query)
-	switch {
-	case strings.EqualFold(kw, "BEGIN"), strings.EqualFold(kw, "START"):
-		return true
-	case strings.EqualFold(kw, "SAVEPOINT"):
-		return d == dialectSQLite
-	case strings.EqualFold(kw, "SET"):
-		return d == dialectMySQL && containsFold(query, "autocommit")
+	switch len(kw) { // SELECT, INSERT, UPDATE, ... end here, with one compare
+	case 3:
+		return d == dialectMySQL && strings.EqualFold(kw, "SET") && containsFold(query, "autocommit")
+	case 5:
+		return strings.EqualFold(kw, "BEGIN") || strings.EqualFold(kw, "START")
+	case 9:
+		return d == dialectSQLite && strings.EqualFold(kw, "SAVEPOINT")
 	}
 	return false
 }
@@ -83,8 +95,14 @@ func (d *dialect) startsRawTx(query string) bool {
 func leadingKeyword(q string) string {
 	i := 0
 	for i < len(q) {
-		switch {
-		case q[i] == ' ' || q[i] == '\t' || q[i] == '\n' || q[i] == '\r' || q[i] == '(' || q[i] == ';':
+		switch c := q[i]; {
+		case isLetter(c):
+			j := i + 1
+			for j < len(q) && isLetter(q[j]) {
+				j++
+			}
+			return q[i:j]
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ';':
 			i++
 		case strings.HasPrefix(q[i:], "--"):
 			end := strings.IndexByte(q[i:], '\n')
@@ -99,15 +117,14 @@ func leadingKeyword(q string) string {
 			}
 			i += end + 4
 		default:
-			j := i
-			for j < len(q) && (q[j] >= 'a' && q[j] <= 'z' || q[j] >= 'A' && q[j] <= 'Z') {
-				j++
-			}
-			return q[i:j]
+			return ""
 		}
 	}
 	return ""
 }
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func containsFold(s, substr string) bool {
 	for i := 0; i+len(substr) <= len(s); i++ {

@@ -74,7 +74,9 @@
 // Every driver call runs through a middleware.Chain (WithMiddleware);
 // middleware/logging and middleware/tracing are built in (WithLogger,
 // WithTracerProvider, WithMeterProvider, or the log, slow and trace URL
-// options).
+// options). A middleware that is middleware.Selective says before each call
+// whether it needs it at all, or only if it fails: logging below its level
+// and operations tracing does not trace skip the chain.
 //
 // # Fidelity
 //

@@ -184,3 +184,108 @@ func TestMiddlewareRetries(t *testing.T) {
 		}
 	})
 }
+
+// TestMiddlewareOverlappingRows reads two result sets of one connection at
+// once (SQLite allows it): each query keeps its own call until its rows
+// close, and each OpRows reports its own query and count.
+func TestMiddlewareOverlappingRows(t *testing.T) {
+	rec := &recorder{}
+	db := openWith(t, "sqlite:///:memory:", rec)
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO t VALUES (1), (2), (3)"); err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	a, err := tx.Query("SELECT id FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tx.Query("SELECT id FROM t WHERE id < ?", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a.Next() && b.Next() { // b reaches its end, and closes, on the third round
+	}
+	if _, err := tx.Exec("UPDATE t SET id = id"); err != nil { // a call while a's rows are open
+		t.Fatal(err)
+	}
+	for a.Next() {
+	}
+	a.Close()
+	want := []string{
+		"query tx=true ctx=",
+		"query tx=true ctx=",
+		`rows tx=true ctx= returned=2 query="SELECT id FROM t WHERE id < ?"`,
+		`exec tx=true ctx= affected=3 native="UPDATE t SET id = id"`,
+		`rows tx=true ctx= returned=3 query="SELECT id FROM t"`,
+	}
+	if got := rec.take(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// failuresOnly is a Selective middleware that wants to see failed calls
+// only, and records them.
+type failuresOnly struct{ recorder }
+
+func (*failuresOnly) Interest(context.Context, middleware.Op) middleware.Interest {
+	return middleware.Failures
+}
+
+// TestSelectiveFailures checks, on every dialect, that a middleware asking
+// for failures sees no successful call and every failed one, with its
+// error, whether it failed in the driver or before reaching it.
+func TestSelectiveFailures(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		mw := &failuresOnly{}
+		db := openWith(t, b.URL, mw)
+		table := dbtest.Name("sel")
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE "+table+" (id INTEGER PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Exec("DROP TABLE " + table)
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?), (?)", 1, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE id > ?", 0).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("count = %d, %v; want 2", n, err)
+		}
+		if got := mw.take(); len(got) != 0 {
+			t.Fatalf("successful calls reached a middleware that wants failures:\n%s", strings.Join(got, "\n"))
+		}
+
+		_, errDup := db.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", 1)
+		_, errQuery := db.QueryContext(ctx, "SELECT nope FROM "+table)
+		_, errBind := db.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", 1, 2) // too many arguments
+		if errDup == nil || errQuery == nil || errBind == nil {
+			t.Fatalf("errors %v, %v, %v; want three failures", errDup, errQuery, errBind)
+		}
+		got := mw.take()
+		want := []string{"exec tx=false ctx= affected=-1", "query tx=false ctx=", "exec tx=false ctx= affected=-1"}
+		if len(got) != len(want) {
+			t.Fatalf("calls seen:\n%s\nwant %d failures", strings.Join(got, "\n"), len(want))
+		}
+		for i, line := range got {
+			if !strings.HasPrefix(line, want[i]) || !strings.HasSuffix(line, " err") {
+				t.Errorf("call %d seen as %q; want %q... err", i, line, want[i])
+			}
+		}
+	})
+}

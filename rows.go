@@ -10,22 +10,19 @@ import (
 
 // rows wraps a result set of the real driver while middleware watches it:
 // it counts the rows read and ends the query's call (OpRows) at Close.
-// Without middleware, queries return the real rows untouched. wrapRowsValue
-// builds a value with exactly the optional interfaces of the real rows.
+// Without middleware, queries return the real rows untouched. The value
+// lives in the query's call state and wrapRows returns it as one of the
+// pointer-shaped types of wrap_gen.go, with exactly the optional interfaces
+// of the real rows, so wrapping allocates nothing.
 type rows struct {
 	raw   driver.Rows
 	state *callState // the query's call, ended with OpRows at Close
 	done  bool
-
-	nextResultSet  driver.RowsNextResultSet
-	scanType       driver.RowsColumnTypeScanType
-	dbTypeName     driver.RowsColumnTypeDatabaseTypeName
-	length         driver.RowsColumnTypeLength
-	nullable       driver.RowsColumnTypeNullable
-	precisionScale driver.RowsColumnTypePrecisionScale
 }
 
-// Mixins: each adds one optional interface to the value wrapRowsValue builds.
+// Mixins: each carries the methods of one optional interface, asserted on
+// the real rows when called; wrapRows only picks them when the real rows
+// have that interface.
 type (
 	rowsNextResultSet  rows
 	rowsScanType       rows
@@ -35,46 +32,16 @@ type (
 	rowsPrecisionScale rows
 )
 
-// Each mixin completes an optional interface when combined with rows.
-var (
-	_ driver.Rows              = (*rows)(nil)
-	_ driver.RowsNextResultSet = struct {
-		*rows
-		*rowsNextResultSet
-	}{}
-	_ driver.RowsColumnTypeScanType = struct {
-		*rows
-		*rowsScanType
-	}{}
-	_ driver.RowsColumnTypeDatabaseTypeName = struct {
-		*rows
-		*rowsDBTypeName
-	}{}
-	_ driver.RowsColumnTypeLength = struct {
-		*rows
-		*rowsLength
-	}{}
-	_ driver.RowsColumnTypeNullable = struct {
-		*rows
-		*rowsNullable
-	}{}
-	_ driver.RowsColumnTypePrecisionScale = struct {
-		*rows
-		*rowsPrecisionScale
-	}{}
-)
+var _ driver.Rows = (*rows)(nil)
 
-// newRows wraps the rows a query call returned.
-func newRows(s *callState) rows {
-	raw := s.rows
-	r := rows{raw: raw, state: s}
-	r.nextResultSet, _ = raw.(driver.RowsNextResultSet)
-	r.scanType, _ = raw.(driver.RowsColumnTypeScanType)
-	r.dbTypeName, _ = raw.(driver.RowsColumnTypeDatabaseTypeName)
-	r.length, _ = raw.(driver.RowsColumnTypeLength)
-	r.nullable, _ = raw.(driver.RowsColumnTypeNullable)
-	r.precisionScale, _ = raw.(driver.RowsColumnTypePrecisionScale)
-	return r
+// rowsInterfaces returns the optional interfaces of raw as wrapRows takes
+// them. Rows of one connection nearly always share one type, so the answer
+// is kept for it.
+func (c *conn) rowsInterfaces(raw driver.Rows) uint {
+	if t := reflect.TypeOf(raw); t != c.rowsType {
+		c.rowsType, c.rowsMixin = t, rowsMixins(raw)
+	}
+	return c.rowsMixin
 }
 
 func (r *rows) Columns() []string { return r.raw.Columns() }
@@ -99,28 +66,35 @@ func (r *rows) Close() error {
 	r.done = true
 	s := r.state
 	s.call.Op = middleware.OpRows
-	err := s.conn.c.chain.Run(s.rowsCtx, &s.call, s.final)
+	err := s.observe(s.rowsCtx, s.final)
 	s.release()
 	return err
 }
 
-func (r *rowsNextResultSet) HasNextResultSet() bool { return r.nextResultSet.HasNextResultSet() }
-func (r *rowsNextResultSet) NextResultSet() error   { return r.nextResultSet.NextResultSet() }
+func (r *rowsNextResultSet) HasNextResultSet() bool {
+	return r.raw.(driver.RowsNextResultSet).HasNextResultSet()
+}
+
+func (r *rowsNextResultSet) NextResultSet() error {
+	return r.raw.(driver.RowsNextResultSet).NextResultSet()
+}
 
 func (r *rowsScanType) ColumnTypeScanType(i int) reflect.Type {
-	return r.scanType.ColumnTypeScanType(i)
+	return r.raw.(driver.RowsColumnTypeScanType).ColumnTypeScanType(i)
 }
 
 func (r *rowsDBTypeName) ColumnTypeDatabaseTypeName(i int) string {
-	return r.dbTypeName.ColumnTypeDatabaseTypeName(i)
+	return r.raw.(driver.RowsColumnTypeDatabaseTypeName).ColumnTypeDatabaseTypeName(i)
 }
 
-func (r *rowsLength) ColumnTypeLength(i int) (int64, bool) { return r.length.ColumnTypeLength(i) }
+func (r *rowsLength) ColumnTypeLength(i int) (int64, bool) {
+	return r.raw.(driver.RowsColumnTypeLength).ColumnTypeLength(i)
+}
 
 func (r *rowsNullable) ColumnTypeNullable(i int) (bool, bool) {
-	return r.nullable.ColumnTypeNullable(i)
+	return r.raw.(driver.RowsColumnTypeNullable).ColumnTypeNullable(i)
 }
 
 func (r *rowsPrecisionScale) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
-	return r.precisionScale.ColumnTypePrecisionScale(i)
+	return r.raw.(driver.RowsColumnTypePrecisionScale).ColumnTypePrecisionScale(i)
 }

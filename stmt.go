@@ -88,26 +88,28 @@ func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue
 
 func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	args, err := s.bind(args)
-	if s.conn.c.chain == nil {
+	in := s.conn.c.interest(ctx, middleware.OpStmtExec)
+	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
 		return s.execNative(ctx, args)
 	}
-	st := newCallState(s.conn, middleware.OpStmtExec, s.sql, s.native, args, err)
+	st := newCallState(s.conn, middleware.OpStmtExec, in, s.sql, s.native, args, err)
 	st.stmt = s
 	return st.exec(ctx)
 }
 
 func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	args, err := s.bind(args)
-	if s.conn.c.chain == nil {
+	in := s.conn.c.interest(ctx, middleware.OpStmtQuery)
+	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
 		return s.queryNative(ctx, args)
 	}
-	st := newCallState(s.conn, middleware.OpStmtQuery, s.sql, s.native, args, err)
+	st := newCallState(s.conn, middleware.OpStmtQuery, in, s.sql, s.native, args, err)
 	st.stmt = s
 	return st.query(ctx)
 }

@@ -40,12 +40,13 @@ func (t *tx) Rollback() error { return t.end(middleware.OpRollback, t.raw.Rollba
 
 func (t *tx) end(op middleware.Op, f func() error) error {
 	defer func() { t.conn.txID = 0 }()
-	if t.conn.c.chain == nil {
+	in := t.conn.c.interest(t.ctx, op)
+	if in == middleware.None {
 		return f()
 	}
-	s := newCallState(t.conn, op, "", "", nil, nil)
+	s := newCallState(t.conn, op, in, "", "", nil, nil)
 	s.call.TxID = t.id
-	err := t.conn.c.chain.Run(t.ctx, &s.call, func(context.Context, *middleware.Call) error { return f() })
+	err := s.observe(t.ctx, func(context.Context, *middleware.Call) error { return f() })
 	s.release()
 	return err
 }
@@ -108,9 +109,12 @@ func (t *sqliteTx) finish(stmt string) error {
 // transaction open, asking the cheapest way the backend allows. It runs only
 // for flagged connections.
 func (c *conn) leakedTx(ctx context.Context) bool {
-	if !c.rawTx {
-		return false
-	}
+	return c.rawTx && c.askTxOpen(ctx)
+}
+
+// askTxOpen is leakedTx for a flagged connection. It is a function of its
+// own so that leakedTx, which runs before every reuse, has no defers.
+func (c *conn) askTxOpen(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	switch c.c.cfg.dialect {

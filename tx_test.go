@@ -304,10 +304,25 @@ func TestTransactNested(t *testing.T) {
 	})
 }
 
+// failuresOf makes a middleware Selective, asking for failed calls only.
+type failuresOf struct{ middleware.Middleware }
+
+func (failuresOf) Interest(context.Context, middleware.Op) middleware.Interest {
+	return middleware.Failures
+}
+
 // TestRawBeginDoesNotLeak: a transaction opened by a raw BEGIN and left open
-// is rolled back by discarding the connection, and the event is reported.
+// is rolled back by discarding the connection, and the event is reported,
+// to a middleware that sees every call and to one that sees failures only.
 func TestRawBeginDoesNotLeak(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		t.Run("all", func(t *testing.T) { testRawBeginDoesNotLeak(t, b, false) })
+		t.Run("failures", func(t *testing.T) { testRawBeginDoesNotLeak(t, b, true) })
+	})
+}
+
+func testRawBeginDoesNotLeak(t *testing.T, b dbtest.Backend, failuresOnly bool) {
+	{
 		var mu sync.Mutex
 		var reported []error
 		report := middleware.On(middleware.OpResetSession, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
@@ -319,6 +334,9 @@ func TestRawBeginDoesNotLeak(t *testing.T) {
 			}
 			return err
 		})
+		if failuresOnly {
+			report = failuresOf{report}
+		}
 		c, err := databases.NewConnector(b.URL, databases.WithMiddleware(report))
 		if err != nil {
 			t.Fatal(err)
@@ -365,7 +383,7 @@ func TestRawBeginDoesNotLeak(t *testing.T) {
 		if len(reported) != 1 || !errors.Is(reported[0], databases.ErrTxLeaked) {
 			t.Fatalf("reported %v; want one ErrTxLeaked", reported)
 		}
-	})
+	}
 }
 
 // TestIsRetryable checks the classification against real errors where a

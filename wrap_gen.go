@@ -2,7 +2,10 @@
 
 package databases
 
-import "database/sql/driver"
+import (
+	"database/sql/driver"
+	"reflect"
+)
 
 // wrapConn returns w as a driver.Conn that implements exactly the optional
 // interfaces of the real connection.
@@ -3524,730 +3527,1528 @@ func wrapStmt(w stmt) driver.Stmt {
 	panic("unreachable")
 }
 
-// wrapRowsValue returns w as a driver.Rows that implements exactly the optional
-// interfaces of the real rows.
-func wrapRowsValue(w rows) driver.Rows {
+// rowsMixins returns the optional interfaces w has, one bit per mixin, as
+// wrapRows takes them.
+func rowsMixins(w driver.Rows) uint {
 	var set uint
-	if w.nextResultSet != nil {
+	if _, ok := w.(driver.RowsNextResultSet); ok {
 		set |= 1 << 0
 	}
-	if w.scanType != nil {
+	if _, ok := w.(driver.RowsColumnTypeScanType); ok {
 		set |= 1 << 1
 	}
-	if w.dbTypeName != nil {
+	if _, ok := w.(driver.RowsColumnTypeDatabaseTypeName); ok {
 		set |= 1 << 2
 	}
-	if w.length != nil {
+	if _, ok := w.(driver.RowsColumnTypeLength); ok {
 		set |= 1 << 3
 	}
-	if w.nullable != nil {
+	if _, ok := w.(driver.RowsColumnTypeNullable); ok {
 		set |= 1 << 4
 	}
-	if w.precisionScale != nil {
+	if _, ok := w.(driver.RowsColumnTypePrecisionScale); ok {
 		set |= 1 << 5
 	}
+	return set
+}
+
+// wrapRows returns w as a driver.Rows that implements exactly the optional
+// interfaces in set, without allocating.
+func wrapRows(w *rows, set uint) driver.Rows {
 	switch set {
 	case 0:
-		return &w
+		return w
 	case 1:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		return x
+		return (*rows1)(w)
 	case 2:
-		x := &struct {
-			rows
-			*rowsScanType
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		return x
+		return (*rows2)(w)
 	case 3:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		return x
+		return (*rows3)(w)
 	case 4:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		return x
+		return (*rows4)(w)
 	case 5:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		return x
+		return (*rows5)(w)
 	case 6:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		return x
+		return (*rows6)(w)
 	case 7:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		return x
+		return (*rows7)(w)
 	case 8:
-		x := &struct {
-			rows
-			*rowsLength
-		}{rows: w}
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows8)(w)
 	case 9:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsLength
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows9)(w)
 	case 10:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsLength
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows10)(w)
 	case 11:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsLength
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows11)(w)
 	case 12:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsLength
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows12)(w)
 	case 13:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsLength
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows13)(w)
 	case 14:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows14)(w)
 	case 15:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		return x
+		return (*rows15)(w)
 	case 16:
-		x := &struct {
-			rows
-			*rowsNullable
-		}{rows: w}
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows16)(w)
 	case 17:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows17)(w)
 	case 18:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsNullable
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows18)(w)
 	case 19:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows19)(w)
 	case 20:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsNullable
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows20)(w)
 	case 21:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows21)(w)
 	case 22:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsNullable
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows22)(w)
 	case 23:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows23)(w)
 	case 24:
-		x := &struct {
-			rows
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows24)(w)
 	case 25:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows25)(w)
 	case 26:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows26)(w)
 	case 27:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows27)(w)
 	case 28:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows28)(w)
 	case 29:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows29)(w)
 	case 30:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows30)(w)
 	case 31:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		return x
+		return (*rows31)(w)
 	case 32:
-		x := &struct {
-			rows
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows32)(w)
 	case 33:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows33)(w)
 	case 34:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows34)(w)
 	case 35:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows35)(w)
 	case 36:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows36)(w)
 	case 37:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows37)(w)
 	case 38:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows38)(w)
 	case 39:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows39)(w)
 	case 40:
-		x := &struct {
-			rows
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows40)(w)
 	case 41:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows41)(w)
 	case 42:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows42)(w)
 	case 43:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows43)(w)
 	case 44:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows44)(w)
 	case 45:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows45)(w)
 	case 46:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows46)(w)
 	case 47:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows47)(w)
 	case 48:
-		x := &struct {
-			rows
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows48)(w)
 	case 49:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows49)(w)
 	case 50:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows50)(w)
 	case 51:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows51)(w)
 	case 52:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows52)(w)
 	case 53:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows53)(w)
 	case 54:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows54)(w)
 	case 55:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows55)(w)
 	case 56:
-		x := &struct {
-			rows
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows56)(w)
 	case 57:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows57)(w)
 	case 58:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows58)(w)
 	case 59:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows59)(w)
 	case 60:
-		x := &struct {
-			rows
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows60)(w)
 	case 61:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows61)(w)
 	case 62:
-		x := &struct {
-			rows
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows62)(w)
 	case 63:
-		x := &struct {
-			rows
-			*rowsNextResultSet
-			*rowsScanType
-			*rowsDBTypeName
-			*rowsLength
-			*rowsNullable
-			*rowsPrecisionScale
-		}{rows: w}
-		x.rowsNextResultSet = (*rowsNextResultSet)(&x.rows)
-		x.rowsScanType = (*rowsScanType)(&x.rows)
-		x.rowsDBTypeName = (*rowsDBTypeName)(&x.rows)
-		x.rowsLength = (*rowsLength)(&x.rows)
-		x.rowsNullable = (*rowsNullable)(&x.rows)
-		x.rowsPrecisionScale = (*rowsPrecisionScale)(&x.rows)
-		return x
+		return (*rows63)(w)
 	}
 	panic("unreachable")
+}
+
+// rows1 is rows with rowsNextResultSet.
+type rows1 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+} = (*rows1)(nil)
+
+func (w *rows1) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows1) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows1) Close() error                   { return (*rows)(w).Close() }
+func (w *rows1) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows1) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+
+// rows2 is rows with rowsScanType.
+type rows2 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+} = (*rows2)(nil)
+
+func (w *rows2) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows2) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows2) Close() error                   { return (*rows)(w).Close() }
+func (w *rows2) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+
+// rows3 is rows with rowsNextResultSet, rowsScanType.
+type rows3 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+} = (*rows3)(nil)
+
+func (w *rows3) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows3) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows3) Close() error                   { return (*rows)(w).Close() }
+func (w *rows3) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows3) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows3) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+
+// rows4 is rows with rowsDBTypeName.
+type rows4 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*rows4)(nil)
+
+func (w *rows4) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows4) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows4) Close() error                   { return (*rows)(w).Close() }
+func (w *rows4) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// rows5 is rows with rowsNextResultSet, rowsDBTypeName.
+type rows5 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*rows5)(nil)
+
+func (w *rows5) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows5) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows5) Close() error                   { return (*rows)(w).Close() }
+func (w *rows5) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows5) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows5) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// rows6 is rows with rowsScanType, rowsDBTypeName.
+type rows6 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*rows6)(nil)
+
+func (w *rows6) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows6) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows6) Close() error                   { return (*rows)(w).Close() }
+func (w *rows6) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows6) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// rows7 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName.
+type rows7 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*rows7)(nil)
+
+func (w *rows7) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows7) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows7) Close() error                   { return (*rows)(w).Close() }
+func (w *rows7) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows7) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows7) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows7) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// rows8 is rows with rowsLength.
+type rows8 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+} = (*rows8)(nil)
+
+func (w *rows8) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows8) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows8) Close() error                         { return (*rows)(w).Close() }
+func (w *rows8) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows9 is rows with rowsNextResultSet, rowsLength.
+type rows9 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+} = (*rows9)(nil)
+
+func (w *rows9) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows9) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows9) Close() error                         { return (*rows)(w).Close() }
+func (w *rows9) HasNextResultSet() bool               { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows9) NextResultSet() error                 { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows9) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows10 is rows with rowsScanType, rowsLength.
+type rows10 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+} = (*rows10)(nil)
+
+func (w *rows10) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows10) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows10) Close() error                   { return (*rows)(w).Close() }
+func (w *rows10) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows10) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows11 is rows with rowsNextResultSet, rowsScanType, rowsLength.
+type rows11 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+} = (*rows11)(nil)
+
+func (w *rows11) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows11) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows11) Close() error                   { return (*rows)(w).Close() }
+func (w *rows11) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows11) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows11) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows11) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows12 is rows with rowsDBTypeName, rowsLength.
+type rows12 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*rows12)(nil)
+
+func (w *rows12) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows12) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows12) Close() error                   { return (*rows)(w).Close() }
+func (w *rows12) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows12) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows13 is rows with rowsNextResultSet, rowsDBTypeName, rowsLength.
+type rows13 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*rows13)(nil)
+
+func (w *rows13) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows13) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows13) Close() error                   { return (*rows)(w).Close() }
+func (w *rows13) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows13) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows13) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows13) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows14 is rows with rowsScanType, rowsDBTypeName, rowsLength.
+type rows14 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*rows14)(nil)
+
+func (w *rows14) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows14) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows14) Close() error                   { return (*rows)(w).Close() }
+func (w *rows14) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows14) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows14) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows15 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsLength.
+type rows15 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*rows15)(nil)
+
+func (w *rows15) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows15) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows15) Close() error                   { return (*rows)(w).Close() }
+func (w *rows15) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows15) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows15) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows15) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows15) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+
+// rows16 is rows with rowsNullable.
+type rows16 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+} = (*rows16)(nil)
+
+func (w *rows16) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows16) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows16) Close() error                   { return (*rows)(w).Close() }
+func (w *rows16) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows17 is rows with rowsNextResultSet, rowsNullable.
+type rows17 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+} = (*rows17)(nil)
+
+func (w *rows17) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows17) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows17) Close() error                   { return (*rows)(w).Close() }
+func (w *rows17) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows17) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows17) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows18 is rows with rowsScanType, rowsNullable.
+type rows18 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+} = (*rows18)(nil)
+
+func (w *rows18) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows18) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows18) Close() error                   { return (*rows)(w).Close() }
+func (w *rows18) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows18) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows19 is rows with rowsNextResultSet, rowsScanType, rowsNullable.
+type rows19 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+} = (*rows19)(nil)
+
+func (w *rows19) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows19) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows19) Close() error                   { return (*rows)(w).Close() }
+func (w *rows19) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows19) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows19) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows19) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows20 is rows with rowsDBTypeName, rowsNullable.
+type rows20 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*rows20)(nil)
+
+func (w *rows20) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows20) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows20) Close() error                   { return (*rows)(w).Close() }
+func (w *rows20) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows20) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows21 is rows with rowsNextResultSet, rowsDBTypeName, rowsNullable.
+type rows21 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*rows21)(nil)
+
+func (w *rows21) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows21) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows21) Close() error                   { return (*rows)(w).Close() }
+func (w *rows21) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows21) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows21) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows21) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows22 is rows with rowsScanType, rowsDBTypeName, rowsNullable.
+type rows22 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*rows22)(nil)
+
+func (w *rows22) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows22) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows22) Close() error                   { return (*rows)(w).Close() }
+func (w *rows22) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows22) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows22) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows23 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsNullable.
+type rows23 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*rows23)(nil)
+
+func (w *rows23) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows23) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows23) Close() error                   { return (*rows)(w).Close() }
+func (w *rows23) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows23) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows23) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows23) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows23) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows24 is rows with rowsLength, rowsNullable.
+type rows24 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows24)(nil)
+
+func (w *rows24) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows24) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows24) Close() error                         { return (*rows)(w).Close() }
+func (w *rows24) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows24) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows25 is rows with rowsNextResultSet, rowsLength, rowsNullable.
+type rows25 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows25)(nil)
+
+func (w *rows25) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows25) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows25) Close() error                         { return (*rows)(w).Close() }
+func (w *rows25) HasNextResultSet() bool               { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows25) NextResultSet() error                 { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows25) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows25) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows26 is rows with rowsScanType, rowsLength, rowsNullable.
+type rows26 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows26)(nil)
+
+func (w *rows26) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows26) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows26) Close() error                   { return (*rows)(w).Close() }
+func (w *rows26) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows26) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows26) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows27 is rows with rowsNextResultSet, rowsScanType, rowsLength, rowsNullable.
+type rows27 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows27)(nil)
+
+func (w *rows27) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows27) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows27) Close() error                   { return (*rows)(w).Close() }
+func (w *rows27) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows27) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows27) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows27) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows27) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows28 is rows with rowsDBTypeName, rowsLength, rowsNullable.
+type rows28 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows28)(nil)
+
+func (w *rows28) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows28) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows28) Close() error                   { return (*rows)(w).Close() }
+func (w *rows28) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows28) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows28) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows29 is rows with rowsNextResultSet, rowsDBTypeName, rowsLength, rowsNullable.
+type rows29 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows29)(nil)
+
+func (w *rows29) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows29) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows29) Close() error                   { return (*rows)(w).Close() }
+func (w *rows29) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows29) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows29) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows29) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows29) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows30 is rows with rowsScanType, rowsDBTypeName, rowsLength, rowsNullable.
+type rows30 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows30)(nil)
+
+func (w *rows30) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows30) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows30) Close() error                   { return (*rows)(w).Close() }
+func (w *rows30) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows30) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows30) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows30) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows31 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsLength, rowsNullable.
+type rows31 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*rows31)(nil)
+
+func (w *rows31) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows31) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows31) Close() error                   { return (*rows)(w).Close() }
+func (w *rows31) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows31) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows31) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows31) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows31) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows31) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// rows32 is rows with rowsPrecisionScale.
+type rows32 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypePrecisionScale
+} = (*rows32)(nil)
+
+func (w *rows32) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows32) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows32) Close() error                   { return (*rows)(w).Close() }
+func (w *rows32) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows33 is rows with rowsNextResultSet, rowsPrecisionScale.
+type rows33 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypePrecisionScale
+} = (*rows33)(nil)
+
+func (w *rows33) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows33) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows33) Close() error                   { return (*rows)(w).Close() }
+func (w *rows33) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows33) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows33) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows34 is rows with rowsScanType, rowsPrecisionScale.
+type rows34 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+} = (*rows34)(nil)
+
+func (w *rows34) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows34) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows34) Close() error                   { return (*rows)(w).Close() }
+func (w *rows34) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows34) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows35 is rows with rowsNextResultSet, rowsScanType, rowsPrecisionScale.
+type rows35 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+} = (*rows35)(nil)
+
+func (w *rows35) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows35) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows35) Close() error                   { return (*rows)(w).Close() }
+func (w *rows35) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows35) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows35) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows35) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows36 is rows with rowsDBTypeName, rowsPrecisionScale.
+type rows36 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*rows36)(nil)
+
+func (w *rows36) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows36) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows36) Close() error                   { return (*rows)(w).Close() }
+func (w *rows36) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows36) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows37 is rows with rowsNextResultSet, rowsDBTypeName, rowsPrecisionScale.
+type rows37 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*rows37)(nil)
+
+func (w *rows37) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows37) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows37) Close() error                   { return (*rows)(w).Close() }
+func (w *rows37) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows37) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows37) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows37) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows38 is rows with rowsScanType, rowsDBTypeName, rowsPrecisionScale.
+type rows38 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*rows38)(nil)
+
+func (w *rows38) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows38) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows38) Close() error                   { return (*rows)(w).Close() }
+func (w *rows38) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows38) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows38) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows39 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsPrecisionScale.
+type rows39 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*rows39)(nil)
+
+func (w *rows39) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows39) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows39) Close() error                   { return (*rows)(w).Close() }
+func (w *rows39) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows39) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows39) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows39) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows39) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows40 is rows with rowsLength, rowsPrecisionScale.
+type rows40 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows40)(nil)
+
+func (w *rows40) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows40) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows40) Close() error                         { return (*rows)(w).Close() }
+func (w *rows40) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows40) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows41 is rows with rowsNextResultSet, rowsLength, rowsPrecisionScale.
+type rows41 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows41)(nil)
+
+func (w *rows41) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows41) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows41) Close() error                         { return (*rows)(w).Close() }
+func (w *rows41) HasNextResultSet() bool               { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows41) NextResultSet() error                 { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows41) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows41) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows42 is rows with rowsScanType, rowsLength, rowsPrecisionScale.
+type rows42 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows42)(nil)
+
+func (w *rows42) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows42) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows42) Close() error                   { return (*rows)(w).Close() }
+func (w *rows42) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows42) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows42) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows43 is rows with rowsNextResultSet, rowsScanType, rowsLength, rowsPrecisionScale.
+type rows43 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows43)(nil)
+
+func (w *rows43) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows43) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows43) Close() error                   { return (*rows)(w).Close() }
+func (w *rows43) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows43) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows43) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows43) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows43) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows44 is rows with rowsDBTypeName, rowsLength, rowsPrecisionScale.
+type rows44 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows44)(nil)
+
+func (w *rows44) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows44) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows44) Close() error                   { return (*rows)(w).Close() }
+func (w *rows44) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows44) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows44) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows45 is rows with rowsNextResultSet, rowsDBTypeName, rowsLength, rowsPrecisionScale.
+type rows45 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows45)(nil)
+
+func (w *rows45) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows45) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows45) Close() error                   { return (*rows)(w).Close() }
+func (w *rows45) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows45) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows45) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows45) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows45) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows46 is rows with rowsScanType, rowsDBTypeName, rowsLength, rowsPrecisionScale.
+type rows46 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows46)(nil)
+
+func (w *rows46) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows46) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows46) Close() error                   { return (*rows)(w).Close() }
+func (w *rows46) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows46) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows46) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows46) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows47 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsLength, rowsPrecisionScale.
+type rows47 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*rows47)(nil)
+
+func (w *rows47) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows47) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows47) Close() error                   { return (*rows)(w).Close() }
+func (w *rows47) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows47) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows47) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows47) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows47) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows47) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows48 is rows with rowsNullable, rowsPrecisionScale.
+type rows48 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows48)(nil)
+
+func (w *rows48) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows48) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows48) Close() error                   { return (*rows)(w).Close() }
+func (w *rows48) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows48) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows49 is rows with rowsNextResultSet, rowsNullable, rowsPrecisionScale.
+type rows49 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows49)(nil)
+
+func (w *rows49) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows49) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows49) Close() error                   { return (*rows)(w).Close() }
+func (w *rows49) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows49) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows49) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows49) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows50 is rows with rowsScanType, rowsNullable, rowsPrecisionScale.
+type rows50 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows50)(nil)
+
+func (w *rows50) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows50) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows50) Close() error                   { return (*rows)(w).Close() }
+func (w *rows50) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows50) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows50) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows51 is rows with rowsNextResultSet, rowsScanType, rowsNullable, rowsPrecisionScale.
+type rows51 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows51)(nil)
+
+func (w *rows51) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows51) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows51) Close() error                   { return (*rows)(w).Close() }
+func (w *rows51) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows51) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows51) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows51) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows51) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows52 is rows with rowsDBTypeName, rowsNullable, rowsPrecisionScale.
+type rows52 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows52)(nil)
+
+func (w *rows52) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows52) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows52) Close() error                   { return (*rows)(w).Close() }
+func (w *rows52) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows52) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows52) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows53 is rows with rowsNextResultSet, rowsDBTypeName, rowsNullable, rowsPrecisionScale.
+type rows53 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows53)(nil)
+
+func (w *rows53) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows53) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows53) Close() error                   { return (*rows)(w).Close() }
+func (w *rows53) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows53) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows53) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows53) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows53) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows54 is rows with rowsScanType, rowsDBTypeName, rowsNullable, rowsPrecisionScale.
+type rows54 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows54)(nil)
+
+func (w *rows54) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows54) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows54) Close() error                   { return (*rows)(w).Close() }
+func (w *rows54) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows54) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows54) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows54) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows55 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsNullable, rowsPrecisionScale.
+type rows55 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows55)(nil)
+
+func (w *rows55) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows55) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows55) Close() error                   { return (*rows)(w).Close() }
+func (w *rows55) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows55) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows55) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows55) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows55) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows55) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows56 is rows with rowsLength, rowsNullable, rowsPrecisionScale.
+type rows56 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows56)(nil)
+
+func (w *rows56) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows56) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows56) Close() error                         { return (*rows)(w).Close() }
+func (w *rows56) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows56) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows56) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows57 is rows with rowsNextResultSet, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows57 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows57)(nil)
+
+func (w *rows57) Columns() []string                    { return (*rows)(w).Columns() }
+func (w *rows57) Next(dest []driver.Value) error       { return (*rows)(w).Next(dest) }
+func (w *rows57) Close() error                         { return (*rows)(w).Close() }
+func (w *rows57) HasNextResultSet() bool               { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows57) NextResultSet() error                 { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows57) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows57) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows57) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows58 is rows with rowsScanType, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows58 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows58)(nil)
+
+func (w *rows58) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows58) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows58) Close() error                   { return (*rows)(w).Close() }
+func (w *rows58) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows58) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows58) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows58) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows59 is rows with rowsNextResultSet, rowsScanType, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows59 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows59)(nil)
+
+func (w *rows59) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows59) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows59) Close() error                   { return (*rows)(w).Close() }
+func (w *rows59) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows59) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows59) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows59) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows59) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows59) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows60 is rows with rowsDBTypeName, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows60 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows60)(nil)
+
+func (w *rows60) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows60) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows60) Close() error                   { return (*rows)(w).Close() }
+func (w *rows60) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows60) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows60) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows60) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows61 is rows with rowsNextResultSet, rowsDBTypeName, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows61 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows61)(nil)
+
+func (w *rows61) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows61) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows61) Close() error                   { return (*rows)(w).Close() }
+func (w *rows61) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows61) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows61) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows61) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows61) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows61) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows62 is rows with rowsScanType, rowsDBTypeName, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows62 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows62)(nil)
+
+func (w *rows62) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows62) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows62) Close() error                   { return (*rows)(w).Close() }
+func (w *rows62) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows62) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows62) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows62) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows62) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// rows63 is rows with rowsNextResultSet, rowsScanType, rowsDBTypeName, rowsLength, rowsNullable, rowsPrecisionScale.
+type rows63 rows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*rows63)(nil)
+
+func (w *rows63) Columns() []string              { return (*rows)(w).Columns() }
+func (w *rows63) Next(dest []driver.Value) error { return (*rows)(w).Next(dest) }
+func (w *rows63) Close() error                   { return (*rows)(w).Close() }
+func (w *rows63) HasNextResultSet() bool         { return (*rowsNextResultSet)(w).HasNextResultSet() }
+func (w *rows63) NextResultSet() error           { return (*rowsNextResultSet)(w).NextResultSet() }
+func (w *rows63) ColumnTypeScanType(i int) reflect.Type {
+	return (*rowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *rows63) ColumnTypeDatabaseTypeName(i int) string {
+	return (*rowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *rows63) ColumnTypeLength(i int) (int64, bool) { return (*rowsLength)(w).ColumnTypeLength(i) }
+func (w *rows63) ColumnTypeNullable(i int) (bool, bool) {
+	return (*rowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *rows63) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
 }

@@ -12,7 +12,10 @@
 //	})
 //
 // With no middleware configured, package databases calls the real driver
-// directly: nothing here is allocated or called.
+// directly: nothing here is allocated or called. A middleware that only
+// records some calls implements Selective, and calls nobody wants take that
+// direct path too; calls wanted only if they fail run directly and reach
+// the chain after failing.
 package middleware
 
 import (
@@ -89,7 +92,9 @@ type Call struct {
 	ConnID, TxID uint64
 
 	// Start is when the operation began. For OpRows it is the start of the
-	// query, so that End minus Start covers reading the rows too.
+	// query, so that End minus Start covers reading the rows too. It is zero
+	// in a call that ran before the chain saw it because the chain wanted
+	// failures only (Failures): the clock is not read for such calls.
 	Start time.Time
 
 	// RowsAffected is set after next returns from OpExec and OpStmtExec;
@@ -119,18 +124,64 @@ type Func func(ctx context.Context, c *Call, next Handler) error
 func (f Func) Handle(ctx context.Context, c *Call, next Handler) error { return f(ctx, c, next) }
 
 // On returns a middleware that runs f for the given operations and passes
-// every other call straight through.
+// every other call straight through. It is Selective: calls of other
+// operations do not run through the chain for it.
 func On(op Op, f Func, more ...Op) Middleware {
-	var set uint32 = 1 << op
+	set := uint32(1) << op
 	for _, o := range more {
 		set |= 1 << o
 	}
-	return Func(func(ctx context.Context, c *Call, next Handler) error {
-		if set&(1<<c.Op) == 0 {
-			return next(ctx, c)
-		}
-		return f(ctx, c, next)
-	})
+	return &onOps{set: set, f: f}
+}
+
+// onOps is the middleware On returns.
+type onOps struct {
+	set uint32 // one bit per operation
+	f   Func
+}
+
+var _ Selective = (*onOps)(nil)
+
+func (m *onOps) Handle(ctx context.Context, c *Call, next Handler) error {
+	if m.set&(1<<c.Op) == 0 {
+		return next(ctx, c)
+	}
+	return m.f(ctx, c, next)
+}
+
+func (m *onOps) Interest(_ context.Context, op Op) Interest {
+	if m.set&(1<<op) == 0 {
+		return None
+	}
+	return All
+}
+
+// Interest says which calls a middleware needs to see. See Selective.
+type Interest uint8
+
+const (
+	// All: the middleware sees the call before it runs, and may change,
+	// reject or retry it.
+	All Interest = iota
+	// Failures: the middleware only needs calls that fail. The call runs
+	// first, without the chain; only if it fails does the chain run, with a
+	// next that returns the call's error instead of running it again. A
+	// query fails when it cannot start, or when reading or closing its rows
+	// fails (OpRows with RowsErr or an error).
+	Failures
+	// None: the middleware has nothing to do with the call.
+	None
+)
+
+// Selective is a Middleware that tells, before each call, which calls it
+// needs to see. When every middleware of a chain is Selective, a call runs
+// through the chain only as far as the most interested one needs: a logger
+// whose level leaves only errors costs a check per call, not a trip
+// through the chain. A Selective middleware may still be called for a call
+// it did not ask for, because another middleware did; it passes it on.
+type Selective interface {
+	Middleware
+	Interest(ctx context.Context, op Op) Interest
 }
 
 // Chain is an ordered list of middleware; the first is the outermost.
@@ -139,13 +190,15 @@ type Chain []Middleware
 // Run runs c through the chain and then through final, the real call. It
 // composes the chain on every call; a Pipeline composes it once.
 func (ch Chain) Run(ctx context.Context, c *Call, final Handler) error {
-	return NewPipeline(ch...).Run(ctx, c, final)
+	p := Pipeline{first: compose(ch)}
+	return p.Run(ctx, c, final)
 }
 
 // Pipeline is a chain composed once, so that running a call through it
 // allocates nothing per middleware.
 type Pipeline struct {
-	first Handler
+	first     Handler
+	selective []Selective // every middleware, when all of them are Selective
 }
 
 // callFinal is the innermost handler of every pipeline: the call's own final.
@@ -153,12 +206,64 @@ func callFinal(ctx context.Context, c *Call) error { return c.final(ctx, c) }
 
 // NewPipeline composes mw, the first being the outermost.
 func NewPipeline(mw ...Middleware) *Pipeline {
+	p := &Pipeline{first: compose(mw)}
+	selective := make([]Selective, 0, len(mw))
+	for _, m := range mw {
+		s, ok := m.(Selective)
+		if !ok {
+			return p
+		}
+		selective = append(selective, s)
+	}
+	p.selective = selective
+	return p
+}
+
+// compose returns the handler that runs mw, then the call's final.
+func compose(mw []Middleware) Handler {
 	h := Handler(callFinal)
 	for i := len(mw) - 1; i >= 0; i-- {
 		m, next := mw[i], h
 		h = func(ctx context.Context, c *Call) error { return m.Handle(ctx, c, next) }
 	}
-	return &Pipeline{first: h}
+	return h
+}
+
+// Interest returns what the chain needs to see of a call of op: the
+// strongest interest of its middleware, and All when one of them is not
+// Selective.
+func (p *Pipeline) Interest(ctx context.Context, op Op) Interest {
+	switch len(p.selective) {
+	case 0:
+		return All
+	case 1:
+		return p.selective[0].Interest(ctx, op)
+	}
+	in := None
+	for _, m := range p.selective {
+		if i := m.Interest(ctx, op); i < in {
+			if i == All {
+				return All
+			}
+			in = i
+		}
+	}
+	return in
+}
+
+// Observe runs a call as interest in asks: through the chain for All; for
+// Failures, final alone first, and the chain only when final failed, with
+// a final that returns that failure. It is not meant for None, which needs
+// no Call at all; it treats it as Failures.
+func (p *Pipeline) Observe(ctx context.Context, in Interest, c *Call, final Handler) error {
+	if in == All {
+		return p.Run(ctx, c, final)
+	}
+	err := final(ctx, c)
+	if err == nil && c.RowsErr == nil {
+		return nil
+	}
+	return p.Run(ctx, c, func(context.Context, *Call) error { return err })
 }
 
 // Run runs c through the middleware and then through final, the real call.

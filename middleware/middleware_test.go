@@ -89,3 +89,93 @@ func TestOpString(t *testing.T) {
 		t.Errorf("unknown op = %q", got)
 	}
 }
+
+// wants is a Selective middleware with a fixed interest per operation that
+// counts the calls it is handed.
+type wants struct {
+	in    map[middleware.Op]middleware.Interest
+	calls int
+}
+
+func (w *wants) Interest(_ context.Context, op middleware.Op) middleware.Interest {
+	if in, ok := w.in[op]; ok {
+		return in
+	}
+	return middleware.None
+}
+
+func (w *wants) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	w.calls++
+	return next(ctx, c)
+}
+
+func TestPipelineInterest(t *testing.T) {
+	failures := &wants{in: map[middleware.Op]middleware.Interest{middleware.OpExec: middleware.Failures, middleware.OpQuery: middleware.Failures}}
+	all := &wants{in: map[middleware.Op]middleware.Interest{middleware.OpQuery: middleware.All}}
+	nothing := &wants{}
+	plain := middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error { return next(ctx, c) })
+	tests := []struct {
+		name  string
+		chain []middleware.Middleware
+		op    middleware.Op
+		want  middleware.Interest
+	}{
+		{"none asked", []middleware.Middleware{nothing}, middleware.OpExec, middleware.None},
+		{"failures", []middleware.Middleware{nothing, failures}, middleware.OpExec, middleware.Failures},
+		{"strongest wins", []middleware.Middleware{failures, all}, middleware.OpQuery, middleware.All},
+		{"weaker for another op", []middleware.Middleware{failures, all}, middleware.OpExec, middleware.Failures},
+		{"not selective", []middleware.Middleware{nothing, plain}, middleware.OpCommit, middleware.All},
+		{"On, its operation", []middleware.Middleware{middleware.On(middleware.OpExec, plain.Handle)}, middleware.OpExec, middleware.All},
+		{"On, another operation", []middleware.Middleware{middleware.On(middleware.OpExec, plain.Handle, middleware.OpCommit)}, middleware.OpQuery, middleware.None},
+	}
+	for _, tt := range tests {
+		if got := middleware.NewPipeline(tt.chain...).Interest(context.Background(), tt.op); got != tt.want {
+			t.Errorf("%s: Interest(%s) = %d; want %d", tt.name, tt.op, got, tt.want)
+		}
+	}
+}
+
+// TestObserveFailures: with Failures, the call runs once, before the chain,
+// and the chain runs only when it failed; next hands back the failure
+// without running the call again.
+func TestObserveFailures(t *testing.T) {
+	errBoom := errors.New("boom")
+	seen := 0
+	var seenErr error
+	retry := middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+		seen++
+		next(ctx, c)
+		seenErr = next(ctx, c) // a retry gets the same answer
+		return seenErr
+	})
+	p := middleware.NewPipeline(retry)
+	for _, tt := range []struct {
+		name      string
+		err       error
+		rowsErr   error
+		wantSeen  int
+		wantError error
+	}{
+		{"success", nil, nil, 0, nil},
+		{"failure", errBoom, nil, 1, errBoom},
+		{"rows failed", nil, errBoom, 1, nil},
+	} {
+		seen, seenErr = 0, nil
+		runs := 0
+		c := &middleware.Call{Op: middleware.OpRows, RowsErr: tt.rowsErr}
+		err := p.Observe(context.Background(), middleware.Failures, c, func(context.Context, *middleware.Call) error {
+			runs++
+			return tt.err
+		})
+		if runs != 1 || seen != tt.wantSeen || err != tt.wantError || seenErr != tt.wantError {
+			t.Errorf("%s: call ran %d times, chain %d, err %v (chain saw %v); want 1, %d, %v", tt.name, runs, seen, err, seenErr, tt.wantSeen, tt.wantError)
+		}
+	}
+	// All runs the chain around the call.
+	seen = 0
+	runs := 0
+	p.Observe(context.Background(), middleware.All, &middleware.Call{}, func(context.Context, *middleware.Call) error { runs++; return nil })
+	if seen != 1 || runs != 2 {
+		t.Errorf("All: chain %d, call ran %d times; want 1, 2 (the middleware calls next twice)", seen, runs)
+	}
+}

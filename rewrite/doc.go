@@ -37,7 +37,9 @@
 // operator character other than = on Postgres (@>, <@, @@; a ? placeholder
 // is an operand, so ?@x holds the parameter @x), a $ inside an identifier
 // (a$1). A rewritten placeholder is separated by a space from a neighbouring
-// identifier character so that Postgres lexes it alone (?AND becomes $1 AND).
+// identifier character so that Postgres lexes it alone (?AND becomes $1 AND);
+// on MySQL a ? followed by one gets a space too (?AND becomes ? AND), without
+// which MySQL and MariaDB refuse the statement.
 // On MySQL, ?? is an error: every ? outside a literal is a parameter there,
 // so a literal ? cannot be written.
 //

@@ -67,6 +67,9 @@ type extra struct {
 	op     string  // Operation when op is opOther
 }
 
+// Source returns the query the Plan was made from, as written.
+func (p *Plan) Source() string { return p.orig }
+
 // Query returns the native SQL to send to the driver.
 func (p *Plan) Query() string { return p.query }
 
@@ -268,7 +271,14 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 		case tokPositional:
 			count++
 			if d == MySQL {
-				continue // ? is native
+				// ? is native, but MySQL reads it alone only apart from an
+				// identifier byte after it: ?AND becomes ? AND.
+				if e < len(q) && identCont[q[e]] {
+					edits = append(edits, edit{start: int32(s), end: int32(e), trail: true})
+					outLen++
+					last, prevEnd = '?', e
+				}
+				continue
 			}
 			if count > maxNative {
 				return nil, errorAt(s, "more than 65535 parameters")
@@ -314,9 +324,9 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 			if d == MySQL {
 				// ? for each use, apart from a ? just before so that the
 				// output never holds a ?? .
-				lead := last == '?'
-				edits = append(edits, edit{start: int32(s), end: int32(e), lead: lead})
-				outLen += 1 - (e - s) + b2i(lead)
+				lead, trail := last == '?', e < len(q) && identCont[q[e]]
+				edits = append(edits, edit{start: int32(s), end: int32(e), lead: lead, trail: trail})
+				outLen += 1 - (e - s) + b2i(lead) + b2i(trail)
 				refs = append(refs, j)
 				last, prevEnd = '?', e
 				continue

@@ -80,6 +80,9 @@ scan:
 			}
 			break
 		}
+		if i+1 < len(q) && identCont[q[i+1]] {
+			break // ?AND: parseAll adds the space MySQL needs
+		}
 		count++ // MySQL takes ? as it is
 	}
 	l.reset(l.dialect, q)

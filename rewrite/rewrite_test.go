@@ -181,6 +181,10 @@ var rewriteCases = []rewriteCase{
 	// MySQL.
 	{name: "my/positional is native", d: MySQL, in: "SELECT * FROM t WHERE a = ? AND b = ?", args: pos(1, 2),
 		want: "SELECT * FROM t WHERE a = ? AND b = ?", bound: []any{1, 2}},
+	{name: "my/?AND gets a space", d: MySQL, in: "SELECT * FROM t WHERE a=?AND b=?", args: pos(1, 2),
+		want: "SELECT * FROM t WHERE a=? AND b=?", bound: []any{1, 2}},
+	{name: "my/named before an identifier byte", d: MySQL, in: "SELECT :a$x", args: named("a", 1),
+		want: "SELECT ? $x", bound: []any{1}},
 	{name: "my/named repeats arguments", d: MySQL, in: "SELECT :a, :b, :a", args: named("a", 1, "b", 2),
 		want: "SELECT ?, ?, ?", bound: []any{1, 2, 1}},
 	{name: "my/adjacent names stay two ?", d: MySQL, in: "SELECT :a:b", args: named("a", 1, "b", 2),
@@ -261,6 +265,9 @@ func TestRewrite(t *testing.T) {
 			if err == nil {
 				if tc.want != "" && p.Query() != tc.want {
 					t.Errorf("Query() = %q, want %q", p.Query(), tc.want)
+				}
+				if p.Source() != tc.in {
+					t.Errorf("Source() = %q, want the query as written", p.Source())
 				}
 				bound, err = p.Bind(tc.args)
 			}

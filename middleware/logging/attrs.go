@@ -67,7 +67,9 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	case middleware.OpRows:
 		buf = append(buf, slog.Int64(KeyRowsReturned, c.RowsReturned))
 	}
-	buf = append(buf, slog.Duration(KeyDuration, d))
+	if d >= 0 {
+		buf = append(buf, slog.Duration(KeyDuration, d))
+	}
 	if err != nil {
 		buf = append(buf, slog.Any(KeyError, err))
 	}

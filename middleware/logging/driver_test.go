@@ -22,7 +22,13 @@ import (
 // open returns a *sql.DB on b whose calls log to a capture at Debug.
 func open(t *testing.T, rawURL string, opts ...logging.Option) (*sql.DB, *capture) {
 	t.Helper()
-	h := newCapture(slog.LevelDebug)
+	return openAt(t, rawURL, slog.LevelDebug, opts...)
+}
+
+// openAt is open with the capture at level.
+func openAt(t *testing.T, rawURL string, level slog.Level, opts ...logging.Option) (*sql.DB, *capture) {
+	t.Helper()
+	h := newCapture(level)
 	c, err := databases.NewConnector(rawURL, databases.WithMiddleware(logging.New(slog.New(h), opts...)))
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +127,27 @@ func TestDriverRecords(t *testing.T) {
 }
 
 // TestDriverErrors checks that a failing statement logs the driver's error
-// at Error, and that the error the caller gets is that one.
+// at Error, and that the error the caller gets is that one: with the logger
+// at Debug, where every call goes through the middleware, and at Error,
+// where only failed calls do and nothing else is logged.
 func TestDriverErrors(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		missing := dbtest.Name("missing")
+		readAll := func(db *sql.DB, q string) error {
+			rows, err := db.Query(q)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			return rows.Err()
+		}
+		// A query that starts and fails on its third row.
+		failsLate := map[string]string{
+			"sqlite":   "SELECT CASE WHEN column1 = 3 THEN abs(-9223372036854775807 - 1) ELSE column1 END FROM (VALUES (1), (2), (3))",
+			"postgres": "SELECT 10 / (3 - g) FROM generate_series(1, 5) g",
+		}[b.Dialect]
 		tests := []struct {
 			name string
 			do   func(db *sql.DB, q string) error
@@ -145,32 +168,55 @@ func TestDriverErrors(t *testing.T) {
 					rows.Close()
 					return rows.Err()
 				}},
+			{name: "rows", q: failsLate, do: readAll},
 		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				db, h := open(t, b.URL)
-				err := tt.do(db, tt.q)
-				if err == nil {
-					t.Fatalf("%s succeeded; want an error", tt.q)
-				}
-				errs := h.find(atLeast(slog.LevelError))
-				if len(errs) != 1 {
-					t.Fatalf("%d records at Error; want 1\n%s", len(errs), h.dump())
-				}
-				r := errs[0]
-				if r.attrs[logging.KeyQuery].String() != tt.q {
-					t.Errorf("error record %s; want it for %q", r, tt.q)
-				}
-				logged, _ := r.attrs[logging.KeyError].Any().(error)
-				if !errors.Is(err, logged) {
-					t.Errorf("logged error %v; want the error the caller got: %v", logged, err)
-				}
-				if !strings.Contains(strings.ToLower(r.String()), strings.ToLower(missing)) {
-					t.Errorf("error record does not name the table: %s", r)
-				}
-			})
+		for _, level := range []slog.Level{slog.LevelDebug, slog.LevelError} {
+			for _, tt := range tests {
+				t.Run(tt.name+"/"+level.String(), func(t *testing.T) {
+					if tt.q == "" {
+						t.Skip("no query of this dialect fails after its first rows")
+					}
+					db, h := openAt(t, b.URL, level)
+					err := tt.do(db, tt.q)
+					if err == nil {
+						t.Fatalf("%s succeeded; want an error", tt.q)
+					}
+					errs := h.find(atLeast(slog.LevelError))
+					if len(errs) != 1 {
+						t.Fatalf("%d records at Error; want 1\n%s", len(errs), h.dump())
+					}
+					if n := len(h.records()); level == slog.LevelError && n != 1 {
+						t.Fatalf("%d records with the logger at Error; want only the failure's\n%s", n, h.dump())
+					}
+					checkErrorRecord(t, errs[0], tt.q, missing, err)
+					// At Error the call runs before the middleware sees it,
+					// without reading the clock: no duration.
+					if got, want := errs[0].has(logging.KeyDuration), level == slog.LevelDebug; got != want {
+						t.Errorf("error record has %s: %v, want %v", logging.KeyDuration, got, want)
+					}
+				})
+			}
 		}
 	})
+}
+
+// checkErrorRecord checks the record of a failed call of q.
+func checkErrorRecord(t *testing.T, r record, q, missing string, err error) {
+	t.Helper()
+	{
+		{
+			if r.attrs[logging.KeyQuery].String() != q {
+				t.Errorf("error record %s; want it for %q", r, q)
+			}
+			logged, _ := r.attrs[logging.KeyError].Any().(error)
+			if !errors.Is(err, logged) {
+				t.Errorf("logged error %v; want the error the caller got: %v", logged, err)
+			}
+			if strings.Contains(q, missing) && !strings.Contains(strings.ToLower(r.String()), strings.ToLower(missing)) {
+				t.Errorf("error record does not name the table: %s", r)
+			}
+		}
+	}
 }
 
 // registerSQLiteSleep gives SQLite connections test_sleep(seconds), a

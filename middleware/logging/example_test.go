@@ -37,12 +37,9 @@ func Example() {
 	// Output:
 	// level=INFO msg="db connect" db.system.name=sqlite db.operation=connect db.url=sqlite:///:memory: db.conn_id=1
 	// level=DEBUG msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)" db.conn_id=1 db.rows_affected=0
-	// level=DEBUG msg="db reset_session" db.system.name=sqlite db.operation=reset_session db.conn_id=1
 	// level=DEBUG msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="INSERT INTO users (email) VALUES (?), (?)" db.args=2 db.conn_id=1 db.rows_affected=2
-	// level=DEBUG msg="db reset_session" db.system.name=sqlite db.operation=reset_session db.conn_id=1
 	// level=DEBUG msg="db query" db.system.name=sqlite db.operation=query db.query.text="SELECT count(*) FROM users WHERE email LIKE ?" db.args=1 db.conn_id=1 db.rows_returned=1
 	// users: 2
-	// level=DEBUG msg="db reset_session" db.system.name=sqlite db.operation=reset_session db.conn_id=1
 	// level=ERROR msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="DELETE FROM orders" db.conn_id=1 error="SQL logic error: no such table: orders (1)"
 	// level=INFO msg="db conn.close" db.system.name=sqlite db.operation=conn.close db.url=sqlite:///:memory: db.conn_id=1
 }

@@ -17,6 +17,8 @@
 //   - Info: opening and closing a connection (operations connect and
 //     conn.close), with the URL of the database, its password masked.
 //   - Debug: every other call: exec, query, prepare, begin, commit, ...
+//     except reset_session, the check database/sql makes before reusing a
+//     pooled connection, which is only logged when it fails.
 //
 // A query is logged once, when its rows are closed, with the time from
 // sending it to closing the rows and the number of rows read; a query that
@@ -48,7 +50,9 @@
 //	db.tx_id         the transaction, when the call runs in one
 //	db.rows_affected rows changed by exec and stmt.exec, when the driver tells
 //	db.rows_returned rows read by a query
-//	duration         how long the call took (a query: until its rows closed)
+//	duration         how long the call took (a query: until its rows closed);
+//	                 absent from the records of failures when the logger's
+//	                 level leaves only those, see Interest
 //	error            the error, when the call failed
 //
 // # Redaction
@@ -107,26 +111,54 @@ type logMiddleware struct {
 	cfg    config
 }
 
+var _ middleware.Selective = (*logMiddleware)(nil)
+
+// Interest asks the logger, before each call, which records it would
+// write: every call's when the level of a successful call (or Warn, with a
+// slow threshold) is enabled, and otherwise only failures', whose level is
+// checked when one happens. A service logging at Info thus pays one level
+// check per call, not a trip through the chain, and not even a reading of
+// the clock: a failure is then logged without its duration.
+func (m *logMiddleware) Interest(ctx context.Context, op middleware.Op) middleware.Interest {
+	if op == middleware.OpResetSession {
+		return middleware.Failures // a successful reset is not logged
+	}
+	logger := m.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	level := slog.LevelDebug // a successful call's, as m.level gives it
+	if op == middleware.OpConnect || op == middleware.OpConnClose {
+		level = slog.LevelInfo
+	}
+	switch {
+	case logger.Enabled(ctx, level):
+		return middleware.All
+	case m.cfg.slow > 0 && logger.Enabled(ctx, slog.LevelWarn):
+		return middleware.All // any call may turn out slow
+	}
+	return middleware.Failures
+}
+
 // Handle runs the call and logs it when the logger is enabled for its level.
 func (m *logMiddleware) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
-	start := c.Start
-	if start.IsZero() {
-		start = time.Now()
-	}
 	err := next(ctx, c)
 	if err == nil && (c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery) {
 		return nil // logged when its rows close, as OpRows
+	}
+	if err == nil && c.Op == middleware.OpResetSession {
+		return nil // see Interest
 	}
 	if errors.Is(err, driver.ErrSkip) {
 		return err // database/sql does the call another way, which is logged
 	}
 	failure := err
-	if failure == nil && c.Op == middleware.OpRows {
-		failure = c.RowsErr
+	if c.Op == middleware.OpRows && c.RowsErr != nil {
+		failure = c.RowsErr // the cause; closing such rows often repeats it
 	}
-	var d time.Duration
-	if m.cfg.slow > 0 {
-		d = time.Since(start) // needed for the level
+	d := time.Duration(-1) // unknown: a call that failed before the chain saw it has no Start
+	if m.cfg.slow > 0 && !c.Start.IsZero() {
+		d = time.Since(c.Start) // needed for the level
 	}
 	level := m.level(c.Op, d, failure)
 
@@ -137,8 +169,8 @@ func (m *logMiddleware) Handle(ctx context.Context, c *middleware.Call, next mid
 	if !logger.Enabled(ctx, level) {
 		return err
 	}
-	if m.cfg.slow == 0 {
-		d = time.Since(start)
+	if m.cfg.slow == 0 && !c.Start.IsZero() {
+		d = time.Since(c.Start)
 	}
 	var buf [maxAttrs]slog.Attr
 	attrs := m.attrs(buf[:0], c, d, failure)

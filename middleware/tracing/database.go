@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -29,9 +30,16 @@ type database struct {
 	// ops describe the operations that have no query text.
 	ops [32]*operation
 
-	queries  sync.Map // NativeQuery → *operation, for exec and query
-	prepares sync.Map // NativeQuery → *operation, for prepare
+	queries  queryCache // for exec and query
+	prepares queryCache // for prepare
 	size     atomic.Int32
+}
+
+// queryCache maps a NativeQuery to its *operation, and keeps the last one
+// found: a query run again and again is then found without hashing it.
+type queryCache struct {
+	all  sync.Map
+	last atomic.Pointer[operation]
 }
 
 // operation describes one kind of call: a query on one database, or an
@@ -46,6 +54,9 @@ type operation struct {
 	lineComment bool
 
 	spanAttrs atomic.Pointer[[]attribute.KeyValue] // built when a span records
+	// fewRows are spanAttrs with db.response.returned_rows 0 and 1, what
+	// most queries return (lookups by key, existence checks), built once.
+	fewRows [2]atomic.Pointer[[]attribute.KeyValue]
 	// okMetric are the record options of a call that succeeded.
 	okMetric []metric.RecordOption
 }
@@ -138,19 +149,25 @@ func (d *database) fixed(t *tracer, op middleware.Op) *operation {
 }
 
 // query returns the cached description of q, building it on a miss.
-func (d *database) query(t *tracer, cache *sync.Map, q string, prepare bool) *operation {
-	if v, ok := cache.Load(q); ok {
-		return v.(*operation)
+func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *operation {
+	if o := cache.last.Load(); o != nil && o.query == q {
+		return o
+	}
+	if v, ok := cache.all.Load(q); ok {
+		o := v.(*operation)
+		cache.last.Store(o)
+		return o
 	}
 	o := d.describe(t, q, prepare)
 	if d.size.Add(1) > maxQueries {
-		d.queries.Clear()
-		d.prepares.Clear()
+		d.queries.all.Clear()
+		d.prepares.all.Clear()
 		d.size.Store(1)
 	}
-	if v, loaded := cache.LoadOrStore(q, o); loaded {
-		return v.(*operation)
+	if v, loaded := cache.all.LoadOrStore(q, o); loaded {
+		o = v.(*operation)
 	}
+	cache.last.Store(o)
 	return o
 }
 
@@ -199,5 +216,17 @@ func (o *operation) spanAttributes(d *database) []attribute.KeyValue {
 		attrs = append(attrs, semconv.DBCollectionName(o.collection))
 	}
 	o.spanAttrs.Store(&attrs)
+	return attrs
+}
+
+// returnedAttributes returns the attributes of a span of o that returned
+// n rows, 0 or 1, building them the first time.
+func (o *operation) returnedAttributes(d *database, n int64) []attribute.KeyValue {
+	p := &o.fewRows[n]
+	if a := p.Load(); a != nil {
+		return *a
+	}
+	attrs := append(slices.Clip(o.spanAttributes(d)), semconv.DBResponseReturnedRows(int(n)))
+	p.Store(&attrs)
 	return attrs
 }

@@ -47,9 +47,27 @@ type tracer struct {
 	ops       opSet
 	commenter bool
 
-	byPointer sync.Map // *middleware.Database → *database
-	byValue   sync.Map // middleware.Database → *database
+	last      atomic.Pointer[dbEntry] // the database of the last call
+	byPointer sync.Map                // *middleware.Database → *dbEntry
+	byValue   sync.Map                // middleware.Database → *database
 	pointers  atomic.Int32
+}
+
+// dbEntry pairs a connector's *middleware.Database with its description.
+type dbEntry struct {
+	key *middleware.Database
+	d   *database
+}
+
+var _ middleware.Selective = (*tracer)(nil)
+
+// Interest skips the operations that get no span (WithOps), so that they
+// do not run through the chain for this middleware.
+func (t *tracer) Interest(_ context.Context, op middleware.Op) middleware.Interest {
+	if t.ops.has(op) {
+		return middleware.All
+	}
+	return middleware.None
 }
 
 // clientKind starts every span: built once so that starting one allocates
@@ -66,12 +84,15 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	}
 	d := t.database(c.DB)
 	o := d.operation(t, c)
-	start := time.Now()
+	start := c.Start // set by package databases as the call began
+	if start.IsZero() {
+		start = time.Now()
+	}
 	ctx, span := t.tracer.Start(ctx, o.name, clientKind...)
-	recording := span.IsRecording()
+	recording := isRecording(span)
 
 	native := c.NativeQuery
-	commented := t.commenter && recording && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
+	commented := t.commenter && span.IsRecording() && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
 	if commented {
 		c.NativeQuery = comment(native, span.SpanContext(), o.lineComment)
 	}
@@ -95,6 +116,14 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	}
 	t.end(ctx, d, o, span, recording, start, err, -1)
 	return err
+}
+
+// isRecording is span.IsRecording, answered without it for a sampled span,
+// which records (the SDK's IsRecording takes the span's lock). Of a span
+// that does not record, such as a no-op tracer's child of a sampled remote
+// parent, the attributes are built for nothing and dropped by the span.
+func isRecording(span trace.Span) bool {
+	return span.SpanContext().IsSampled() || span.IsRecording()
 }
 
 // rows ends the span of the query whose rows are being closed.
@@ -121,7 +150,11 @@ func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.
 	if err != nil {
 		f = classify(err)
 	}
-	if recording {
+	switch {
+	case !recording:
+	case !f.failed && (returned == 0 || returned == 1):
+		span.SetAttributes(o.returnedAttributes(d, returned)...)
+	default:
 		attrs := o.spanAttributes(d)
 		if f.failed || returned >= 0 {
 			buf := attrPool.Get().(*[]attribute.KeyValue)
@@ -162,8 +195,13 @@ func (t *tracer) database(db *middleware.Database) *database {
 	if db == nil {
 		db = zeroDatabase
 	}
+	if e := t.last.Load(); e != nil && e.key == db {
+		return e.d
+	}
 	if v, ok := t.byPointer.Load(db); ok {
-		return v.(*database)
+		e := v.(*dbEntry)
+		t.last.Store(e)
+		return e.d
 	}
 	v, ok := t.byValue.Load(*db)
 	if !ok {
@@ -173,8 +211,10 @@ func (t *tracer) database(db *middleware.Database) *database {
 		t.byPointer.Clear()
 		t.pointers.Store(1)
 	}
-	t.byPointer.Store(db, v)
-	return v.(*database)
+	e := &dbEntry{db, v.(*database)}
+	t.byPointer.Store(db, e)
+	t.last.Store(e)
+	return e.d
 }
 
 // maxPointers bounds the index of databases by pointer.

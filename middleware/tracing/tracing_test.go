@@ -451,7 +451,7 @@ func TestQueryCacheIsBounded(t *testing.T) {
 	}
 	d := mw.database(pgDB)
 	n := 0
-	d.queries.Range(func(any, any) bool { n++; return true })
+	d.queries.all.Range(func(any, any) bool { n++; return true })
 	if n > maxQueries {
 		t.Errorf("%d cached queries, want at most %d", n, maxQueries)
 	}
@@ -501,5 +501,38 @@ func TestDatabasesShareByValue(t *testing.T) {
 	mw.byPointer.Range(func(any, any) bool { n++; return true })
 	if n > maxPointers {
 		t.Errorf("%d databases indexed by pointer, want at most %d", n, maxPointers)
+	}
+}
+
+// TestReturnedRowsOfOneQuery runs one query again and again with different
+// row counts: each span has its own count, whether its attributes were
+// built for it (0 and 1 are kept per query) or not.
+func TestReturnedRowsOfOneQuery(t *testing.T) {
+	tel := newTelemetry(t, sdktrace.AlwaysSample())
+	mw := New(tel.options()...)
+	counts := []int64{1, 0, 1, 3, 0, 1}
+	for _, n := range counts {
+		var inner context.Context
+		c := &middleware.Call{Op: middleware.OpQuery, DB: pgDB, NativeQuery: "SELECT * FROM users WHERE id = $1"}
+		if err := run(mw, context.Background(), c, func(ctx context.Context, _ *middleware.Call) error { inner = ctx; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		rows := *c
+		rows.Op, rows.RowsReturned = middleware.OpRows, n
+		if err := run(mw, inner, &rows, ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spans := tel.ended()
+	if len(spans) != len(counts) {
+		t.Fatalf("%d spans, want %d", len(spans), len(counts))
+	}
+	for i, s := range spans {
+		checkAttrs(t, s.Name(), s.Attributes(), map[attribute.Key]any{
+			"db.response.returned_rows": counts[i], "db.query.text": "SELECT * FROM users WHERE id = $1", "db.operation.name": "SELECT",
+		})
+		if len(s.Attributes()) != 8 { // system, namespace, address, port, query, operation, collection, rows
+			t.Errorf("span %d has %d attributes, want 8: %v", i, len(s.Attributes()), s.Attributes())
+		}
 	}
 }
