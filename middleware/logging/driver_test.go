@@ -157,17 +157,7 @@ func TestDriverErrors(t *testing.T) {
 				do: func(db *sql.DB, q string) error { _, err := db.Exec(q); return err }},
 			{name: "exec with args", q: "INSERT INTO " + missing + " (id) VALUES (?)",
 				do: func(db *sql.DB, q string) error { _, err := db.Exec(q, 1); return err }},
-			{name: "query", q: "SELECT * FROM " + missing,
-				do: func(db *sql.DB, q string) error {
-					rows, err := db.Query(q)
-					if err != nil {
-						return err
-					}
-					for rows.Next() {
-					}
-					rows.Close()
-					return rows.Err()
-				}},
+			{name: "query", q: "SELECT * FROM " + missing, do: readAll},
 			{name: "rows", q: failsLate, do: readAll},
 		}
 		for _, level := range []slog.Level{slog.LevelDebug, slog.LevelError} {
