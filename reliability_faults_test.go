@@ -265,27 +265,15 @@ func TestFaultPostgresTerminateBackends(t *testing.T) {
 	defer admin.Close()
 	tt := createTransferTables(t, admin, "postgres")
 
-	stop := make(chan struct{})
-	st, wait := runTransfers(t, db, tt, 16, stop, classifyPostgres)
-	killing := 1500 * time.Millisecond
-	if testing.Short() {
-		killing = 600 * time.Millisecond
-	}
-	var kills, rounds int
-	for end := time.Now().Add(killing); time.Now().Before(end); {
-		time.Sleep(100 * time.Millisecond)
+	killDuringTransfers(t, admin, db, tt, classifyPostgres, func() int {
 		var n int
 		err := admin.QueryRowContext(context.Background(),
 			"SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()) k WHERE killed", app).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		kills += n
-		if n > 0 {
-			rounds++
-		}
-	}
-	finishKills(t, admin, db, tt, st, stop, wait, kills, rounds, "backends terminated", "PgError 57P01 admin_shutdown")
+		return n
+	}, "backends terminated", "PgError 57P01 admin_shutdown")
 }
 
 // classifyMySQL names the errors go-sql-driver gives when its connection is
@@ -340,15 +328,7 @@ func TestFaultMySQLKillConnection(t *testing.T) {
 	defer db.Close()
 	tt := createTransferTables(t, db, "mysql")
 
-	stop := make(chan struct{})
-	st, wait := runTransfers(t, db, tt, 16, stop, classifyMySQL)
-	killing := 1500 * time.Millisecond
-	if testing.Short() {
-		killing = 600 * time.Millisecond
-	}
-	var kills, rounds int
-	for end := time.Now().Add(killing); time.Now().Before(end); {
-		time.Sleep(100 * time.Millisecond)
+	killDuringTransfers(t, db, db, tt, classifyMySQL, func() int {
 		rows, err := admin.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", schema)
 		if err != nil {
 			t.Fatal(err)
@@ -374,19 +354,33 @@ func TestFaultMySQLKillConnection(t *testing.T) {
 			}
 			n++
 		}
+		return n
+	}, "connections killed", "mysql.ErrInvalidConn")
+}
+
+// killDuringTransfers runs 16 transfer workers on db and calls kill, which
+// kills connections and returns how many, every 100 ms for 1.5 s (0.6 s with
+// -short). It then lets the workers run on for 500 ms, stops them, checks
+// the ledger and the pool, and that the fault was exercised (wantErr seen)
+// and recovered from.
+func killDuringTransfers(t *testing.T, ledger, db *sql.DB, tt transferTables, classify func(error) string, kill func() int, what, wantErr string) {
+	t.Helper()
+	stop := make(chan struct{})
+	st, wait := runTransfers(t, db, tt, 16, stop, classify)
+	killing := 1500 * time.Millisecond
+	if testing.Short() {
+		killing = 600 * time.Millisecond
+	}
+	var kills, rounds int
+	for end := time.Now().Add(killing); time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+		n := kill()
 		kills += n
 		if n > 0 {
 			rounds++
 		}
 	}
-	finishKills(t, db, db, tt, st, stop, wait, kills, rounds, "connections killed", "mysql.ErrInvalidConn")
-}
 
-// finishKills ends a kill workload: it lets the workers run on for 500 ms
-// after the last kill, stops them, checks the ledger and the pool, and that
-// the fault was exercised (wantErr seen) and recovered from.
-func finishKills(t *testing.T, ledger, db *sql.DB, tt transferTables, st *transferStats, stop chan struct{}, wait func(), kills, rounds int, what, wantErr string) {
-	t.Helper()
 	okAtLastKill := st.ok.Load()
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
