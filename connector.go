@@ -29,7 +29,7 @@ type options struct {
 	native         bool // send queries as written
 	forceRollback  bool
 	chain          middleware.Chain
-	logging        middleware.Middleware
+	logging        *loggerOption // WithLogger
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
 }
