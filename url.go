@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/go-databases/databases/rewrite"
 )
 
 // config is a parsed database URL: the backend, the DSN its real driver
@@ -37,6 +39,8 @@ type config struct {
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
+
+	mysqlMode rewrite.MySQLMode // MySQL: the lexing flags of the sql_mode the URL sets
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -396,6 +400,22 @@ func (p *urlParse) mysql(rawUser, hostPart, rawPath string) error {
 		return fmt.Errorf("database name %q contains '/'", db)
 	}
 	mc.DBName, cfg.database = db, db
+	// go-sql-driver sets sql_mode for the session; the rewriter lexes by it.
+	sqlMode := ""
+	for _, pair := range p.passthru {
+		k, v, _ := strings.Cut(pair, "=")
+		if k, _ = url.QueryUnescape(k); !strings.EqualFold(k, "sql_mode") {
+			continue
+		}
+		if sqlMode != "" {
+			return fmt.Errorf("option %s given twice (also as %s)", k, sqlMode)
+		}
+		sqlMode = k
+		v, _ = url.QueryUnescape(v)
+		if cfg.mysqlMode, err = rewrite.ParseMySQLMode(v); err != nil {
+			return fmt.Errorf("option %s: %w", k, err)
+		}
+	}
 	if p.ssl != nil {
 		if p.hasParam("tls") {
 			return fmt.Errorf("options ssl and tls both given")
