@@ -95,3 +95,22 @@ func ExampleCache() {
 	// Output:
 	// SELECT * FROM t WHERE id = $1 true
 }
+
+func ExampleParseMySQL() {
+	mode, err := rewrite.ParseMySQLMode("'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES'")
+	if err != nil {
+		panic(err)
+	}
+	p, err := rewrite.ParseMySQL(mode, `SELECT * FROM files WHERE dir = 'C:\' AND name = :name`)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(mode)
+	fmt.Println(p.Query())
+	_, err = rewrite.Parse(rewrite.MySQL, `SELECT * FROM files WHERE dir = 'C:\' AND name = :name`)
+	fmt.Println(err)
+	// Output:
+	// NO_BACKSLASH_ESCAPES
+	// SELECT * FROM files WHERE dir = 'C:\' AND name = ?
+	// rewrite: unterminated quoted string (the \ at offset 35 escapes the quote after it; if the server's sql_mode has NO_BACKSLASH_ESCAPES, say so: sql_mode in the URL) at offset 32
+}

@@ -520,9 +520,16 @@ func TestLinearTime(t *testing.T) {
 		"SELECT " + strings.Repeat(":a, ", 50000) + "1",
 		strings.Repeat("a$", 200000),
 		strings.Repeat("E'\\'", 1) + strings.Repeat("\\\\", 200000) + "'",
+		// Deciding :name inside [ ] and @? reads back over whitespace and
+		// one word, and a comment saves what came before it.
+		"SELECT a[" + strings.Repeat(strings.Repeat(" ", 100)+":a", 2000) + "]",
+		"SELECT a[" + strings.Repeat(strings.Repeat("x", 1000)+":a", 200) + "]",
+		strings.Repeat("x /* */ @? ", 50000),
+		strings.Repeat("[/**/", 50000) + ":a",
+		strings.Repeat("'\\'", 100000),
 	} {
-		for _, d := range []Dialect{Postgres, MySQL} {
-			_, _ = Parse(d, q)
+		for _, g := range langs {
+			_, _ = parseMode(g.d, g.m, q)
 		}
 	}
 }
