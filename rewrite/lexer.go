@@ -40,9 +40,9 @@ type lexer struct {
 	depth      int // Postgres: nesting of [ ], where a colon may be an array slice's
 	commentEnd int // offset just past the last comment, so /*c*/@id still starts a name
 	operandEnd int // offset just past the last placeholder, an operand and not an operator
-	// commentOperand: Postgres, whether the SQL before the last comment ends
-	// with an operand (see afterOperand), which a comment does not change.
-	commentOperand bool
+	// beforeComment: Postgres, offset just past the SQL before the last
+	// comment, whitespace and comments aside (see afterOperand).
+	beforeComment int
 }
 
 func newLexer(d Dialect, m MySQLMode, q string) lexer {
@@ -214,7 +214,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 				for end < n && q[end] != '\n' && q[end] != '\r' {
 					end++
 				}
-				l.commentOperand = l.afterOperand(i)
+				l.beforeComment = l.significantEnd(i)
 				return l.emit(tokComment, i, end)
 			}
 			i++
@@ -224,7 +224,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 				if !ok {
 					return l.fail(i, "unterminated comment")
 				}
-				l.commentOperand = l.afterOperand(i)
+				l.beforeComment = l.significantEnd(i)
 				return l.emit(tokComment, i, end)
 			}
 			i++
@@ -405,6 +405,20 @@ func (l *lexer) failString(i int, quote byte) (tokKind, int, int, *Error) {
 	return l.fail(i, "unterminated quoted string")
 }
 
+// significantEnd returns the offset just past the Postgres SQL before offset
+// i, whitespace and comments aside, or 0. It reads back over the whitespace
+// since the last comment, and no further, so lexing stays linear.
+func (l *lexer) significantEnd(i int) int {
+	j := i
+	for j > 0 && j != l.commentEnd && isSpace(l.q[j-1]) {
+		j--
+	}
+	if j > 0 && j == l.commentEnd {
+		return l.beforeComment
+	}
+	return j
+}
+
 // afterOperand reports whether the Postgres SQL before offset i, skipping
 // whitespace and comments, ends with an operand: a placeholder, a literal or
 // quoted identifier, a closing ) or ], a . (1. is a number), or a word (the
@@ -412,20 +426,14 @@ func (l *lexer) failString(i int, quote byte) (tokKind, int, int, *Error) {
 // exprKeywords and does not follow a . (t.from is a column). A word counts
 // however it was lexed: $$x$$then is one word, and no keyword.
 //
-// It reads back over whitespace and at most maxExprKeyword+1 bytes of a
-// word, and the lexer calls it only at a colon inside [ ], at @? and at a
-// comment, so lexing stays linear.
+// The lexer calls it only at a colon inside [ ] and at @?; it reads back
+// over whitespace and at most maxExprKeyword+1 bytes of a word.
 func (l *lexer) afterOperand(i int) bool {
 	q := l.q
-	j := i
-	for j > 0 && j != l.commentEnd && isSpace(q[j-1]) {
-		j--
-	}
+	j := l.significantEnd(i)
 	switch {
 	case j == 0:
 		return false
-	case j == l.commentEnd:
-		return l.commentOperand
 	case j == l.operandEnd:
 		return true
 	}
@@ -458,7 +466,7 @@ const maxExprKeyword = 10
 
 func isExprKeyword(w string) bool {
 	for _, k := range &exprKeywords {
-		if len(k) == len(w) && strings.EqualFold(k, w) {
+		if len(k) == len(w) && k[0] == w[0]&^0x20 && strings.EqualFold(k, w) {
 			return true
 		}
 	}
