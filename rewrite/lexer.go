@@ -407,7 +407,9 @@ func (l *lexer) failString(i int, quote byte) (tokKind, int, int, *Error) {
 
 // significantEnd returns the offset just past the Postgres SQL before offset
 // i, whitespace and comments aside, or 0. It reads back over the whitespace
-// since the last comment, and no further, so lexing stays linear.
+// just before i and no further (a comment left its own answer in
+// beforeComment), and only the byte after a run of whitespace asks, so
+// lexing stays linear.
 func (l *lexer) significantEnd(i int) int {
 	j := i
 	for j > 0 && j != l.commentEnd && isSpace(l.q[j-1]) {

@@ -533,3 +533,21 @@ func TestLinearTime(t *testing.T) {
 		}
 	}
 }
+
+func TestExprKeywords(t *testing.T) {
+	for _, k := range exprKeywords {
+		if len(k) > maxExprKeyword {
+			t.Errorf("%s is longer than maxExprKeyword", k)
+		}
+		for _, w := range []string{k, strings.ToLower(k), strings.ToUpper(k[:1]) + strings.ToLower(k[1:])} {
+			if !isExprKeyword(w) {
+				t.Errorf("isExprKeyword(%q) = false", w)
+			}
+		}
+	}
+	for _, w := range []string{"ANDX", "THE", "_AND", "1OR", "select2", "é"} {
+		if isExprKeyword(w) {
+			t.Errorf("isExprKeyword(%q) = true", w)
+		}
+	}
+}
