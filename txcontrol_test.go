@@ -214,7 +214,7 @@ func TestMySQLAutocommitDoesNotOutliveTx(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("INSERT INTO "+table+" (id) VALUES (1)"); err != nil {
+	if _, err := db.Exec("INSERT INTO " + table + " (id) VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
 	var autocommit int
