@@ -341,3 +341,126 @@ func TestReliabilityUnsupportedArgs(t *testing.T) {
 		checkPool(t, db)
 	})
 }
+
+// txControlCorpus returns every statement that opens, ends or replaces a
+// transaction on dialect, in every dressing the scanner must see through:
+// case, comments of each kind, a form feed, after another statement, in a
+// MySQL executable comment. opens reports whether it leaves a transaction
+// open when run outside one.
+func txControlCorpus(dialect string) (cs []struct {
+	query string
+	opens bool
+}) {
+	base := map[string][]string{
+		"sqlite":   {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "END", "ROLLBACK"},
+		"postgres": {"BEGIN", "START TRANSACTION", "COMMIT", "END", "ROLLBACK", "ABORT"},
+		"mysql":    {"BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SET autocommit=0", "SET @@session.autocommit = OFF", "XA START 'rel'"},
+	}[dialect]
+	dress := []string{"%s", "%s;", "-- note\n%s", "/* note */ %s", "\f%s", "SELECT 1; %s"}
+	switch dialect {
+	case "mysql":
+		dress = append(dress, "# note\n%s", "/*!40000 %s */", "/*M!100100 %s */")
+	case "postgres":
+		dress = append(dress, "/* a /* nested */ b */ %s")
+	}
+	for _, b := range base {
+		opens := !strings.HasPrefix(b, "COMMIT") && !strings.HasPrefix(b, "END") &&
+			!strings.HasPrefix(b, "ROLLBACK") && !strings.HasPrefix(b, "ABORT")
+		for _, d := range dress {
+			q := fmt.Sprintf(d, b)
+			cs = append(cs, struct {
+				query string
+				opens bool
+			}{q, opens})
+			cs = append(cs, struct {
+				query string
+				opens bool
+			}{fmt.Sprintf(d, strings.ToLower(b)), opens})
+		}
+	}
+	return cs
+}
+
+// TestReliabilityTxControl sends the transaction-control corpus through
+// every door: inside a BeginTx transaction as Exec, Query and a prepared
+// statement, where each is refused with its byte offset and the transaction
+// still rolls back whole; and outside one, on a pool of one connection,
+// where a statement that leaves a transaction open must not take the next
+// acknowledged write with it.
+func TestReliabilityTxControl(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		u := fidelityURL(t, b)
+		if b.Dialect == "mysql" {
+			u = withQuery(u, "multiStatements=true")
+		}
+		db, err := Open(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		table := dbtest.Name("rel_txctl")
+		if _, err := db.Exec("CREATE TABLE " + table + " (id INTEGER PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Exec("DROP TABLE " + table)
+		ctx := context.Background()
+		corpus := txControlCorpus(b.Dialect)
+		id := 0
+		for _, c := range corpus {
+			for _, via := range []string{"exec", "query", "prepare"} {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tx.Exec("INSERT INTO "+table+" (id) VALUES (?)", -1); err != nil {
+					t.Fatal(err)
+				}
+				switch via {
+				case "exec":
+					_, err = tx.Exec(c.query)
+				case "query":
+					var rows *sql.Rows
+					if rows, err = tx.Query(c.query); err == nil {
+						rows.Close()
+					}
+				case "prepare":
+					var st *sql.Stmt
+					if st, err = tx.Prepare(c.query); err == nil {
+						_, err = st.Exec()
+						st.Close()
+					}
+				}
+				if err == nil || !strings.Contains(err.Error(), "byte offset") {
+					t.Errorf("%s %q inside a transaction: %v; want a refusal naming the offset", via, c.query, err)
+				}
+				if err := tx.Rollback(); err != nil {
+					t.Fatalf("%s %q: Rollback: %v", via, c.query, err)
+				}
+			}
+			// Outside a transaction the statement runs; the next write must
+			// be committed whatever it left behind.
+			id++
+			if _, err := db.Exec(c.query); err != nil && c.opens {
+				t.Errorf("%q outside a transaction: %v", c.query, err)
+			}
+			if _, err := db.Exec("INSERT INTO "+table+" (id) VALUES (?)", id); err != nil {
+				t.Fatalf("after %q: %v", c.query, err)
+			}
+		}
+		db.Close()
+		check, err := Open(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer check.Close()
+		var n int
+		if err := check.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != id {
+			t.Fatalf("%d rows after Close; want %d: an acknowledged write was lost", n, id)
+		}
+		t.Logf("%d statements, %d refusals, %d writes kept", len(corpus), 3*len(corpus), n)
+	})
+}

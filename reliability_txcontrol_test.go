@@ -28,10 +28,10 @@ func durableURL(t *testing.T, b dbtest.Backend) string {
 	return b.URL
 }
 
-// TestLeakedTxLosesNoWrite opens a transaction outside BeginTx through every
+// TestReliabilityLeakedTx opens a transaction outside BeginTx through every
 // door, on a pool of one connection, then writes with db.Exec: that write
 // was acknowledged, so it must be there after Close.
-func TestLeakedTxLosesNoWrite(t *testing.T) {
+func TestReliabilityLeakedTx(t *testing.T) {
 	var procedures []string
 	exec := func(q string) func(*sql.DB) error {
 		return func(db *sql.DB) error { _, err := db.Exec(q); return err }
@@ -123,10 +123,10 @@ func TestLeakedTxLosesNoWrite(t *testing.T) {
 	})
 }
 
-// TestTxControlRefusedInsideTx: inside a BeginTx transaction, a statement
+// TestReliabilityTxControlInsideTx: inside a BeginTx transaction, a statement
 // that would end it, open another or switch autocommit is refused, in every
 // dressing, and the transaction keeps its meaning: Rollback undoes all.
-func TestTxControlRefusedInsideTx(t *testing.T) {
+func TestReliabilityTxControlInsideTx(t *testing.T) {
 	tests := []struct {
 		dialects string
 		query    string
@@ -191,10 +191,10 @@ func TestTxControlRefusedInsideTx(t *testing.T) {
 	})
 }
 
-// TestMySQLAutocommitDoesNotOutliveTx: SET autocommit=0 inside a
+// TestReliabilityMySQLAutocommit: SET autocommit=0 inside a
 // transaction is refused, so the connection goes back to the pool in
 // autocommit and the next user's write is committed.
-func TestMySQLAutocommitDoesNotOutliveTx(t *testing.T) {
+func TestReliabilityMySQLAutocommit(t *testing.T) {
 	b := dbtest.Backends()[2]
 	b.Require(t)
 	db, err := databases.Open(b.URL)
@@ -231,11 +231,11 @@ func TestMySQLAutocommitDoesNotOutliveTx(t *testing.T) {
 	}
 }
 
-// TestMySQLImplicitCommit: DDL inside a MySQL transaction commits what came
+// TestReliabilityMySQLImplicitCommit: DDL inside a MySQL transaction commits what came
 // before (MySQL does so, nothing can undo it); what comes after stays in a
 // transaction, so Rollback undoes it. A read-only transaction refuses the
 // DDL, in every dressing, and stays read-only.
-func TestMySQLImplicitCommit(t *testing.T) {
+func TestReliabilityMySQLImplicitCommit(t *testing.T) {
 	b := dbtest.Backends()[2]
 	b.Require(t)
 	db, err := databases.Open(b.URL)
@@ -324,12 +324,12 @@ func TestMySQLImplicitCommit(t *testing.T) {
 	})
 }
 
-// TestNestedDeadlockCommitsNothingHalf: a deadlock inside a nested Transact
+// TestFaultNestedDeadlock: a deadlock inside a nested Transact
 // on MySQL rolls the whole transaction back on the server; the outer
 // function goes on as documented, but its later statements must not
 // autocommit. Transact retries the whole transaction, and both the outer
 // rows are there exactly once.
-func TestNestedDeadlockCommitsNothingHalf(t *testing.T) {
+func TestFaultNestedDeadlock(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		if b.Dialect == "sqlite" {
 			t.Skip("SQLite has one writer at a time: no deadlock between two transactions")
@@ -417,10 +417,10 @@ func deadlock(t *testing.T, db *sql.DB, tx *sql.Tx, locks, heavy string) (func()
 	return wg.Wait, err
 }
 
-// TestNestedSiblingsRefused: two nested Transact calls on one transaction
+// TestReliabilityNestedSiblings: two nested Transact calls on one transaction
 // at once would interleave their savepoints; the second is refused at once
 // and the first one's work is kept.
-func TestNestedSiblingsRefused(t *testing.T) {
+func TestReliabilityNestedSiblings(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, err := databases.Open(b.URL)
 		if err != nil {
@@ -462,9 +462,9 @@ func TestNestedSiblingsRefused(t *testing.T) {
 	})
 }
 
-// TestTransactLockWaitTimeout: MySQL's lock wait timeout is not retried, so
+// TestFaultLockWaitTimeout: MySQL's lock wait timeout is not retried, so
 // Transact gives up after one wait with error 1205.
-func TestTransactLockWaitTimeout(t *testing.T) {
+func TestFaultLockWaitTimeout(t *testing.T) {
 	b := dbtest.Backends()[2]
 	b.Require(t)
 	db, err := databases.Open(b.URL + sep(b.URL) + "innodb_lock_wait_timeout=1")
@@ -500,9 +500,9 @@ func TestTransactLockWaitTimeout(t *testing.T) {
 	}
 }
 
-// TestTransactCanceled: a context cancelled while fn runs is what Transact
+// TestFaultTransactCanceled: a context cancelled while fn runs is what Transact
 // reports, with what fn saw kept in the chain.
-func TestTransactCanceled(t *testing.T) {
+func TestFaultTransactCanceled(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, err := databases.Open(b.URL)
 		if err != nil {
