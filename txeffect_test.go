@@ -92,3 +92,13 @@ func TestClassifyAllocs(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkClassify(b *testing.B) {
+	for _, q := range []string{"SELECT name FROM bench_0a1b2c3d WHERE id = ?", "/* c */ SELECT 1"} {
+		b.Run(q[:6], func(b *testing.B) {
+			for b.Loop() {
+				dialectSQLite.classify(0, q)
+			}
+		})
+	}
+}
