@@ -1,0 +1,65 @@
+package databases
+
+import (
+	"context"
+	"database/sql/driver"
+	"strings"
+)
+
+// SQLite's transactions are begun by this package rather than by modernc,
+// whose BeginTx neither picks the lock mode per transaction nor makes a
+// read-only transaction refuse writes.
+
+// beginSQLite begins a SQLite transaction itself, because the driver's
+// BeginTx neither chooses the lock mode per transaction nor refuses writes
+// in a read-only one. Read-write transactions take the write lock at BEGIN
+// (txlock, immediate by default), so that two of them never deadlock on a
+// lock upgrade; read-only ones begin deferred under PRAGMA query_only.
+func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	mode := c.c.cfg.txlock
+	if opts.ReadOnly {
+		mode = "deferred"
+	}
+	if _, err := c.execNative(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
+		return nil, err
+	}
+	t := &sqliteTx{conn: c, ctx: ctx, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		if _, err := c.execNative(ctx, "PRAGMA query_only = 1", nil); err != nil {
+			t.finish("ROLLBACK")
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// sqliteTx is a transaction begun by beginSQLite.
+type sqliteTx struct {
+	conn     *conn
+	ctx      context.Context
+	readOnly bool
+}
+
+func (t *sqliteTx) Commit() error   { return t.finish("COMMIT") }
+func (t *sqliteTx) Rollback() error { return t.finish("ROLLBACK") }
+
+// finish ends the transaction and makes the connection writable again. A
+// COMMIT that fails (SQLITE_BUSY past the busy timeout, say) is rolled back,
+// as database/sql considers the transaction over either way; a connection
+// that cannot be brought back to autocommit is marked bad and discarded.
+func (t *sqliteTx) finish(stmt string) error {
+	c := t.conn
+	ctx := context.WithoutCancel(t.ctx)
+	_, err := c.execNative(ctx, stmt, nil)
+	if err != nil && stmt == "COMMIT" {
+		if _, rbErr := c.execNative(ctx, "ROLLBACK", nil); rbErr != nil {
+			c.bad = true
+		}
+	}
+	if t.readOnly {
+		if _, qoErr := c.execNative(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
+			c.bad = true
+		}
+	}
+	return err
+}
