@@ -9,10 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/go-databases/databases/internal/dberr"
 )
 
 // TransactAttempts bounds how many times Transact runs the outermost
@@ -166,19 +163,4 @@ func wait(ctx context.Context, attempt int) error {
 // retried: the statement already waited innodb_lock_wait_timeout (50 s by
 // default) for a lock another transaction still holds, and waiting again
 // would multiply that wait.
-func IsRetryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == "40001" || pgErr.Code == "40P01"
-	}
-	var myErr *mysql.MySQLError
-	if errors.As(err, &myErr) {
-		return myErr.Number == 1213
-	}
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) {
-		code := liteErr.Code() & 0xff // the primary result code
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
-	}
-	return false
-}
+func IsRetryable(err error) bool { return dberr.Retryable(err) }

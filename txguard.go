@@ -5,8 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 
-	"github.com/go-sql-driver/mysql"
-	"modernc.org/sqlite"
+	"github.com/go-databases/databases/internal/dberr"
 )
 
 // The rules inside a transaction begun by BeginTx, the same on every
@@ -98,11 +97,7 @@ func (c *conn) controlled(ts txStatement, err error) {
 // mayEndTx reports whether a statement's error is one after which MySQL or
 // SQLite may have rolled back the whole transaction: an error the server
 // returned (PostgreSQL keeps track itself).
-func mayEndTx(err error) bool {
-	var myErr *mysql.MySQLError
-	var liteErr *sqlite.Error
-	return errors.As(err, &myErr) || errors.As(err, &liteErr)
-}
+func mayEndTx(err error) bool { return dberr.FromServer(err) }
 
 // checkTx asks the server whether the transaction is still open, and acts on
 // the answer: a new transaction after an implicit commit, ErrTxAborted after
