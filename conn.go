@@ -21,10 +21,10 @@ import (
 type conn struct {
 	raw   driver.Conn
 	c     *connector
-	id    uint64       // numbers the connector's connections from 1
+	id    uint64         // numbers the connector's connections from 1
 	pg    *pgconn.PgConn // the pgx connection, whose transaction status is free to read; nil elsewhere
-	rawTx bool         // a statement outside BeginTx may have opened a transaction
-	bad   bool         // the connection must not be reused
+	rawTx bool           // a statement outside BeginTx may have opened a transaction
+	bad   bool           // the connection must not be reused
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none

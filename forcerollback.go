@@ -56,8 +56,9 @@ type shared struct {
 	w       conn  // the real connection, as this package calls it
 	mysqlID int64 // CONNECTION_ID(), to cancel a statement with KILL QUERY
 
-	phys   sync.Mutex  // held around every use of raw
-	closed atomic.Bool // set under phys by close; raw is not used again
+	phys   sync.Mutex    // held around every use of raw
+	closed atomic.Bool   // set under phys by close; raw is not used again
+	done   chan struct{} // closed with it, for those waiting to own it
 
 	mu        sync.Mutex
 	owner     *sharedConn
@@ -72,7 +73,7 @@ type shared struct {
 }
 
 func newShared(c *connector) *shared {
-	return &shared{c: c, sem: make(chan struct{}, 1)}
+	return &shared{c: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // open connects and begins the outer transaction, once, with a context
@@ -157,6 +158,7 @@ func (s *shared) close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.done)
 	_, err := s.w.execNative(context.Background(), "ROLLBACK", nil)
 	return errors.Join(append(errs, err, s.raw.Close())...)
 }
@@ -208,6 +210,8 @@ func (s *shared) acquire(ctx context.Context, v *sharedConn) error {
 			s.owned(v)
 			return nil
 		case <-added: // the owner opened rows since: read them into memory too
+		case <-s.done:
+			return errSharedClosed
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
@@ -259,9 +263,14 @@ func (s *shared) tryAcquire(v *sharedConn) bool {
 	}
 }
 
-// release gives back one hold of the owner.
-func (s *shared) release() {
+// release gives back one hold of v; nothing if v no longer owns the
+// connection (its connection closed and gave back everything).
+func (s *shared) release(v *sharedConn) {
 	s.mu.Lock()
+	if s.owner != v {
+		s.mu.Unlock()
+		return
+	}
 	s.holds--
 	if s.holds > 0 {
 		s.mu.Unlock()
@@ -394,12 +403,12 @@ func (s *shared) holdRaw(v *sharedConn) any {
 	s.phys.Lock()
 	if s.closed.Load() {
 		s.phys.Unlock()
-		s.release()
+		s.release(v)
 		return errSharedClosed
 	}
 	if err := s.rawSavepoint(v); err != nil {
 		s.phys.Unlock()
-		s.release()
+		s.release(v)
 		return err
 	}
 	v.rawHeld = true
@@ -455,5 +464,5 @@ func (s *shared) endRaw(v *sharedConn) {
 	s.running = nil
 	s.mu.Unlock()
 	s.phys.Unlock()
-	s.release()
+	s.release(v)
 }

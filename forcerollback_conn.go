@@ -95,7 +95,7 @@ func (v *sharedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	if err := s.acquire(ctx, v); err != nil {
 		return nil, err
 	}
-	defer s.release()
+	defer s.release(v)
 	var st driver.Stmt
 	err = s.do(ctx, txStatement{}, func(ctx context.Context) error {
 		prepared, err := s.w.prepareNative(ctx, query)
@@ -142,7 +142,7 @@ func (v *sharedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		return err
 	})
 	if err != nil {
-		s.release()
+		s.release(v)
 		return nil, err
 	}
 	return &sharedTx{v: v, name: name}, nil
@@ -158,7 +158,7 @@ func (v *sharedConn) ExecContext(ctx context.Context, query string, args []drive
 	if err := s.acquire(ctx, v); err != nil {
 		return nil, err
 	}
-	defer s.release()
+	defer s.release(v)
 	var res driver.Result
 	err = s.do(ctx, ts, func(ctx context.Context) error {
 		var err error
@@ -214,7 +214,7 @@ func (v *sharedConn) query(ctx context.Context, ts txStatement, run func(context
 		return nil
 	})
 	if err != nil {
-		s.release()
+		s.release(v)
 		return nil, err
 	}
 	s.addRows(r)
@@ -229,7 +229,7 @@ func (v *sharedConn) Ping(ctx context.Context) error {
 	if err := s.acquire(ctx, v); err != nil {
 		return err
 	}
-	defer s.release()
+	defer s.release(v)
 	return s.use(func() error {
 		if s.w.pinger == nil {
 			return nil
@@ -282,7 +282,7 @@ func (t *sharedTx) end(stmts ...string) error {
 	t.done = true
 	s := t.v.s
 	s.endRaw(t.v)
-	defer s.release()
+	defer s.release(t.v)
 	return s.use(func() error { return s.endSavepoint(stmts...) })
 }
 
@@ -331,7 +331,7 @@ func (s *sharedStmt) Close() error {
 		sh.mu.Unlock()
 		return nil
 	}
-	defer sh.release()
+	defer sh.release(s.v)
 	return sh.use(s.raw.Close)
 }
 
@@ -351,7 +351,7 @@ func (s *sharedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	if err := sh.acquire(ctx, s.v); err != nil {
 		return nil, err
 	}
-	defer sh.release()
+	defer sh.release(s.v)
 	st := newStmt(s.raw, &sh.w, s.query, s.query, nil)
 	var res driver.Result
 	err := sh.do(ctx, s.ts, func(ctx context.Context) error {

@@ -154,7 +154,7 @@ func (r *sharedRows) detach() {
 	s.phys.Unlock()
 	r.detached = true
 	s.dropRows(r)
-	s.release()
+	s.release(r.conn)
 }
 
 // readAll reads what is left of the real rows; r.mu and phys are held.
@@ -235,7 +235,7 @@ func (r *sharedRows) Close() error {
 	}
 	err := s.use(r.closeRaw)
 	s.dropRows(r)
-	s.release()
+	s.release(r.conn)
 	return err
 }
 

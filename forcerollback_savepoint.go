@@ -70,10 +70,11 @@ func savepoint(ctx context.Context, db *sql.DB, test string) (func() error, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acquire(ctx, &sharedConn{s: s}); err != nil {
+	owner := &sharedConn{s: s}
+	if err := s.acquire(ctx, owner); err != nil {
 		return nil, err
 	}
-	defer s.release()
+	defer s.release(owner)
 	s.mu.Lock()
 	if n := len(s.marks); n > 0 && test != "" {
 		if top := s.marks[n-1]; top.test != "" && !strings.HasPrefix(test, top.test+"/") {
@@ -118,10 +119,11 @@ func sharedOf(ctx context.Context, db *sql.DB) (*shared, error) {
 
 // rollbackTo rolls back to m and releases it.
 func (s *shared) rollbackTo(m *mark) error {
-	if err := s.acquire(context.Background(), &sharedConn{s: s}); err != nil {
-		return fmt.Errorf("cannot roll back to the savepoint: %w", err)
+	owner := &sharedConn{s: s}
+	if err := s.acquire(context.Background(), owner); err != nil {
+		return fmt.Errorf("databases: cannot roll back to the savepoint: %w", err)
 	}
-	defer s.release()
+	defer s.release(owner)
 	s.mu.Lock()
 	i := slices.Index(s.marks, m)
 	switch {

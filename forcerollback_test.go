@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -351,11 +352,36 @@ func TestForceRollbackMySQLCall(t *testing.T) {
 		t.Fatalf("CALL of a procedure that commits: err = %v; want it reported", err)
 	}
 	e.insert(t, db, 2)
+	// The same, prepared and as a query: reported too.
+	for i, call := range []func() error{
+		func() error {
+			st, err := db.PrepareContext(ctx, "CALL "+commits+"()")
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = st.ExecContext(ctx)
+			return err
+		},
+		func() error {
+			rows, err := db.QueryContext(ctx, "/* c */ CALL "+commits+"()")
+			if err != nil {
+				return err
+			}
+			return rows.Close()
+		},
+	} {
+		e.insert(t, db, 3+i)
+		if err := call(); err == nil || !strings.Contains(err.Error(), "could not be rolled back") {
+			t.Fatalf("CALL %d of a procedure that commits: err = %v; want it reported", i, err)
+		}
+	}
+	e.insert(t, db, 5)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int
-	rows, err := e.plain.Query("SELECT id FROM " + e.table)
+	rows, err := e.plain.Query("SELECT id FROM " + e.table + " ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,8 +391,8 @@ func TestForceRollbackMySQLCall(t *testing.T) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	if fmt.Sprint(ids) != "[1]" {
-		t.Fatalf("rows after Close = %v; want [1]: the write before the commit is the one the error reports, the one after is rolled back", ids)
+	if fmt.Sprint(ids) != "[1 2 3 4]" {
+		t.Fatalf("rows after Close = %v; want [1 2 3 4]: the writes before each commit are the ones the errors report, the one after the last is rolled back", ids)
 	}
 }
 
@@ -402,6 +428,58 @@ func TestForceRollbackSavepoints(t *testing.T) {
 		}
 		if n := count(t, db, e.table); n != 6 {
 			t.Fatalf("%d rows after nested Transact calls; want 6 (the failed inner ones rolled back)", n)
+		}
+
+		// An inner function whose statement fails: only the savepoint is
+		// rolled back.
+		err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+			e.insert(t, tx, 50)
+			err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				e.insert(t, tx, 51)
+				_, err := tx.ExecContext(ctx, "INSERT INTO "+e.table+" (id) VALUES (?)", 50)
+				return err
+			})
+			if err == nil || strings.Contains(err.Error(), "does not exist") {
+				return fmt.Errorf("nested Transact with a duplicate key: %v; want only the duplicate key error", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, e.table); n != 7 {
+			t.Fatalf("%d rows; want 7", n)
+		}
+		// Savepoint commands prepared, and sent as queries.
+		st, err := db.Prepare("SAVEPOINT p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Exec(); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		e.insert(t, db, 60)
+		rows, err := db.Query("ROLLBACK TO SAVEPOINT p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if st, err = db.Prepare("RELEASE SAVEPOINT p"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Exec(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Exec(); err == nil {
+			t.Fatal("RELEASE of a released savepoint succeeded")
+		}
+		st.Close()
+		if n := count(t, db, e.table); n != 7 {
+			t.Fatalf("%d rows; want 7", n)
+		}
+		if _, err := db.Exec("DELETE FROM " + e.table + " WHERE id >= 50"); err != nil {
+			t.Fatal(err)
 		}
 
 		exec := func(q string) error { _, err := db.ExecContext(ctx, q); return err }
@@ -584,4 +662,102 @@ func TestForceRollbackMultiResultSets(t *testing.T) {
 			t.Errorf("detached %v: read %v; want %v", detach, got, want)
 		}
 	}
+}
+
+// TestForceRollbackMySQLDeadlock: a deadlock makes MySQL roll back the
+// whole outer transaction. The error says so, keeps the driver's error
+// reachable, and a new outer transaction begins, so that what the test
+// writes afterwards is rolled back at Close rather than committed one
+// statement at a time.
+func TestForceRollbackMySQLDeadlock(t *testing.T) {
+	b := dbtest.Backends()[2]
+	b.Require(t)
+	e := newFREnv(t, b)
+	ctx := context.Background()
+	for _, id := range []int{1, 2} {
+		e.insert(t, e.plain, id)
+	}
+	other := createTable(t, e.plain, "frweight", "id INTEGER PRIMARY KEY")
+	db := e.open(t)
+	e.insert(t, db, 100)
+
+	tx, err := e.plain.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i := range 50 { // more work than the force_rollback side: it is the victim
+		if _, err := tx.Exec("INSERT INTO "+other+" (id) VALUES (?)", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock := func(q interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}, id int) error {
+		_, err := q.ExecContext(ctx, "SELECT id FROM "+e.table+" WHERE id = ? FOR UPDATE", id)
+		return err
+	}
+	if err := lock(tx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock(db, 2); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- lock(tx, 2) }()
+	time.Sleep(300 * time.Millisecond)
+	err = lock(db, 1)
+	var myErr *mysql.MySQLError
+	if err == nil || !errors.As(err, &myErr) || myErr.Number != 1213 || !strings.Contains(err.Error(), "rolled back the outer transaction") {
+		t.Fatalf("deadlock: err = %v; want the MySQL 1213 error, saying the outer transaction was rolled back", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	e.insert(t, db, 101)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := e.plain.QueryRow("SELECT COUNT(*) FROM " + e.table + " WHERE id >= 100").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d rows written in force_rollback mode left after Close", n)
+	}
+}
+
+// TestForceRollbackCloseLeakedTx: Close of a DB whose transaction was never
+// ended waits for it a bounded time, rolls everything back all the same and
+// says why; the forgotten transaction then fails cleanly.
+func TestForceRollbackCloseLeakedTx(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 5 s")
+	}
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		e := newFREnv(t, b)
+		db := e.open(t)
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.insert(t, tx, 1)
+		start := time.Now()
+		err = db.Close()
+		if err == nil || !strings.Contains(err.Error(), "transaction") {
+			t.Errorf("Close with a transaction left open: err = %v; want it said", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("Close took %v", d)
+		}
+		if _, err := tx.Exec("INSERT INTO " + e.table + " (id) VALUES (2)"); err == nil {
+			t.Error("the forgotten transaction ran a statement after Close")
+		}
+		tx.Rollback()
+		if n := e.left(t); n != 0 {
+			t.Fatalf("%d rows left after Close", n)
+		}
+	})
 }
