@@ -157,7 +157,7 @@ func TestReliabilityForceRollbackSoak(t *testing.T) {
 		db := e.open(t)
 		ctx := context.Background()
 		var ddlNames sync.Map // tables created in the outer transaction
-		var prepared, txs, cancelled, openRows, ddl, calls atomic.Int64
+		var prepared, txs, cancelled, ctxErrs, openRows, ddl, calls atomic.Int64
 		isCancel := func(err error) bool {
 			return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 		}
@@ -202,9 +202,18 @@ func TestReliabilityForceRollbackSoak(t *testing.T) {
 				cctx, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(3000))*time.Microsecond)
 				defer cancel()
 				var err error
-				if rand.IntN(2) == 0 {
+				switch slow := sleepQuery[b.Dialect]; rand.IntN(3) {
+				case 0:
 					_, err = db.ExecContext(cctx, "INSERT INTO "+logT+" (g, kind) VALUES (?, 'cancel')", g)
-				} else {
+				case 1: // cancelled on the server, mid-statement
+					if slow != "" {
+						start := time.Now()
+						_, err = db.ExecContext(cctx, slow)
+						if d := time.Since(start); d > time.Second {
+							return fmt.Errorf("a statement whose context ended within 3 ms returned after %v", d)
+						}
+					}
+				default:
 					var tx *sql.Tx
 					if tx, err = db.BeginTx(cctx, nil); err == nil {
 						_, err = tx.ExecContext(cctx, "INSERT INTO "+logT+" (g, kind) VALUES (?, 'canceltx')", g)
@@ -216,6 +225,9 @@ func TestReliabilityForceRollbackSoak(t *testing.T) {
 				}
 				if err != nil && !isCancel(err) && !errors.Is(err, sql.ErrTxDone) {
 					return err
+				}
+				if err != nil {
+					ctxErrs.Add(1)
 				}
 				cancelled.Add(1)
 				return nil
@@ -319,7 +331,7 @@ func TestReliabilityForceRollbackSoak(t *testing.T) {
 			}
 			return true
 		})
-		t.Logf("%d calls (%d prepare, %d transact, %d cancelled, %d open rows, %d tables created); %d failed",
-			calls.Load(), prepared.Load(), txs.Load(), cancelled.Load(), openRows.Load(), tables, failures.Load())
+		t.Logf("%d calls (%d prepare, %d transact, %d with a deadline, %d of them ended by it, %d open rows, %d tables created); %d failed",
+			calls.Load(), prepared.Load(), txs.Load(), cancelled.Load(), ctxErrs.Load(), openRows.Load(), tables, failures.Load())
 	})
 }
