@@ -11,6 +11,7 @@ package databases
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -121,15 +122,12 @@ func (s *shared) queryInt(query string, dest *int64) error {
 	if err := r.Next(row); err != nil {
 		return err
 	}
-	switch v := row[0].(type) {
-	case int64:
-		*dest = v
-	case []byte:
-		_, err = fmt.Sscan(string(v), dest)
-	default:
-		err = fmt.Errorf("databases: force_rollback: %s returned %T", query, v)
+	var n sql.NullInt64
+	if err := n.Scan(row[0]); err != nil {
+		return err
 	}
-	return err
+	*dest = n.Int64
+	return nil
 }
 
 // close waits for the shared connection to be free (database/sql may still

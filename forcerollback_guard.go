@@ -124,7 +124,10 @@ func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 func (s *shared) closeGuard(g statementGuard, err error) error {
 	ctx := context.Background()
 	if g.sp != "" {
-		status := s.w.pg.TxStatus()
+		status := byte('T') // a driver other than pgx does not tell
+		if s.w.pg != nil {
+			status = s.w.pg.TxStatus()
+		}
 		if status == 'I' {
 			return s.reopen(g.ts, err)
 		}
