@@ -61,7 +61,7 @@ func (s *shared) check(query string) (txStatement, error) {
 	case control && ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "would end the outer transaction, or commits it implicitly on MySQL, and force_rollback could then roll nothing back; use BeginTx or Transact, which become savepoints, and create the schema before opening the force_rollback DB")
 	case control:
-		return ts, ts.refuse(where, "would end the outer transaction that force_rollback rolls back at Close; use BeginTx or Transact, which become savepoints")
+		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
 	case ts.effect&effSavepoint != 0 && d == dialectPostgres && statements(d, s.c.cfg.scanMode, query) > 1:
