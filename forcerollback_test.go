@@ -264,7 +264,7 @@ func TestForceRollbackRefusesTxControl(t *testing.T) {
 			if !strings.Contains(tc.dialects, b.Dialect) {
 				continue
 			}
-			query := fmt.Sprintf(tc.query, e.table)
+			query := strings.ReplaceAll(tc.query, "%[1]s", e.table)
 			if strings.Count(query, ";") > 0 && tc.how == "exec" && b.Dialect == "mysql" {
 				tc.how = "multi"
 			}
