@@ -15,8 +15,9 @@ package databases
 //     other statements.
 //   - On PostgreSQL every statement, Prepare included, runs inside a
 //     savepoint of its own, since a failed statement aborts the whole
-//     transaction there. Savepoint commands of the caller (BeginTx and
-//     Transact use them too) get the rule of statementGuard.
+//     transaction there. The caller's savepoint commands (Transact's
+//     among them) end it by the rules of guardKind, so that releasing the
+//     guard's savepoint never releases the caller's.
 //   - Afterwards the server is asked, where the text cannot tell, whether
 //     the outer transaction is still open: on MySQL after CALL, EXECUTE and
 //     compound statements (a procedure may commit) and after a server error

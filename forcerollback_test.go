@@ -558,6 +558,11 @@ func TestForceRollbackDriverConn(t *testing.T) {
 		db := e.open(t)
 		ctx := context.Background()
 		e.insert(t, db, 1)
+		other, err := db.Conn(ctx) // a second connection of the pool, used after Raw
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -595,7 +600,11 @@ func TestForceRollbackDriverConn(t *testing.T) {
 		if err := conn.Close(); err != nil {
 			t.Fatal(err)
 		}
-		e.insert(t, db, 4) // through another connection of the pool
+		start := time.Now()
+		e.insert(t, other, 4) // the hold ended when conn went back to the pool
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("another connection waited %v after the sql.Conn given the real connection was closed", d)
+		}
 		want := 2
 		if b.Dialect == "postgres" {
 			want = 4
