@@ -93,6 +93,9 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	w.resetter, _ = raw.(driver.SessionResetter)
 	w.validator, _ = raw.(driver.Validator)
 	w.checker, _ = raw.(driver.NamedValueChecker)
+	if v, ok := raw.(*sharedConn); ok {
+		v.mirror(&w)
+	}
 	return w
 }
 

@@ -67,7 +67,8 @@
 // serialization failures. A transaction left open by a raw BEGIN is
 // discarded with its connection, reported as ErrTxLeaked. force_rollback
 // (WithForceRollback) runs the whole DB in one transaction that Close rolls
-// back.
+// back; RollbackAfter and Savepoint roll it back per test or subtest
+// without closing it.
 //
 // # Middleware
 //

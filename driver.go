@@ -103,9 +103,20 @@ func Register(name string, opts ...Option) {
 //	})
 //
 // A value that is not one of this package's connections is returned as is.
+//
+// In force_rollback mode it is the one real connection the DB shares: the
+// sql.Conn keeps it, and other connections of the DB wait, until the
+// sql.Conn's next call or until it is closed; on PostgreSQL what the caller
+// does runs in a savepoint, so a failed CopyFrom leaves the outer
+// transaction usable. If another connection holds it with a transaction for
+// 5 s, DriverConn returns an error (a value of type error) instead.
 func DriverConn(driverConn any) any {
 	if u, ok := driverConn.(interface{ Unwrap() driver.Conn }); ok {
-		return u.Unwrap()
+		raw := u.Unwrap()
+		if v, ok := raw.(*sharedConn); ok {
+			return v.s.holdRaw(v)
+		}
+		return raw
 	}
 	return driverConn
 }

@@ -121,3 +121,35 @@ func ExampleTransact() {
 	// inner: changed my mind
 	// 1 <nil>
 }
+
+// Savepoint returns a force_rollback DB to an earlier state without closing
+// it; in tests, databases.RollbackAfter(t, db) does it when each subtest
+// ends.
+func ExampleSavepoint() {
+	db, err := databases.Open("sqlite:///:memory:?force_rollback=true")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close() // rolls back everything
+	ctx := context.Background()
+	db.Exec("CREATE TABLE users (name TEXT)")
+	db.Exec("INSERT INTO users VALUES ('Ada')")
+
+	rollback, err := databases.Savepoint(ctx, db)
+	if err != nil {
+		log.Fatal(err)
+	}
+	db.Exec("INSERT INTO users VALUES ('Grace')")
+	var n int
+	db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n)
+	fmt.Println("before rollback:", n)
+
+	if err := rollback(); err != nil {
+		log.Fatal(err)
+	}
+	db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n)
+	fmt.Println("after rollback:", n)
+	// Output:
+	// before rollback: 2
+	// after rollback: 1
+}

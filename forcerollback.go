@@ -1,13 +1,20 @@
 package databases
 
+// The test mode, force_rollback: the option, and the one real connection
+// that every pooled connection of such a DB shares, inside an outer
+// transaction rolled back when the DB closes. This file owns that
+// connection: opening and closing it, who may use it (ownership), the lock
+// around every use of it, cancellation, and DriverConn's hold. What runs
+// around each statement is forcerollback_guard.go; the pooled connections,
+// transactions and statements are forcerollback_conn.go; rows are
+// forcerollback_rows.go.
+
 import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,30 +31,50 @@ func WithForceRollback() Option {
 }
 
 // forceRollbackWait bounds how long a call waits for the shared connection
-// while another connection holds it with a transaction.
+// while another connection holds it (a transaction, a DriverConn hold), and
+// how long Close waits before rolling back anyway.
 const forceRollbackWait = 5 * time.Second
 
+// errSharedClosed is the error of a call that reaches the shared connection
+// after the DB closed.
+var errSharedClosed = errors.New("databases: force_rollback: the DB is closed")
+
 // shared is the one real connection behind a force_rollback connector.
+//
+// Two locks guard it. Ownership (sem, owner, holds) says which pooled
+// connection may use it, across calls: a transaction, open rows and a
+// DriverConn hold keep it. phys is held around every single use of the real
+// connection, by its owner and by the few who act on it for another: rows
+// read into memory for a connection that needs it, statements closed late,
+// Close.
 type shared struct {
 	c   *connector
-	sem chan struct{} // held by one virtual connection at a time
+	sem chan struct{} // held by the owner
 
 	once    sync.Once
 	openErr error
 	raw     driver.Conn
-	outer   func() error // rolls back the outer transaction
-	mysqlID int64        // CONNECTION_ID(), to cancel a statement with KILL QUERY
+	w       conn  // the real connection, as this package calls it
+	mysqlID int64 // CONNECTION_ID(), to cancel a statement with KILL QUERY
 
-	mu    sync.Mutex
-	owner *sharedConn // holds sem across calls (a transaction, open rows)
-	holds int
-	rows  *sharedRows // open rows that are the owner's only hold
-	busy  bool        // a statement is running, so a cancel may be sent
-	seq   atomic.Uint64
+	phys   sync.Mutex    // held around every use of raw
+	closed atomic.Bool   // set under phys by close; raw is not used again
+	done   chan struct{} // closed with it, for those waiting to own it
+
+	mu        sync.Mutex
+	owner     *sharedConn
+	holds     int
+	rows      []*sharedRows // the owner's open rows, read into memory when another needs the connection
+	rowsAdded chan struct{} // closed when rows are added, for those waiting
+	stale     []driver.Stmt // statements closed while another connection owned raw
+	marks     []*mark       // Savepoint's marks, innermost last (forcerollback_savepoint.go)
+	busy      bool          // a statement is running, so a cancel may be sent
+	running   *sharedConn   // DriverConn's holder, for the wait error
+	seq       atomic.Uint64
 }
 
 func newShared(c *connector) *shared {
-	return &shared{c: c, sem: make(chan struct{}, 1)}
+	return &shared{c: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // open connects and begins the outer transaction, once, with a context
@@ -60,25 +87,10 @@ func (s *shared) open() error {
 			s.openErr = err
 			return
 		}
-		w := newConn(raw, s.c, 0)
-		switch s.c.cfg.dialect {
-		case dialectSQLite:
-			_, err = w.execNative(ctx, "BEGIN", nil)
-			s.outer = func() error { _, err := w.execNative(ctx, "ROLLBACK", nil); return err }
-		default:
-			var tx driver.Tx
-			if w.beginner != nil {
-				tx, err = w.beginner.BeginTx(ctx, driver.TxOptions{})
-			} else {
-				//lint:ignore SA1019 the real driver lacks BeginTx
-				tx, err = raw.Begin()
-			}
-			if tx != nil {
-				s.outer = tx.Rollback
-			}
-		}
+		s.w = newConn(raw, s.c, 0)
+		err = s.begin()
 		if err == nil && s.c.cfg.dialect == dialectMySQL {
-			err = s.queryInt(ctx, w, "SELECT CONNECTION_ID()", &s.mysqlID)
+			err = s.queryInt("SELECT CONNECTION_ID()", &s.mysqlID)
 		}
 		if err != nil {
 			raw.Close()
@@ -90,8 +102,18 @@ func (s *shared) open() error {
 	return s.openErr
 }
 
-func (s *shared) queryInt(ctx context.Context, w conn, query string, dest *int64) error {
-	r, err := w.queryNative(ctx, query, nil)
+// begin begins the outer transaction on the real connection.
+func (s *shared) begin() error {
+	q := "BEGIN"
+	if s.c.cfg.dialect == dialectMySQL {
+		q = "START TRANSACTION"
+	}
+	_, err := s.w.execNative(context.Background(), q, nil)
+	return err
+}
+
+func (s *shared) queryInt(query string, dest *int64) error {
+	r, err := s.w.queryNative(context.Background(), query, nil)
 	if err != nil {
 		return err
 	}
@@ -108,93 +130,203 @@ func (s *shared) queryInt(ctx context.Context, w conn, query string, dest *int64
 	return nil
 }
 
-// close rolls the outer transaction back and closes the connection, which
-// makes the server roll back even when the rollback itself failed.
+// close waits for the shared connection to be free (database/sql may still
+// be rolling back a cancelled transaction in a goroutine of its own), then
+// rolls the outer transaction back and closes the connection, which makes
+// the server roll back even when the rollback itself failed. A connection
+// still held after forceRollbackWait (a transaction never ended) is rolled
+// back all the same, and Close says so.
 func (s *shared) close() error {
+	s.once.Do(func() { s.openErr = errSharedClosed }) // never opened: never will be
 	if s.raw == nil {
 		return nil
 	}
-	err := s.outer()
-	return errors.Join(err, s.raw.Close())
-}
-
-// acquire gives v the shared connection. A connection that already holds
-// it gets it again. Open rows of another connection are read into memory
-// and released; a transaction of another is waited for, up to
-// forceRollbackWait.
-func (s *shared) acquire(ctx context.Context, v *sharedConn) error {
-	s.mu.Lock()
-	if s.owner == v && s.holds > 0 {
-		s.holds++
-		s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), forceRollbackWait)
+	defer cancel()
+	var errs []error
+	if err := s.acquire(ctx, &sharedConn{s: s}); err != nil {
+		errs = append(errs, fmt.Errorf("databases: force_rollback: Close: %w; the outer transaction is rolled back with it", err))
+		if !lockWithin(&s.phys, forceRollbackWait) {
+			return errors.Join(append(errs, errors.New("databases: force_rollback: Close: the real connection is still in use (a DriverConn caller?); it was left open"))...)
+		}
+	} else {
+		s.phys.Lock()
+	}
+	defer s.phys.Unlock()
+	if s.closed.Swap(true) {
 		return nil
 	}
-	rows := s.rows
-	s.mu.Unlock()
-	if rows != nil && rows.conn != v {
-		rows.detach()
+	close(s.done)
+	_, err := s.w.execNative(context.Background(), "ROLLBACK", nil)
+	return errors.Join(append(errs, err, s.raw.Close())...)
+}
+
+// lockWithin locks mu unless it stays locked for d.
+func lockWithin(mu *sync.Mutex, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !mu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// acquire makes v the owner of the shared connection. An owner acquires
+// again at once. Open rows of another owner are read into memory, which
+// gives the connection back unless that owner holds it otherwise; a
+// transaction or a DriverConn hold of another is waited for, up to
+// forceRollbackWait.
+func (s *shared) acquire(ctx context.Context, v *sharedConn) error {
+	if s.closed.Load() {
+		return errSharedClosed
 	}
 	timer := time.NewTimer(forceRollbackWait)
 	defer timer.Stop()
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return fmt.Errorf("databases: force_rollback: another connection has held the shared connection in a transaction for %v; every connection of a force_rollback DB runs on one, so end that transaction before using another connection", forceRollbackWait)
+	for {
+		s.mu.Lock()
+		if s.owner == v {
+			s.holds++
+			s.mu.Unlock()
+			return nil
+		}
+		var rows []*sharedRows
+		if s.running == nil { // rows of a DriverConn holder stay: it is using the connection
+			rows = append(rows, s.rows...)
+		}
+		if s.rowsAdded == nil {
+			s.rowsAdded = make(chan struct{})
+		}
+		added := s.rowsAdded
+		s.mu.Unlock()
+		for _, r := range rows {
+			r.detach()
+		}
+		select {
+		case s.sem <- struct{}{}:
+			s.owned(v)
+			return nil
+		case <-added: // the owner opened rows since: read them into memory too
+		case <-s.done:
+			return errSharedClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			s.mu.Lock()
+			raw := s.running != nil
+			s.mu.Unlock()
+			why := "a transaction"
+			if raw {
+				why = "a sql.Conn that DriverConn gave the real connection (close it, or make another call on it, first)"
+			}
+			return fmt.Errorf("databases: force_rollback: another connection of the DB has held the shared connection for %v with %s; every connection of a force_rollback DB runs on one real connection, so end that first", forceRollbackWait, why)
+		}
 	}
-	s.mu.Lock()
-	s.owner, s.holds = v, 1
-	s.mu.Unlock()
-	return nil
 }
 
-func (s *shared) release() {
+// owned records v as the new owner and closes the statements others closed
+// while they could not use the connection.
+func (s *shared) owned(v *sharedConn) {
 	s.mu.Lock()
+	s.owner, s.holds = v, 1
+	stale := s.stale
+	s.stale = nil
+	s.mu.Unlock()
+	if len(stale) > 0 {
+		s.use(func() error {
+			for _, st := range stale {
+				st.Close()
+			}
+			return nil
+		})
+	}
+}
+
+// tryAcquire makes v the owner if it is already, or if nobody is.
+func (s *shared) tryAcquire(v *sharedConn) bool {
+	s.mu.Lock()
+	if s.owner == v {
+		s.holds++
+		s.mu.Unlock()
+		return true
+	}
+	s.mu.Unlock()
+	select {
+	case s.sem <- struct{}{}:
+		s.owned(v)
+		return true
+	default:
+		return false
+	}
+}
+
+// release gives back one hold of v; nothing if v no longer owns the
+// connection (its connection closed and gave back everything).
+func (s *shared) release(v *sharedConn) {
+	s.mu.Lock()
+	if s.owner != v {
+		s.mu.Unlock()
+		return
+	}
 	s.holds--
 	if s.holds > 0 {
 		s.mu.Unlock()
 		return
 	}
-	s.owner, s.rows = nil, nil
+	s.owner = nil
 	s.mu.Unlock()
 	<-s.sem
 }
 
-// Every statement runs so that neither its failure nor the caller's
-// cancellation ends the outer transaction: on PostgreSQL inside a savepoint
-// (a failed statement aborts the whole transaction there), and always with
-// a context the driver cannot act on, the cancellation being sent to the
-// server as a statement cancel instead.
-
-// savepoint opens the statement's savepoint, on PostgreSQL only.
-func (s *shared) savepoint(w *conn) (string, error) {
-	if s.c.cfg.dialect != dialectPostgres {
-		return "", nil
+// releaseAll gives back every hold v still has, when its connection closes.
+func (s *shared) releaseAll(v *sharedConn) {
+	s.mu.Lock()
+	if s.owner != v {
+		s.mu.Unlock()
+		return
 	}
-	sp := fmt.Sprintf("databases_stmt%d", s.seq.Add(1))
-	_, err := w.execNative(context.Background(), "SAVEPOINT "+sp, nil)
-	return sp, err
+	s.owner, s.holds, s.rows = nil, 0, nil
+	s.mu.Unlock()
+	<-s.sem
 }
 
-// endSavepoint releases the statement's savepoint, rolling back to it first
-// when the statement failed.
-func (s *shared) endSavepoint(w *conn, sp string, failed bool) error {
-	if sp == "" {
-		return nil
+// addRows and dropRows keep the list of the owner's open rows.
+func (s *shared) addRows(r *sharedRows) {
+	s.mu.Lock()
+	s.rows = append(s.rows, r)
+	if s.rowsAdded != nil {
+		close(s.rowsAdded)
+		s.rowsAdded = nil
 	}
-	var err error
-	if failed {
-		_, err = w.execNative(context.Background(), "ROLLBACK TO SAVEPOINT "+sp, nil)
+	s.mu.Unlock()
+}
+
+func (s *shared) dropRows(r *sharedRows) {
+	s.mu.Lock()
+	for i, x := range s.rows {
+		if x == r {
+			s.rows = append(s.rows[:i], s.rows[i+1:]...)
+			break
+		}
 	}
-	if _, relErr := w.execNative(context.Background(), "RELEASE SAVEPOINT "+sp, nil); err == nil {
-		err = relErr
+	s.mu.Unlock()
+}
+
+// use runs f with the real connection locked, unless the DB is closed.
+func (s *shared) use(f func() error) error {
+	s.phys.Lock()
+	defer s.phys.Unlock()
+	if s.closed.Load() {
+		return errSharedClosed
 	}
-	return err
+	return f()
 }
 
 // run runs one statement, turning the caller's cancellation into a cancel
-// of the statement on the server.
+// of the statement on the server. It returns only once a cancel it sent is
+// done, so that a cancel never reaches the next statement; the servers
+// ignore one that arrives when the connection is idle.
 func (s *shared) run(ctx context.Context, f func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -202,27 +334,20 @@ func (s *shared) run(ctx context.Context, f func(context.Context) error) error {
 	s.mu.Lock()
 	s.busy = true
 	s.mu.Unlock()
-	stop := context.AfterFunc(ctx, s.cancelStatement)
+	done := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(done)
+		s.cancelStatement()
+	})
 	err := f(context.WithoutCancel(ctx))
-	stop()
 	s.mu.Lock()
 	s.busy = false
 	s.mu.Unlock()
+	if !stop() {
+		<-done
+	}
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	}
-	return err
-}
-
-// guard runs a statement that leaves nothing open inside its savepoint.
-func (s *shared) guard(ctx context.Context, w *conn, f func(context.Context) error) error {
-	sp, err := s.savepoint(w)
-	if err != nil {
-		return err
-	}
-	err = s.run(ctx, f)
-	if spErr := s.endSavepoint(w, sp, err != nil); err == nil {
-		err = spErr
 	}
 	return err
 }
@@ -257,423 +382,85 @@ func (s *shared) cancelStatement() {
 	}
 }
 
-// refuseTxControl rejects statements that would end or replace the outer
-// transaction.
-func (s *shared) refuseTxControl(query string) (txStatement, error) {
-	ts := s.c.cfg.dialect.classify(s.c.cfg.mysqlMode, query)
-	if ts.effect&(effBegin|effEnd|effAutocommit) != 0 {
-		return ts, ts.refuse("force_rollback: ", "would end the outer transaction; use BeginTx or Transact, which become savepoints")
-	}
-	return ts, nil
-}
-
-// sharedConn is one pooled connection of a force_rollback DB: a view of the
-// shared real connection. It is what newConn wraps in that mode.
-type sharedConn struct {
-	s *shared
-	w conn // the real connection, as this package calls it
-}
-
-var (
-	_ driver.Conn               = (*sharedConn)(nil)
-	_ driver.ExecerContext      = (*sharedConn)(nil)
-	_ driver.QueryerContext     = (*sharedConn)(nil)
-	_ driver.ConnPrepareContext = (*sharedConn)(nil)
-	_ driver.ConnBeginTx        = (*sharedConn)(nil)
-	_ driver.Pinger             = (*sharedConn)(nil)
-	_ driver.SessionResetter    = (*sharedConn)(nil)
-	_ driver.NamedValueChecker  = (*sharedConn)(nil)
-)
-
-func (s *shared) connect() (driver.Conn, error) {
-	if err := s.open(); err != nil {
-		return nil, err
-	}
-	return &sharedConn{s: s, w: newConn(s.raw, s.c, 0)}, nil
-}
-
-func (v *sharedConn) Prepare(query string) (driver.Stmt, error) {
-	return v.PrepareContext(context.Background(), query)
-}
-
-func (v *sharedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if err := v.s.acquire(ctx, v); err != nil {
-		return nil, err
-	}
-	defer v.s.release()
-	st, err := v.w.prepareNative(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return &sharedStmt{v: v, raw: st, query: query}, nil
-}
-
-// Close gives back what the connection still holds; the real connection
-// stays open until the DB closes.
-func (v *sharedConn) Close() error {
-	v.s.mu.Lock()
-	held := v.s.owner == v
-	v.s.mu.Unlock()
-	if held {
-		v.s.release()
-	}
-	return nil
-}
-
-func (v *sharedConn) Begin() (driver.Tx, error) {
-	return v.BeginTx(context.Background(), driver.TxOptions{})
-}
-
-// BeginTx opens a savepoint and keeps the shared connection until it ends.
-func (v *sharedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if opts.Isolation != driver.IsolationLevel(sql.LevelDefault) || opts.ReadOnly {
-		return nil, fmt.Errorf("databases: force_rollback: transactions are savepoints of the outer transaction and cannot have their own options (isolation level %s, read-only %v)",
-			sql.IsolationLevel(opts.Isolation), opts.ReadOnly)
-	}
-	if err := v.s.acquire(ctx, v); err != nil {
-		return nil, err
-	}
-	name := fmt.Sprintf("databases_tx%d", v.s.seq.Add(1))
-	if _, err := v.w.execNative(context.WithoutCancel(ctx), "SAVEPOINT "+name, nil); err != nil {
-		v.s.release()
-		return nil, err
-	}
-	return &sharedTx{v: v, name: name}, nil
-}
-
-func (v *sharedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ts, err := v.s.refuseTxControl(query)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.s.acquire(ctx, v); err != nil {
-		return nil, err
-	}
-	defer v.s.release()
-	var res driver.Result
-	err = v.s.guard(ctx, &v.w, func(ctx context.Context) error {
-		var err error
-		res, err = v.w.execNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			res, err = v.w.execPrepared(ctx, query, args)
-		}
-		return err
-	})
-	if err == nil && ts.effect&effImplicitCommit != 0 {
-		_, err = v.w.execNative(context.Background(), "START TRANSACTION", nil)
-	}
-	return res, err
-}
-
-func (v *sharedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if _, err := v.s.refuseTxControl(query); err != nil {
-		return nil, err
-	}
-	return v.query(ctx, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {
-		r, err := v.w.queryNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			return v.w.queryPrepared(ctx, query, args)
-		}
-		return r, nil, err
-	})
-}
-
-// query runs a query and keeps the shared connection until its rows close
-// or are read into memory because another connection needs it.
-func (v *sharedConn) query(ctx context.Context, run func(context.Context) (driver.Rows, driver.Stmt, error)) (driver.Rows, error) {
-	if err := v.s.acquire(ctx, v); err != nil {
-		return nil, err
-	}
-	sp, err := v.s.savepoint(&v.w)
-	if err != nil {
-		v.s.release()
-		return nil, err
-	}
-	var raw driver.Rows
-	var st driver.Stmt
-	err = v.s.run(ctx, func(ctx context.Context) error {
-		var err error
-		raw, st, err = run(ctx)
-		return err
-	})
-	if err != nil {
-		v.s.endSavepoint(&v.w, sp, true)
-		v.s.release()
-		return nil, err
-	}
-	r := &sharedRows{conn: v, raw: raw, stmt: st, savepoint: sp}
-	v.s.mu.Lock()
-	if v.s.holds == 1 {
-		v.s.rows = r
-	}
-	v.s.mu.Unlock()
-	return r, nil
-}
-
-func (v *sharedConn) Ping(ctx context.Context) error {
-	if err := v.s.acquire(ctx, v); err != nil {
-		return err
-	}
-	defer v.s.release()
-	if v.w.pinger == nil {
-		return nil
-	}
-	return v.w.pinger.Ping(ctx)
-}
-
-// ResetSession does not ask the real driver: its connection is always in
-// the outer transaction, which pgx would take for a leaked one.
-func (v *sharedConn) ResetSession(context.Context) error { return nil }
-
-func (v *sharedConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if v.w.checker == nil {
-		return driver.ErrSkip
-	}
-	return v.w.checker.CheckNamedValue(nv)
-}
-
-// sharedTx is a transaction of a force_rollback DB: a savepoint.
-type sharedTx struct {
-	v    *sharedConn
-	name string
-	done bool
-}
-
-func (t *sharedTx) Commit() error {
-	return t.end("RELEASE SAVEPOINT " + t.name)
-}
-
-func (t *sharedTx) Rollback() error {
-	return t.end("ROLLBACK TO SAVEPOINT "+t.name, "RELEASE SAVEPOINT "+t.name)
-}
-
-func (t *sharedTx) end(stmts ...string) error {
-	if t.done {
-		return sql.ErrTxDone
-	}
-	t.done = true
-	defer t.v.s.release()
-	for _, q := range stmts {
-		if _, err := t.v.w.execNative(context.Background(), q, nil); err != nil {
+// holdRaw gives v the real connection for a DriverConn caller: v owns it,
+// with the real connection locked, until v's next call or until its
+// connection goes back to the pool or closes (endRaw). On PostgreSQL what
+// the caller does runs inside a savepoint, one per DriverConn call, so that
+// a failed pgx CopyFrom does not abort the outer transaction.
+func (s *shared) holdRaw(v *sharedConn) any {
+	if v.rawHeld {
+		s.settleRaw(v) // a new sql.Conn.Raw call, most likely
+		if err := s.rawSavepoint(v); err != nil {
 			return err
 		}
+		return s.raw
 	}
-	return nil
-}
-
-// sharedStmt is a prepared statement on the shared connection.
-type sharedStmt struct {
-	v     *sharedConn
-	raw   driver.Stmt
-	query string
-}
-
-func (s *sharedStmt) Close() error  { return s.raw.Close() }
-func (s *sharedStmt) NumInput() int { return s.raw.NumInput() }
-
-func (s *sharedStmt) Exec(values []driver.Value) (driver.Result, error) {
-	return s.ExecContext(context.Background(), valuesToNamedValues(values))
-}
-
-func (s *sharedStmt) Query(values []driver.Value) (driver.Rows, error) {
-	return s.QueryContext(context.Background(), valuesToNamedValues(values))
-}
-
-func (s *sharedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if err := s.v.s.acquire(ctx, s.v); err != nil {
-		return nil, err
-	}
-	defer s.v.s.release()
-	st := newStmt(s.raw, &s.v.w, s.query, s.query, nil)
-	var res driver.Result
-	err := s.v.s.guard(ctx, &s.v.w, func(ctx context.Context) error {
-		var err error
-		res, err = st.execNative(ctx, args)
-		return err
-	})
-	return res, err
-}
-
-func (s *sharedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	st := newStmt(s.raw, &s.v.w, s.query, s.query, nil)
-	return s.v.query(ctx, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {
-		r, err := st.queryNative(ctx, args)
-		return r, nil, err
-	})
-}
-
-// sharedRows are rows read from the shared connection. When another
-// connection needs it while they are open, detach reads the rest into
-// memory, so that a query inside a loop over rows works instead of
-// deadlocking.
-type sharedRows struct {
-	conn      *sharedConn
-	raw       driver.Rows
-	stmt      driver.Stmt
-	savepoint string // the query's savepoint, released with the rows
-
-	mu       sync.Mutex
-	cols     []string
-	types    []columnType // captured at detach
-	buffered [][]driver.Value
-	detached bool
-	closed   bool
-	failed   bool  // reading the rows failed
-	err      error // what ended reading when detached
-}
-
-// columnType is what a detached result set still answers about a column.
-type columnType struct {
-	scanType         reflect.Type
-	dbType           string
-	length           int64
-	lengthOK         bool
-	nullable, nullOK bool
-	precision, scale int64
-	precisionScaleOK bool
-}
-
-var (
-	_ driver.Rows                           = (*sharedRows)(nil)
-	_ driver.RowsColumnTypeScanType         = (*sharedRows)(nil)
-	_ driver.RowsColumnTypeDatabaseTypeName = (*sharedRows)(nil)
-	_ driver.RowsColumnTypeLength           = (*sharedRows)(nil)
-	_ driver.RowsColumnTypeNullable         = (*sharedRows)(nil)
-	_ driver.RowsColumnTypePrecisionScale   = (*sharedRows)(nil)
-)
-
-func (r *sharedRows) Columns() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cols == nil {
-		r.cols = r.raw.Columns()
-	}
-	return r.cols
-}
-
-func (r *sharedRows) Next(dest []driver.Value) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.detached {
-		err := r.raw.Next(dest)
-		if err != nil && err != io.EOF {
-			r.failed = true
-		}
+	if err := s.acquire(context.Background(), v); err != nil {
 		return err
 	}
-	if len(r.buffered) == 0 {
-		if r.err != nil {
-			return r.err
-		}
-		return io.EOF
+	s.phys.Lock()
+	if s.closed.Load() {
+		s.phys.Unlock()
+		s.release(v)
+		return errSharedClosed
 	}
-	copy(dest, r.buffered[0])
-	r.buffered = r.buffered[1:]
-	return nil
+	if err := s.rawSavepoint(v); err != nil {
+		s.phys.Unlock()
+		s.release(v)
+		return err
+	}
+	v.rawHeld = true
+	s.mu.Lock()
+	s.running = v
+	s.mu.Unlock()
+	return s.raw
 }
 
-// detach reads the remaining rows into memory and gives the shared
-// connection back.
-func (r *sharedRows) detach() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.detached || r.closed {
-		return
+// rawSavepoint opens the savepoint of a DriverConn call, on PostgreSQL.
+func (s *shared) rawSavepoint(v *sharedConn) error {
+	if s.w.pg == nil {
+		return nil
 	}
-	if r.cols == nil {
-		r.cols = r.raw.Columns()
+	v.rawSavepoint = fmt.Sprintf("databases_raw%d", s.seq.Add(1))
+	_, err := s.w.execNative(context.Background(), "SAVEPOINT "+v.rawSavepoint, nil)
+	if err != nil {
+		v.rawSavepoint = ""
 	}
-	r.types = make([]columnType, len(r.cols))
-	for i := range r.types {
-		r.types[i] = r.columnType(i)
-	}
-	for {
-		row := make([]driver.Value, len(r.cols))
-		err := r.raw.Next(row)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			r.err, r.failed = err, true
-			break
-		}
-		for i, v := range row {
-			if b, ok := v.([]byte); ok { // drivers may reuse their buffers
-				row[i] = append([]byte(nil), b...)
-			}
-		}
-		r.buffered = append(r.buffered, row)
-	}
-	r.detached = true
-	r.closeRaw()
-}
-
-func (r *sharedRows) closeRaw() error {
-	err := r.raw.Close()
-	if r.stmt != nil {
-		err = errors.Join(err, r.stmt.Close())
-	}
-	err = errors.Join(err, r.conn.s.endSavepoint(&r.conn.w, r.savepoint, err != nil || r.failed))
-	r.conn.s.release()
 	return err
 }
 
-func (r *sharedRows) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return nil
+// settleRaw ends the savepoint of a DriverConn call: rolled back to if the
+// caller's work failed, so the outer transaction stays usable, released
+// otherwise. A caller who ended the outer transaction gets a new one.
+func (s *shared) settleRaw(v *sharedConn) {
+	sp := v.rawSavepoint
+	if sp == "" {
+		return
 	}
-	r.closed = true
-	if r.detached {
-		return nil
+	v.rawSavepoint = ""
+	ctx := context.Background()
+	switch s.w.pg.TxStatus() {
+	case 'E':
+		s.w.execNative(ctx, "ROLLBACK TO SAVEPOINT "+sp, nil)
+		s.w.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+	case 'T':
+		s.w.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+	default:
+		s.begin()
 	}
-	return r.closeRaw()
 }
 
-// columnType asks the real rows about column i; called with r.mu held.
-func (r *sharedRows) columnType(i int) columnType {
-	var ct columnType
-	if t, ok := r.raw.(driver.RowsColumnTypeScanType); ok {
-		ct.scanType = t.ColumnTypeScanType(i)
-	} else {
-		ct.scanType = reflect.TypeFor[any]()
+// endRaw ends v's DriverConn hold, if it has one: the caller's work is
+// over, since database/sql never calls a connection while Raw runs.
+func (s *shared) endRaw(v *sharedConn) {
+	if !v.rawHeld {
+		return
 	}
-	if t, ok := r.raw.(driver.RowsColumnTypeDatabaseTypeName); ok {
-		ct.dbType = t.ColumnTypeDatabaseTypeName(i)
-	}
-	if t, ok := r.raw.(driver.RowsColumnTypeLength); ok {
-		ct.length, ct.lengthOK = t.ColumnTypeLength(i)
-	}
-	if t, ok := r.raw.(driver.RowsColumnTypeNullable); ok {
-		ct.nullable, ct.nullOK = t.ColumnTypeNullable(i)
-	}
-	if t, ok := r.raw.(driver.RowsColumnTypePrecisionScale); ok {
-		ct.precision, ct.scale, ct.precisionScaleOK = t.ColumnTypePrecisionScale(i)
-	}
-	return ct
-}
-
-func (r *sharedRows) typeOf(i int) columnType {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.detached {
-		return r.types[i]
-	}
-	return r.columnType(i)
-}
-
-func (r *sharedRows) ColumnTypeScanType(i int) reflect.Type   { return r.typeOf(i).scanType }
-func (r *sharedRows) ColumnTypeDatabaseTypeName(i int) string { return r.typeOf(i).dbType }
-func (r *sharedRows) ColumnTypeLength(i int) (int64, bool) {
-	t := r.typeOf(i)
-	return t.length, t.lengthOK
-}
-func (r *sharedRows) ColumnTypeNullable(i int) (bool, bool) {
-	t := r.typeOf(i)
-	return t.nullable, t.nullOK
-}
-func (r *sharedRows) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
-	t := r.typeOf(i)
-	return t.precision, t.scale, t.precisionScaleOK
+	v.rawHeld = false
+	s.settleRaw(v)
+	s.mu.Lock()
+	s.running = nil
+	s.mu.Unlock()
+	s.phys.Unlock()
+	s.release(v)
 }

@@ -48,6 +48,9 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 	s.queryer, _ = raw.(driver.StmtQueryContext)
 	s.checker, _ = raw.(driver.NamedValueChecker)
 	s.converter, _ = raw.(driver.ColumnConverter)
+	if v, ok := raw.(*sharedStmt); ok {
+		v.mirror(&s)
+	}
 	return s
 }
 

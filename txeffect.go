@@ -136,6 +136,9 @@ func (d *dialect) statementEffect(s *sqlscan.Scanner, st *sqlscan.Statement) txE
 		if mysql && setsAutocommit(s, st) {
 			return effAutocommit
 		}
+		if mysql && st.Is("SET", "PASSWORD") {
+			return effImplicitCommit
+		}
 	case "CALL", "EXECUTE":
 		if mysql {
 			return effUnknown

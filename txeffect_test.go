@@ -65,6 +65,7 @@ func TestClassify(t *testing.T) {
 		{"LOCK TABLES t WRITE", my(effImplicitCommit), "LOCK TABLES"},
 		{"START SLAVE", my(effImplicitCommit), "START SLAVE"},
 		{"TRUNCATE t", my(effImplicitCommit), "TRUNCATE T"},
+		{"SET PASSWORD = PASSWORD('x')", my(effImplicitCommit), "SET PASSWORD"},
 		{"SELECT 1; CREATE TABLE t (x int); COMMIT", want{effEnd, effEnd, effImplicitCommit | effEnd}, ""},
 	}
 	for _, tt := range tests {

@@ -5052,3 +5052,1657 @@ func (w *rows63) ColumnTypeNullable(i int) (bool, bool) {
 func (w *rows63) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
 	return (*rowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
 }
+
+// sharedRowsMixins returns the optional interfaces w has, one bit per mixin, as
+// wrapSharedRows takes them.
+func sharedRowsMixins(w driver.Rows) uint {
+	var set uint
+	if _, ok := w.(driver.RowsNextResultSet); ok {
+		set |= 1 << 0
+	}
+	if _, ok := w.(driver.RowsColumnTypeScanType); ok {
+		set |= 1 << 1
+	}
+	if _, ok := w.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		set |= 1 << 2
+	}
+	if _, ok := w.(driver.RowsColumnTypeLength); ok {
+		set |= 1 << 3
+	}
+	if _, ok := w.(driver.RowsColumnTypeNullable); ok {
+		set |= 1 << 4
+	}
+	if _, ok := w.(driver.RowsColumnTypePrecisionScale); ok {
+		set |= 1 << 5
+	}
+	return set
+}
+
+// wrapSharedRows returns w as a driver.Rows that implements exactly the optional
+// interfaces in set, without allocating.
+func wrapSharedRows(w *sharedRows, set uint) driver.Rows {
+	switch set {
+	case 0:
+		return w
+	case 1:
+		return (*sharedRows1)(w)
+	case 2:
+		return (*sharedRows2)(w)
+	case 3:
+		return (*sharedRows3)(w)
+	case 4:
+		return (*sharedRows4)(w)
+	case 5:
+		return (*sharedRows5)(w)
+	case 6:
+		return (*sharedRows6)(w)
+	case 7:
+		return (*sharedRows7)(w)
+	case 8:
+		return (*sharedRows8)(w)
+	case 9:
+		return (*sharedRows9)(w)
+	case 10:
+		return (*sharedRows10)(w)
+	case 11:
+		return (*sharedRows11)(w)
+	case 12:
+		return (*sharedRows12)(w)
+	case 13:
+		return (*sharedRows13)(w)
+	case 14:
+		return (*sharedRows14)(w)
+	case 15:
+		return (*sharedRows15)(w)
+	case 16:
+		return (*sharedRows16)(w)
+	case 17:
+		return (*sharedRows17)(w)
+	case 18:
+		return (*sharedRows18)(w)
+	case 19:
+		return (*sharedRows19)(w)
+	case 20:
+		return (*sharedRows20)(w)
+	case 21:
+		return (*sharedRows21)(w)
+	case 22:
+		return (*sharedRows22)(w)
+	case 23:
+		return (*sharedRows23)(w)
+	case 24:
+		return (*sharedRows24)(w)
+	case 25:
+		return (*sharedRows25)(w)
+	case 26:
+		return (*sharedRows26)(w)
+	case 27:
+		return (*sharedRows27)(w)
+	case 28:
+		return (*sharedRows28)(w)
+	case 29:
+		return (*sharedRows29)(w)
+	case 30:
+		return (*sharedRows30)(w)
+	case 31:
+		return (*sharedRows31)(w)
+	case 32:
+		return (*sharedRows32)(w)
+	case 33:
+		return (*sharedRows33)(w)
+	case 34:
+		return (*sharedRows34)(w)
+	case 35:
+		return (*sharedRows35)(w)
+	case 36:
+		return (*sharedRows36)(w)
+	case 37:
+		return (*sharedRows37)(w)
+	case 38:
+		return (*sharedRows38)(w)
+	case 39:
+		return (*sharedRows39)(w)
+	case 40:
+		return (*sharedRows40)(w)
+	case 41:
+		return (*sharedRows41)(w)
+	case 42:
+		return (*sharedRows42)(w)
+	case 43:
+		return (*sharedRows43)(w)
+	case 44:
+		return (*sharedRows44)(w)
+	case 45:
+		return (*sharedRows45)(w)
+	case 46:
+		return (*sharedRows46)(w)
+	case 47:
+		return (*sharedRows47)(w)
+	case 48:
+		return (*sharedRows48)(w)
+	case 49:
+		return (*sharedRows49)(w)
+	case 50:
+		return (*sharedRows50)(w)
+	case 51:
+		return (*sharedRows51)(w)
+	case 52:
+		return (*sharedRows52)(w)
+	case 53:
+		return (*sharedRows53)(w)
+	case 54:
+		return (*sharedRows54)(w)
+	case 55:
+		return (*sharedRows55)(w)
+	case 56:
+		return (*sharedRows56)(w)
+	case 57:
+		return (*sharedRows57)(w)
+	case 58:
+		return (*sharedRows58)(w)
+	case 59:
+		return (*sharedRows59)(w)
+	case 60:
+		return (*sharedRows60)(w)
+	case 61:
+		return (*sharedRows61)(w)
+	case 62:
+		return (*sharedRows62)(w)
+	case 63:
+		return (*sharedRows63)(w)
+	}
+	panic("unreachable")
+}
+
+// sharedRows1 is sharedRows with sharedRowsNextResultSet.
+type sharedRows1 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+} = (*sharedRows1)(nil)
+
+func (w *sharedRows1) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows1) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows1) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows1) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows1) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+
+// sharedRows2 is sharedRows with sharedRowsScanType.
+type sharedRows2 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+} = (*sharedRows2)(nil)
+
+func (w *sharedRows2) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows2) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows2) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows2) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+
+// sharedRows3 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType.
+type sharedRows3 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+} = (*sharedRows3)(nil)
+
+func (w *sharedRows3) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows3) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows3) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows3) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows3) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows3) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+
+// sharedRows4 is sharedRows with sharedRowsDBTypeName.
+type sharedRows4 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*sharedRows4)(nil)
+
+func (w *sharedRows4) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows4) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows4) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows4) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// sharedRows5 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName.
+type sharedRows5 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*sharedRows5)(nil)
+
+func (w *sharedRows5) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows5) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows5) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows5) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows5) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows5) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// sharedRows6 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName.
+type sharedRows6 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*sharedRows6)(nil)
+
+func (w *sharedRows6) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows6) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows6) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows6) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows6) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// sharedRows7 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName.
+type sharedRows7 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+} = (*sharedRows7)(nil)
+
+func (w *sharedRows7) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows7) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows7) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows7) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows7) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows7) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows7) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+
+// sharedRows8 is sharedRows with sharedRowsLength.
+type sharedRows8 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+} = (*sharedRows8)(nil)
+
+func (w *sharedRows8) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows8) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows8) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows8) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows9 is sharedRows with sharedRowsNextResultSet, sharedRowsLength.
+type sharedRows9 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+} = (*sharedRows9)(nil)
+
+func (w *sharedRows9) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows9) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows9) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows9) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows9) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows9) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows10 is sharedRows with sharedRowsScanType, sharedRowsLength.
+type sharedRows10 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+} = (*sharedRows10)(nil)
+
+func (w *sharedRows10) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows10) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows10) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows10) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows10) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows11 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength.
+type sharedRows11 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+} = (*sharedRows11)(nil)
+
+func (w *sharedRows11) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows11) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows11) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows11) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows11) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows11) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows11) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows12 is sharedRows with sharedRowsDBTypeName, sharedRowsLength.
+type sharedRows12 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*sharedRows12)(nil)
+
+func (w *sharedRows12) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows12) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows12) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows12) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows12) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows13 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength.
+type sharedRows13 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*sharedRows13)(nil)
+
+func (w *sharedRows13) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows13) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows13) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows13) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows13) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows13) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows13) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows14 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength.
+type sharedRows14 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*sharedRows14)(nil)
+
+func (w *sharedRows14) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows14) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows14) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows14) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows14) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows14) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows15 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength.
+type sharedRows15 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+} = (*sharedRows15)(nil)
+
+func (w *sharedRows15) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows15) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows15) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows15) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows15) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows15) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows15) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows15) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+
+// sharedRows16 is sharedRows with sharedRowsNullable.
+type sharedRows16 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+} = (*sharedRows16)(nil)
+
+func (w *sharedRows16) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows16) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows16) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows16) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows17 is sharedRows with sharedRowsNextResultSet, sharedRowsNullable.
+type sharedRows17 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+} = (*sharedRows17)(nil)
+
+func (w *sharedRows17) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows17) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows17) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows17) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows17) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows17) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows18 is sharedRows with sharedRowsScanType, sharedRowsNullable.
+type sharedRows18 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+} = (*sharedRows18)(nil)
+
+func (w *sharedRows18) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows18) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows18) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows18) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows18) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows19 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsNullable.
+type sharedRows19 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+} = (*sharedRows19)(nil)
+
+func (w *sharedRows19) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows19) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows19) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows19) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows19) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows19) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows19) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows20 is sharedRows with sharedRowsDBTypeName, sharedRowsNullable.
+type sharedRows20 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*sharedRows20)(nil)
+
+func (w *sharedRows20) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows20) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows20) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows20) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows20) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows21 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsNullable.
+type sharedRows21 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*sharedRows21)(nil)
+
+func (w *sharedRows21) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows21) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows21) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows21) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows21) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows21) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows21) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows22 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable.
+type sharedRows22 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*sharedRows22)(nil)
+
+func (w *sharedRows22) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows22) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows22) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows22) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows22) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows22) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows23 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable.
+type sharedRows23 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+} = (*sharedRows23)(nil)
+
+func (w *sharedRows23) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows23) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows23) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows23) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows23) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows23) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows23) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows23) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows24 is sharedRows with sharedRowsLength, sharedRowsNullable.
+type sharedRows24 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows24)(nil)
+
+func (w *sharedRows24) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows24) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows24) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows24) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows24) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows25 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsNullable.
+type sharedRows25 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows25)(nil)
+
+func (w *sharedRows25) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows25) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows25) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows25) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows25) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows25) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows25) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows26 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsNullable.
+type sharedRows26 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows26)(nil)
+
+func (w *sharedRows26) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows26) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows26) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows26) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows26) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows26) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows27 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsNullable.
+type sharedRows27 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows27)(nil)
+
+func (w *sharedRows27) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows27) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows27) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows27) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows27) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows27) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows27) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows27) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows28 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable.
+type sharedRows28 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows28)(nil)
+
+func (w *sharedRows28) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows28) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows28) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows28) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows28) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows28) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows29 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable.
+type sharedRows29 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows29)(nil)
+
+func (w *sharedRows29) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows29) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows29) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows29) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows29) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows29) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows29) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows29) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows30 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable.
+type sharedRows30 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows30)(nil)
+
+func (w *sharedRows30) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows30) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows30) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows30) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows30) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows30) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows30) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows31 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable.
+type sharedRows31 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+} = (*sharedRows31)(nil)
+
+func (w *sharedRows31) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows31) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows31) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows31) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows31) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows31) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows31) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows31) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows31) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+
+// sharedRows32 is sharedRows with sharedRowsPrecisionScale.
+type sharedRows32 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows32)(nil)
+
+func (w *sharedRows32) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows32) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows32) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows32) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows33 is sharedRows with sharedRowsNextResultSet, sharedRowsPrecisionScale.
+type sharedRows33 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows33)(nil)
+
+func (w *sharedRows33) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows33) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows33) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows33) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows33) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows33) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows34 is sharedRows with sharedRowsScanType, sharedRowsPrecisionScale.
+type sharedRows34 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows34)(nil)
+
+func (w *sharedRows34) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows34) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows34) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows34) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows34) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows35 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsPrecisionScale.
+type sharedRows35 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows35)(nil)
+
+func (w *sharedRows35) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows35) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows35) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows35) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows35) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows35) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows35) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows36 is sharedRows with sharedRowsDBTypeName, sharedRowsPrecisionScale.
+type sharedRows36 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows36)(nil)
+
+func (w *sharedRows36) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows36) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows36) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows36) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows36) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows37 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsPrecisionScale.
+type sharedRows37 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows37)(nil)
+
+func (w *sharedRows37) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows37) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows37) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows37) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows37) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows37) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows37) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows38 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsPrecisionScale.
+type sharedRows38 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows38)(nil)
+
+func (w *sharedRows38) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows38) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows38) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows38) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows38) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows38) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows39 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsPrecisionScale.
+type sharedRows39 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows39)(nil)
+
+func (w *sharedRows39) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows39) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows39) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows39) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows39) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows39) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows39) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows39) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows40 is sharedRows with sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows40 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows40)(nil)
+
+func (w *sharedRows40) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows40) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows40) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows40) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows40) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows41 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows41 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows41)(nil)
+
+func (w *sharedRows41) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows41) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows41) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows41) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows41) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows41) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows41) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows42 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows42 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows42)(nil)
+
+func (w *sharedRows42) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows42) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows42) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows42) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows42) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows42) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows43 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows43 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows43)(nil)
+
+func (w *sharedRows43) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows43) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows43) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows43) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows43) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows43) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows43) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows43) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows44 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows44 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows44)(nil)
+
+func (w *sharedRows44) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows44) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows44) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows44) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows44) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows44) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows45 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows45 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows45)(nil)
+
+func (w *sharedRows45) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows45) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows45) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows45) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows45) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows45) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows45) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows45) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows46 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows46 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows46)(nil)
+
+func (w *sharedRows46) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows46) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows46) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows46) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows46) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows46) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows46) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows47 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale.
+type sharedRows47 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows47)(nil)
+
+func (w *sharedRows47) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows47) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows47) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows47) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows47) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows47) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows47) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows47) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows47) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows48 is sharedRows with sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows48 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows48)(nil)
+
+func (w *sharedRows48) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows48) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows48) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows48) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows48) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows49 is sharedRows with sharedRowsNextResultSet, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows49 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows49)(nil)
+
+func (w *sharedRows49) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows49) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows49) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows49) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows49) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows49) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows49) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows50 is sharedRows with sharedRowsScanType, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows50 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows50)(nil)
+
+func (w *sharedRows50) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows50) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows50) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows50) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows50) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows50) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows51 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows51 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows51)(nil)
+
+func (w *sharedRows51) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows51) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows51) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows51) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows51) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows51) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows51) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows51) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows52 is sharedRows with sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows52 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows52)(nil)
+
+func (w *sharedRows52) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows52) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows52) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows52) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows52) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows52) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows53 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows53 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows53)(nil)
+
+func (w *sharedRows53) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows53) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows53) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows53) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows53) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows53) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows53) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows53) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows54 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows54 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows54)(nil)
+
+func (w *sharedRows54) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows54) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows54) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows54) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows54) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows54) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows54) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows55 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows55 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows55)(nil)
+
+func (w *sharedRows55) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows55) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows55) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows55) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows55) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows55) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows55) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows55) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows55) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows56 is sharedRows with sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows56 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows56)(nil)
+
+func (w *sharedRows56) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows56) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows56) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows56) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows56) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows56) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows57 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows57 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows57)(nil)
+
+func (w *sharedRows57) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows57) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows57) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows57) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows57) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows57) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows57) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows57) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows58 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows58 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows58)(nil)
+
+func (w *sharedRows58) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows58) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows58) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows58) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows58) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows58) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows58) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows59 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows59 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows59)(nil)
+
+func (w *sharedRows59) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows59) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows59) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows59) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows59) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows59) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows59) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows59) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows59) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows60 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows60 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows60)(nil)
+
+func (w *sharedRows60) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows60) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows60) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows60) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows60) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows60) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows60) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows61 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows61 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows61)(nil)
+
+func (w *sharedRows61) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows61) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows61) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows61) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows61) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows61) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows61) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows61) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows61) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows62 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows62 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows62)(nil)
+
+func (w *sharedRows62) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows62) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows62) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows62) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows62) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows62) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows62) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows62) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+
+// sharedRows63 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale.
+type sharedRows63 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+} = (*sharedRows63)(nil)
+
+func (w *sharedRows63) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows63) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows63) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows63) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows63) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows63) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows63) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows63) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows63) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows63) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}

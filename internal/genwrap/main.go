@@ -101,6 +101,35 @@ var rowsKind = namedKind{
 	},
 }
 
+// sharedRowsKind is force_rollback's rows (forcerollback_rows.go), which
+// may be read into memory: they offer the optional interfaces of the real
+// rows they came from, and only those that still hold for rows in memory.
+var sharedRowsKind = namedKind{
+	fn: "wrapSharedRows", set: "sharedRowsMixins", base: "sharedRows", iface: "driver.Rows", result: "driver.Rows",
+	methods: rowsKind.methods,
+	mixins: []namedMixin{
+		{"sharedRowsNextResultSet", "driver.RowsNextResultSet", []method{
+			{"HasNextResultSet", "", "", "bool"},
+			{"NextResultSet", "", "", "error"},
+		}},
+		{"sharedRowsScanType", "driver.RowsColumnTypeScanType", []method{
+			{"ColumnTypeScanType", "i int", "i", "reflect.Type"},
+		}},
+		{"sharedRowsDBTypeName", "driver.RowsColumnTypeDatabaseTypeName", []method{
+			{"ColumnTypeDatabaseTypeName", "i int", "i", "string"},
+		}},
+		{"sharedRowsLength", "driver.RowsColumnTypeLength", []method{
+			{"ColumnTypeLength", "i int", "i", "(int64, bool)"},
+		}},
+		{"sharedRowsNullable", "driver.RowsColumnTypeNullable", []method{
+			{"ColumnTypeNullable", "i int", "i", "(bool, bool)"},
+		}},
+		{"sharedRowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", []method{
+			{"ColumnTypePrecisionScale", "i int", "i", "(int64, int64, bool)"},
+		}},
+	},
+}
+
 // writeNamed writes the set function, the constructor and the combination
 // types of k.
 func writeNamed(b *bytes.Buffer, k namedKind) {
@@ -177,6 +206,7 @@ func main() {
 		b.WriteString("\t}\n\tpanic(\"unreachable\")\n}\n")
 	}
 	writeNamed(&b, rowsKind)
+	writeNamed(&b, sharedRowsKind)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatal(err)
