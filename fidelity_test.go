@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -477,4 +478,70 @@ type stmtQuerier struct{ st *sql.Stmt }
 
 func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
 	return s.st.QueryContext(ctx, args...)
+}
+
+// legacyIfaces are the connection interfaces from before contexts, which
+// the wrapper does not offer (README, Fidelity).
+var legacyIfaces = []iface{
+	{"Execer", is[driver.Execer]},
+	{"Queryer", is[driver.Queryer]},
+}
+
+// TestRawHandsOutWrapper pins what a sql.Conn.Raw callback gets: the
+// wrapper, with ExecerContext and QueryerContext where the real connection
+// has them or their legacy versions but never the legacy driver.Execer and
+// driver.Queryer; DriverConn gives the real connection with all of its
+// interfaces, as a raw sql.DB hands it out.
+func TestRawHandsOutWrapper(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		ctx := context.Background()
+		url := fidelityURL(t, b)
+		rawDB := openRaw(t, url)
+		var wantConn, wantLegacy []string // the real connection's interfaces
+		rc, err := rawDB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = rc.Raw(func(dc any) error {
+			wantConn, wantLegacy = ifaceSet(dc, connIfaces), ifaceSet(dc, legacyIfaces)
+			return nil
+		})
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Dialect == "mysql" && !slices.Contains(wantLegacy, "Execer") {
+			t.Fatalf("go-sql-driver's connection lacks driver.Execer (%v); the test proves nothing", wantLegacy)
+		}
+		for _, opts := range [][]Option{nil, {withObservedRows()}} {
+			db, err := Open(url, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Raw(func(dc any) error {
+				if legacy := ifaceSet(dc, legacyIfaces); legacy != nil {
+					t.Errorf("%d middleware: the value Raw hands out has the legacy %v", len(opts), legacy)
+				}
+				if got := ifaceSet(dc, connIfaces); !reflect.DeepEqual(got, wantConn) {
+					t.Errorf("%d middleware: Raw hands out %v; the real connection has %v", len(opts), got, wantConn)
+				}
+				real := DriverConn(dc)
+				gotConn, gotLegacy := ifaceSet(real, connIfaces), ifaceSet(real, legacyIfaces)
+				if !reflect.DeepEqual(gotConn, wantConn) || !reflect.DeepEqual(gotLegacy, wantLegacy) {
+					t.Errorf("%d middleware: DriverConn gives %T with %v %v; the raw driver's has %v %v",
+						len(opts), real, gotConn, gotLegacy, wantConn, wantLegacy)
+				}
+				return nil
+			})
+			c.Close()
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
