@@ -22,7 +22,8 @@ type rows struct {
 
 // Mixins: each carries the methods of one optional interface, asserted on
 // the real rows when called; wrapRows only picks them when the real rows
-// have that interface.
+// have that interface. rowsColumnScanner, for the interface Go 1.27 added,
+// is in rows_go127.go.
 type (
 	rowsNextResultSet  rows
 	rowsScanType       rows
@@ -46,8 +47,11 @@ func (c *conn) rowsInterfaces(raw driver.Rows) uint {
 
 func (r *rows) Columns() []string { return r.raw.Columns() }
 
-func (r *rows) Next(dest []driver.Value) error {
-	err := r.raw.Next(dest)
+func (r *rows) Next(dest []driver.Value) error { return r.advanced(r.raw.Next(dest)) }
+
+// advanced counts the row the real rows moved to, or keeps the error that
+// ended them, for the query's call; it returns err.
+func (r *rows) advanced(err error) error {
 	switch err {
 	case nil:
 		r.state.call.RowsReturned++

@@ -175,39 +175,157 @@ func sep(url string) string {
 	return "?"
 }
 
-// TestIsolationLevels: every level a backend gives begins; any other fails
-// with an error naming the level and the dialect.
+// isolationWant is the README's isolation table: per dialect, the level the
+// server reports inside a transaction begun with each sql.IsolationLevel
+// ("default" for the server's default); a level missing is refused.
+var isolationWant = map[string]map[sql.IsolationLevel]string{
+	"postgres": {
+		sql.LevelDefault:         "default",
+		sql.LevelReadUncommitted: "read uncommitted", // PostgreSQL runs it as read committed
+		sql.LevelReadCommitted:   "read committed",
+		sql.LevelRepeatableRead:  "repeatable read",
+		sql.LevelSnapshot:        "repeatable read", // snapshot isolation on PostgreSQL; pgx maps it so
+		sql.LevelSerializable:    "serializable",
+	},
+	"mysql": {
+		sql.LevelDefault:         "default",
+		sql.LevelReadUncommitted: "READ UNCOMMITTED",
+		sql.LevelReadCommitted:   "READ COMMITTED",
+		sql.LevelRepeatableRead:  "REPEATABLE READ",
+		sql.LevelSerializable:    "SERIALIZABLE",
+	},
+	"sqlite": {
+		sql.LevelDefault:         "serializable",
+		sql.LevelReadUncommitted: "serializable",
+		sql.LevelReadCommitted:   "serializable",
+		sql.LevelWriteCommitted:  "serializable",
+		sql.LevelRepeatableRead:  "serializable",
+		sql.LevelSnapshot:        "serializable",
+		sql.LevelSerializable:    "serializable",
+		sql.LevelLinearizable:    "serializable",
+	},
+}
+
+// TestIsolationLevels: every sql.IsolationLevel on every backend, read-write
+// and read-only, either runs at the level of isolationWant, as the server
+// reports it inside the transaction, or fails with the error naming the
+// level and the dialect.
 func TestIsolationLevels(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
-		db, err := databases.Open(b.URL)
+		url := b.URL
+		if b.Dialect == "sqlite" {
+			// Another connection's write must fail at once, not wait.
+			url += "?_pragma=busy_timeout(0)"
+		}
+		db, err := databases.Open(url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		for level := sql.LevelDefault; level <= sql.LevelLinearizable; level++ {
-			tx, err := db.BeginTx(context.Background(), &sql.TxOptions{Isolation: level})
-			switch level {
-			case sql.LevelWriteCommitted, sql.LevelSnapshot, sql.LevelLinearizable:
-				want := fmt.Sprintf("databases: isolation level %s is not supported by %s", level, b.Dialect)
-				if err == nil || err.Error() != want {
-					t.Errorf("%s: err = %v; want %q", level, err, want)
-				}
-			default:
-				if err != nil {
-					t.Errorf("%s: %v", level, err)
+		table := createTable(t, db, "iso", "id INTEGER PRIMARY KEY")
+		def := serverDefaultIsolation(t, db, b.Dialect)
+		ctx := context.Background()
+		for level := sql.LevelDefault; level <= sql.LevelLinearizable+1; level++ {
+			for _, readOnly := range []bool{false, true} {
+				name := fmt.Sprintf("%s read-only=%v", level, readOnly)
+				tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: level, ReadOnly: readOnly})
+				want, ok := isolationWant[b.Dialect][level]
+				if !ok {
+					msg := fmt.Sprintf("databases: isolation level %s is not supported by %s", level, b.Dialect)
+					if err == nil || err.Error() != msg {
+						t.Errorf("%s: err = %v; want %q", name, err, msg)
+					}
+					if err == nil {
+						tx.Rollback()
+					}
 					continue
 				}
-				if b.Dialect == "postgres" && level != sql.LevelDefault {
-					var got string
-					tx.QueryRow("SHOW transaction_isolation").Scan(&got)
-					if want := strings.ToLower(level.String()); got != want {
-						t.Errorf("%s: server runs %q", level, got)
-					}
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
 				}
-				tx.Rollback()
+				if want == "default" {
+					want = def
+				}
+				got, gotRO := serverIsolation(t, db, tx, b.Dialect, table)
+				if got != want || gotRO != readOnly {
+					t.Errorf("%s: server runs %q, read-only %v; want %q, read-only %v", name, got, gotRO, want, readOnly)
+				}
+				if err := tx.Rollback(); err != nil {
+					t.Errorf("%s: rollback: %v", name, err)
+				}
 			}
 		}
 	})
+}
+
+// serverDefaultIsolation is the level the server gives a transaction begun
+// without one, as serverIsolation spells it.
+func serverDefaultIsolation(t *testing.T, db *sql.DB, dialect string) string {
+	t.Helper()
+	var level string
+	var err error
+	switch dialect {
+	case "postgres":
+		err = db.QueryRow("SHOW default_transaction_isolation").Scan(&level)
+	case "mysql":
+		// MySQL 8 and MariaDB 11.1 call it transaction_isolation; older
+		// MariaDB only tx_isolation.
+		if err = db.QueryRow("SELECT @@SESSION.transaction_isolation").Scan(&level); err != nil {
+			err = db.QueryRow("SELECT @@SESSION.tx_isolation").Scan(&level)
+		}
+		level = strings.ReplaceAll(level, "-", " ")
+	case "sqlite":
+		level = "serializable"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return level
+}
+
+// serverIsolation asks the server which level and access mode tx runs at.
+// PostgreSQL says it. MySQL's @@transaction_isolation is the session's, not
+// the transaction's: InnoDB's list of transactions has it, once the
+// transaction has read a table, and is refreshed at most every 0.1 s.
+// SQLite runs every transaction serializable: what can fail is that dirty
+// reads are on (read_uncommitted), that a read-write transaction did not
+// take the write lock at BEGIN (another connection could write), or that a
+// read-only one is writable (query_only).
+func serverIsolation(t *testing.T, db *sql.DB, tx *sql.Tx, dialect, table string) (level string, readOnly bool) {
+	t.Helper()
+	var err error
+	switch dialect {
+	case "postgres":
+		var ro string
+		if err = tx.QueryRow("SHOW transaction_isolation").Scan(&level); err == nil {
+			err = tx.QueryRow("SHOW transaction_read_only").Scan(&ro)
+		}
+		readOnly = ro == "on"
+	case "mysql":
+		count(t, tx, table)
+		if _, err = tx.Exec("DO SLEEP(0.11)"); err == nil {
+			err = tx.QueryRow("SELECT trx_isolation_level, trx_is_read_only FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()").Scan(&level, &readOnly)
+		}
+	case "sqlite":
+		var dirty int
+		if err = tx.QueryRow("PRAGMA read_uncommitted").Scan(&dirty); err == nil {
+			err = tx.QueryRow("PRAGMA query_only").Scan(&readOnly)
+		}
+		level = "serializable"
+		if dirty != 0 {
+			level = "read uncommitted"
+		}
+		if !readOnly {
+			if _, werr := db.Exec("INSERT INTO " + table + " (id) VALUES (1)"); werr == nil || !strings.Contains(werr.Error(), "SQLITE_BUSY") {
+				level = fmt.Sprintf("no write lock at BEGIN (another connection's INSERT: %v)", werr)
+			}
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return level, readOnly
 }
 
 // TestTransactNested: a nested Transact that fails rolls back to its

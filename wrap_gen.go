@@ -3549,7 +3549,7 @@ func rowsMixins(w driver.Rows) uint {
 	if _, ok := w.(driver.RowsColumnTypePrecisionScale); ok {
 		set |= 1 << 5
 	}
-	return set
+	return set | rowsMixinsGo127(w)
 }
 
 // wrapRows returns w as a driver.Rows that implements exactly the optional
@@ -3685,7 +3685,7 @@ func wrapRows(w *rows, set uint) driver.Rows {
 	case 63:
 		return (*rows63)(w)
 	}
-	panic("unreachable")
+	return wrapRowsGo127(w, set)
 }
 
 // rows1 is rows with rowsNextResultSet.

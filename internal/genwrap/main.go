@@ -6,6 +6,11 @@
 // allocation. Rows, made for every query, get a named pointer type per
 // combination instead, so wrapping them allocates nothing.
 //
+// An interface that only newer Go releases have (driver.RowsColumnScanner,
+// Go 1.27) takes the high bits of the set: the combinations with it go to
+// wrap_gen_go127.go, built only by those releases, and
+// wrap_gen_pre_go127.go tells older ones that no rows have it.
+//
 // Run it with `go generate` in the module root.
 package main
 
@@ -68,6 +73,7 @@ type namedKind struct {
 
 type namedMixin struct {
 	typ, iface string
+	since      string // the Go release that added iface, e.g. "go1.27"; "" for every supported one
 	methods    []method
 }
 
@@ -79,24 +85,28 @@ var rowsKind = namedKind{
 		{"Close", "", "", "error"},
 	},
 	mixins: []namedMixin{
-		{"rowsNextResultSet", "driver.RowsNextResultSet", []method{
+		{"rowsNextResultSet", "driver.RowsNextResultSet", "", []method{
 			{"HasNextResultSet", "", "", "bool"},
 			{"NextResultSet", "", "", "error"},
 		}},
-		{"rowsScanType", "driver.RowsColumnTypeScanType", []method{
+		{"rowsScanType", "driver.RowsColumnTypeScanType", "", []method{
 			{"ColumnTypeScanType", "i int", "i", "reflect.Type"},
 		}},
-		{"rowsDBTypeName", "driver.RowsColumnTypeDatabaseTypeName", []method{
+		{"rowsDBTypeName", "driver.RowsColumnTypeDatabaseTypeName", "", []method{
 			{"ColumnTypeDatabaseTypeName", "i int", "i", "string"},
 		}},
-		{"rowsLength", "driver.RowsColumnTypeLength", []method{
+		{"rowsLength", "driver.RowsColumnTypeLength", "", []method{
 			{"ColumnTypeLength", "i int", "i", "(int64, bool)"},
 		}},
-		{"rowsNullable", "driver.RowsColumnTypeNullable", []method{
+		{"rowsNullable", "driver.RowsColumnTypeNullable", "", []method{
 			{"ColumnTypeNullable", "i int", "i", "(bool, bool)"},
 		}},
-		{"rowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", []method{
+		{"rowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", "", []method{
 			{"ColumnTypePrecisionScale", "i int", "i", "(int64, int64, bool)"},
+		}},
+		{"rowsColumnScanner", "driver.RowsColumnScanner", "go1.27", []method{
+			{"NextRow", "", "", "error"},
+			{"ScanColumn", "scanCtx driver.ScanContext, index int, dest any", "scanCtx, index, dest", "error"},
 		}},
 	},
 }
@@ -108,43 +118,111 @@ var sharedRowsKind = namedKind{
 	fn: "wrapSharedRows", set: "sharedRowsMixins", base: "sharedRows", iface: "driver.Rows", result: "driver.Rows",
 	methods: rowsKind.methods,
 	mixins: []namedMixin{
-		{"sharedRowsNextResultSet", "driver.RowsNextResultSet", []method{
+		{"sharedRowsNextResultSet", "driver.RowsNextResultSet", "", []method{
 			{"HasNextResultSet", "", "", "bool"},
 			{"NextResultSet", "", "", "error"},
 		}},
-		{"sharedRowsScanType", "driver.RowsColumnTypeScanType", []method{
+		{"sharedRowsScanType", "driver.RowsColumnTypeScanType", "", []method{
 			{"ColumnTypeScanType", "i int", "i", "reflect.Type"},
 		}},
-		{"sharedRowsDBTypeName", "driver.RowsColumnTypeDatabaseTypeName", []method{
+		{"sharedRowsDBTypeName", "driver.RowsColumnTypeDatabaseTypeName", "", []method{
 			{"ColumnTypeDatabaseTypeName", "i int", "i", "string"},
 		}},
-		{"sharedRowsLength", "driver.RowsColumnTypeLength", []method{
+		{"sharedRowsLength", "driver.RowsColumnTypeLength", "", []method{
 			{"ColumnTypeLength", "i int", "i", "(int64, bool)"},
 		}},
-		{"sharedRowsNullable", "driver.RowsColumnTypeNullable", []method{
+		{"sharedRowsNullable", "driver.RowsColumnTypeNullable", "", []method{
 			{"ColumnTypeNullable", "i int", "i", "(bool, bool)"},
 		}},
-		{"sharedRowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", []method{
+		{"sharedRowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", "", []method{
 			{"ColumnTypePrecisionScale", "i int", "i", "(int64, int64, bool)"},
 		}},
 	},
 }
 
+// split splits k's mixins into those every supported Go release has and
+// those of one newer release, which must come last; since is that release
+// ("" when there are none).
+func (k namedKind) split() (base int, since string) {
+	base = len(k.mixins)
+	for i, m := range k.mixins {
+		switch {
+		case m.since == "" && since != "":
+			log.Fatalf("%s: mixin %s must come before those of %s", k.fn, m.typ, since)
+		case m.since != "" && since == "":
+			base, since = i, m.since
+		case m.since != since:
+			log.Fatalf("%s: mixins of two Go releases (%s, %s); the generator handles one", k.fn, since, m.since)
+		}
+	}
+	return base, since
+}
+
+// suffix turns a Go release into an identifier part: "go1.27" -> "Go127".
+func suffix(since string) string {
+	return "Go" + strings.ReplaceAll(strings.TrimPrefix(since, "go"), ".", "")
+}
+
 // writeNamed writes the set function, the constructor and the combination
-// types of k.
-func writeNamed(b *bytes.Buffer, k namedKind) {
+// types of k. Combinations with a mixin of a newer Go release go to newer,
+// and older releases get stubs in older saying no value has them.
+func writeNamed(b, newer, older *bytes.Buffer, k namedKind) {
+	nb, since := k.split()
+	all := uint(1) << len(k.mixins)
+	baseSets := uint(1) << nb
+	setFn, wrapFn := k.set, k.fn
+	if since != "" {
+		setFn, wrapFn = k.set+suffix(since), k.fn+suffix(since)
+	}
+	// mixinChecks writes the type assertions for mixins [from, to).
+	mixinChecks := func(b *bytes.Buffer, from, to int) {
+		for i := from; i < to; i++ {
+			fmt.Fprintf(b, "\tif _, ok := w.(%s); ok {\n\t\tset |= 1 << %d\n\t}\n", k.mixins[i].iface, i)
+		}
+	}
+	cases := func(b *bytes.Buffer, from, to uint) {
+		for set := from; set < to; set++ {
+			fmt.Fprintf(b, "\tcase %d:\n\t\treturn (*%s%d)(w)\n", set, k.base, set)
+		}
+	}
+
 	fmt.Fprintf(b, "\n// %s returns the optional interfaces w has, one bit per mixin, as\n// %s takes them.\n", k.set, k.fn)
 	fmt.Fprintf(b, "func %s(w %s) uint {\n\tvar set uint\n", k.set, k.iface)
-	for i, m := range k.mixins {
-		fmt.Fprintf(b, "\tif _, ok := w.(%s); ok {\n\t\tset |= 1 << %d\n\t}\n", m.iface, i)
+	mixinChecks(b, 0, nb)
+	if since != "" {
+		fmt.Fprintf(b, "\treturn set | %s(w)\n}\n", setFn)
+	} else {
+		b.WriteString("\treturn set\n}\n")
 	}
-	b.WriteString("\treturn set\n}\n")
 	fmt.Fprintf(b, "\n// %s returns w as a %s that implements exactly the optional\n// interfaces in set, without allocating.\n", k.fn, k.result)
 	fmt.Fprintf(b, "func %s(w *%s, set uint) %s {\n\tswitch set {\n\tcase 0:\n\t\treturn w\n", k.fn, k.base, k.result)
-	for set := 1; set < 1<<len(k.mixins); set++ {
-		fmt.Fprintf(b, "\tcase %d:\n\t\treturn (*%s%d)(w)\n", set, k.base, set)
+	cases(b, 1, baseSets)
+	if since != "" {
+		fmt.Fprintf(b, "\t}\n\treturn %s(w, set)\n}\n", wrapFn)
+	} else {
+		b.WriteString("\t}\n\tpanic(\"unreachable\")\n}\n")
 	}
-	b.WriteString("\t}\n\tpanic(\"unreachable\")\n}\n")
+	writeTypes(b, k, 1, baseSets)
+	if since == "" {
+		return
+	}
+
+	fmt.Fprintf(newer, "\n// %s returns the bits of %s for the interfaces %s added.\n", setFn, k.set, since)
+	fmt.Fprintf(newer, "func %s(w %s) uint {\n\tvar set uint\n", setFn, k.iface)
+	mixinChecks(newer, nb, len(k.mixins))
+	newer.WriteString("\treturn set\n}\n")
+	fmt.Fprintf(newer, "\n// %s is %s for the sets with an interface %s added.\n", wrapFn, k.fn, since)
+	fmt.Fprintf(newer, "func %s(w *%s, set uint) %s {\n\tswitch set {\n", wrapFn, k.base, k.result)
+	cases(newer, baseSets, all)
+	newer.WriteString("\t}\n\tpanic(\"unreachable\")\n}\n")
+	writeTypes(newer, k, baseSets, all)
+
+	fmt.Fprintf(older, "\n// %s: before %s no %s has the interfaces it added.\nfunc %s(%s) uint { return 0 }\n", setFn, since, k.iface, setFn, k.iface)
+	fmt.Fprintf(older, "\n// %s is never called before %s: %s is always 0.\nfunc %s(*%s, uint) %s { panic(\"unreachable\") }\n", wrapFn, since, setFn, wrapFn, k.base, k.result)
+}
+
+// writeTypes writes the combination types of k for the sets [from, to).
+func writeTypes(b *bytes.Buffer, k namedKind, from, to uint) {
 	forward := func(typ, via string, m method) {
 		ret := "return "
 		if m.results == "" {
@@ -152,7 +230,7 @@ func writeNamed(b *bytes.Buffer, k namedKind) {
 		}
 		fmt.Fprintf(b, "func (w *%s) %s(%s) %s { %s(*%s)(w).%s(%s) }\n", typ, m.name, m.params, m.results, ret, via, m.name, m.args)
 	}
-	for set := 1; set < 1<<len(k.mixins); set++ {
+	for set := from; set < to; set++ {
 		typ := fmt.Sprintf("%s%d", k.base, set)
 		var names, ifaces []string
 		for i, m := range k.mixins {
@@ -205,13 +283,25 @@ func main() {
 		}
 		b.WriteString("\t}\n\tpanic(\"unreachable\")\n}\n")
 	}
-	writeNamed(&b, rowsKind)
-	writeNamed(&b, sharedRowsKind)
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		log.Fatal(err)
+	var newer, older bytes.Buffer
+	writeNamed(&b, &newer, &older, rowsKind)
+	writeNamed(&b, &newer, &older, sharedRowsKind)
+	write("wrap_gen.go", b.Bytes())
+	if _, since := rowsKind.split(); since != "" {
+		const head = "// Code generated by internal/genwrap; DO NOT EDIT.\n\n//go:build %s\n\npackage databases\n\nimport (\n%s)\n"
+		name := strings.ToLower(suffix(since))
+		write("wrap_gen_"+name+".go", append(fmt.Appendf(nil, head, since, "\t\"database/sql/driver\"\n\t\"reflect\"\n"), newer.Bytes()...))
+		write("wrap_gen_pre_"+name+".go", append(fmt.Appendf(nil, head, "!"+since, "\t\"database/sql/driver\"\n"), older.Bytes()...))
 	}
-	if err := os.WriteFile("wrap_gen.go", src, 0o644); err != nil {
+}
+
+// write formats src and writes it to the file name.
+func write(name string, src []byte) {
+	src, err := format.Source(src)
+	if err != nil {
+		log.Fatalf("%s: %v", name, err)
+	}
+	if err := os.WriteFile(name, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
