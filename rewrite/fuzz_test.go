@@ -129,7 +129,7 @@ func checkQuery(t *testing.T, g lang, q string) {
 	if lexErr != nil {
 		t.Fatalf("%s %q: Parse succeeded but the lexer fails: %v", g, q, lexErr)
 	}
-	checkOperation(t, d, q, p.Operation())
+	checkOperation(t, d, q, p.Operation(), toks)
 	out := p.Query()
 
 	// Walk input and output together: plain text and literals are copied,
@@ -321,14 +321,19 @@ func checkSQLite(t *testing.T, q string) {
 	if err != nil || p.Query() != q || p.NumInput() != -1 {
 		t.Fatalf("sqlite %q: Parse is not the identity", q)
 	}
-	checkOperation(t, SQLite, q, p.Operation())
+	checkOperation(t, SQLite, q, p.Operation(), nil)
 	args := named("a", 1)
 	if got, err := p.Bind(args); err != nil || &got[0] != &args[0] {
 		t.Fatalf("sqlite %q: Bind is not the identity", q)
 	}
 }
 
-func checkOperation(t *testing.T, d Dialect, q, op string) {
+// checkOperation checks a Plan's Operation: an upper-case ASCII word of at
+// most maxKeyword bytes, or "", and the word firstWord finds. Operation reads
+// the text with sqlscan; firstWord walks it by the tokens of this package's
+// lexer (toks, which checkQuery compares with the reference lexer), so the
+// two readers check each other on where comments and literals end.
+func checkOperation(t *testing.T, d Dialect, q, op string, toks []token) {
 	t.Helper()
 	if len(op) > maxKeyword {
 		t.Fatalf("%s %q: Operation %q is too long", d, q, op)
@@ -338,6 +343,61 @@ func checkOperation(t *testing.T, d Dialect, q, op string) {
 			t.Fatalf("%s %q: Operation %q is not an upper-case keyword", d, q, op)
 		}
 	}
+	if want, ok := firstWord(q, toks); ok && op != want {
+		t.Fatalf("%s %q: Operation %q, want %q", d, q, op, want)
+	}
+}
+
+// firstWord returns the Operation of q: its first word, upper-cased, after
+// white space, comments (the tokComment tokens of toks), opening parentheses
+// and empty statements, when that word is an ASCII letter followed by ASCII
+// letters, digits and _; else "". A statement of comments or parentheses
+// alone before a ';' ends the search: it is the first statement, without a
+// word. ok is false when the walk cannot tell: a word before a quote or &
+// (which may be a string prefix, E'…' or U&'…'), or, without toks (SQLite),
+// anything that may start a comment or literal.
+func firstWord(q string, toks []token) (word string, ok bool) {
+	seen := false // a comment or ( since the last ;
+	for i, k := 0, 0; i < len(q); {
+		if k < len(toks) && toks[k].start == i {
+			if toks[k].kind != tokComment {
+				return "", true
+			}
+			i, k, seen = toks[k].end, k+1, true
+			continue
+		}
+		switch c := q[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '(':
+			i, seen = i+1, true
+		case c == ';':
+			if seen {
+				return "", true
+			}
+			i++
+		case isLetter(c):
+			j := i + 1
+			for j < len(q) && (isLetter(q[j]) || isDigit(q[j]) || q[j] == '_') {
+				j++
+			}
+			if j < len(q) {
+				switch c := q[j]; {
+				case c == '$' || c >= utf8.RuneSelf:
+					return "", true // the name goes on
+				case c == '\'' || c == '"' || c == '&':
+					return "", false
+				}
+			}
+			if j-i > maxKeyword {
+				return "", true
+			}
+			return strings.ToUpper(q[i:j]), true
+		default:
+			return "", toks != nil
+		}
+	}
+	return "", true
 }
 
 func isPlaceholder(k tokKind) bool {

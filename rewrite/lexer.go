@@ -641,58 +641,28 @@ type opCode uint8
 
 const opOther opCode = 255
 
-// operation returns the first keyword of q upper-cased, skipping leading
-// whitespace, comments and parentheses: as an opCode when it is one of the
-// keywords, else as a string. It reads only the prefix of the query, so it is
-// cheap even for SQLite, whose queries are otherwise never lexed.
+// operation returns the first keyword of q as sqlscan reads it, after white
+// space, comments and opening parentheses: as an opCode when it is one of the
+// keywords, else upper-cased as a string. The sql_mode flags do not matter
+// here: they change only where a string or quoted identifier ends, and a
+// query that starts with one has no keyword. sqlscan reads only the prefix
+// of the query, so this is cheap even for SQLite, whose queries are
+// otherwise never lexed.
 func operation(d Dialect, q string) (opCode, string) {
-	n := len(q)
-	i := 0
-	for i < n {
-		c := q[i]
-		switch {
-		case isLetter(c): // the common case first
-			j := i + 1
-			for j < n && nameByte[q[j]] != 0 {
-				j++
-			}
-			return keyword(q[i:j])
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '(':
-			i++
-		case c == '-' && i+1 < n && q[i+1] == '-' && (d != MySQL || i+2 == n || q[i+2] <= ' ' || q[i+2] == 0x7f),
-			c == '#' && d == MySQL:
-			for i < n && q[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < n && q[i+1] == '*':
-			if d == MySQL && i+2 < n && (q[i+2] == '!' || q[i+2] == 'M' && i+3 < n && q[i+3] == '!') {
-				i += 3
-				if q[i-1] == 'M' {
-					i++
-				}
-				for k := 0; k < 6 && i < n && isDigit(q[i]); k++ {
-					i++
-				}
-				continue
-			}
-			if d == Postgres {
-				end, ok := scanNestedComment(q, i+2)
-				if !ok {
-					return 0, ""
-				}
-				i = end
-				continue
-			}
-			j := strings.Index(q[i+2:], "*/")
-			if j < 0 {
-				return 0, ""
-			}
-			i += 2 + j + 2
-		default:
-			return 0, ""
-		}
+	return keyword(sqlscan.FirstKeyword(scanDialect(d), 0, q))
+}
+
+// scanDialect returns the sqlscan dialect of d.
+func scanDialect(d Dialect) sqlscan.Dialect {
+	switch d {
+	case SQLite:
+		return sqlscan.SQLite
+	case Postgres:
+		return sqlscan.Postgres
+	case MySQL:
+		return sqlscan.MySQL
 	}
-	return 0, ""
+	return 0
 }
 
 // keywords are the statement keywords a Plan stores as an opCode.
@@ -712,6 +682,9 @@ var keywords = [...]string{
 // keyword is longer, and a long word is an identifier, not a keyword.
 const maxKeyword = 32
 
+// keyword returns the opCode of the word w, or opOther and w upper-cased. A
+// word that is not ASCII letters, digits and _ from a letter (MySQL's @var or
+// 1abc, a name with $ or non-ASCII letters) is no statement keyword: 0.
 func keyword(w string) (opCode, string) {
 	if len(w) > maxKeyword {
 		return 0, ""
@@ -719,6 +692,14 @@ func keyword(w string) (opCode, string) {
 	for i, k := range &keywords {
 		if len(k) == len(w) && (k == w || strings.EqualFold(k, w)) {
 			return opCode(i + 1), ""
+		}
+	}
+	if w == "" || !isLetter(w[0]) {
+		return 0, ""
+	}
+	for i := 1; i < len(w); i++ {
+		if nameByte[w[i]] == 0 {
+			return 0, ""
 		}
 	}
 	return opOther, strings.ToUpper(w)

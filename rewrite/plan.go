@@ -82,9 +82,10 @@ func (p *Plan) Query() string { return p.query }
 func (p *Plan) NumInput() int { return int(p.numInput) }
 
 // Operation returns the query's first keyword upper-cased ("SELECT",
-// "INSERT", "WITH", …), skipping leading whitespace, comments and
-// parentheses, or "" if it does not start with one. Tracing uses it for span
-// names.
+// "INSERT", "WITH", …), skipping leading whitespace, comments, parentheses
+// and empty statements as sqlscan.FirstKeyword does, or "" if it does not
+// start with one (a word of ASCII letters, digits and _ that starts with a
+// letter). Tracing uses it for span names.
 func (p *Plan) Operation() string {
 	switch p.op {
 	case 0:

@@ -375,6 +375,20 @@ func TestNumInputAndOperation(t *testing.T) {
 		{SQLite, " /* c */ select ?", -1, "SELECT"},
 		{SQLite, "SELECT 'unterminated", -1, "SELECT"},
 		{Postgres, "SELECT" + strings.Repeat("x", 40), 0, ""},
+		// The first word is read as sqlscan reads it: $ and non-ASCII letters
+		// continue a name, so these start with an identifier, not SELECT.
+		{Postgres, "SELECT$1 FROM t", 0, ""},
+		{MySQL, "selecté 1", 0, ""},
+		{SQLite, "SELECT$x", -1, ""},
+		{MySQL, "@@x", 0, ""},
+		{MySQL, "1abc", 0, ""},
+		{Postgres, "_x", 0, ""},
+		// Empty statements before the first are skipped.
+		{Postgres, " ; ;\n (select 1)", 0, "SELECT"},
+		{MySQL, "/*!50001 (LOCK TABLES t WRITE) */", 0, "LOCK"},
+		{SQLite, "/* no end select 1", -1, ""},
+		{Postgres, "E'x'", 0, ""},
+		{Postgres, "x1_Y", 0, "X1_Y"},
 	}
 	for _, tc := range tests {
 		p, err := Parse(tc.d, tc.in)

@@ -161,7 +161,7 @@ func (s *Scanner) Next() Token {
 			return s.bracket(i)
 		case c == '-' && i+1 < n && q[i+1] == '-' && (s.d != MySQL || i+2 == n || q[i+2] <= ' ' || q[i+2] == 0x7f),
 			c == '#' && s.d == MySQL:
-			return s.emit(Comment, i, lineEnd(q, i))
+			return s.emit(Comment, i, lineEnd(q, i, s.d == Postgres))
 		case c == '/' && i+1 < n && q[i+1] == '*':
 			return s.blockComment(i)
 		case c == '*' && s.exec && i+1 < n && q[i+1] == '/':
@@ -431,10 +431,11 @@ func (s *Scanner) at(i int) Token {
 }
 
 // lineEnd returns the end of a line comment starting at i: its newline, or
-// the end of q.
-func lineEnd(q string, i int) int {
+// the end of q. With cr, a carriage return ends it too, as PostgreSQL's
+// lexer ends -- comments (MySQL and SQLite read on to the newline).
+func lineEnd(q string, i int, cr bool) int {
 	for ; i < len(q); i++ {
-		if q[i] == '\n' {
+		if q[i] == '\n' || cr && q[i] == '\r' {
 			return i
 		}
 	}

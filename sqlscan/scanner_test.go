@@ -40,6 +40,11 @@ func TestTokens(t *testing.T) {
 		{Postgres, 0, "$1 $$ ; $$ $tag$x$tag$ a$1", "Param:$1 String:$$ ; $$ String:$tag$x$tag$ Word:a$1", ""},
 		{Postgres, 0, "/* a /* b */ BEGIN */ COMMIT", "Comment:/* a /* b */ BEGIN */ Word:COMMIT", ""},
 		{Postgres, 0, `"a""b" -- c`, `Ident:"a""b" Comment:-- c`, ""},
+		// PostgreSQL ends a -- comment at a carriage return too (scan.l:
+		// non_newline is [^\n\r]); MySQL and SQLite read on to the newline.
+		{Postgres, 0, "--x\rSELECT 1", "Comment:--x Word:SELECT Number:1", ""},
+		{MySQL, 0, "-- x\rSELECT 1\n#y\rz\nw", "Comment:-- x\rSELECT 1 Comment:#y\rz Word:w", ""},
+		{SQLite, 0, "--x\rSELECT 1\nw", "Comment:--x\rSELECT 1 Word:w", ""},
 		{Postgres, 0, "# not a comment", "Punct:# Word:not Word:a Word:comment", ""},
 		{Postgres, 0, "data ?? 'k' ?", "Word:data Punct:?? String:'k' Param:?", ""},
 		{Postgres, 0, "/* open", "Comment:/* open", "unterminated comment at byte offset 0"},

@@ -10,7 +10,8 @@
 // Each SQL argument is one statement. With -f FILE (- for standard input),
 // or without arguments from standard input, a script is split into
 // statements at each ';' outside quotes, comments, dollar-quoted bodies and
-// the BEGIN … END body of CREATE TRIGGER, FUNCTION or PROCEDURE. The default
+// the BEGIN … END body of CREATE TRIGGER, FUNCTION, PROCEDURE or EVENT, read
+// by the rules of the URL's dialect and, on MySQL, its sql_mode. The default
 // URL is sqlite:///:memory:.
 //
 // All statements run in order on one connection, so a script's BEGIN …
@@ -148,10 +149,7 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			script, err = os.ReadFile(*file)
 		}
 		if err == nil {
-			src.statements, err = splitScript(string(script), dialectOf(*url))
-			if err != nil {
-				err = fmt.Errorf("%s: %w", src.name, err)
-			}
+			src.statements, err = split(*url, src.name, string(script))
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, errorLine(err))
@@ -163,6 +161,20 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	return exitOK
+}
+
+// split splits a script by the lexical rules of the database the URL opens,
+// MySQL's sql_mode included.
+func split(url, name, script string) ([]statement, error) {
+	d, mode, err := databases.ScanDialect(url)
+	if err != nil {
+		return nil, err
+	}
+	statements, err := splitScript(script, d, mode)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return statements, nil
 }
 
 // errorLine is how the command reports an error: after its name, which the
