@@ -8,6 +8,9 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
@@ -18,10 +21,19 @@ import (
 type conn struct {
 	raw   driver.Conn
 	c     *connector
-	id    uint64 // numbers the connector's connections from 1
-	txID  uint64 // the open transaction begun through BeginTx, or 0
-	rawTx bool   // a statement outside BeginTx may have opened a transaction
-	bad   bool   // the connection must not be reused
+	id    uint64       // numbers the connector's connections from 1
+	pg    *pgconn.PgConn // the pgx connection, whose transaction status is free to read; nil elsewhere
+	rawTx bool         // a statement outside BeginTx may have opened a transaction
+	bad   bool         // the connection must not be reused
+
+	// The open transaction begun through BeginTx (txguard.go).
+	txID      uint64           // 0 when there is none
+	txOpts    driver.TxOptions // what it was begun with, to begin again after a MySQL implicit commit
+	txCtx     context.Context  // BeginTx's context without its cancel, for statements sent without one
+	txCheck   txCheck          // what to ask the server before its next statement
+	txCause   txStatement      // the statement that may have committed it implicitly
+	txErr     error            // the error after which the server may have rolled it back
+	txAborted error            // set once the server has ended it: every later statement fails
 
 	spare    *callState    // a call state to reuse; see newCallState
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
@@ -68,6 +80,9 @@ var (
 
 func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	w := conn{raw: raw, c: c, id: id}
+	if sc, ok := raw.(*stdlib.Conn); ok {
+		w.pg = sc.Conn().PgConn()
+	}
 	w.pinger, _ = raw.(driver.Pinger)
 	w.execer, _ = raw.(driver.ExecerContext)
 	w.execerLegacy, _ = raw.(driver.Execer)
@@ -156,7 +171,7 @@ func (c *conn) resetSession(ctx context.Context) error {
 // leaked transaction is closed at once, releasing its locks.
 func (c *connValidator) IsValid() bool {
 	w := (*conn)(c)
-	if w.bad || w.rawTx {
+	if w.bad || w.rawTx || w.pg != nil {
 		if err := w.run(context.Background(), middleware.OpResetSession, w.reusable); err != nil {
 			return false
 		}
@@ -164,29 +179,32 @@ func (c *connValidator) IsValid() bool {
 	return c.validator.IsValid()
 }
 
-// reusable says why the connection must be discarded, if it must.
-func (c *conn) reusable(ctx context.Context) error {
-	if c.bad {
-		return driver.ErrBadConn
-	}
-	if c.leakedTx(ctx) {
-		c.bad = true
-		return errTxLeaked
-	}
-	return nil
-}
-
 func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.checker.CheckNamedValue(nv)
 }
 
-// start begins every exec and query: it notes a statement that may open a
-// transaction outside BeginTx, and rewrites the placeholders.
-func (c *conn) start(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
-	if c.txID == 0 && !c.rawTx && c.c.shared == nil {
-		c.rawTx = c.c.cfg.dialect.startsRawTx(query)
+// start begins every exec and query: it applies the transaction rules to
+// the statement (txguard.go, leak.go) and rewrites the placeholders.
+func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
+	var ts txStatement
+	if c.c.shared == nil {
+		ts = c.c.cfg.dialect.classify(c.c.cfg.scanMode, query)
+		if err := c.control(ctx, ts); err != nil {
+			return "", nil, ts, err
+		}
 	}
-	return c.rewrite(query, args)
+	native, args, err := c.rewrite(query, args)
+	return native, args, ts, err
+}
+
+// txContext gives a statement of a transaction that was sent without a
+// context (tx.Exec) the context of BeginTx, so that its middleware calls
+// nest under the transaction's.
+func (c *conn) txContext(ctx context.Context) context.Context {
+	if c.txCtx != nil && ctx == context.Background() {
+		return c.txCtx
+	}
+	return ctx
 }
 
 // rewrite turns a portable query into the dialect's native one and maps its
@@ -212,7 +230,19 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	native, args, err := c.start(query, args)
+	native, args, ts, err := c.start(ctx, query, args)
+	if ts.effect == 0 && c.txID == 0 {
+		return c.execDirect(ctx, query, native, args, err)
+	}
+	res, err := c.execDirect(ctx, query, native, args, err)
+	c.controlled(ts, err)
+	return res, err
+}
+
+// execDirect runs an exec call through the middleware, or straight to the
+// real driver when none wants it.
+func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Result, error) {
+	ctx = c.txContext(ctx)
 	in := c.c.interest(ctx, middleware.OpExec)
 	if in == middleware.None {
 		if err != nil {
@@ -239,7 +269,18 @@ func (c *conn) execNative(ctx context.Context, query string, args []driver.Named
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	native, args, err := c.start(query, args)
+	native, args, ts, err := c.start(ctx, query, args)
+	if ts.effect == 0 && c.txID == 0 {
+		return c.queryDirect(ctx, query, native, args, err)
+	}
+	r, err := c.queryDirect(ctx, query, native, args, err)
+	c.controlled(ts, err)
+	return r, err
+}
+
+// queryDirect is execDirect for queries.
+func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Rows, error) {
+	ctx = c.txContext(ctx)
 	in := c.c.interest(ctx, middleware.OpQuery)
 	if in == middleware.None {
 		if err != nil {
@@ -308,6 +349,15 @@ func (c *conn) queryNative(ctx context.Context, query string, args []driver.Name
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
+	var ts txStatement
+	if c.c.shared == nil {
+		ts = c.c.cfg.dialect.classify(c.c.cfg.scanMode, query)
+		if c.txID != 0 {
+			if err := c.control(ctx, ts); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var plan *rewrite.Plan
 	native := query
 	var planErr error
@@ -339,7 +389,9 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wrapStmt(newStmt(s, c, query, native, plan)), nil
+	st := newStmt(s, c, query, native, plan)
+	st.tx = ts
+	return wrapStmt(st), nil
 }
 
 // prepareNative prepares on the real connection, as database/sql would.
@@ -382,7 +434,10 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if err != nil {
 		return nil, err
 	}
-	c.txID = id
+	c.txID, c.txOpts = id, opts
+	if c.c.chain != nil {
+		c.txCtx = context.WithoutCancel(ctx)
+	}
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
 }
 

@@ -95,7 +95,7 @@ func ExampleRegister() {
 	defer db.Close()
 	_, err = db.Exec("BEGIN")
 	fmt.Println(err)
-	// Output: databases: force_rollback: BEGIN would end the outer transaction; use BeginTx or Transact, which become savepoints
+	// Output: databases: force_rollback: BEGIN (byte offset 0) would end the outer transaction; use BeginTx or Transact, which become savepoints
 }
 
 // Transact runs a function in a transaction; a nested call is a savepoint,

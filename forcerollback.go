@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -260,22 +259,13 @@ func (s *shared) cancelStatement() {
 
 // refuseTxControl rejects statements that would end or replace the outer
 // transaction.
-func refuseTxControl(query string) error {
-	kw := leadingKeyword(query)
-	for _, bad := range []string{"BEGIN", "START", "COMMIT", "END"} {
-		if strings.EqualFold(kw, bad) {
-			return fmt.Errorf("databases: force_rollback: %s would end the outer transaction; use BeginTx or Transact, which become savepoints", strings.ToUpper(kw))
-		}
+func (s *shared) refuseTxControl(query string) (txStatement, error) {
+	ts := s.c.cfg.dialect.classify(s.c.cfg.scanMode, query)
+	if ts.effect&(effBegin|effEnd|effAutocommit) != 0 {
+		return ts, ts.refuse("force_rollback: ", "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	}
-	if strings.EqualFold(kw, "ROLLBACK") && !containsFold(query, " TO ") {
-		return errors.New("databases: force_rollback: ROLLBACK would end the outer transaction; use BeginTx or Transact, which become savepoints")
-	}
-	return nil
+	return ts, nil
 }
-
-// mysqlImplicitCommit lists the MySQL statements that commit the open
-// transaction; after one the outer transaction is begun again.
-var mysqlImplicitCommit = []string{"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "GRANT", "REVOKE", "LOCK", "UNLOCK", "ANALYZE", "OPTIMIZE", "REPAIR"}
 
 // sharedConn is one pooled connection of a force_rollback DB: a view of the
 // shared real connection. It is what newConn wraps in that mode.
@@ -352,7 +342,8 @@ func (v *sharedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 }
 
 func (v *sharedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if err := refuseTxControl(query); err != nil {
+	ts, err := v.s.refuseTxControl(query)
+	if err != nil {
 		return nil, err
 	}
 	if err := v.s.acquire(ctx, v); err != nil {
@@ -360,7 +351,7 @@ func (v *sharedConn) ExecContext(ctx context.Context, query string, args []drive
 	}
 	defer v.s.release()
 	var res driver.Result
-	err := v.s.guard(ctx, &v.w, func(ctx context.Context) error {
+	err = v.s.guard(ctx, &v.w, func(ctx context.Context) error {
 		var err error
 		res, err = v.w.execNative(ctx, query, args)
 		if err == driver.ErrSkip {
@@ -368,23 +359,14 @@ func (v *sharedConn) ExecContext(ctx context.Context, query string, args []drive
 		}
 		return err
 	})
-	if err == nil && v.s.c.cfg.dialect == dialectMySQL && isAny(leadingKeyword(query), mysqlImplicitCommit) {
+	if err == nil && ts.effect&effImplicitCommit != 0 {
 		_, err = v.w.execNative(context.Background(), "START TRANSACTION", nil)
 	}
 	return res, err
 }
 
-func isAny(kw string, list []string) bool {
-	for _, k := range list {
-		if strings.EqualFold(kw, k) {
-			return true
-		}
-	}
-	return false
-}
-
 func (v *sharedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if err := refuseTxControl(query); err != nil {
+	if _, err := v.s.refuseTxControl(query); err != nil {
 		return nil, err
 	}
 	return v.query(ctx, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {

@@ -104,7 +104,7 @@ func TestMiddlewareSeesEveryCall(t *testing.T) {
 		}
 		want := []string{
 			"begin tx=true ctx=begin",
-			fmt.Sprintf("exec tx=true ctx= affected=2 native=%q", "INSERT INTO "+table+" (id, name) VALUES ("+native),
+			fmt.Sprintf("exec tx=true ctx=begin affected=2 native=%q", "INSERT INTO "+table+" (id, name) VALUES ("+native),
 			"commit tx=true ctx=begin",
 			"query tx=false ctx=query",
 			fmt.Sprintf("rows tx=false ctx=query returned=2 query=%q", "SELECT id FROM "+table+" WHERE id > ?"),

@@ -18,6 +18,7 @@ type stmt struct {
 	sql    string        // as the caller wrote it
 	native string        // as prepared by the real driver
 	plan   *rewrite.Plan // nil when the query was sent as written
+	tx     txStatement   // what the statement does to a transaction, read at prepare
 
 	execer    driver.StmtExecContext
 	queryer   driver.StmtQueryContext
@@ -87,6 +88,19 @@ func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue
 }
 
 func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.tx.effect == 0 && s.conn.txID == 0 {
+		return s.execDirect(ctx, args)
+	}
+	if err := s.conn.control(ctx, s.tx); err != nil {
+		return nil, err
+	}
+	res, err := s.execDirect(ctx, args)
+	s.conn.controlled(s.tx, err)
+	return res, err
+}
+
+func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
 	in := s.conn.c.interest(ctx, middleware.OpStmtExec)
 	if in == middleware.None {
@@ -101,6 +115,19 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 }
 
 func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.tx.effect == 0 && s.conn.txID == 0 {
+		return s.queryDirect(ctx, args)
+	}
+	if err := s.conn.control(ctx, s.tx); err != nil {
+		return nil, err
+	}
+	r, err := s.queryDirect(ctx, args)
+	s.conn.controlled(s.tx, err)
+	return r, err
+}
+
+func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
 	in := s.conn.c.interest(ctx, middleware.OpStmtQuery)
 	if in == middleware.None {

@@ -3,26 +3,10 @@ package databases
 import (
 	"context"
 	"database/sql/driver"
-	"errors"
-	"fmt"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/go-databases/databases/middleware"
 )
-
-// ErrTxLeaked is reported (through the middleware chain, as the error of
-// OpResetSession) when a connection goes back to the pool with a
-// transaction that a raw BEGIN opened still in progress. The connection is
-// discarded, so the server rolls the transaction back and the next user of
-// the pool never sees it.
-var ErrTxLeaked = errors.New("databases: a transaction begun by a raw BEGIN statement was left open; the connection was discarded")
-
-// errTxLeaked also means driver.ErrBadConn, which makes database/sql
-// discard the connection.
-var errTxLeaked = fmt.Errorf("%w (%w)", ErrTxLeaked, driver.ErrBadConn)
 
 // tx wraps a transaction of the real driver. It keeps the context BeginTx
 // ran under, so that Commit and Rollback reach middleware with it.
@@ -35,20 +19,31 @@ type tx struct {
 
 var _ driver.Tx = (*tx)(nil)
 
-func (t *tx) Commit() error   { return t.end(middleware.OpCommit, t.raw.Commit) }
-func (t *tx) Rollback() error { return t.end(middleware.OpRollback, t.raw.Rollback) }
+func (t *tx) Commit() error   { return t.end(middleware.OpCommit) }
+func (t *tx) Rollback() error { return t.end(middleware.OpRollback) }
 
-func (t *tx) end(op middleware.Op, f func() error) error {
-	defer func() { t.conn.txID = 0 }()
+func (t *tx) end(op middleware.Op) error {
 	in := t.conn.c.interest(t.ctx, op)
 	if in == middleware.None {
-		return f()
+		return t.finish(op)
 	}
 	s := newCallState(t.conn, op, in, "", "", nil, nil)
 	s.call.TxID = t.id
-	err := s.observe(t.ctx, func(context.Context, *middleware.Call) error { return f() })
+	err := s.observe(t.ctx, func(context.Context, *middleware.Call) error { return t.finish(op) })
 	s.release()
 	return err
+}
+
+// finish commits or rolls back through the real driver, after the
+// connection's own check that the transaction can still commit (txguard.go).
+func (t *tx) finish(op middleware.Op) error {
+	if err := t.conn.endTx(t.ctx, op == middleware.OpCommit, t.raw.Rollback); err != nil {
+		return err
+	}
+	if op == middleware.OpCommit {
+		return t.raw.Commit()
+	}
+	return t.raw.Rollback()
 }
 
 // beginSQLite begins a SQLite transaction itself, because the driver's
@@ -103,49 +98,4 @@ func (t *sqliteTx) finish(stmt string) error {
 		}
 	}
 	return err
-}
-
-// leakedTx reports whether a connection flagged by startsRawTx still has a
-// transaction open, asking the cheapest way the backend allows. It runs only
-// for flagged connections.
-func (c *conn) leakedTx(ctx context.Context) bool {
-	return c.rawTx && c.askTxOpen(ctx)
-}
-
-// askTxOpen is leakedTx for a flagged connection. It is a function of its
-// own so that leakedTx, which runs before every reuse, has no defers.
-func (c *conn) askTxOpen(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	switch c.c.cfg.dialect {
-	case dialectPostgres:
-		if pc, ok := c.raw.(*stdlib.Conn); ok {
-			c.rawTx = pc.Conn().PgConn().TxStatus() != 'I'
-			return c.rawTx
-		}
-	case dialectMySQL:
-		r, err := c.queryNative(ctx, "SELECT @@in_transaction, @@autocommit", nil)
-		if err != nil {
-			return true
-		}
-		defer r.Close()
-		row := make([]driver.Value, 2)
-		if r.Next(row) != nil {
-			return true
-		}
-		inTx, autocommit := fmt.Sprint(row[0]), fmt.Sprint(row[1])
-		c.rawTx = inTx != "0" || autocommit != "1"
-		return c.rawTx
-	case dialectSQLite:
-		// SQLite has no query for it; a BEGIN inside a transaction fails.
-		if _, err := c.execNative(ctx, "BEGIN", nil); err != nil {
-			return true
-		}
-		if _, err := c.execNative(ctx, "ROLLBACK", nil); err != nil {
-			return true
-		}
-		c.rawTx = false
-		return false
-	}
-	return true
 }

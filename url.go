@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/go-databases/databases/sqlscan"
 )
 
 // config is a parsed database URL: the backend, the DSN its real driver
@@ -29,9 +31,10 @@ type config struct {
 	database string // database name, or the SQLite file path
 	memory   bool   // sqlite:///:memory:
 
-	native        bool   // placeholders=native: send queries as written
-	forceRollback bool   // force_rollback=true: the test mode
-	txlock        string // SQLite: BEGIN mode of read-write transactions
+	native        bool         // placeholders=native: send queries as written
+	forceRollback bool         // force_rollback=true: the test mode
+	txlock        string       // SQLite: BEGIN mode of read-write transactions
+	scanMode      sqlscan.Mode // MySQL sql_mode flags that change how SQL text is read
 	pool          poolOptions
 
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off

@@ -1,0 +1,155 @@
+package databases
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+)
+
+// The rules inside a transaction begun by BeginTx, the same on every
+// backend: no statement may end it or open another (COMMIT, BEGIN, SET
+// autocommit, in any dressing), and once the server has ended it, by an
+// implicit commit or by rolling it back, no later statement of the *sql.Tx
+// runs outside a transaction.
+//
+// MySQL commits the open transaction before DDL and a few other statements
+// (effImplicitCommit); nothing can undo that, so the connection begins a new
+// transaction with the same options before the next statement, and
+// everything after the DDL stays atomic. A read-only transaction refuses
+// such statements instead. MySQL and SQLite roll a whole transaction back
+// on some errors (a deadlock, a full disk); after an error the connection
+// asks the server, before its next statement, whether the transaction is
+// still open, and if not every later statement and the Commit fail with
+// ErrTxAborted. PostgreSQL does both itself: DDL is transactional, and a
+// failed transaction refuses statements until it is rolled back.
+
+// ErrTxAborted is in the chain of the error of every statement, and of the
+// Commit, of a transaction that the server rolled back (a MySQL deadlock,
+// say): running them would run them outside any transaction. The error
+// that made the server roll back stays reachable with errors.As, so
+// IsRetryable and Transact see a deadlock as one.
+var ErrTxAborted = errors.New("databases: the server rolled the transaction back")
+
+// txAbortedError is ErrTxAborted with its cause.
+type txAbortedError struct{ cause error }
+
+func (e *txAbortedError) Error() string {
+	return ErrTxAborted.Error() + " after: " + e.cause.Error() + "; the rest of the transaction is refused so that nothing runs outside it"
+}
+
+func (e *txAbortedError) Unwrap() []error { return []error{ErrTxAborted, e.cause} }
+
+// txCheck is what the connection must ask the server before the next
+// statement of its transaction.
+type txCheck uint8
+
+const (
+	checkImplicitCommit txCheck = 1 << iota // a statement may have committed it (MySQL)
+	checkFailed                             // a statement failed; the server may have rolled it back
+)
+
+// control applies the transaction rules to a statement about to run: it
+// flags a connection outside a transaction that the statement may leave in
+// one, and inside one refuses what would end it.
+func (c *conn) control(ctx context.Context, ts txStatement) error {
+	if c.c.shared != nil {
+		return nil // force_rollback has rules of its own
+	}
+	if c.txID == 0 {
+		c.noteRawTx(ts.effect)
+		return nil
+	}
+	if c.txCheck != 0 {
+		if err := c.checkTx(ctx); err != nil {
+			return err
+		}
+	}
+	if c.txAborted != nil {
+		return c.txAborted
+	}
+	if ts.effect&(effBegin|effEnd|effAutocommit) != 0 {
+		return ts.refuse("", "would end or replace the transaction begun by BeginTx; end it with Commit or Rollback, or use SAVEPOINT or a nested Transact")
+	}
+	if ts.effect&effImplicitCommit != 0 && c.txOpts.ReadOnly {
+		return ts.refuse("", "commits the open transaction implicitly on MySQL, which a read-only transaction does not allow")
+	}
+	return nil
+}
+
+// controlled notes, after a statement of a transaction has run, what the
+// server must be asked before the next one.
+func (c *conn) controlled(ts txStatement, err error) {
+	if c.txID == 0 || c.c.shared != nil {
+		return
+	}
+	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.c.cfg.dialect == dialectMySQL {
+		c.txCheck |= checkImplicitCommit
+		c.txCause = ts
+	}
+	if err != nil && mayEndTx(err) {
+		c.txCheck |= checkFailed
+		c.txErr = err
+	}
+}
+
+// mayEndTx reports whether a statement's error is one after which MySQL or
+// SQLite may have rolled back the whole transaction: an error the server
+// returned (PostgreSQL keeps track itself).
+func mayEndTx(err error) bool {
+	var myErr *mysql.MySQLError
+	var liteErr *sqlite.Error
+	return errors.As(err, &myErr) || errors.As(err, &liteErr)
+}
+
+// checkTx asks the server whether the transaction is still open, and acts on
+// the answer: a new transaction after an implicit commit, ErrTxAborted after
+// a rollback.
+func (c *conn) checkTx(ctx context.Context) error {
+	check, cause, failed := c.txCheck, c.txCause, c.txErr
+	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
+	open, err := c.txOpen(ctx)
+	switch {
+	case err != nil:
+		c.bad = true
+		c.txAborted = &txAbortedError{cause: errors.Join(failed, err)}
+		return c.txAborted
+	case open:
+		return nil
+	case check&checkImplicitCommit != 0:
+		if _, err := c.beginner.BeginTx(context.WithoutCancel(ctx), c.txOpts); err != nil {
+			c.bad = true
+			c.txAborted = &txAbortedError{cause: err}
+			return c.txAborted
+		}
+		if c.txOpts.ReadOnly {
+			return cause.refuse("", "committed the read-only transaction implicitly on MySQL; a new read-only transaction was begun")
+		}
+		return nil
+	default:
+		c.txAborted = &txAbortedError{cause: failed}
+		return c.txAborted
+	}
+}
+
+// endTx runs before Commit and Rollback: a Commit of a transaction the
+// server ended fails (after rolling back what a new one may hold), and the
+// connection forgets the transaction's state.
+func (c *conn) endTx(ctx context.Context, commit bool, rollback func() error) error {
+	var err error
+	if commit && c.c.shared == nil {
+		if c.txCheck != 0 {
+			err = c.checkTx(ctx)
+		} else if c.txAborted != nil {
+			err = c.txAborted
+		}
+		if err != nil {
+			rollback()
+		}
+	}
+	c.txID, c.txOpts, c.txCtx = 0, driver.TxOptions{}, nil
+	c.txCheck, c.txCause, c.txErr, c.txAborted = 0, txStatement{}, nil, nil
+	return err
+}
