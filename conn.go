@@ -21,10 +21,10 @@ import (
 type conn struct {
 	raw   driver.Conn
 	c     *connector
-	id    uint64       // numbers the connector's connections from 1
+	id    uint64         // numbers the connector's connections from 1
 	pg    *pgconn.PgConn // the pgx connection, whose transaction status is free to read; nil elsewhere
-	rawTx bool         // a statement outside BeginTx may have opened a transaction
-	bad   bool         // the connection must not be reused
+	rawTx bool           // a statement outside BeginTx may have opened a transaction
+	bad   bool           // the connection must not be reused
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none
@@ -188,7 +188,7 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
 	var ts txStatement
 	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.scanMode, query)
+		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
 		if err := c.control(ctx, ts); err != nil {
 			return "", nil, ts, err
 		}
@@ -351,7 +351,7 @@ func (c *conn) queryNative(ctx context.Context, query string, args []driver.Name
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var ts txStatement
 	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.scanMode, query)
+		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
 		if c.txID != 0 {
 			if err := c.control(ctx, ts); err != nil {
 				return nil, err

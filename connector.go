@@ -29,7 +29,7 @@ type options struct {
 	native         bool // send queries as written
 	forceRollback  bool
 	chain          middleware.Chain
-	logging        middleware.Middleware
+	logging        *loggerOption // WithLogger
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
 }
@@ -116,7 +116,11 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		Port:      cfg.port,
 		URL:       cfg.redacted,
 	}
-	if cfg.dialect != dialectSQLite && !cfg.native && !c.opts.native {
+	switch {
+	case cfg.dialect == dialectSQLite || cfg.native || c.opts.native:
+	case cfg.dialect == dialectMySQL:
+		c.cache = rewrite.NewMySQLCache(cfg.mysqlMode, rewriteCacheSize)
+	default:
 		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
 	}
 	if cfg.forceRollback || c.opts.forceRollback {

@@ -260,7 +260,7 @@ func (s *shared) cancelStatement() {
 // refuseTxControl rejects statements that would end or replace the outer
 // transaction.
 func (s *shared) refuseTxControl(query string) (txStatement, error) {
-	ts := s.c.cfg.dialect.classify(s.c.cfg.scanMode, query)
+	ts := s.c.cfg.dialect.classify(s.c.cfg.mysqlMode, query)
 	if ts.effect&(effBegin|effEnd|effAutocommit) != 0 {
 		return ts, ts.refuse("force_rollback: ", "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +21,18 @@ import (
 
 // WithLogger logs every driver call to logger through middleware/logging
 // (debug per call, warn when slow, error on failure). The URL options
-// log=LEVEL and slow=DURATION do the same with slog.Default().
+// log=LEVEL and slow=DURATION do the same with slog.Default(); a slow
+// threshold in the URL also applies to logger, after opts, so it overrides
+// one given there.
 func WithLogger(logger *slog.Logger, opts ...logging.Option) Option {
-	return func(o *options) { o.logging = logging.New(logger, opts...) }
+	return func(o *options) { o.logging = &loggerOption{logger: logger, opts: opts} }
+}
+
+// loggerOption is what WithLogger was given; the middleware is built when
+// the URL is known.
+type loggerOption struct {
+	logger *slog.Logger
+	opts   []logging.Option
 }
 
 // WithTracerProvider traces every driver call with middleware/tracing on
@@ -52,15 +62,15 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 		}
 		mw = append(mw, tracing.New(topts...))
 	}
+	var slow []logging.Option
+	if cfg.slow > 0 {
+		slow = append(slow, logging.WithSlowThreshold(cfg.slow))
+	}
 	switch {
 	case o.logging != nil:
-		mw = append(mw, o.logging)
+		mw = append(mw, logging.New(o.logging.logger, slices.Concat(o.logging.opts, slow)...))
 	case cfg.logLevel != nil:
-		var lopts []logging.Option
-		if cfg.slow > 0 {
-			lopts = append(lopts, logging.WithSlowThreshold(cfg.slow))
-		}
-		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), lopts...))
+		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), slow...))
 	}
 	return mw
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/middleware/logging"
 )
 
 // capture is a slog.Handler that keeps records, and whether their context
@@ -86,6 +88,39 @@ func TestURLLogOption(t *testing.T) {
 				if strings.Contains(got, d) {
 					t.Errorf("records have %q:\n%s", d, got)
 				}
+			}
+		})
+	}
+}
+
+// TestURLSlowWithLogger: the URL's slow threshold applies to the logger
+// given in code, and overrides a threshold given there too; without slow
+// the code's options alone count.
+func TestURLSlowWithLogger(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+		opts  []logging.Option
+		want  string
+	}{
+		{"no threshold", "", nil, "DEBUG db exec CREATE TABLE t (x INTEGER)"},
+		{"URL threshold", "?slow=1ns", nil, "WARN db exec CREATE TABLE t (x INTEGER)"},
+		{"code threshold", "", []logging.Option{logging.WithSlowThreshold(time.Nanosecond)}, "WARN db exec CREATE TABLE t (x INTEGER)"},
+		{"URL overrides code", "?slow=1h", []logging.Option{logging.WithSlowThreshold(time.Nanosecond)}, "DEBUG db exec CREATE TABLE t (x INTEGER)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &capture{}
+			db, err := databases.Open("sqlite:///:memory:"+tt.query, databases.WithLogger(slog.New(c), tt.opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec("CREATE TABLE t (x INTEGER)"); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.text(); !strings.Contains(got, tt.want) {
+				t.Errorf("records lack %q:\n%s", tt.want, got)
 			}
 		})
 	}

@@ -32,6 +32,15 @@ var placeholderCases = []struct {
 	{name: "E string", dialects: "postgres", query: `SELECT E'it\'s ?', ?`, args: []any{"v"}, want: []string{"it's ?", "v"}},
 	{name: "native $1 unchanged", dialects: "postgres", query: "SELECT $1::text, $2::text, $1::text", args: []any{"a", "b"}, want: []string{"a", "b", "a"}},
 	{name: "array slice", dialects: "postgres", query: "SELECT (ARRAY[1,2,3])[1:2], ?::int", args: []any{7}, want: []string{"{1,2}", "7"}},
+	{name: "array slices with a column bound", dialects: "postgres", query: "SELECT (ARRAY[1,2,3])[2:n], (ARRAY[1,2,3])[: n], (ARRAY[1,2,3])[n:], ?::int FROM (SELECT 2 AS n) t", args: []any{7}, want: []string{"{2}", "{1,2}", "{2,3}", "7"}},
+	{name: "named parameters in ARRAY[ ]", dialects: "postgres", query: "SELECT ARRAY[:a, :b]::int[], ARRAY[[:a],[:b]]::int[]", args: []any{sql.Named("a", 1), sql.Named("b", 2)}, want: []string{"{1,2}", "{{1},{2}}"}},
+	{name: "named subscript", dialects: "postgres", query: "SELECT (ARRAY[10,20,30])[:i], (ARRAY[10,20,30])[ :i ]", args: []any{sql.Named("i", 2)}, want: []string{"20", "20"}},
+	{name: "named slice bounds", dialects: "postgres", query: "SELECT (ARRAY[1,2,3,4])[:lo : :hi], (ARRAY[1,2,3,4])[:lo:n] FROM (SELECT 3 AS n) t", args: []any{sql.Named("lo", 2), sql.Named("hi", 3)}, want: []string{"{2,3}", "{2,3}"}},
+	{name: "named subscript after a keyword", dialects: "postgres", query: "SELECT (ARRAY[10,20,30])[CASE WHEN :first THEN 1 ELSE :i END]", args: []any{sql.Named("first", false), sql.Named("i", 3)}, want: []string{"30"}},
+	{name: "jsonpath @?", dialects: "postgres", query: `SELECT '{"a":[1,2]}'::jsonb @? '$.a[*] ? (@ > 1)', (?::jsonb)@?'$.b'`, args: []any{`{"b":1}`}, want: []string{"true", "true"}},
+	{name: "jsonpath @? with a named path", dialects: "postgres", query: `SELECT '{"a":1}'::jsonb @? :p::jsonpath, '{"b":1}'::jsonb @? :p::jsonpath`, args: []any{sql.Named("p", "$.a")}, want: []string{"true", "false"}},
+	{name: "jsonpath @??", dialects: "postgres", query: `SELECT '{"a":1}'::jsonb @?? '$.a', ?::int`, args: []any{5}, want: []string{"true", "5"}},
+	{name: "prefix @ of a placeholder", dialects: "postgres", query: "SELECT @?::int, 1 + @?::int", args: []any{-3, -4}, want: []string{"3", "5"}},
 	{name: "@name", dialects: "postgres,sqlite", query: "SELECT @id", args: []any{sql.Named("id", "9")}, want: []string{"9"}},
 	{name: "backslash escape", dialects: "mysql", query: `SELECT 'it\'s ?', ?`, args: []any{"v"}, want: []string{"it's ?", "v"}},
 	{name: "hash comment", dialects: "mysql", query: "SELECT ? # what?\n", args: []any{"v"}, want: []string{"v"}},
@@ -134,4 +143,105 @@ func TestNativePlaceholdersOption(t *testing.T) {
 			t.Fatal("? was rewritten although placeholders=native")
 		}
 	})
+}
+
+// TestPlaceholdersSQLMode: the sql_mode in a MySQL URL is the session's, and
+// the rewriter lexes by it, directly, prepared and in a transaction.
+func TestPlaceholdersSQLMode(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		if b.Dialect != "mysql" {
+			t.Skip("sql_mode is MySQL's")
+		}
+		for _, tc := range []struct {
+			name, mode string // mode: the sql_mode URL value
+			query      string
+			args       []any
+			want       []string
+			err        string // or a fragment of the expected error
+		}{
+			{name: "default mode: a backslash escapes the quote", query: `SELECT 'C:\' AS a, ? AS b`, args: []any{"v"},
+				err: "the \\ at offset 10 escapes the quote after it; if the server's sql_mode has NO_BACKSLASH_ESCAPES"},
+			{name: "default mode: double quotes are a string", query: `SELECT "x?" FROM (SELECT ? AS "x?") t`, args: []any{"v"}, want: []string{"x?"}},
+			{name: "NO_BACKSLASH_ESCAPES", mode: "%27NO_BACKSLASH_ESCAPES%27", query: `SELECT 'C:\' AS a, ? AS b, "D:\", 'it''s'`, args: []any{"v"},
+				want: []string{`C:\`, "v", `D:\`, "it's"}},
+			{name: "NO_BACKSLASH_ESCAPES named", mode: "NO_BACKSLASH_ESCAPES", query: `SELECT '\', :x, '\'':y'`, args: []any{sql.Named("x", "v")},
+				want: []string{`\`, "v", `\':y`}},
+			{name: "ANSI_QUOTES", mode: "%27STRICT_TRANS_TABLES,ANSI_QUOTES%27", query: `SELECT "a\" FROM (SELECT :x AS "a\") t WHERE 'it\'s' <> :y`,
+				args: []any{sql.Named("x", "v"), sql.Named("y", "w")}, want: []string{"v"}},
+			{name: "ANSI_QUOTES identifiers", mode: "ANSI", query: `SELECT "a\", "x?" FROM (SELECT ? AS "a\", 'it\'s ?' AS "x?") t`, args: []any{"v"},
+				want: []string{"v", "it's ?"}},
+			{name: "both", mode: "'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'", query: `SELECT "a\", 'C:\' FROM (SELECT :v AS "a\") t`, args: []any{sql.Named("v", "w")},
+				want: []string{"w", `C:\`}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				url := b.URL
+				if tc.mode != "" {
+					url += sep(url) + "sql_mode=" + tc.mode
+				}
+				db, err := databases.Open(url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				for _, via := range []string{"direct", "prepared", "transaction"} {
+					got, err := queryVia(db, via, tc.query, tc.args...)
+					if tc.err != "" {
+						if err == nil || !strings.Contains(err.Error(), tc.err) {
+							t.Fatalf("%s: err = %v; want one containing %q", via, err, tc.err)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatalf("%s: %v", via, err)
+					}
+					if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+						t.Fatalf("%s: row = %q; want %q", via, got, tc.want)
+					}
+				}
+			})
+		}
+	})
+}
+
+// queryVia runs queryRow directly, prepared, or inside a transaction.
+func queryVia(db *sql.DB, via, query string, args ...any) ([]string, error) {
+	if via != "transaction" {
+		return queryRow(db, via == "prepared", query, args...)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, fmt.Errorf("no row (%v)", rows.Err())
+	}
+	cols, _ := rows.Columns()
+	out := make([]string, len(cols))
+	dest := make([]any, len(cols))
+	for i := range out {
+		dest[i] = &out[i]
+	}
+	return out, rows.Scan(dest...)
+}
+
+// TestSQLModeURL: a sql_mode whose flags cannot be read from the URL is an
+// error when the DB is opened, naming the option.
+func TestSQLModeURL(t *testing.T) {
+	for _, tc := range []struct{ query, err string }{
+		{"sql_mode=DEFAULT", `option sql_mode: cannot tell the flags of sql_mode "DEFAULT"`},
+		{"sql_mode=CONCAT(@@sql_mode,%27,ANSI_QUOTES%27)", "option sql_mode: cannot tell the flags"},
+		{"SQL_MODE=%27ANSI%27&sql_mode=ANSI", "option sql_mode given twice (also as SQL_MODE)"},
+		{"sql_mode=%27ANSI+QUOTES%27", `"ANSI QUOTES" is not a mode name`},
+	} {
+		_, err := databases.Open("mysql://root@127.0.0.1/test?" + tc.query)
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: err = %v; want one containing %q", tc.query, err, tc.err)
+		}
+	}
 }

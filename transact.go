@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -14,12 +15,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Transact retry policy: attempts of the outermost transaction, and the
-// backoff between them (doubling from the first, capped, with full jitter).
+// TransactAttempts bounds how many times Transact runs the outermost
+// transaction when it fails with an error IsRetryable accepts. Between
+// attempts Transact waits a random time, from 1 ms up to a bound that
+// doubles from 5 ms to at most 250 ms.
+const TransactAttempts = 30
+
 const (
-	TransactAttempts = 30
-	backoffFirst     = 5 * time.Millisecond
-	backoffMax       = 250 * time.Millisecond
+	backoffFirst = 5 * time.Millisecond
+	backoffMax   = 250 * time.Millisecond
 )
 
 // txKey is the context key under which Transact keeps the open transaction.
@@ -29,6 +33,10 @@ type txState struct {
 	db    *sql.DB
 	tx    *sql.Tx
 	depth int
+	// nested is held while a nested Transact runs at depth+1: savepoints of
+	// two concurrent siblings would interleave, and rolling one back would
+	// undo the other's work.
+	nested atomic.Bool
 }
 
 // Transact runs fn in a transaction of db and commits it when fn returns
@@ -41,9 +49,18 @@ type txState struct {
 //
 // The outermost transaction is retried, up to TransactAttempts times with
 // jittered backoff, when it fails with a serialization failure or deadlock
-// (PostgreSQL 40001/40P01, MySQL 1213/1205, SQLite BUSY/LOCKED), so fn must
-// be safe to run again. The error returned is the last one; errors.As
-// reaches the driver's error.
+// (IsRetryable), so fn must be safe to run again. The error returned is the
+// last one; errors.As reaches the driver's error. When ctx ends while the
+// transaction runs, the error says so: errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded holds, and what fn or Commit returned stays in
+// the chain.
+//
+// Nested calls run one at a time: a nested Transact started while a
+// sibling of the same transaction is still running fails at once, since
+// their savepoints would interleave. A transaction the server rolled back
+// inside a nested call (a MySQL deadlock ends the whole transaction) makes
+// every later statement and the Commit fail (ErrTxAborted), so the outer
+// call cannot commit half of its work; it is retried as a whole.
 func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
 		return nested(ctx, st, opts, fn)
@@ -75,11 +92,21 @@ func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, st), tx); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return joinRollback(err, rbErr)
+			err = joinRollback(err, rbErr)
 		}
+		return canceled(ctx, err)
+	}
+	return canceled(ctx, tx.Commit())
+}
+
+// canceled puts ctx's error in front of err when ctx ended: database/sql
+// then rolls the transaction back on its own, and fn sees only
+// sql.ErrTxDone, which does not say why.
+func canceled(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
 		return err
 	}
-	return tx.Commit()
+	return fmt.Errorf("databases: transaction rolled back: %w: %w", ctx.Err(), err)
 }
 
 // nested runs fn inside a savepoint of the open transaction.
@@ -87,6 +114,10 @@ func nested(ctx context.Context, st *txState, opts *sql.TxOptions, fn func(conte
 	if opts != nil && (opts.Isolation != sql.LevelDefault || opts.ReadOnly) {
 		return fmt.Errorf("databases: a nested Transact runs in the outer transaction and cannot change its options (isolation %s, read-only %v)", opts.Isolation, opts.ReadOnly)
 	}
+	if !st.nested.CompareAndSwap(false, true) {
+		return errors.New("databases: a nested Transact is already running on this transaction; nested calls on one transaction must run one after another")
+	}
+	defer st.nested.Store(false)
 	inner := &txState{db: st.db, tx: st.tx, depth: st.depth + 1}
 	name := fmt.Sprintf("databases_sp%d", inner.depth)
 	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
@@ -141,8 +172,11 @@ func wait(ctx context.Context, attempt int) error {
 
 // IsRetryable reports whether err is a serialization failure or deadlock
 // that running the whole transaction again can get past: PostgreSQL SQLSTATE
-// 40001 and 40P01, MySQL errors 1213 (deadlock) and 1205 (lock wait
-// timeout), SQLite BUSY and LOCKED.
+// 40001 and 40P01, MySQL error 1213 (deadlock, and a Galera certification
+// conflict), SQLite BUSY and LOCKED. MySQL's 1205 (lock wait timeout) is not
+// retried: the statement already waited innodb_lock_wait_timeout (50 s by
+// default) for a lock another transaction still holds, and waiting again
+// would multiply that wait.
 func IsRetryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -150,7 +184,7 @@ func IsRetryable(err error) bool {
 	}
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {
-		return myErr.Number == 1213 || myErr.Number == 1205
+		return myErr.Number == 1213
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {

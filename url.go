@@ -31,15 +31,16 @@ type config struct {
 	database string // database name, or the SQLite file path
 	memory   bool   // sqlite:///:memory:
 
-	native        bool         // placeholders=native: send queries as written
-	forceRollback bool         // force_rollback=true: the test mode
-	txlock        string       // SQLite: BEGIN mode of read-write transactions
-	scanMode      sqlscan.Mode // MySQL sql_mode flags that change how SQL text is read
+	native        bool   // placeholders=native: send queries as written
+	forceRollback bool   // force_rollback=true: the test mode
+	txlock        string // SQLite: BEGIN mode of read-write transactions
 	pool          poolOptions
 
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
+
+	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -460,6 +461,22 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		return fmt.Errorf("database name %q contains '/'", db)
 	}
 	mc.DBName, cfg.database = db, db
+	// go-sql-driver sets sql_mode for the session; the rewriter lexes by it.
+	sqlMode := ""
+	for _, pair := range p.passthru {
+		k, v, _ := strings.Cut(pair, "=")
+		if k, _ = url.QueryUnescape(k); !strings.EqualFold(k, "sql_mode") {
+			continue
+		}
+		if sqlMode != "" {
+			return fmt.Errorf("option %s given twice (also as %s)", k, sqlMode)
+		}
+		sqlMode = k
+		v, _ = url.QueryUnescape(v)
+		if cfg.mysqlMode, err = sqlscan.ParseMySQLMode(v); err != nil {
+			return fmt.Errorf("option %s: %w", k, err)
+		}
+	}
 	if p.ssl != nil {
 		if p.hasParam("tls") {
 			return fmt.Errorf("options ssl and tls both given")

@@ -5,7 +5,8 @@
 //
 // The tests run against SQLite in memory always, and against PostgreSQL and
 // MySQL when DATABASES_TEST_POSTGRES_URL and DATABASES_TEST_MYSQL_URL are
-// set (skipped otherwise, failed under CI=true):
+// set (skipped otherwise, failed under CI=true); a run that skipped a
+// backend ends with a line naming it:
 //
-//	cd integration && go test -race ./...
+//	cd integration && go test -race
 package integration

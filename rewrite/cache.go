@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ const maxCachedLen = 64 << 10
 // write lock.
 type Cache struct {
 	dialect Dialect
+	mode    sqlscan.Mode
 	seed    maphash.Seed
 	mask    uint64
 	shards  []shard
@@ -82,7 +85,7 @@ func (c *Cache) Plan(query string) (*Plan, error) {
 		}
 		return e.plan, e.err
 	}
-	p, err := Parse(c.dialect, query)
+	p, err := parseMode(c.dialect, c.mode, query)
 	if len(query) > maxCachedLen {
 		return p, err
 	}

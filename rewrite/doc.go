@@ -15,6 +15,7 @@
 //	                                            repeated; @name is
 //	                                            a user variable
 //	??                   ? (jsonb ?, ?|, ?&)    error              unchanged
+//	@? after an operand  unchanged (jsonpath)   @, then ?          unchanged
 //	$1…$n (native)       unchanged              –                  unchanged
 //	? with :name,        error                  error              unchanged
 //	$n with ? or :name
@@ -27,16 +28,37 @@
 //	postgres  '…' with '' (standard_conforming_strings on: \ is literal),
 //	          E'…' with \ escapes, U&'…', B'…', X'…', $$…$$ and $tag$…$tag$,
 //	          "…" with "", -- comments, nested /* /* */ */ comments
-//	mysql     '…' and "…" with \ escapes and doubling (default sql_mode),
+//	mysql     '…' and "…" with \ escapes and doubling (default sql_mode);
+//	          without \ escapes under sql_mode NO_BACKSLASH_ESCAPES, and
+//	          "…" an identifier under ANSI_QUOTES (see sqlscan.Mode);
 //	          `…` with ``, # comments, "-- " comments (1--1 is arithmetic),
 //	          /* */ (not nested), /*+ hints */ as comments; /*! … */,
 //	          /*!50001 … */ and /*M! … */ hold code, so placeholders count there
 //
 // These are never parameters: :: casts (x::int, :id::int is $1::int), :=,
-// a colon inside [ ] on Postgres (arr[1:n], arr[:n]), an @ that follows an
-// operator character other than = on Postgres (@>, <@, @@; a ? placeholder
-// is an operand, so ?@x holds the parameter @x), a $ inside an identifier
-// (a$1). A rewritten placeholder is separated by a space from a neighbouring
+// an @ that follows an operator character other than = on Postgres (@>, <@,
+// @@; a placeholder is an operand, so ?@x holds the parameter @x), a $
+// inside an identifier (a$1).
+//
+// On Postgres some text means a parameter or not by what comes before it,
+// skipping whitespace and comments: an operand (an identifier or number, a
+// literal or quoted identifier, a placeholder, a closing ) or ]) or not (the
+// start, an operator, [ ( , or a keyword that an expression follows: AND, OR,
+// NOT, CASE, WHEN, THEN, ELSE, SELECT, WHERE, LIMIT, FROM, … but not after a
+// ., as in t.from). Inside [ ], a colon after an operand is an array slice's
+// (arr[1:n], arr[lo:hi], arr[x :y]), and :name elsewhere is a parameter
+// (ARRAY[:a, :b], arr[:i], arr[ :i ], arr[:lo : :hi]); arr[: n], with a space,
+// is a slice without a lower bound. @? after an operand is the jsonpath
+// operator (doc @? '$.a' is sent as written); elsewhere it is the prefix @ of
+// a placeholder (SELECT @? is SELECT @$1). @?? is @? anywhere.
+//
+// MySQL's sql_mode changes how strings are lexed, and Parse assumes the
+// default; ParseMySQL and NewMySQLCache take the flags of another
+// (sqlscan.ParseMySQLMode reads them from a sql_mode value). Under the default, a
+// string left open by a \ before its closing quote is an error that names
+// NO_BACKSLASH_ESCAPES as the likely cause.
+//
+// A rewritten placeholder is separated by a space from a neighbouring
 // identifier character so that Postgres lexes it alone (?AND becomes $1 AND);
 // on MySQL a ? followed by one gets a space too (?AND becomes ? AND), without
 // which MySQL and MariaDB refuse the statement.

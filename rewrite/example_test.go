@@ -1,6 +1,8 @@
 package rewrite_test
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
@@ -94,4 +96,23 @@ func ExampleCache() {
 	fmt.Println(p1.Query(), p1 == p2)
 	// Output:
 	// SELECT * FROM t WHERE id = $1 true
+}
+
+func ExampleParseMySQL() {
+	mode, err := sqlscan.ParseMySQLMode("'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES'")
+	if err != nil {
+		panic(err)
+	}
+	p, err := rewrite.ParseMySQL(mode, `SELECT * FROM files WHERE dir = 'C:\' AND name = :name`)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(mode)
+	fmt.Println(p.Query())
+	_, err = rewrite.Parse(rewrite.MySQL, `SELECT * FROM files WHERE dir = 'C:\' AND name = :name`)
+	fmt.Println(err)
+	// Output:
+	// NO_BACKSLASH_ESCAPES
+	// SELECT * FROM files WHERE dir = 'C:\' AND name = ?
+	// rewrite: unterminated quoted string (the \ at offset 35 escapes the quote after it; if the server's sql_mode has NO_BACKSLASH_ESCAPES, say so: sql_mode in the URL) at offset 32
 }

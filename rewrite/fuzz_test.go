@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"database/sql/driver"
 	"errors"
 	"reflect"
@@ -13,13 +15,37 @@ import (
 
 func FuzzPostgres(f *testing.F) {
 	seed(f)
-	f.Fuzz(func(t *testing.T, q string) { checkQuery(t, Postgres, q) })
+	f.Fuzz(func(t *testing.T, q string) { checkQuery(t, lang{d: Postgres}, q) })
 }
 
+// FuzzMySQL lexes each input under every combination of the sql_mode flags.
 func FuzzMySQL(f *testing.F) {
 	seed(f)
-	f.Fuzz(func(t *testing.T, q string) { checkQuery(t, MySQL, q) })
+	f.Fuzz(func(t *testing.T, q string) {
+		for _, g := range mysqlLangs {
+			checkQuery(t, g, q)
+		}
+	})
 }
+
+// lang is a dialect and, on MySQL, the sql_mode flags a query is lexed under.
+type lang struct {
+	d Dialect
+	m sqlscan.Mode
+}
+
+func (g lang) String() string {
+	if g.m == 0 {
+		return g.d.String()
+	}
+	return g.d.String() + "[" + g.m.String() + "]"
+}
+
+// langs are every dialect that is lexed, MySQL under every sql_mode.
+var (
+	mysqlLangs = []lang{{MySQL, 0}, {MySQL, sqlscan.NoBackslashEscapes}, {MySQL, sqlscan.ANSIQuotes}, {MySQL, sqlscan.NoBackslashEscapes | sqlscan.ANSIQuotes}}
+	langs      = append([]lang{{d: Postgres}}, mysqlLangs...)
+)
 
 // seed adds every query of the table, whatever its dialect: a MySQL query is
 // an interesting Postgres input too.
@@ -32,8 +58,8 @@ func seed(f *testing.F) {
 func TestQueryProperties(t *testing.T) {
 	// The fuzz properties also hold for every table query, in every dialect.
 	for _, tc := range rewriteCases {
-		for _, d := range []Dialect{Postgres, MySQL} {
-			checkQuery(t, d, tc.in)
+		for _, g := range langs {
+			checkQuery(t, g, tc.in)
 		}
 	}
 }
@@ -44,8 +70,8 @@ type token struct {
 }
 
 // lexAll returns the tokens of the package lexer up to its error, if any.
-func lexAll(d Dialect, q string) ([]token, *Error) {
-	l := newLexer(d, q)
+func lexAll(g lang, q string) ([]token, *Error) {
+	l := newLexer(g.d, g.m, q)
 	var toks []token
 	for {
 		k, s, e, err := l.next()
@@ -69,24 +95,25 @@ func lexAll(d Dialect, q string) ([]token, *Error) {
 //   - the fast path for ? placeholders, when it applies, agrees with the
 //     general parser;
 //   - Bind accepts the arguments the query asks for, and maps them in order.
-func checkQuery(t *testing.T, d Dialect, q string) {
+func checkQuery(t *testing.T, g lang, q string) {
 	t.Helper()
+	d := g.d
 	checkSQLite(t, q)
-	toks, lexErr := lexAll(d, q)
-	ref, refErr := refLex(d, q)
+	toks, lexErr := lexAll(g, q)
+	ref, refErr := refLex(d, g.m, q)
 	if !reflect.DeepEqual(toks, ref) && (len(toks) != 0 || len(ref) != 0) {
-		t.Fatalf("%s %q: lexer tokens\n%v\nreference tokens\n%v", d, q, toks, ref)
+		t.Fatalf("%s %q: lexer tokens\n%v\nreference tokens\n%v", g, q, toks, ref)
 	}
 	if (lexErr == nil) != (refErr < 0) || lexErr != nil && lexErr.Offset != refErr {
-		t.Fatalf("%s %q: lexer error %v, reference error at %d", d, q, lexErr, refErr)
+		t.Fatalf("%s %q: lexer error %v, reference error at %d", g, q, lexErr, refErr)
 	}
 
-	checkFastPath(t, d, q)
-	p, err := Parse(d, q)
+	checkFastPath(t, g, q)
+	p, err := parseMode(d, g.m, q)
 	if err != nil {
 		var re *Error
 		if !errors.As(err, &re) {
-			t.Fatalf("%s %q: error %T is not *Error", d, q, err)
+			t.Fatalf("%s %q: error %T is not *Error", g, q, err)
 		}
 		if lexErr != nil && *re == *lexErr {
 			return
@@ -97,10 +124,10 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 				return
 			}
 		}
-		t.Fatalf("%s %q: error %v is not at a placeholder", d, q, err)
+		t.Fatalf("%s %q: error %v is not at a placeholder", g, q, err)
 	}
 	if lexErr != nil {
-		t.Fatalf("%s %q: Parse succeeded but the lexer fails: %v", d, q, lexErr)
+		t.Fatalf("%s %q: Parse succeeded but the lexer fails: %v", g, q, lexErr)
 	}
 	checkOperation(t, d, q, p.Operation())
 	out := p.Query()
@@ -123,7 +150,7 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		}
 		seg := q[prev:tk.start]
 		if !strings.HasPrefix(out[j:], seg) {
-			t.Fatalf("%s %q -> %q: text before offset %d changed", d, q, out, tk.start)
+			t.Fatalf("%s %q -> %q: text before offset %d changed", g, q, out, tk.start)
 		}
 		j += len(seg)
 		text := q[tk.start:tk.end]
@@ -174,17 +201,17 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 			repl += " "
 		}
 		if !strings.HasPrefix(out[j:], repl) {
-			t.Fatalf("%s %q -> %q: token %q at %d should become %q", d, q, out, text, tk.start, repl)
+			t.Fatalf("%s %q -> %q: token %q at %d should become %q", g, q, out, text, tk.start, repl)
 		}
 		grew += len(repl) - len(text)
 		j += len(repl)
 		prev = tk.end
 	}
 	if out[j:] != q[prev:] {
-		t.Fatalf("%s %q -> %q: text after offset %d changed", d, q, out, prev)
+		t.Fatalf("%s %q -> %q: text after offset %d changed", g, q, out, prev)
 	}
 	if len(out) != len(q)+grew {
-		t.Fatalf("%s %q -> %q: length %d, want %d", d, q, out, len(out), len(q)+grew)
+		t.Fatalf("%s %q -> %q: length %d, want %d", g, q, out, len(out), len(q)+grew)
 	}
 	switch {
 	case d == MySQL && len(out) > len(q)+count+len(uses):
@@ -205,40 +232,41 @@ func checkQuery(t *testing.T, d Dialect, q string) {
 		}
 		lexed = string(b)
 	}
-	outToks, outErr := lexAll(d, lexed)
+	outToks, outErr := lexAll(g, lexed)
 	if outErr != nil {
-		t.Fatalf("%s %q -> %q: output does not lex: %v", d, q, out, outErr)
+		t.Fatalf("%s %q -> %q: output does not lex: %v", g, q, out, outErr)
 	}
 	if in, o := spans(q, toks), spans(lexed, outToks); !reflect.DeepEqual(in, o) {
-		t.Fatalf("%s %q -> %q: literals and comments changed:\n%q\n%q", d, q, out, in, o)
+		t.Fatalf("%s %q -> %q: literals and comments changed:\n%q\n%q", g, q, out, in, o)
 	}
 
 	// The output is native: parsing it again changes nothing.
 	if d == MySQL || escapes == 0 {
-		p2, err := Parse(d, out)
+		p2, err := parseMode(d, g.m, out)
 		if err != nil {
-			t.Fatalf("%s %q -> %q: output does not parse: %v", d, q, out, err)
+			t.Fatalf("%s %q -> %q: output does not parse: %v", g, q, out, err)
 		}
 		if p2.Query() != out {
-			t.Fatalf("%s %q -> %q -> %q: rewriting the output changed it", d, q, out, p2.Query())
+			t.Fatalf("%s %q -> %q -> %q: rewriting the output changed it", g, q, out, p2.Query())
 		}
 		want := count + len(uses)
 		if d == Postgres {
 			want = count + len(names) + maxNative
 		}
 		if p2.NumInput() != want {
-			t.Fatalf("%s %q -> %q: NumInput of the output = %d, want %d", d, q, out, p2.NumInput(), want)
+			t.Fatalf("%s %q -> %q: NumInput of the output = %d, want %d", g, q, out, p2.NumInput(), want)
 		}
 	}
 
-	checkBind(t, d, q, p, count+maxNative, names, uses)
+	checkBind(t, g, q, p, count+maxNative, names, uses)
 }
 
-func checkBind(t *testing.T, d Dialect, q string, p *Plan, n int, names, uses []string) {
+func checkBind(t *testing.T, g lang, q string, p *Plan, n int, names, uses []string) {
 	t.Helper()
+	d := g.d
 	if len(names) == 0 {
 		if p.NumInput() != n {
-			t.Fatalf("%s %q: NumInput = %d, want %d", d, q, p.NumInput(), n)
+			t.Fatalf("%s %q: NumInput = %d, want %d", g, q, p.NumInput(), n)
 		}
 		args := make([]driver.NamedValue, n)
 		for i := range args {
@@ -246,17 +274,17 @@ func checkBind(t *testing.T, d Dialect, q string, p *Plan, n int, names, uses []
 		}
 		got, err := p.Bind(args)
 		if err != nil || len(got) != n || n > 0 && &got[0] != &args[0] {
-			t.Fatalf("%s %q: Bind of %d arguments = %v, %v; want them unchanged", d, q, n, got, err)
+			t.Fatalf("%s %q: Bind of %d arguments = %v, %v; want them unchanged", g, q, n, got, err)
 		}
 		_, err = p.Bind(append(args, driver.NamedValue{Ordinal: n + 1}))
 		var re *Error
 		if !errors.As(err, &re) || re.Offset < -1 || re.Offset >= len(q) {
-			t.Fatalf("%s %q: Bind of %d arguments: error %v", d, q, n+1, err)
+			t.Fatalf("%s %q: Bind of %d arguments: error %v", g, q, n+1, err)
 		}
 		return
 	}
 	if p.NumInput() != -1 {
-		t.Fatalf("%s %q: NumInput = %d for named parameters", d, q, p.NumInput())
+		t.Fatalf("%s %q: NumInput = %d for named parameters", g, q, p.NumInput())
 	}
 	// Hand the arguments over in reverse: binding goes by name. Each value is
 	// its name, so the result shows which argument went where.
@@ -266,24 +294,24 @@ func checkBind(t *testing.T, d Dialect, q string, p *Plan, n int, names, uses []
 	}
 	got, err := p.Bind(args)
 	if err != nil {
-		t.Fatalf("%s %q: Bind: %v", d, q, err)
+		t.Fatalf("%s %q: Bind: %v", g, q, err)
 	}
 	want := names
 	if d == MySQL {
 		want = uses
 	}
 	if len(got) != len(want) {
-		t.Fatalf("%s %q: Bind returned %d arguments, want %d", d, q, len(got), len(want))
+		t.Fatalf("%s %q: Bind returned %d arguments, want %d", g, q, len(got), len(want))
 	}
 	for i, a := range got {
 		if a.Ordinal != i+1 || a.Name != "" || a.Value != want[i] {
-			t.Fatalf("%s %q: bound argument %d = %+v, want value %q", d, q, i, a, want[i])
+			t.Fatalf("%s %q: bound argument %d = %+v, want value %q", g, q, i, a, want[i])
 		}
 	}
 	_, err = p.Bind(args[1:])
 	var re *Error
 	if !errors.As(err, &re) || re.Offset < 0 || !strings.HasPrefix(q[re.Offset+1:], names[len(names)-1]) {
-		t.Fatalf("%s %q: Bind without %q: error %v", d, q, names[len(names)-1], err)
+		t.Fatalf("%s %q: Bind without %q: error %v", g, q, names[len(names)-1], err)
 	}
 }
 
@@ -374,9 +402,9 @@ func refQuoted(q string, i int, backslash bool) int {
 	return -1
 }
 
-func refLex(d Dialect, q string) ([]token, int) {
+func refLex(d Dialect, m sqlscan.Mode, q string) ([]token, int) {
 	if d == MySQL {
-		return refLexMySQL(q)
+		return refLexMySQL(q, m)
 	}
 	return refLexPostgres(q)
 }
@@ -389,21 +417,54 @@ func refLexPostgres(q string) ([]token, int) {
 	)
 	var toks []token
 	word, wordStart, depth, lastComment, lastPositional := none, 0, 0, -1, -1
+	// prev is the last lexeme but whitespace and comments: -1 for none yet,
+	// -2 for a literal, quoted identifier or parameter, else the offset of
+	// the byte of plain text it ends with.
+	prev := -1
 	add := func(k tokKind, s, e int) int {
 		toks = append(toks, token{k, s, e})
-		if k == tokComment {
+		switch k {
+		case tokComment:
 			lastComment = e
+		case tokEscape:
+			prev = e - 1
+		default:
+			prev = -2
 		}
 		if k == tokPositional {
 			lastPositional = e
 		}
 		return e
 	}
+	// operand: whether prev is an operand, as doc.go says.
+	operand := func() bool {
+		switch prev {
+		case -1:
+			return false
+		case -2:
+			return true
+		}
+		c := q[prev]
+		if !isPGIdentByte(c) {
+			return c == ')' || c == ']' || c == '.'
+		}
+		s := prev
+		for s > 0 && isPGIdentByte(q[s-1]) {
+			s--
+		}
+		for _, k := range exprKeywords {
+			if strings.EqualFold(k, q[s:prev+1]) {
+				return s > 0 && q[s-1] == '.'
+			}
+		}
+		return true
+	}
 	for i := 0; i < len(q); {
 		c := q[i]
 		letter := c == '_' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 		digit := '0' <= c && c <= '9'
 		if word == ident && (letter || digit || c == '$') || word == number && digit {
+			prev = i
 			i++
 			continue
 		}
@@ -415,9 +476,11 @@ func refLexPostgres(q string) ([]token, int) {
 		switch {
 		case letter:
 			word, wordStart = ident, i
+			prev = i
 			i++
 		case digit:
 			word = number
+			prev = i
 			i++
 		case c == '\'' || c == '"':
 			end := refQuoted(q, i, c == '\'' && (prevWord == "E" || prevWord == "e"))
@@ -444,6 +507,7 @@ func refLexPostgres(q string) ([]token, int) {
 				}
 			}
 			if j >= len(q) || q[j] != '$' {
+				prev = i
 				i++
 				continue
 			}
@@ -490,9 +554,13 @@ func refLexPostgres(q string) ([]token, int) {
 		case c == '?':
 			i = add(tokPositional, i, i+1)
 		case strings.HasPrefix(q[i:], "::") || strings.HasPrefix(q[i:], ":="):
+			prev = i + 1
 			i += 2
-		case c == ':' && depth == 0 && refName(q, i+1) > i+1:
+		case c == ':' && refName(q, i+1) > i+1 && (depth == 0 || !operand()):
 			i = add(tokNamed, i, refName(q, i+1))
+		case strings.HasPrefix(q[i:], "@?") && !strings.HasPrefix(q[i:], "@??") && operand():
+			prev = i + 1
+			i += 2
 		case c == '@' && refName(q, i+1) > i+1 &&
 			(i == 0 || i == lastComment || i == lastPositional || !strings.ContainsRune("+-*/<>~!@#%^&|`?", rune(q[i-1]))):
 			i = add(tokNamed, i, refName(q, i+1))
@@ -503,25 +571,29 @@ func refLexPostgres(q string) ([]token, int) {
 			if c == ']' && depth > 0 {
 				depth--
 			}
+			if !strings.ContainsRune(" \t\n\r\f\v", rune(c)) {
+				prev = i
+			}
 			i++
 		}
 	}
 	return toks, -1
 }
 
-func refLexMySQL(q string) ([]token, int) {
+func refLexMySQL(q string, m sqlscan.Mode) ([]token, int) {
 	var toks []token
 	execStart := -1
 	for i := 0; i < len(q); {
 		c := q[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
-			end := refQuoted(q, i, c != '`')
+			identifier := c == '`' || c == '"' && m&sqlscan.ANSIQuotes != 0
+			end := refQuoted(q, i, !identifier && m&sqlscan.NoBackslashEscapes == 0)
 			if end < 0 {
 				return toks, i
 			}
 			kind := tokString
-			if c == '`' {
+			if identifier {
 				kind = tokIdent
 			}
 			toks = append(toks, token{kind, i, end})

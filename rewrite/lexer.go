@@ -1,7 +1,10 @@
 package rewrite
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"math/bits"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -32,23 +35,27 @@ type lexer struct {
 	pairs      *[1 << 16]uint8 // pairTable()
 	pos        int
 	dialect    Dialect
-	boundary   int  // Postgres: offset just past the last byte the scanner stopped at
-	depth      int  // Postgres: nesting of [ ], where :x is an array slice, never a name
-	commentEnd int  // offset just past the last comment, so /*c*/@id still starts a name
-	operandEnd int  // offset just past the last ? placeholder, an operand and not an operator
-	exec       bool // MySQL: inside /*! … */, whose content is code
+	mode       sqlscan.Mode // MySQL: the sql_mode flags that change lexing
+	exec       bool         // MySQL: inside /*! … */, whose content is code
 	execStart  int
+	boundary   int // Postgres: offset just past the last byte the scanner stopped at
+	depth      int // Postgres: nesting of [ ], where a colon may be an array slice's
+	commentEnd int // offset just past the last comment, so /*c*/@id still starts a name
+	operandEnd int // offset just past the last placeholder, an operand and not an operator
+	// beforeComment: Postgres, offset just past the SQL before the last
+	// comment, whitespace and comments aside (see afterOperand).
+	beforeComment int
 }
 
-func newLexer(d Dialect, q string) lexer {
+func newLexer(d Dialect, m sqlscan.Mode, q string) lexer {
 	var l lexer
-	l.reset(d, q)
+	l.reset(d, m, q)
 	return l
 }
 
 // reset makes l a new lexer for q, in place.
-func (l *lexer) reset(d Dialect, q string) {
-	*l = lexer{q: q, dialect: d, pairs: pairTable()}
+func (l *lexer) reset(d Dialect, m sqlscan.Mode, q string) {
+	*l = lexer{q: q, dialect: d, mode: m, pairs: pairTable()}
 }
 
 // next returns the next token and its byte span [start, end), or an *Error
@@ -66,7 +73,7 @@ func (l *lexer) emit(tok tokKind, start, end int) (tokKind, int, int, *Error) {
 	switch tok {
 	case tokComment:
 		l.commentEnd = end
-	case tokPositional:
+	case tokPositional, tokNamed, tokNative:
 		l.operandEnd = end
 	}
 	return tok, start, end, nil
@@ -209,6 +216,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 				for end < n && q[end] != '\n' && q[end] != '\r' {
 					end++
 				}
+				l.beforeComment = l.significantEnd(i)
 				return l.emit(tokComment, i, end)
 			}
 			i++
@@ -218,6 +226,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 				if !ok {
 					return l.fail(i, "unterminated comment")
 				}
+				l.beforeComment = l.significantEnd(i)
 				return l.emit(tokComment, i, end)
 			}
 			i++
@@ -231,15 +240,22 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 				i += 2 // a :: cast or := assignment
 				break
 			}
-			if l.depth == 0 {
-				if end := scanName(q, i+1); end > i+1 {
-					return l.emit(tokNamed, i, end)
-				}
+			// Inside [ ], a colon after an operand separates the bounds of
+			// an array slice (arr[lo:hi]); elsewhere :name is a parameter.
+			if end := scanName(q, i+1); end > i+1 && (l.depth == 0 || !l.afterOperand(i)) {
+				return l.emit(tokNamed, i, end)
 			}
 			i++
 		case '@':
+			// @? after an operand is the jsonpath operator (doc @? '$.a');
+			// elsewhere it is a prefix @ and a ? placeholder, and @?? is @
+			// and a literal ?, as ever.
+			if i+1 < n && q[i+1] == '?' && (i+2 == n || q[i+2] != '?') && l.afterOperand(i) {
+				i += 2
+				break
+			}
 			// @ after an operator character other than = is part of an
-			// operator (@>, <@, @@, …); elsewhere @name is a parameter. A ?
+			// operator (@>, <@, @@, …); elsewhere @name is a parameter. A
 			// placeholder is an operand: ?@x reads as $1@x once rewritten.
 			if i == 0 || q[i-1] == '=' || !pgOpChar[q[i-1]] || i == l.commentEnd || i == l.operandEnd {
 				if end := scanName(q, i+1); end > i+1 {
@@ -273,9 +289,12 @@ func (l *lexer) nextMySQL() (tokKind, int, int, *Error) {
 		}
 		switch c := q[i]; c {
 		case '\'', '"':
+			if l.mode != 0 {
+				return l.quotedMode(i, c)
+			}
 			end, ok := scanBackslashed(q, i+1, c)
 			if !ok {
-				return l.fail(i, "unterminated quoted string")
+				return l.failString(i, c)
 			}
 			return l.emit(tokString, i, end)
 		case '`':
@@ -350,6 +369,117 @@ func (l *lexer) nextMySQL() (tokKind, int, int, *Error) {
 		return l.fail(l.execStart, "unterminated comment")
 	}
 	return tokEOF, n, n, nil
+}
+
+// quotedMode is nextMySQL's case for '…' and "…" under the sql_mode flags
+// l.mode, which are not zero.
+func (l *lexer) quotedMode(i int, c byte) (tokKind, int, int, *Error) {
+	if c == '"' && l.mode&sqlscan.ANSIQuotes != 0 {
+		end, ok := scanDoubled(l.q, i+1, c)
+		if !ok {
+			return l.fail(i, "unterminated quoted identifier")
+		}
+		return l.emit(tokIdent, i, end)
+	}
+	if l.mode&sqlscan.NoBackslashEscapes != 0 {
+		end, ok := scanDoubled(l.q, i+1, c)
+		if !ok {
+			return l.fail(i, "unterminated quoted string")
+		}
+		return l.emit(tokString, i, end)
+	}
+	end, ok := scanBackslashed(l.q, i+1, c)
+	if !ok {
+		return l.failString(i, c)
+	}
+	return l.emit(tokString, i, end)
+}
+
+// failString reports a MySQL string opened at i and not closed when a
+// backslash escapes quotes. When the string would end at a quote after a
+// backslash without such escapes, the likely cause is a server whose sql_mode
+// has NO_BACKSLASH_ESCAPES, and the message says so.
+func (l *lexer) failString(i int, quote byte) (tokKind, int, int, *Error) {
+	if end, ok := scanDoubled(l.q, i+1, quote); ok && l.q[end-2] == '\\' {
+		return l.fail(i, "unterminated quoted string (the \\ at offset "+strconv.Itoa(end-2)+
+			" escapes the quote after it; if the server's sql_mode has NO_BACKSLASH_ESCAPES, say so: sql_mode in the URL)")
+	}
+	return l.fail(i, "unterminated quoted string")
+}
+
+// significantEnd returns the offset just past the Postgres SQL before offset
+// i, whitespace and comments aside, or 0. It reads back over the whitespace
+// just before i and no further (a comment left its own answer in
+// beforeComment), and only the byte after a run of whitespace asks, so
+// lexing stays linear.
+func (l *lexer) significantEnd(i int) int {
+	j := i
+	for j > 0 && j != l.commentEnd && isSpace(l.q[j-1]) {
+		j--
+	}
+	if j > 0 && j == l.commentEnd {
+		return l.beforeComment
+	}
+	return j
+}
+
+// afterOperand reports whether the Postgres SQL before offset i, skipping
+// whitespace and comments, ends with an operand: a placeholder, a literal or
+// quoted identifier, a closing ) or ], a . (1. is a number), or a word (the
+// run of identifier bytes before it) unless that word is one of
+// exprKeywords and does not follow a . (t.from is a column). A word counts
+// however it was lexed: $$x$$then is one word, and no keyword.
+//
+// The lexer calls it only at a colon inside [ ] and at @?; it reads back
+// over whitespace and at most maxExprKeyword+1 bytes of a word.
+func (l *lexer) afterOperand(i int) bool {
+	q := l.q
+	j := l.significantEnd(i)
+	switch {
+	case j == 0:
+		return false
+	case j == l.operandEnd:
+		return true
+	}
+	c := q[j-1]
+	if !identCont[c] {
+		return c == ')' || c == ']' || c == '\'' || c == '"' || c == '.'
+	}
+	k := j - 1
+	for k > 0 && identCont[q[k-1]] && j-k <= maxExprKeyword {
+		k--
+	}
+	if j-k > maxExprKeyword || !isExprKeyword(q[k:j]) {
+		return true
+	}
+	return k > 0 && q[k-1] == '.'
+}
+
+// exprKeywords are the Postgres keywords, reserved but for BETWEEN, that an
+// expression may follow (WHEN :a, LIMIT :n) and that are no operand: after
+// them a colon inside [ ] starts a parameter, and @? is a prefix @ and a
+// placeholder. maxExprKeyword is the length of the longest.
+var exprKeywords = [...]string{
+	"AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "SELECT", "DISTINCT",
+	"WHERE", "HAVING", "LIMIT", "OFFSET", "FROM", "FOR", "TO", "BETWEEN",
+	"SYMMETRIC", "ASYMMETRIC", "LIKE", "ILIKE", "ON", "USING", "RETURNING",
+	"VARIADIC",
+}
+
+const maxExprKeyword = 10
+
+func isExprKeyword(w string) bool {
+	for _, k := range &exprKeywords {
+		if len(k) == len(w) && k[0] == w[0]&^0x20 && strings.EqualFold(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSpace reports whether c is Postgres whitespace.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 func (l *lexer) fail(offset int, msg string) (tokKind, int, int, *Error) {

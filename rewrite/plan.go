@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"database/sql/driver"
 	"strconv"
 	"unsafe"
@@ -58,6 +60,7 @@ type Plan struct {
 	op       opCode
 	dialect  Dialect
 	style    style
+	mode     sqlscan.Mode // the sql_mode flags it was lexed with, to lex it again
 }
 
 // extra holds what few Plans need.
@@ -95,6 +98,12 @@ func (p *Plan) Operation() string {
 // Parse lexes query by the rules of dialect d and returns its Plan. Errors are
 // of type *Error. For SQLite the Plan is the identity: the query is not lexed.
 func Parse(d Dialect, query string) (*Plan, error) {
+	return parseMode(d, 0, query)
+}
+
+// parseMode is Parse under the MySQL sql_mode flags m, which are 0 for other
+// dialects.
+func parseMode(d Dialect, m sqlscan.Mode, query string) (*Plan, error) {
 	if len(query) > maxQueryLen {
 		return nil, errorAt(-1, "query of "+strconv.Itoa(len(query))+" bytes is too long")
 	}
@@ -104,7 +113,7 @@ func Parse(d Dialect, query string) (*Plan, error) {
 		p.init(d, query, query, styleIdentity, -1, nil)
 		return p, nil
 	case Postgres, MySQL:
-		p, err := parse(d, query)
+		p, err := parse(d, m, query)
 		if err != nil {
 			return nil, err
 		}
@@ -203,14 +212,17 @@ type edit struct {
 // parsePositional, which writes the native query as it lexes; any other goes
 // on in parseAll from its first placeholder, which is not a ?, so that it is
 // still lexed once (a query that turns out wrong after a ? is lexed again).
-func parse(d Dialect, q string) (*Plan, *Error) {
+func parse(d Dialect, m sqlscan.Mode, q string) (*Plan, *Error) {
 	var l lexer
-	l.reset(d, q)
+	l.reset(d, m, q)
 	p, tok, s, e, err := parsePositional(&l)
-	if p != nil {
-		return p, nil
+	if p == nil {
+		if p, err = parseAll(&l, tok, s, e, err); err != nil {
+			return nil, err
+		}
 	}
-	return parseAll(&l, tok, s, e, err)
+	p.mode = m
+	return p, nil
 }
 
 // parseAll is parse for any query: it lexes the query once, recording the
@@ -448,7 +460,7 @@ func (p *Plan) firstOffset() int {
 	if p.extra != nil && len(p.extra.params) > 0 {
 		return p.extra.params[0].off
 	}
-	l := newLexer(p.dialect, p.orig)
+	l := newLexer(p.dialect, p.mode, p.orig)
 	for {
 		tok, s, _, err := l.next()
 		if err != nil || tok == tokEOF {
@@ -514,7 +526,7 @@ func (p *Plan) countError(got int) *Error {
 	} else {
 		msg = "query has " + plural(int(p.numInput), "positional parameter") + ", got " + plural(got, "argument")
 	}
-	l := newLexer(p.dialect, p.orig)
+	l := newLexer(p.dialect, p.mode, p.orig)
 	off, k := -1, 0
 	for {
 		tok, s, e, err := l.next()

@@ -85,7 +85,7 @@ scan:
 		}
 		count++ // MySQL takes ? as it is
 	}
-	l.reset(l.dialect, q)
+	l.reset(l.dialect, l.mode, q)
 	tok, s, e, err := l.next()
 	return nil, tok, s, e, err
 }

@@ -7,22 +7,22 @@ import (
 )
 
 // fastPlan returns the Plan of parsePositional, or nil.
-func fastPlan(d Dialect, q string) *Plan {
-	l := newLexer(d, q)
+func fastPlan(g lang, q string) *Plan {
+	l := newLexer(g.d, g.m, q)
 	p, _, _, _, _ := parsePositional(&l)
 	return p
 }
 
 // parseSlow parses q with parseAll alone.
-func parseSlow(d Dialect, q string) (*Plan, *Error) {
-	l := newLexer(d, q)
+func parseSlow(g lang, q string) (*Plan, *Error) {
+	l := newLexer(g.d, g.m, q)
 	tok, s, e, err := l.next()
 	return parseAll(&l, tok, s, e, err)
 }
 
 // checkFastPath asserts that parsePositional, when it takes q, returns the
 // same Plan as parseAll.
-func checkFastPath(t *testing.T, d Dialect, q string) {
+func checkFastPath(t *testing.T, d lang, q string) {
 	t.Helper()
 	fast := fastPlan(d, q)
 	if fast == nil {
@@ -68,12 +68,13 @@ func TestFastPath(t *testing.T) {
 		{MySQL, "SELECT /*! ?", false},
 		{MySQL, "SELECT " + many, true},
 	} {
-		p := fastPlan(tc.d, tc.in)
+		g := lang{d: tc.d}
+		p := fastPlan(g, tc.in)
 		if (p != nil) != tc.fast {
 			t.Errorf("%s %q: fast path taken: %v, want %v", tc.d, tc.in, p != nil, tc.fast)
 		}
-		checkFastPath(t, tc.d, tc.in)
-		checkQuery(t, tc.d, tc.in)
+		checkFastPath(t, g, tc.in)
+		checkQuery(t, g, tc.in)
 	}
 }
 
@@ -81,11 +82,11 @@ func TestFastPath(t *testing.T) {
 // becomes " $k " with k of two digits.
 func TestFastPathSize(t *testing.T) {
 	q := strings.Repeat("a?", maxFastParams) + "a"
-	p := fastPlan(Postgres, q)
+	p := fastPlan(lang{d: Postgres}, q)
 	if p == nil {
 		t.Fatalf("%q: fast path not taken", q)
 	}
-	checkFastPath(t, Postgres, q)
+	checkFastPath(t, lang{d: Postgres}, q)
 }
 
 // TestFastPathRandom compares the fast path with parseAll, and checks the
@@ -96,9 +97,9 @@ func TestFastPathRandom(t *testing.T) {
 	common := []string{
 		"?", "?", "?", "??", " ", " ", "a", "abcdefgh", "x1", "_", "1", ",", "(", ")", "=", ".",
 		"'", "''", `"`, "E'", "e'", "U&'", "X'", `\`, "--", "-", "/*", "*/", "/", "*", "\n",
-		"::", "[", "]", "#", "`", "é", "?a", "a?", "<@", "@>", "a$b",
+		"::", "[", "]", "#", "`", "é", "?a", "a?", "<@", "@>", "a$b", "@?", "THEN", "t.", "\t",
 	}
-	other := []string{"$", "$1", "$$", "$t$", ":", ":a", ":=", "@", "@a", "/*!", "/*M!"}
+	other := []string{"$", "$1", "$$", "$t$", ":", ":a", ":=", "@", "@a", "/*!", "/*M!", "[:a", ": ", "And"}
 	n := 10000
 	if testing.Short() {
 		n = 1000
@@ -112,9 +113,9 @@ func TestFastPathRandom(t *testing.T) {
 				b.WriteString(pieces[rng.IntN(len(pieces))])
 			}
 			q := b.String()
-			for _, d := range []Dialect{Postgres, MySQL} {
-				checkFastPath(t, d, q)
-				checkQuery(t, d, q)
+			for _, g := range langs {
+				checkFastPath(t, g, q)
+				checkQuery(t, g, q)
 			}
 		}
 	}

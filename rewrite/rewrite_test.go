@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"database/sql/driver"
 	"errors"
 	"reflect"
@@ -29,6 +31,7 @@ func named(pairs ...any) []driver.NamedValue {
 type rewriteCase struct {
 	name  string
 	d     Dialect
+	m     sqlscan.Mode // MySQL: the sql_mode flags to lex with
 	in    string
 	args  []driver.NamedValue
 	want  string // native query
@@ -125,8 +128,34 @@ var rewriteCases = []rewriteCase{
 		want: "SELECT a ?@x"},
 	{name: "pg/adjacent names", d: Postgres, in: "SELECT :a@b", args: named("a", 1, "b", 2),
 		want: "SELECT $1 $2", bound: []any{1, 2}},
-	{name: "pg/array slices", d: Postgres, in: "SELECT arr[1:n], arr[:n], arr[?:?] FROM t", args: pos(1, 2),
-		want: "SELECT arr[1:n], arr[:n], arr[$1:$2] FROM t", bound: []any{1, 2}},
+	{name: "pg/array slices", d: Postgres, in: "SELECT arr[1:n], arr[lo:hi], arr[: n], arr[n:], arr[?:?] FROM t", args: pos(1, 2),
+		want: "SELECT arr[1:n], arr[lo:hi], arr[: n], arr[n:], arr[$1:$2] FROM t", bound: []any{1, 2}},
+	{name: "pg/slice bounds after operands", d: Postgres, in: `SELECT a[x:y], a[(x):y], a[b[1]:y], a['1':y], a["x":y], a[f(x):y], a[1.:y], a[x::int:y], a[t.from:t.to], a[$1:y]`, args: pos(1),
+		want: `SELECT a[x:y], a[(x):y], a[b[1]:y], a['1':y], a["x":y], a[f(x):y], a[1.:y], a[x::int:y], a[t.from:t.to], a[$1:y]`, bound: []any{1}},
+	{name: "pg/named parameters in ARRAY[ ]", d: Postgres, in: "SELECT ARRAY[:a, :b], ARRAY[[:a,:b],[:b,:a]]", args: named("a", 1, "b", 2),
+		want: "SELECT ARRAY[$1, $2], ARRAY[[$1,$2],[$2,$1]]", bound: []any{1, 2}},
+	{name: "pg/named subscript", d: Postgres, in: "SELECT (ARRAY[10,20,30])[:i], arr[ :i ], arr[\n:i]", args: named("i", 2),
+		want: "SELECT (ARRAY[10,20,30])[$1], arr[ $1 ], arr[\n$1]", bound: []any{2}},
+	{name: "pg/named slice bounds", d: Postgres, in: "SELECT arr[:lo : :hi], arr[:lo:hi], arr[:lo::int:hi]", args: named("lo", 1, "hi", 2),
+		want: "SELECT arr[$1 : $2], arr[$1:hi], arr[$1::int:hi]", bound: []any{1, 2}},
+	{name: "pg/named after an operator or ( in [ ]", d: Postgres, in: "SELECT arr[:i+1], arr[1+:i], arr[f(:i)], arr[x-:i:y], arr[x:-:i]", args: named("i", 1),
+		want: "SELECT arr[$1+1], arr[1+$1], arr[f($1)], arr[x-$1:y], arr[x:-$1]", bound: []any{1}},
+	{name: "pg/named after a keyword in [ ]", d: Postgres, in: "SELECT arr[CASE WHEN :f THEN :a ELSE :b END], arr[(SELECT :a LIMIT 1)], arr[x:then]", args: named("f", true, "a", 1, "b", 2),
+		want: "SELECT arr[CASE WHEN $1 THEN $2 ELSE $3 END], arr[(SELECT $2 LIMIT 1)], arr[x:then]", bound: []any{true, 1, 2}},
+	{name: "pg/comments before a colon in [ ]", d: Postgres, in: "SELECT arr[x /* c */ :y], arr[/* c */ :i], arr[ -- x \n:i], arr[x -- c\n/* d */:y]", args: named("i", 1),
+		want: "SELECT arr[x /* c */ :y], arr[/* c */ $1], arr[ -- x \n$1], arr[x -- c\n/* d */:y]", bound: []any{1}},
+	{name: "pg/jsonpath @? after an operand", d: Postgres, in: "SELECT doc @? '$.a', (doc)@?'$.b', doc->'x' @? '$' FROM t WHERE id = ?", args: pos(1),
+		want: "SELECT doc @? '$.a', (doc)@?'$.b', doc->'x' @? '$' FROM t WHERE id = $1", bound: []any{1}},
+	{name: "pg/jsonpath @? after a parameter or comment", d: Postgres, in: "SELECT :d @? '$', '{}' @? :p, d /*c*/ @? :p", args: named("p", "$", "d", "{}"),
+		want: "SELECT $1 @? '$', '{}' @? $2, d /*c*/ @? $2", bound: []any{"{}", "$"}},
+	{name: "pg/jsonpath @? after a ?", d: Postgres, in: "SELECT ? @? '$', ?@?'$'", args: pos(1, 2),
+		want: "SELECT $1 @? '$', $2@?'$'", bound: []any{1, 2}},
+	{name: "pg/@?? is @? anywhere", d: Postgres, in: "SELECT doc @?? '$.a', @?? x, ?", args: pos(1),
+		want: "SELECT doc @? '$.a', @? x, $1", bound: []any{1}},
+	{name: "pg/[:i] and @? after ; and in comments", d: Postgres, in: "SELECT 1; SELECT arr[:i] /* arr[:j] @? */ -- d @? '$'\n, d @? '$'", args: named("i", 1),
+		want: "SELECT 1; SELECT arr[$1] /* arr[:j] @? */ -- d @? '$'\n, d @? '$'", bound: []any{1}},
+	{name: "pg/prefix @ before a placeholder", d: Postgres, in: "SELECT @?, (@?), 1 + @?, x FROM t WHERE @? > 0 AND y <@? AND z=@?", args: pos(1, 2, 3, 4, 5, 6),
+		want: "SELECT @$1, (@$2), 1 + @$3, x FROM t WHERE @$4 > 0 AND y <@$5 AND z=@$6", bound: []any{1, 2, 3, 4, 5, 6}},
 	{name: "pg/:= is not a name", d: Postgres, in: "SELECT f(a := :x)", args: named("x", 1),
 		want: "SELECT f(a := $1)", bound: []any{1}},
 	{name: "pg/$ inside identifier", d: Postgres, in: "SELECT a$1 FROM t WHERE id = ?", args: pos(1),
@@ -235,12 +264,28 @@ var rewriteCases = []rewriteCase{
 		want: "SELECT $1, ?", bound: []any{1}},
 	{name: "my/E prefix is an identifier", d: MySQL, in: `SELECT E'it\'s :a', :b`, args: named("b", 1),
 		want: `SELECT E'it\'s :a', ?`, bound: []any{1}},
+	{name: "my/NO_BACKSLASH_ESCAPES", d: MySQL, m: sqlscan.NoBackslashEscapes, in: `SELECT 'C:\' AS a, ? AS b, "D:\", 'it''s ?'`, args: pos(1),
+		want: `SELECT 'C:\' AS a, ? AS b, "D:\", 'it''s ?'`, bound: []any{1}},
+	{name: "my/NO_BACKSLASH_ESCAPES named", d: MySQL, m: sqlscan.NoBackslashEscapes, in: `SELECT '\', :a, '\'':b'`, args: named("a", 1),
+		want: `SELECT '\', ?, '\'':b'`, bound: []any{1}},
+	{name: "my/NO_BACKSLASH_ESCAPES after ; and in executable comments", d: MySQL, m: sqlscan.NoBackslashEscapes, in: `SELECT 1; SELECT 'C:\', /*! 'D:\', */ ? # 'E:\`, args: pos(1),
+		want: `SELECT 1; SELECT 'C:\', /*! 'D:\', */ ? # 'E:\`, bound: []any{1}},
+	{name: "my/ANSI_QUOTES", d: MySQL, m: sqlscan.ANSIQuotes, in: `SELECT "a\" FROM t WHERE x = :x AND y = 'it\'s :y' AND "b""" = 1`, args: named("x", 1),
+		want: `SELECT "a\" FROM t WHERE x = ? AND y = 'it\'s :y' AND "b""" = 1`, bound: []any{1}},
+	{name: "my/ANSI_QUOTES and NO_BACKSLASH_ESCAPES", d: MySQL, m: sqlscan.ANSIQuotes | sqlscan.NoBackslashEscapes, in: `SELECT "a""b\", 'c\', ?`, args: pos(1),
+		want: `SELECT "a""b\", 'c\', ?`, bound: []any{1}},
 
 	// MySQL: errors.
 	{name: "my/?? has no meaning", d: MySQL, in: "SELECT a ?? b", err: "?? has no meaning on mysql", off: 9},
 	{name: "my/? then named", d: MySQL, in: "SELECT ?, :a", err: "named parameter :a follows positional ? parameters", off: 10},
 	{name: "my/named then ?", d: MySQL, in: "SELECT :a, ?", err: "parameter ? follows named parameters", off: 11},
 	{name: "my/unterminated string", d: MySQL, in: `SELECT 'a\'`, err: "unterminated quoted string", off: 7},
+	{name: "my/a backslash before the quote names NO_BACKSLASH_ESCAPES", d: MySQL, in: `SELECT 'C:\' AS a, ? AS b`,
+		err: "unterminated quoted string (the \\ at offset 10 escapes the quote after it; if the server's sql_mode has NO_BACKSLASH_ESCAPES", off: 7},
+	{name: "my/unterminated string under NO_BACKSLASH_ESCAPES", d: MySQL, m: sqlscan.NoBackslashEscapes, in: `SELECT 'a''\`, err: "unterminated quoted string", off: 7},
+	{name: "my/unterminated identifier under ANSI_QUOTES", d: MySQL, m: sqlscan.ANSIQuotes, in: `SELECT "a\" "`, err: "unterminated quoted identifier", off: 12},
+	{name: "my/unterminated string under ANSI_QUOTES names NO_BACKSLASH_ESCAPES", d: MySQL, m: sqlscan.ANSIQuotes, in: `SELECT "a", 'b\'`,
+		err: "the \\ at offset 14 escapes the quote after it", off: 12},
 	{name: "my/unterminated double-quoted string", d: MySQL, in: `SELECT "a`, err: "unterminated quoted string", off: 7},
 	{name: "my/unterminated backtick", d: MySQL, in: "SELECT `a``", err: "unterminated quoted identifier", off: 7},
 	{name: "my/unterminated comment", d: MySQL, in: "SELECT /* a", err: "unterminated comment", off: 7},
@@ -260,7 +305,7 @@ var rewriteCases = []rewriteCase{
 func TestRewrite(t *testing.T) {
 	for _, tc := range rewriteCases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := Parse(tc.d, tc.in)
+			p, err := parseMode(tc.d, tc.m, tc.in)
 			var bound []driver.NamedValue
 			if err == nil {
 				if tc.want != "" && p.Query() != tc.want {
@@ -481,9 +526,34 @@ func TestLinearTime(t *testing.T) {
 		"SELECT " + strings.Repeat(":a, ", 50000) + "1",
 		strings.Repeat("a$", 200000),
 		strings.Repeat("E'\\'", 1) + strings.Repeat("\\\\", 200000) + "'",
+		// Deciding :name inside [ ] and @? reads back over whitespace and
+		// one word, and a comment saves what came before it.
+		"SELECT a[" + strings.Repeat(strings.Repeat(" ", 100)+":a", 2000) + "]",
+		"SELECT a[" + strings.Repeat(strings.Repeat("x", 1000)+":a", 200) + "]",
+		strings.Repeat("x /* */ @? ", 50000),
+		strings.Repeat("[/**/", 50000) + ":a",
+		strings.Repeat("'\\'", 100000),
 	} {
-		for _, d := range []Dialect{Postgres, MySQL} {
-			_, _ = Parse(d, q)
+		for _, g := range langs {
+			_, _ = parseMode(g.d, g.m, q)
+		}
+	}
+}
+
+func TestExprKeywords(t *testing.T) {
+	for _, k := range exprKeywords {
+		if len(k) > maxExprKeyword {
+			t.Errorf("%s is longer than maxExprKeyword", k)
+		}
+		for _, w := range []string{k, strings.ToLower(k), strings.ToUpper(k[:1]) + strings.ToLower(k[1:])} {
+			if !isExprKeyword(w) {
+				t.Errorf("isExprKeyword(%q) = false", w)
+			}
+		}
+	}
+	for _, w := range []string{"ANDX", "THE", "_AND", "1OR", "select2", "é"} {
+		if isExprKeyword(w) {
+			t.Errorf("isExprKeyword(%q) = true", w)
 		}
 	}
 }

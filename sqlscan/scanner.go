@@ -57,17 +57,6 @@ func ParseDialect(name string) Dialect {
 	return 0
 }
 
-// Mode holds the MySQL sql_mode flags that change how text is read. Other
-// dialects ignore it.
-type Mode uint8
-
-const (
-	// NoBackslashEscapes makes \ an ordinary character inside strings.
-	NoBackslashEscapes Mode = 1 << iota
-	// ANSIQuotes makes "…" a quoted identifier rather than a string.
-	ANSIQuotes
-)
-
 // Kind is the kind of a token.
 type Kind uint8
 

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"database/sql"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,16 +12,18 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
 // A formatter writes the results of a script's statements.
 type formatter interface {
-	// Rows writes one result set; the rows are closed by the caller.
+	// Rows writes one result set; the rows are closed by the caller. When
+	// reading the rows fails, the rows read before are written, then the
+	// error is returned.
 	Rows(rows *sql.Rows) error
-	// Affected reports a statement that returned no rows; n < 0 when the
-	// driver cannot count the rows affected.
-	Affected(n int64) error
+	// Done reports a statement that returned no result set.
+	Done() error
 }
 
 // formats lists the values of -format.
@@ -42,15 +44,12 @@ func newFormatter(name string, out io.Writer) formatter {
 }
 
 // tableFormat writes aligned columns with a header, a rule and a row count,
-// and "N rows affected" for other statements.
+// each value on one line as cell shows it, and "ok" for a statement without
+// a result set. A result set that fails midway has no row count.
 type tableFormat struct{ out io.Writer }
 
-func (f tableFormat) Affected(n int64) error {
-	if n < 0 {
-		_, err := fmt.Fprintln(f.out, "ok")
-		return err
-	}
-	_, err := fmt.Fprintf(f.out, "%d %s affected\n", n, plural(n, "row"))
+func (f tableFormat) Done() error {
+	_, err := fmt.Fprintln(f.out, "ok")
 	return err
 }
 
@@ -60,76 +59,101 @@ func (f tableFormat) Rows(rows *sql.Rows) error {
 		return err
 	}
 	w := tabwriter.NewWriter(f.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, strings.Join(cols, "\t"))
+	cells := make([]string, len(cols))
 	rule := make([]string, len(cols))
 	for i, c := range cols {
-		rule[i] = strings.Repeat("-", max(len(c), 1))
+		cells[i] = escape(c)
+		rule[i] = strings.Repeat("-", max(utf8.RuneCountInString(cells[i]), 1))
 	}
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
 	fmt.Fprintln(w, strings.Join(rule, "\t"))
-	cells := make([]string, len(cols))
 	n, err := scanAll(rows, func(values []any) error {
 		for i, v := range values {
-			cells[i] = text(v)
+			cells[i] = cell(v)
 		}
 		_, err := fmt.Fprintln(w, strings.Join(cells, "\t"))
 		return err
 	})
-	if err != nil {
-		return err
+	if ferr := w.Flush(); err == nil {
+		err = ferr
 	}
-	if err := w.Flush(); err != nil {
+	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(f.out, "(%d %s)\n", n, plural(n, "row"))
 	return err
 }
 
-// csvFormat writes each result set as CSV with a header row, NULL as an
-// empty field, and an empty line between result sets. Statements that
-// return no rows write nothing.
+// csvFormat writes each result set as CSV with a header row and an empty
+// line between result sets, fields as appendCSVField writes them.
+// Statements without a result set write nothing.
 type csvFormat struct {
 	out  io.Writer
 	sets int
 }
 
-func (f *csvFormat) Affected(int64) error { return nil }
+func (f *csvFormat) Done() error { return nil }
 
 func (f *csvFormat) Rows(rows *sql.Rows) error {
 	cols, err := rows.Columns()
 	if err != nil {
 		return err
 	}
+	w := bufio.NewWriter(f.out)
 	if f.sets++; f.sets > 1 {
-		if _, err := io.WriteString(f.out, "\n"); err != nil {
-			return err
-		}
+		w.WriteByte('\n')
 	}
-	w := csv.NewWriter(f.out)
-	w.Write(cols)
-	record := make([]string, len(cols))
-	_, err = scanAll(rows, func(values []any) error {
+	var line []byte
+	record := func(values []any) error {
+		line = line[:0]
 		for i, v := range values {
-			if v == nil {
-				record[i] = ""
-			} else {
-				record[i] = text(v)
+			if i > 0 {
+				line = append(line, ',')
 			}
+			line = appendCSVField(line, v)
 		}
-		return w.Write(record)
-	})
-	if err != nil {
+		line = append(line, '\n')
+		_, err := w.Write(line)
 		return err
 	}
-	w.Flush()
-	return w.Error()
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		header[i] = c
+	}
+	if err = record(header); err == nil {
+		_, err = scanAll(rows, record)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// appendCSVField appends v as a CSV field the way PostgreSQL's COPY … CSV
+// writes it, so that NULL and the empty string differ: NULL is an empty
+// field, the empty string a quoted "". Other values are text as is (bytes
+// that are not UTF-8 as \x and hex), quoted when they hold a comma, quote
+// or line break, start with a space or tab, or are \. (COPY's end marker).
+func appendCSVField(buf []byte, v any) []byte {
+	if v == nil {
+		return buf
+	}
+	s := text(v)
+	if s != "" && s != `\.` && !strings.ContainsAny(s, ",\"\r\n") && s[0] != ' ' && s[0] != '\t' {
+		return append(buf, s...)
+	}
+	buf = append(buf, '"')
+	buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(buf, '"')
 }
 
 // jsonFormat writes each result set as one JSON array of objects, keys in
-// column order, on a line of its own. Statements that return no rows write
+// column order, on a line of its own; a result set that fails midway ends
+// its array after the rows read. Statements without a result set write
 // nothing.
 type jsonFormat struct{ out io.Writer }
 
-func (f jsonFormat) Affected(int64) error { return nil }
+func (f jsonFormat) Done() error { return nil }
 
 func (f jsonFormat) Rows(rows *sql.Rows) error {
 	cols, err := rows.Columns()
@@ -139,7 +163,7 @@ func (f jsonFormat) Rows(rows *sql.Rows) error {
 	numeric := make([]bool, len(cols))
 	if types, err := rows.ColumnTypes(); err == nil {
 		for i, t := range types {
-			numeric[i] = isNumericType(t.DatabaseTypeName())
+			numeric[i] = numericType(t.DatabaseTypeName())
 		}
 	}
 	keys := make([][]byte, len(cols))
@@ -163,34 +187,29 @@ func (f jsonFormat) Rows(rows *sql.Rows) error {
 		buf = append(buf, '}')
 		return nil
 	})
-	if err != nil {
-		return err
-	}
 	buf = append(buf, ']', '\n')
-	_, err = f.out.Write(buf)
+	if _, werr := f.out.Write(buf); err == nil {
+		err = werr
+	}
 	return err
 }
 
-// appendJSON appends v as a JSON value. Bytes of a numeric column that form
-// a JSON number (MySQL's text protocol returns numbers as bytes) are
-// written as that number.
+// appendJSON appends v as a JSON value. A value of a numeric column is a
+// number whatever the driver returns it as (PostgreSQL's numeric comes as a
+// string, MySQL's decimal as bytes), with the digits the database sent; NaN
+// and infinities, which JSON has no number for, are strings. In other
+// columns numbers the driver returns as numbers (SQLite's untyped
+// expressions) stay numbers, booleans are true or false, and everything
+// else is a string.
 func appendJSON(buf []byte, v any, numeric bool) []byte {
-	switch v := v.(type) {
-	case nil:
+	if v == nil {
 		return append(buf, "null"...)
-	case bool:
-		return strconv.AppendBool(buf, v)
-	case int64:
-		return strconv.AppendInt(buf, v, 10)
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return strconv.AppendQuote(buf, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		return strconv.AppendFloat(buf, v, 'g', -1, 64)
-	case []byte:
-		if numeric && json.Valid(v) && isNumber(v) {
-			return append(buf, v...)
-		}
+	}
+	if b, ok := v.(bool); ok {
+		return strconv.AppendBool(buf, b)
+	}
+	if n, ok := number(v, numeric); ok {
+		return append(buf, n...)
 	}
 	b, err := json.Marshal(text(v))
 	if err != nil {
@@ -199,18 +218,61 @@ func appendJSON(buf []byte, v any, numeric bool) []byte {
 	return append(buf, b...)
 }
 
-func isNumber(b []byte) bool {
-	return len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
+// number returns v as a JSON number: any Go number, and with numeric also
+// text that is a JSON number.
+func number(v any, numeric bool) (string, bool) {
+	switch v := v.(type) {
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case int, int8, int16, int32, uint, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(v), true
+	case float64:
+		return float(v, 64)
+	case float32:
+		return float(float64(v), 32)
+	case []byte:
+		return string(v), numeric && isJSONNumber(string(v))
+	case string:
+		return v, numeric && isJSONNumber(v)
+	}
+	return "", false
 }
 
-func isNumericType(name string) bool {
-	switch strings.ToUpper(name) {
-	case "INT", "INTEGER", "TINYINT", "SMALLINT", "MEDIUMINT", "BIGINT",
-		"UNSIGNED INT", "UNSIGNED TINYINT", "UNSIGNED SMALLINT", "UNSIGNED MEDIUMINT", "UNSIGNED BIGINT",
-		"INT2", "INT4", "INT8", "DECIMAL", "NUMERIC", "FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8":
-		return true
+func float(f float64, bits int) (string, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "", false
 	}
-	return false
+	return strconv.FormatFloat(f, 'g', -1, bits), true
+}
+
+// isJSONNumber reports whether s is a JSON number and nothing else.
+func isJSONNumber(s string) bool {
+	if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') || s[len(s)-1] < '0' || s[len(s)-1] > '9' {
+		return false
+	}
+	return json.Valid([]byte(s))
+}
+
+// numericTypes are the integer, decimal and floating-point type names the
+// drivers report (PostgreSQL's INT4, MySQL's UNSIGNED BIGINT) or SQLite
+// columns are declared with, without length and sign.
+var numericTypes = map[string]bool{
+	"INT": true, "INTEGER": true, "TINYINT": true, "SMALLINT": true, "MEDIUMINT": true, "BIGINT": true,
+	"INT2": true, "INT4": true, "INT8": true,
+	"DECIMAL": true, "DEC": true, "NUMERIC": true, "FIXED": true,
+	"FLOAT": true, "FLOAT4": true, "FLOAT8": true, "REAL": true, "DOUBLE": true, "DOUBLE PRECISION": true,
+}
+
+// numericType reports whether a column's database type is numeric.
+func numericType(name string) bool {
+	name, _, _ = strings.Cut(strings.ToUpper(name), "(")
+	var words []string
+	for _, w := range strings.Fields(name) {
+		if w != "UNSIGNED" && w != "SIGNED" && w != "ZEROFILL" {
+			words = append(words, w)
+		}
+	}
+	return numericTypes[strings.Join(words, " ")]
 }
 
 // scanAll calls f with the values of each row and returns the row count.
@@ -237,12 +299,10 @@ func scanAll(rows *sql.Rows, f func(values []any) error) (int64, error) {
 	return n, rows.Err()
 }
 
-// text formats a value for the table and CSV formats: NULL, text as is,
-// other bytes as \x and hex, times in RFC 3339.
+// text formats a non-NULL value for CSV and JSON strings: text as is, other
+// bytes as \x and hex, times in RFC 3339.
 func text(v any) string {
 	switch v := v.(type) {
-	case nil:
-		return "NULL"
 	case []byte:
 		if utf8.Valid(v) {
 			return string(v)
@@ -255,6 +315,57 @@ func text(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// cell formats a value for a table: NULL as NULL, anything else as text
+// does, escaped so that each value shows on one line and no two values look
+// alike: a backslash as \\, tab, line feed and carriage return as \t, \n
+// and \r, other control characters and bytes that are not UTF-8 as \xHH or
+// \uHHHH, and the text NULL as \NULL.
+func cell(v any) string {
+	if v == nil {
+		return "NULL"
+	}
+	if b, ok := v.([]byte); ok && !utf8.Valid(b) {
+		return text(v) // \x and hex
+	}
+	s := escape(text(v))
+	if s == "NULL" {
+		return `\NULL`
+	}
+	return s
+}
+
+// escape writes backslash, control characters and invalid UTF-8 in s as
+// backslash escapes.
+func escape(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r == '\\' || r == utf8.RuneError || unicode.IsControl(r) })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == utf8.RuneError && size == 1, r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func plural(n int64, word string) string {

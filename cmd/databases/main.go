@@ -17,13 +17,31 @@
 // COMMIT, session settings and temporary tables span its statements; the
 // first failing statement stops the run.
 //
-// -format table (the default) prints aligned columns and "N rows affected";
-// csv prints each result set as CSV with a header row (NULL as an empty
-// field, an empty line between result sets); json prints each result set as
-// one JSON array of objects on a line of its own. csv and json print
-// nothing for statements that return no rows. -log LEVEL writes a log
-// record per driver call to standard error, -trace a line per finished
-// span.
+// Every statement runs as a query, and the driver's answer decides what is
+// printed: each result set the statement returns (a MySQL CALL may return
+// several) or, for a statement without one, "ok" in the table format and
+// nothing in csv and json. database/sql counts affected rows only for Exec,
+// which cannot tell whether a statement returns rows, so no count is
+// printed: add RETURNING to see the rows a statement changed.
+//
+// -format table (the default) prints aligned columns and a row count, each
+// value on one line: NULL as NULL, and backslash escapes for what would
+// break the line or look like another value: \\ for a backslash, \t, \n and
+// \r, \xHH or \uHHHH for other control characters and bytes that are not
+// UTF-8, \NULL for the text NULL; binary values as \x and hex. csv prints
+// each result set with a header row, an empty line between result sets, and
+// NULL and the empty string as PostgreSQL's COPY … CSV writes them: NULL an
+// empty field, the empty string "". json prints each result set as one
+// array of objects on a line of its own; a column whose database type is
+// numeric (integer, decimal or floating point) gives JSON numbers on every
+// backend, with the digits the database sent (NaN and infinities as
+// strings); in other columns, values the driver returns as Go numbers
+// (SQLite's, whose values carry their own type) stay numbers, booleans are
+// true or false and the rest are strings. -log LEVEL writes a log record
+// per driver call to standard error, -trace a line per finished span.
+//
+// When reading a result set fails midway, the rows read before are printed
+// (the table without its row count, the json array closed), then the error.
 //
 // An error names the statement by number and, for a script, by file and
 // line: "databases: statement 2 (schema.sql:7): ...". A placeholder error
@@ -46,7 +64,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,15 +154,21 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, "databases:", err)
+			fmt.Fprintln(stderr, errorLine(err))
 			return exitError
 		}
 	}
 	if err := run(ctx, *url, src, out, opts...); err != nil {
-		fmt.Fprintln(stderr, "databases:", err)
+		fmt.Fprintln(stderr, errorLine(err))
 		return exitError
 	}
 	return exitOK
+}
+
+// errorLine is how the command reports an error: after its name, which the
+// package's own errors already start with.
+func errorLine(err error) string {
+	return "databases: " + strings.TrimPrefix(err.Error(), "databases: ")
 }
 
 // A source is the statements to run and the script they come from ("" for
@@ -194,64 +217,43 @@ func statementError(script string, n int, st statement, err error) error {
 	return fmt.Errorf("statement %d (%s:%d): %w", n, script, line, err)
 }
 
-// runOne runs one statement and writes its result.
+// runOne runs one statement and writes its result sets. Every statement
+// runs as a query: whether it returns rows is the driver's answer (a result
+// set has columns), not a guess from the statement's text. database/sql
+// counts the rows affected only for Exec, which cannot tell, so a statement
+// without a result set is reported as done, without a count.
 func runOne(ctx context.Context, c *sql.Conn, stmt string, out formatter) error {
-	if !returnsRows(stmt) {
-		res, err := c.ExecContext(ctx, stmt)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			n = -1
-		}
-		return out.Affected(n)
-	}
 	rows, err := c.QueryContext(ctx, stmt)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	if err := out.Rows(rows); err != nil {
-		return err
-	}
-	return rows.Close()
-}
-
-// returnsRows tells a statement whose result is a table from one whose
-// result is a count of affected rows, by its first word after comments.
-func returnsRows(stmt string) bool {
-	word := strings.ToUpper(skipComments(stmt))
-	if i := strings.IndexFunc(word, func(r rune) bool { return !(r >= 'A' && r <= 'Z') }); i >= 0 {
-		word = word[:i]
-	}
-	if slices.Contains([]string{"SELECT", "WITH", "VALUES", "SHOW", "PRAGMA", "EXPLAIN", "DESCRIBE", "DESC", "TABLE", "CALL"}, word) {
-		return true
-	}
-	return strings.Contains(strings.ToUpper(stmt), "RETURNING")
-}
-
-// skipComments returns stmt after leading space, parentheses and comments.
-func skipComments(stmt string) string {
+	sets := 0
 	for {
-		stmt = strings.TrimLeft(stmt, " \t\r\n(")
-		switch {
-		case strings.HasPrefix(stmt, "--"), strings.HasPrefix(stmt, "#"):
-			i := strings.IndexByte(stmt, '\n')
-			if i < 0 {
-				return ""
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		if len(cols) > 0 {
+			sets++
+			if err := out.Rows(rows); err != nil {
+				return err
 			}
-			stmt = stmt[i+1:]
-		case strings.HasPrefix(stmt, "/*"):
-			i := strings.Index(stmt, "*/")
-			if i < 0 {
-				return ""
-			}
-			stmt = stmt[i+2:]
-		default:
-			return stmt
+		}
+		if !rows.NextResultSet() {
+			break
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if sets == 0 {
+		return out.Done()
+	}
+	return nil
 }
 
 // spanPrinter writes one line per finished span: name, duration, status and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -52,9 +53,9 @@ SELECT id, name FROM t ORDER BY id;
 			"CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
 			"INSERT INTO t (name, data) VALUES ('ada', x'00ff'), ('grace', NULL)",
 			"SELECT id, name, data FROM t ORDER BY id",
-		}, stdout: "0 rows affected\n2 rows affected\nid  name   data\n--  ----   ----\n1   ada    \\x00ff\n2   grace  NULL\n(2 rows)\n"},
+		}, stdout: "ok\nok\nid  name   data\n--  ----   ----\n1   ada    \\x00ff\n2   grace  NULL\n(2 rows)\n"},
 		{name: "script file", args: []string{"-f", script},
-			stdout: "0 rows affected\n2 rows affected\nid  name\n--  ----\n1   a;b\n2   it's\n(2 rows)\n"},
+			stdout: "ok\nok\nid  name\n--  ----\n1   a;b\n2   it's\n(2 rows)\n"},
 		{name: "script on stdin", stdin: "SELECT 1 AS one; SELECT 'x;y' AS two;",
 			stdout: "one\n---\n1\n(1 row)\ntwo\n---\nx;y\n(1 row)\n"},
 		{name: "-f - reads stdin", stdin: "SELECT 1 AS one", args: []string{"-f", "-", "-format", "csv"},
@@ -80,9 +81,11 @@ SELECT x FROM t;`, stdout: "x\n2\n"},
 			stderrHas: "databases: stdin: line 2: unterminated quoted string"},
 		{name: "missing file", args: []string{"-f", filepath.Join(t.TempDir(), "nope.sql")}, code: 1,
 			stderrHas: "nope.sql"},
-		{name: "bad URL", args: []string{"-url", "nosuch://x", "SELECT 1"}, code: 1, stderrHas: "databases: "},
+		{name: "bad URL", args: []string{"-url", "nosuch://x", "SELECT 1"}, code: 1, stderrHas: "databases: bad URL \"nosuch://x\": unknown scheme"},
 		{name: "unknown flag", args: []string{"-nope"}, code: 2, stderrHas: "usage: databases"},
 		{name: "bad format", args: []string{"-format", "xml", "SELECT 1"}, code: 2, stderrHas: `-format "xml": want table, csv, json`},
+		{name: "-log keeps the URL's slow", args: []string{"-url", "sqlite:///:memory:?slow=1ns", "-log", "info", "CREATE TABLE t (x)"},
+			stderrHas: `level=WARN msg="db query" db.system.name=sqlite db.operation=query db.query.text="CREATE TABLE t (x)"`},
 		{name: "bad log level", args: []string{"-log", "loud", "SELECT 1"}, code: 2, stderrHas: `-log "loud"`},
 		{name: "-f and arguments", args: []string{"-f", script, "SELECT 1"}, code: 2, stderrHas: "not both"},
 		{name: "help", args: []string{"-h"}, code: 0, stderrHas: "Exit status: 0 ok, 1 SQL or runtime error, 2 usage error."},
@@ -101,6 +104,9 @@ SELECT x FROM t;`, stdout: "x\n2\n"},
 			}
 			if tt.stdoutLack != "" && strings.Contains(stdout, tt.stdoutLack) {
 				t.Errorf("stdout has %q:\n%s", tt.stdoutLack, stdout)
+			}
+			if strings.Contains(stderr, "databases: databases:") {
+				t.Errorf("stderr names the command twice:\n%s", stderr)
 			}
 		})
 	}
@@ -158,25 +164,99 @@ func TestStatementError(t *testing.T) {
 	}
 }
 
-func TestReturnsRows(t *testing.T) {
-	for stmt, want := range map[string]bool{
-		"SELECT 1":                              true,
-		"  (SELECT 1)":                          true,
-		"with x as (select 1) select * from x":  true,
-		"-- comment\nSELECT 1":                  true,
-		"/* c */ VALUES (1)":                    true,
-		"INSERT INTO t VALUES (1) RETURNING id": true,
-		"INSERT INTO t VALUES (1)":              false,
-		"CREATE TABLE t (x)":                    false,
-		"-- SELECT\nDELETE FROM t":              false,
-		"PRAGMA table_info(t)":                  true,
-		"SHOW TABLES":                           true,
-		"SELECT\n1":                             true,
-	} {
-		if got := returnsRows(stmt); got != want {
-			t.Errorf("returnsRows(%q) = %v; want %v", stmt, got, want)
+// words returns a table with the padding between its columns cut to one
+// space and none at the end of a line.
+func words(table string) string {
+	table = regexp.MustCompile(` +\n`).ReplaceAllString(table, "\n")
+	return regexp.MustCompile(` {2,}`).ReplaceAllString(table, " ")
+}
+
+// Whether a statement prints a result set is the driver's answer, not a
+// guess from its text: a word in a literal or comment changes nothing, and
+// statements that return rows print them, however they start. Statements
+// without a result set print "ok".
+func TestResultSetBackends(t *testing.T) {
+	type step struct{ stmt, want string }
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		table := dbtest.Name("cli_rows")
+		steps := []step{
+			{"CREATE TABLE " + table + " (x VARCHAR(20))", "ok\n"},
+			{"INSERT INTO " + table + " VALUES ('a')", "ok\n"},
+			{"UPDATE " + table + " SET x = 'RETURNING'", "ok\n"},
+			{"/* SELECT */ UPDATE " + table + " SET x = 'select'", "ok\n"},
+			{"-- RETURNING\nDELETE FROM " + table + " WHERE x = 'RETURNING'", "ok\n"},
+			{"INSERT INTO " + table + " VALUES ('b') RETURNING x", "x\n-\nb\n(1 row)\n"},
+			{"BEGIN", "ok\n"},
+			{"UPDATE " + table + " SET x = 'c' WHERE x = 'RETURNING x'", "ok\n"},
+			{"SELECT x FROM " + table + " ORDER BY x", "x\n-\nb\nselect\n(2 rows)\n"},
+			{"COMMIT", "ok\n"},
 		}
+		switch b.Dialect {
+		case "sqlite":
+			steps = append(steps,
+				step{"PRAGMA user_version = 3", "ok\n"},
+				step{"PRAGMA user_version", "user_version\n------------\n3\n(1 row)\n"})
+		case "postgres":
+			steps = append(steps,
+				step{"SET search_path = public", "ok\n"},
+				step{"SHOW search_path", "search_path\n-----------\npublic\n(1 row)\n"},
+				step{"VACUUM " + table, "ok\n"})
+		case "mysql":
+			proc := dbtest.Name("cli_proc")
+			steps = append(steps,
+				step{"CHECK TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " check status OK\n(1 row)\n"},
+				step{"ANALYZE TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " analyze status OK\n(1 row)\n"},
+				step{"CREATE PROCEDURE " + proc + "() BEGIN SELECT 1 AS a; SELECT 2 AS b; END", "ok\n"},
+				step{"CALL " + proc + "()", "a\n-\n1\n(1 row)\nb\n-\n2\n(1 row)\n"},
+				step{"DROP PROCEDURE " + proc, "ok\n"})
+		}
+		steps = append(steps, step{"DROP TABLE " + table, "ok\n"})
+		var args []string
+		var want strings.Builder
+		for _, st := range steps {
+			args = append(args, st.stmt)
+			want.WriteString(st.want)
+		}
+		code, stdout, stderr := runCLI(t, "", append([]string{"-url", b.URL}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit status %d: %s\nstdout:\n%s", code, stderr, stdout)
+		}
+		// Column widths depend on the table's random name: compare words.
+		if got := words(stdout); got != want.String() {
+			t.Fatalf("stdout:\n%s\nwant:\n%s", stdout, want.String())
+		}
+	})
+}
+
+// When reading a result set fails midway, every format prints the rows read
+// before the error, then the error, and the exit status is 1.
+func TestErrorMidResultBackends(t *testing.T) {
+	queries := map[string]string{
+		"sqlite":   "SELECT x, CASE WHEN x = 3 THEN json('bad') ELSE x END AS y FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3)",
+		"postgres": "SELECT x, x + 0 * (1 / (3 - x)) AS y FROM generate_series(1, 3) AS x",
+		"mysql":    "SELECT x, IF(x = 3, (SELECT 1 UNION SELECT 2), x) AS y FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS t",
 	}
+	tests := []struct{ format, want string }{
+		{"table", "x  y\n-  -\n1  1\n2  2\n"},
+		{"csv", "x,y\n1,1\n2,2\n"},
+		{"json", `[{"x":1,"y":1},{"x":2,"y":2}]` + "\n"},
+	}
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.format, func(t *testing.T) {
+				code, stdout, stderr := runCLI(t, "", "-url", b.URL, "-format", tt.format, "SELECT 0 AS z", queries[b.Dialect], "SELECT 9 AS never")
+				if code != 1 {
+					t.Fatalf("exit status %d; want 1\nstderr:\n%s", code, stderr)
+				}
+				if !strings.HasSuffix(stdout, tt.want) || strings.Contains(stdout, "never") {
+					t.Errorf("stdout:\n%s\nwant it to end with:\n%s", stdout, tt.want)
+				}
+				if !strings.HasPrefix(stderr, "databases: statement 2: ") {
+					t.Errorf("stderr:\n%s", stderr)
+				}
+			})
+		}
+	})
 }
 
 func TestRunTraced(t *testing.T) {

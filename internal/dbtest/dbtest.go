@@ -7,6 +7,7 @@ package dbtest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -50,6 +51,19 @@ func (b Backend) Require(t testing.TB) {
 		t.Fatalf("%s is not set; CI must test %s", b.env, b.Dialect)
 	}
 	t.Skipf("%s is not set; set it to a %s URL to run this test (see README)", b.env, b.Dialect)
+}
+
+// Unconfigured names the backends whose server is not configured, each as
+// "postgres (DATABASES_TEST_POSTGRES_URL is not set)", so that a test
+// binary can say what its run left out.
+func Unconfigured() []string {
+	var out []string
+	for _, b := range Backends() {
+		if b.URL == "" {
+			out = append(out, fmt.Sprintf("%s (%s is not set)", b.Dialect, b.env))
+		}
+	}
+	return out
 }
 
 // Run runs f once per backend as a subtest named after the dialect.
