@@ -187,8 +187,16 @@ func secretsOf(raw string) []string {
 
 // driverError wraps an error the real driver gave for the DSN. Its message
 // never shows the password; errors.As still reaches the driver's error.
+//
+// Of a URL with an '@' after the host (cfg.ambiguous) the message is not
+// shown at all: RedactURL masks everything up to that '@', and the driver
+// could quote any part of it, unquoted as go-sql-driver does.
 func (cfg *config) driverError(err error) error {
-	return &redactedError{msg: fmt.Sprintf("databases: %s driver %q rejected %q: %s", cfg.dialect, cfg.driverName, cfg.redacted, cfg.redactMessage(err.Error())), err: err}
+	msg := cfg.redactMessage(err.Error())
+	if cfg.ambiguous {
+		msg = "its message is not shown, since it could quote part of the password: with an '@' after the host, the password could run up to that '@'; percent-encode '@' in option values as %40"
+	}
+	return &redactedError{msg: fmt.Sprintf("databases: %s driver %q rejected %q: %s", cfg.dialect, cfg.driverName, cfg.redacted, msg), err: err}
 }
 
 // redactMessage removes the URL's secrets from a message of the real

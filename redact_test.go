@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/go-databases/databases/middleware"
 )
@@ -93,4 +96,48 @@ func TestValuesPrintWithoutSecrets(t *testing.T) {
 		var _ driver.Connector = c
 		_ = sql.ErrNoRows
 	})
+}
+
+// TestURLSanitizeOption runs a query with a literal through the built-in
+// logging and tracing: its text shows '?' for the literal, and the literal
+// with sanitize=off.
+func TestURLSanitizeOption(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		want  string
+	}{
+		{"", "SELECT ? AS secret"},
+		{"?sanitize=on", "SELECT ? AS secret"},
+		{"?sanitize=off", "SELECT 'hunter2' AS secret"},
+	} {
+		var logs bytes.Buffer
+		spans := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+		db, err := Open("sqlite:///:memory:"+tt.query,
+			WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+			WithTracerProvider(tp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		if err := db.QueryRow("SELECT 'hunter2' AS secret").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if !strings.Contains(logs.String(), fmt.Sprintf("db.query.text=%q", tt.want)) {
+			t.Errorf("%s: the log has no db.query.text=%q:\n%s", tt.query, tt.want, logs.String())
+		}
+		found := false
+		for _, span := range spans.Ended() {
+			for _, kv := range span.Attributes() {
+				found = found || kv.Key == "db.query.text" && kv.Value.AsString() == tt.want
+			}
+		}
+		if !found {
+			t.Errorf("%s: no span with db.query.text %q", tt.query, tt.want)
+		}
+	}
+	if _, err := Open("sqlite:///:memory:?sanitize=maybe"); err == nil || !strings.Contains(err.Error(), `option sanitize: "maybe" is not on or off`) {
+		t.Errorf("sanitize=maybe: %v", err)
+	}
 }

@@ -24,6 +24,7 @@ type config struct {
 	dsn        string   // connection string handed to the real driver
 	redacted   string   // the URL with its password masked, for messages
 	secrets    []string // what redactMessage scrubs from the real driver's messages
+	ambiguous  bool     // an '@' after the host: messages quote no part of the URL
 
 	user     string
 	host     string // first host, without port; "" for SQLite
@@ -39,6 +40,7 @@ type config struct {
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
+	literals bool          // sanitize=off: log and trace query text with its literals
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 }
@@ -91,6 +93,7 @@ var urlOptions = map[string]urlOption{
 	"log":                {apply: setLog},
 	"slow":               {apply: setSlow},
 	"trace":              {apply: setTrace},
+	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
 }
 
@@ -112,7 +115,11 @@ var memoryDBs atomic.Uint64
 func parseURL(raw string) (*config, error) {
 	cfg := &config{redacted: RedactURL(raw), secrets: secretsOf(raw)}
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("databases: bad URL %q: %s", cfg.redacted, fmt.Sprintf(format, args...))
+		detail := fmt.Sprintf(format, args...)
+		if cfg.ambiguous {
+			detail = withoutQuotes(detail)
+		}
+		return fmt.Errorf("databases: bad URL %q: %s", cfg.redacted, detail)
 	}
 	if strings.TrimSpace(raw) == "" {
 		return nil, fmt.Errorf("databases: empty URL; want e.g. sqlite:///app.db, postgres://user@host/db or mysql://user@host/db")
@@ -145,15 +152,18 @@ func parseURL(raw string) (*config, error) {
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		return nil, fail("unexpected '#' at offset %d; percent-encode it as %%23", schemeEnd+3+i)
 	}
-	if end := strings.IndexAny(rest, "/?"); d != dialectSQLite && end >= 0 {
-		// The user info ends at the first '/' or '?'. An '@' after it
-		// means a user name or password with an unescaped '/' or '?'
-		// (postgres://app:Zx9/Qp2@db/shop), which no part of the URL can
-		// be quoted for, or an '@' that pgx and libpq would read as the
-		// end of the user info.
-		if at := strings.LastIndexByte(rest, '@'); at > end {
+	if end := strings.IndexAny(rest, "/?"); d != dialectSQLite && end >= 0 && strings.LastIndexByte(rest, '@') > end {
+		// The user info ends at the first '/' or '?', and an '@' after
+		// it could end a user name or password that has an unescaped '/'
+		// or '?' (postgres://app:Zx9/Qp2@db/shop). Such an '@' is an
+		// error, with no part of the URL quoted, unless the URL has user
+		// info before the first '/' or '?' and the '@' is in an option
+		// value (sql_mode=CONCAT(@@sql_mode, ...)); then messages quote
+		// nothing either, since RedactURL masks up to that '@'.
+		if at := strayAt(rest, end); at >= 0 {
 			return nil, fail("unescaped '@' at offset %d, after the host; in a user name or password percent-encode '/', '?', '#' and '@' (%%2F, %%3F, %%23, %%40), elsewhere '@' as %%40", schemeEnd+3+at)
 		}
+		cfg.ambiguous = true
 	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	authority, rawPath := rest, ""
@@ -230,6 +240,9 @@ func (p *urlParse) parseQuery(rawQuery string) error {
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
+			if p.cfg.ambiguous {
+				return fmt.Errorf("invalid percent-escape in the value of an option")
+			}
 			return fmt.Errorf("option %s: invalid percent-escape", key)
 		}
 		opt, ok := urlOptions[key]
@@ -354,6 +367,47 @@ func (p *urlParse) sqlite(rawPath string) error {
 func escapeFilePath(path string) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	return r.Replace(path)
+}
+
+// strayAt returns the offset in rest (a URL after "://") of an '@' after
+// end, the end of the user info and host, that could end the user info:
+// any, when there is no user info before end; otherwise one in the path or
+// in an option name. It returns -1 when every such '@' is in an option
+// value.
+func strayAt(rest string, end int) int {
+	if strings.IndexByte(rest[:end], '@') < 0 {
+		return strings.IndexByte(rest[end:], '@') + end
+	}
+	path, query, _ := strings.Cut(rest[end:], "?")
+	if i := strings.IndexByte(path, '@'); i >= 0 {
+		return end + i
+	}
+	offset := end + len(path) + 1
+	for pair := range strings.SplitSeq(query, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if i := strings.IndexByte(key, '@'); i >= 0 {
+			return offset + i
+		}
+		offset += len(pair) + 1
+	}
+	return -1
+}
+
+// withoutQuotes returns msg with every Go-quoted string in it replaced by
+// "…".
+func withoutQuotes(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				b.WriteString(`"…"`)
+				i += len(q) - 1
+				continue
+			}
+		}
+		b.WriteByte(msg[i])
+	}
+	return b.String()
 }
 
 // userInfo writes the user info of a DSN from its decoded parts, escaped
