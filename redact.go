@@ -28,8 +28,9 @@ const mask = "***"
 //     leading user name followed by ':'. A user name that contains '/', '?'
 //     or '#' is masked too, since then the user name, the password and the
 //     host cannot be told apart;
-//   - the value of every query option whose name, percent-decoded and in any
-//     case, names a secret: password, sslpassword, passwd, pwd, token, ...
+//   - the value of every query option (a pair after a '?', or after an '&'
+//     that follows one) whose name, percent-decoded and in any case, names a
+//     secret: password, sslpassword, passwd, pwd, token, ...
 //
 // It works on malformed URLs too, so that error messages can quote them: in
 // postgres://app:Zx9/Qp2@db/shop the unescaped '/' makes "Zx9/Qp2" look like
@@ -63,8 +64,11 @@ func secretSpans(raw string) []span {
 	if s, ok := userInfoSpan(raw); ok {
 		spans = append(spans, s)
 	}
+	query := false // after the first '?', where '&' separates options
 	for i := 0; i < len(raw); i++ {
-		if raw[i] != '?' && raw[i] != '&' {
+		if raw[i] == '?' {
+			query = true
+		} else if raw[i] != '&' || !query {
 			continue
 		}
 		pair := raw[i+1:]

@@ -133,6 +133,11 @@ func parseURL(raw string) (*config, error) {
 	scheme := strings.ToLower(raw[:schemeEnd])
 	base, driverName, hasDriver := strings.Cut(scheme, "+")
 	d, ok := schemes[base]
+	if !isName(scheme) {
+		// Not quoted: what comes before :// is not a scheme, and could be
+		// anything, a password included.
+		return nil, fail("what comes before :// is not a scheme; known: %s", strings.Join(knownSchemes(), ", "))
+	}
 	if !ok {
 		return nil, fail("unknown scheme %q; known: %s", base, strings.Join(knownSchemes(), ", "))
 	}
@@ -174,10 +179,11 @@ func parseURL(raw string) (*config, error) {
 	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
 		rawUser, hostPart = authority[:i], authority[i+1:]
 	}
-	if d == dialectSQLite && authority != "" {
+	if after := raw[schemeEnd+3:]; d == dialectSQLite && (authority != "" || !strings.HasPrefix(after, "/") && strings.Contains(after, "@")) {
 		// Checked first and not quoted: it may hold a user name and
 		// password, and a password with an unescaped '?' would make the
-		// query options quote part of it.
+		// query options quote part of it (sqlite://?x@h, too, has what
+		// RedactURL takes for user info).
 		return nil, fail("a SQLite URL has no host or user; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
 	}
 	var user, password string
@@ -212,6 +218,14 @@ func parseURL(raw string) (*config, error) {
 		return nil, fail("%v", err)
 	}
 	return cfg, nil
+}
+
+// isName reports whether a lower-cased scheme, with its +driver, is made
+// of letters, digits, '+', '-', '.' and '_' only.
+func isName(scheme string) bool {
+	return !strings.ContainsFunc(scheme, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+-._", r))
+	})
 }
 
 func knownSchemes() []string {

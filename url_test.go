@@ -111,6 +111,8 @@ var badURLs = []struct{ url, want string }{
 	{"app.db", "missing scheme://"},
 	{"hunter2@localhost/db", "missing scheme://"},
 	{"oracle://u:hunter2@h/db", `unknown scheme "oracle"`},
+	{"postgres+?password=hunter2://h/db", "what comes before :// is not a scheme"},
+	{"?password=hunter2://h/db", "what comes before :// is not a scheme"},
 	{"postgres+://u:hunter2@h/db", "empty driver name"},
 	{"postgres+nosuch://u:hunter2@h/db", `no database/sql driver is registered as "nosuch"`},
 	{"postgres+databases://u:hunter2@h/db", "cannot wrap itself"},
@@ -322,6 +324,7 @@ func TestRedactURL(t *testing.T) {
 		{"sqlite:///app.db?_pragma_key=x&_auth_pass=y", "sqlite:///app.db?_pragma_key=***&_auth_pass=***"},
 		{"postgres://h/db?password=a@b", "postgres://***"},
 		{"postgres://h/db?password=", "postgres://h/db?password=***"},
+		{"postgres://&pass=x", "postgres://&pass=x"}, // no query without a '?': a host
 		// A SQLite file path may hold an '@'; a SQLite URL with a host is
 		// masked like any other.
 		{"sqlite:///backups/app@2024.db", "sqlite:///backups/app@2024.db"},
@@ -388,7 +391,7 @@ func TestMalformedUserInfoNeverShown(t *testing.T) {
 // What could be credentials is defined by couldBeCredentials, written apart
 // from RedactURL: in the user info, everything between "://" and the last
 // '@' but a leading user name, and the value of every query option whose
-// decoded name looks like a password. On the input as given, RedactURL must
+// decoded name looks like a secret. On the input as given, RedactURL must
 // mask exactly those bytes, and an error that quotes the URL must quote
 // RedactURL's. Then the same input with every letter of those bytes
 // replaced by canary letters (which no message contains) is opened: no run
@@ -410,15 +413,23 @@ func FuzzParseURL(f *testing.F) {
 	})
 }
 
-// couldBeCredentials marks the bytes of raw that could be credentials.
+// couldBeCredentials marks the bytes of raw that could be credentials:
+//   - between "://" (or the start) and the last '@', all but a first part
+//     up to ':' with no '/', '?' or '#' in it (a user name), or all but the
+//     whole of it when it has none of ":/?#"; nothing in the file path of a
+//     SQLite URL (sqlite:///…);
+//   - the value of a pair after any '?', or after an '&' that follows a '?',
+//     up to the next '&', whose name, %-decoded, '+' read as a space,
+//     trimmed and in lower case, contains pass, pwd, secret or token, or is
+//     key or ends in _key.
 func couldBeCredentials(raw string) []bool {
 	marked := make([]bool, len(raw))
 	start := 0
 	if i := strings.Index(raw, "://"); i >= 0 {
 		start = i + 3
 	}
-	sqlitePath := start > 0 && start < len(raw) && raw[start] == '/' &&
-		strings.HasPrefix(strings.ToLower(raw), "sqlite")
+	scheme, _, _ := strings.Cut(strings.ToLower(raw[:max(start-3, 0)]), "+")
+	sqlitePath := start > 0 && start < len(raw) && raw[start] == '/' && (scheme == "sqlite" || scheme == "sqlite3")
 	if at := strings.LastIndex(raw, "@"); at >= start && !sqlitePath {
 		from := start
 		user, _, hasColon := strings.Cut(raw[start:at], ":")
@@ -432,8 +443,11 @@ func couldBeCredentials(raw string) []bool {
 			marked[i] = true
 		}
 	}
+	query := false
 	for i := range raw {
-		if raw[i] != '?' && raw[i] != '&' {
+		if raw[i] == '?' {
+			query = true
+		} else if raw[i] != '&' || !query {
 			continue
 		}
 		rest := raw[i+1:]
@@ -531,9 +545,9 @@ func canary(raw string) string {
 	return string(b)
 }
 
-// checkNoCanary opens raw and checks that no three-byte run of its
-// credentials holding two canary letters is shown, unless raw has it
-// outside its credentials too.
+// checkNoCanary opens raw and checks that no three letters or digits of
+// its credentials, two of them canary letters, are shown together, unless
+// raw has them outside its credentials too.
 func checkNoCanary(t *testing.T, raw string) {
 	t.Helper()
 	marked := couldBeCredentials(raw)
@@ -559,14 +573,18 @@ func checkNoCanary(t *testing.T, raw string) {
 	for _, s := range secret {
 		for _, form := range []string{s, lenientUnescape(s), strings.ReplaceAll(lenientUnescape(s), "+", " ")} {
 			for i := 0; i+3 <= len(form); i++ {
+				// Letters and digits only: a quote or a backslash next to
+				// canary letters could come from quoting the public text.
 				w := form[i : i+3]
-				n := 0
+				n, alnum := 0, true
 				for j := range 3 {
-					if isCanary(w[j]) {
+					c := w[j]
+					if isCanary(c) {
 						n++
 					}
+					alnum = alnum && (c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z')
 				}
-				if n >= 2 && !strings.Contains(public[0], w) {
+				if n >= 2 && alnum && !strings.Contains(public[0], w) {
 					windows = append(windows, w)
 				}
 			}
