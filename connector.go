@@ -133,7 +133,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		c.raw = stdlib.GetConnector(*pc)
+		c.raw = boxConnector(stdlib.GetConnector(*pc))
 		return c, nil
 	}
 	real, err := lookupDriver(cfg)
@@ -141,11 +141,13 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		return nil, err
 	}
 	if dc, ok := real.(driver.DriverContext); ok {
-		if c.raw, err = dc.OpenConnector(cfg.dsn); err != nil {
+		raw, err := dc.OpenConnector(cfg.dsn)
+		if err != nil {
 			return nil, cfg.driverError(err)
 		}
+		c.raw = boxConnector(raw)
 	} else {
-		c.raw = dsnConnector{driver: real, dsn: cfg.dsn}
+		c.raw = &dsnConnector{driver: real, dsn: cfg.dsn}
 	}
 	return c, nil
 }
@@ -295,29 +297,3 @@ func lookupDriver(cfg *config) (driver.Driver, error) {
 	defer db.Close()
 	return db.Driver(), nil
 }
-
-// driverError wraps an error the real driver gave for the DSN. Its message
-// never shows the password; errors.As still reaches the driver's error.
-func (cfg *config) driverError(err error) error {
-	return &redactedError{msg: fmt.Sprintf("databases: %s driver %q rejected %q: %s", cfg.dialect, cfg.driverName, cfg.redacted, cfg.redactMessage(err.Error())), err: err}
-}
-
-// redactMessage removes the URL's password from a message of the real driver.
-func (cfg *config) redactMessage(msg string) string {
-	if cfg.password == "" {
-		return msg
-	}
-	msg = strings.ReplaceAll(msg, cfg.password, "***")
-	if cfg.rawPassword != "" {
-		msg = strings.ReplaceAll(msg, cfg.rawPassword, "***")
-	}
-	return msg
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

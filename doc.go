@@ -30,6 +30,7 @@
 //	log                  debug, info, warn, error or off: log every driver call to slog.Default()
 //	slow                 e.g. 200ms: log calls at least this long at warn
 //	trace                on/off: trace every call with the global OpenTelemetry providers
+//	sanitize             on (default)/off: off logs and traces query text with its literals
 //	force_rollback       true: test mode, everything is rolled back when the DB closes
 //	placeholders         portable (default) or native: native sends every query as written
 //	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive
@@ -42,8 +43,9 @@
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access
-// to its pool) fails with an error naming the option. A password never
-// appears in an error; see RedactURL.
+// to its pool) fails with an error naming the option, and so does an
+// unknown option that looks like a misspelling of one, naming the likely
+// option. A password never appears in an error; see RedactURL.
 //
 // # SQLite defaults
 //

@@ -22,8 +22,8 @@ import (
 // WithLogger logs every driver call to logger through middleware/logging
 // (debug per call, warn when slow, error on failure). The URL options
 // log=LEVEL and slow=DURATION do the same with slog.Default(); a slow
-// threshold in the URL also applies to logger, after opts, so it overrides
-// one given there.
+// threshold or sanitize=off in the URL also applies to logger, after opts,
+// so it overrides one given there.
 func WithLogger(logger *slog.Logger, opts ...logging.Option) Option {
 	return func(o *options) { o.logging = &loggerOption{logger: logger, opts: opts} }
 }
@@ -60,17 +60,23 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 		if o.meterProvider != nil {
 			topts = append(topts, tracing.WithMeterProvider(o.meterProvider))
 		}
+		if cfg.literals {
+			topts = append(topts, tracing.WithQueryLiterals())
+		}
 		mw = append(mw, tracing.New(topts...))
 	}
-	var slow []logging.Option
+	var fromURL []logging.Option
 	if cfg.slow > 0 {
-		slow = append(slow, logging.WithSlowThreshold(cfg.slow))
+		fromURL = append(fromURL, logging.WithSlowThreshold(cfg.slow))
+	}
+	if cfg.literals {
+		fromURL = append(fromURL, logging.WithQueryLiterals())
 	}
 	switch {
 	case o.logging != nil:
-		mw = append(mw, logging.New(o.logging.logger, slices.Concat(o.logging.opts, slow)...))
+		mw = append(mw, logging.New(o.logging.logger, slices.Concat(o.logging.opts, fromURL)...))
 	case cfg.logLevel != nil:
-		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), slow...))
+		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), fromURL...))
 	}
 	return mw
 }
@@ -157,6 +163,20 @@ func setSlow(p *urlParse, v string) error {
 			l := slog.LevelWarn
 			p.cfg.logLevel = &l
 		}
+	}
+	return nil
+}
+
+// setSanitize reads the sanitize URL option: off records query text with
+// its literals in the logs and spans of the built-in middleware.
+func setSanitize(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true":
+		p.cfg.literals = false
+	case "off", "false":
+		p.cfg.literals = true
+	default:
+		return fmt.Errorf("%q is not on or off", v)
 	}
 	return nil
 }

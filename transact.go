@@ -89,7 +89,7 @@ func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, st), tx); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			err = errors.Join(err, rbErr)
+			err = joinRollback(err, rbErr)
 		}
 		return canceled(ctx, err)
 	}
@@ -135,12 +135,23 @@ func nested(ctx context.Context, st *txState, opts *sql.TxOptions, fn func(conte
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, inner), st.tx); err != nil {
 		if rbErr := rollback(); rbErr != nil {
-			return errors.Join(err, rbErr)
+			return joinRollback(err, rbErr)
 		}
 		return err
 	}
 	_, err = st.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
 	return err
+}
+
+// joinRollback joins the error of a transaction's work with the error of
+// rolling it back, unless the second says nothing new: on a broken
+// connection both are the same error (go-sql-driver's "invalid
+// connection"), which would otherwise read twice.
+func joinRollback(err, rbErr error) error {
+	if errors.Is(err, rbErr) || errors.Is(rbErr, err) || rbErr.Error() == err.Error() {
+		return err
+	}
+	return errors.Join(err, rbErr)
 }
 
 // wait sleeps before the next attempt, or returns early with ctx's error.

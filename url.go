@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,17 +20,17 @@ import (
 // receives, and the options the wrapper owns.
 type config struct {
 	dialect    *dialect
-	driverName string // name the real driver is registered under in database/sql
-	dsn        string // connection string handed to the real driver
-	redacted   string // the URL with its password masked, for messages
+	driverName string   // name the real driver is registered under in database/sql
+	dsn        string   // connection string handed to the real driver
+	redacted   string   // the URL with its password masked, for messages
+	secrets    []string // what redactMessage scrubs from the real driver's messages
+	ambiguous  bool     // an '@' after the host: messages quote no part of the URL
 
-	user        string
-	password    string // decoded, only to scrub it from the real driver's messages
-	rawPassword string // as written in the URL
-	host        string // first host, without port; "" for SQLite
-	port        int    // 0 when the URL gives none
-	database    string // database name, or the SQLite file path
-	memory      bool   // sqlite:///:memory:
+	user     string
+	host     string // first host, without port; "" for SQLite
+	port     int    // 0 when the URL gives none
+	database string // database name, or the SQLite file path
+	memory   bool   // sqlite:///:memory:
 
 	native        bool   // placeholders=native: send queries as written
 	forceRollback bool   // force_rollback=true: the test mode
@@ -39,6 +40,7 @@ type config struct {
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
+	literals bool          // sanitize=off: log and trace query text with its literals
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 }
@@ -91,6 +93,7 @@ var urlOptions = map[string]urlOption{
 	"log":                {apply: setLog},
 	"slow":               {apply: setSlow},
 	"trace":              {apply: setTrace},
+	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
 }
 
@@ -110,9 +113,13 @@ var memoryDBs atomic.Uint64
 // parseURL parses a database URL. Errors name the problem and show the URL
 // only with its password masked.
 func parseURL(raw string) (*config, error) {
-	cfg := &config{redacted: RedactURL(raw)}
+	cfg := &config{redacted: RedactURL(raw), secrets: secretsOf(raw)}
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("databases: bad URL %q: %s", cfg.redacted, fmt.Sprintf(format, args...))
+		detail := fmt.Sprintf(format, args...)
+		if cfg.ambiguous {
+			detail = withoutQuotes(detail)
+		}
+		return fmt.Errorf("databases: bad URL %q: %s", cfg.redacted, detail)
 	}
 	if strings.TrimSpace(raw) == "" {
 		return nil, fmt.Errorf("databases: empty URL; want e.g. sqlite:///app.db, postgres://user@host/db or mysql://user@host/db")
@@ -126,6 +133,11 @@ func parseURL(raw string) (*config, error) {
 	scheme := strings.ToLower(raw[:schemeEnd])
 	base, driverName, hasDriver := strings.Cut(scheme, "+")
 	d, ok := schemes[base]
+	if !isName(scheme) {
+		// Not quoted: what comes before :// is not a scheme, and could be
+		// anything, a password included.
+		return nil, fail("what comes before :// is not a scheme; known: %s", strings.Join(knownSchemes(), ", "))
+	}
 	if !ok {
 		return nil, fail("unknown scheme %q; known: %s", base, strings.Join(knownSchemes(), ", "))
 	}
@@ -145,6 +157,19 @@ func parseURL(raw string) (*config, error) {
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		return nil, fail("unexpected '#' at offset %d; percent-encode it as %%23", schemeEnd+3+i)
 	}
+	if end := strings.IndexAny(rest, "/?"); d != dialectSQLite && end >= 0 && strings.LastIndexByte(rest, '@') > end {
+		// The user info ends at the first '/' or '?', and an '@' after
+		// it could end a user name or password that has an unescaped '/'
+		// or '?' (postgres://app:Zx9/Qp2@db/shop). Such an '@' is an
+		// error, with no part of the URL quoted, unless the URL has user
+		// info before the first '/' or '?' and the '@' is in an option
+		// value (sql_mode=CONCAT(@@sql_mode, ...)); then messages quote
+		// nothing either, since RedactURL masks up to that '@'.
+		if at := strayAt(rest, end); at >= 0 {
+			return nil, fail("unescaped '@' at offset %d, after the host; in a user name or password percent-encode '/', '?', '#' and '@' (%%2F, %%3F, %%23, %%40), elsewhere '@' as %%40", schemeEnd+3+at)
+		}
+		cfg.ambiguous = true
+	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	authority, rawPath := rest, ""
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
@@ -154,18 +179,25 @@ func parseURL(raw string) (*config, error) {
 	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
 		rawUser, hostPart = authority[:i], authority[i+1:]
 	}
+	if after := raw[schemeEnd+3:]; d == dialectSQLite && (authority != "" || !strings.HasPrefix(after, "/") && strings.Contains(after, "@")) {
+		// Checked first and not quoted: it may hold a user name and
+		// password, and a password with an unescaped '?' would make the
+		// query options quote part of it (sqlite://?x@h, too, has what
+		// RedactURL takes for user info).
+		return nil, fail("a SQLite URL has no host or user; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
+	}
+	var user, password string
+	var hasPassword bool
 	if rawUser != "" {
 		u, pw, hasPW := strings.Cut(rawUser, ":")
 		var err error
-		if cfg.user, err = url.PathUnescape(u); err != nil {
+		if user, err = url.PathUnescape(u); err != nil {
 			return nil, fail("invalid percent-escape in user name")
 		}
-		if hasPW {
-			if cfg.password, err = url.PathUnescape(pw); err != nil {
-				return nil, fail("invalid percent-escape in password")
-			}
-			cfg.rawPassword = pw
+		if password, err = url.PathUnescape(pw); err != nil {
+			return nil, fail("invalid percent-escape in password")
 		}
+		cfg.user, hasPassword = user, hasPW
 	}
 
 	p := &urlParse{cfg: cfg, seen: map[string]string{}}
@@ -176,16 +208,24 @@ func parseURL(raw string) (*config, error) {
 	var err error
 	switch d {
 	case dialectSQLite:
-		err = p.sqlite(authority, rawPath)
+		err = p.sqlite(rawPath)
 	case dialectPostgres:
-		err = p.postgres(authority, hostPart, rawPath)
+		err = p.postgres(userInfo(rawUser != "", user, password, hasPassword), hostPart, rawPath)
 	case dialectMySQL:
-		err = p.mysql(rawUser, hostPart, rawPath)
+		err = p.mysql(user, password, hostPart, rawPath)
 	}
 	if err != nil {
 		return nil, fail("%v", err)
 	}
 	return cfg, nil
+}
+
+// isName reports whether a lower-cased scheme, with its +driver, is made
+// of letters, digits, '+', '-', '.' and '_' only.
+func isName(scheme string) bool {
+	return !strings.ContainsFunc(scheme, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+-._", r))
+	})
 }
 
 func knownSchemes() []string {
@@ -214,10 +254,16 @@ func (p *urlParse) parseQuery(rawQuery string) error {
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
+			if p.cfg.ambiguous {
+				return fmt.Errorf("invalid percent-escape in the value of an option")
+			}
 			return fmt.Errorf("option %s: invalid percent-escape", key)
 		}
 		opt, ok := urlOptions[key]
 		if !ok {
+			if err := p.checkUnknown(key); err != nil {
+				return err
+			}
 			p.passthru = append(p.passthru, pair)
 			continue
 		}
@@ -254,8 +300,17 @@ func (p *urlParse) query() string {
 	return "?" + strings.Join(p.passthru, "&")
 }
 
+// sqliteShorthands are modernc's options that set a PRAGMA of
+// sqliteDefaults. modernc runs _busy_timeout before every _pragma, so the
+// default must give way to it, not only to a _pragma of its own.
+var sqliteShorthands = map[string]string{
+	"_busy_timeout": "busy_timeout", "_timeout": "busy_timeout",
+	"_foreign_keys": "foreign_keys", "_fk": "foreign_keys",
+	"_journal_mode": "journal_mode", "_journal": "journal_mode",
+}
+
 // sqliteDefaults are the PRAGMAs every SQLite connection gets unless the URL
-// sets the same PRAGMA through _pragma.
+// sets the same PRAGMA through _pragma or one of sqliteShorthands.
 var sqliteDefaults = []struct {
 	pragma, value string
 	fileOnly      bool
@@ -265,11 +320,7 @@ var sqliteDefaults = []struct {
 	{"journal_mode", "WAL", true},
 }
 
-func (p *urlParse) sqlite(authority, rawPath string) error {
-	if authority != "" {
-		host := authority[strings.LastIndexByte(authority, '@')+1:]
-		return fmt.Errorf("a SQLite URL has no host or user (got %q); use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db", host)
-	}
+func (p *urlParse) sqlite(rawPath string) error {
 	if p.ssl != nil {
 		return fmt.Errorf("option ssl: SQLite has no network connection to encrypt")
 	}
@@ -290,6 +341,11 @@ func (p *urlParse) sqlite(authority, rawPath string) error {
 	set := map[string]bool{}
 	for _, pair := range p.passthru {
 		k, v, _ := strings.Cut(pair, "=")
+		k, _ = url.QueryUnescape(k)
+		if pragma, ok := sqliteShorthands[k]; ok {
+			set[pragma] = true
+			continue
+		}
 		if k != "_pragma" {
 			continue
 		}
@@ -327,7 +383,80 @@ func escapeFilePath(path string) string {
 	return r.Replace(path)
 }
 
-func (p *urlParse) postgres(authority, hostPart, rawPath string) error {
+// strayAt returns the offset in rest (a URL after "://") of an '@' after
+// end, the end of the user info and host, that could end the user info:
+// any, when there is no user info before end; otherwise one in the path or
+// in an option name. It returns -1 when every such '@' is in an option
+// value.
+func strayAt(rest string, end int) int {
+	if strings.IndexByte(rest[:end], '@') < 0 {
+		return strings.IndexByte(rest[end:], '@') + end
+	}
+	path, query, _ := strings.Cut(rest[end:], "?")
+	if i := strings.IndexByte(path, '@'); i >= 0 {
+		return end + i
+	}
+	offset := end + len(path) + 1
+	for pair := range strings.SplitSeq(query, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if i := strings.IndexByte(key, '@'); i >= 0 {
+			return offset + i
+		}
+		offset += len(pair) + 1
+	}
+	return -1
+}
+
+// withoutQuotes returns msg with every Go-quoted string in it replaced by
+// "…".
+func withoutQuotes(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				b.WriteString(`"…"`)
+				i += len(q) - 1
+				continue
+			}
+		}
+		b.WriteByte(msg[i])
+	}
+	return b.String()
+}
+
+// userInfo writes the user info of a DSN from its decoded parts, escaped
+// so that the real driver reads the same parts: pgx, like libpq, ends the
+// user info at the first '@', where this package takes the last.
+func userInfo(given bool, user, password string, hasPassword bool) string {
+	if !given {
+		return ""
+	}
+	s := escapeUserInfo(user)
+	if hasPassword {
+		s += ":" + escapeUserInfo(password)
+	}
+	return s + "@"
+}
+
+// escapeUserInfo percent-encodes every byte of s but letters, digits and
+// -._~!$&'()*+,;= (RFC 3986 unreserved and sub-delims).
+func escapeUserInfo(s string) string {
+	const upperhex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperhex[c>>4])
+		b.WriteByte(upperhex[c&15])
+	}
+	return b.String()
+}
+
+func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 	cfg := p.cfg
 	if p.txlock != "" {
 		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
@@ -361,21 +490,21 @@ func (p *urlParse) postgres(authority, hostPart, rawPath string) error {
 		}
 		p.passthru = append(p.passthru, "sslmode="+mode)
 	}
-	cfg.dsn = "postgres://" + authority + rawPath + p.query()
+	q := p.query()
+	if rawPath == "" && q != "" {
+		rawPath = "/" // pgx looks for the user info up to the first '/'
+	}
+	cfg.dsn = "postgres://" + userInfo + hostPart + rawPath + q
 	return nil
 }
 
-func (p *urlParse) mysql(rawUser, hostPart, rawPath string) error {
+func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 	cfg := p.cfg
 	if p.txlock != "" {
 		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
 	}
 	mc := mysql.NewConfig()
-	if rawUser != "" {
-		u, pw, _ := strings.Cut(rawUser, ":")
-		mc.User, _ = url.PathUnescape(u)
-		mc.Passwd, _ = url.PathUnescape(pw)
-	}
+	mc.User, mc.Passwd = user, password
 	if strings.Contains(hostPart, ",") {
 		return fmt.Errorf("MySQL takes one host, got %d", strings.Count(hostPart, ",")+1)
 	}
@@ -541,42 +670,129 @@ func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, strin
 	}
 }
 
-// RedactURL returns the database URL with any password replaced by "***",
-// in the user info and in password= query options. It works on malformed
-// URLs too, so that error messages can quote them safely.
-func RedactURL(raw string) string {
-	s := raw
-	if i := strings.Index(s, "://"); i >= 0 {
-		start := i + 3
-		end := len(s)
-		if j := strings.IndexAny(s[start:], "/?"); j >= 0 {
-			end = start + j
-		}
-		if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
-			userinfo := s[start : start+at]
-			if c := strings.IndexByte(userinfo, ':'); c >= 0 {
-				s = s[:start+c+1] + "***" + s[start+at:]
+// driverOptions are the query options the default real driver of each
+// dialect reads. Those of modernc.org/sqlite (and SQLite's own URI
+// parameters) are all of them, since SQLite ignores any other; pgx and
+// go-sql-driver send any other option to the server as a run-time or
+// session variable, so theirs only keep the check of checkUnknown off their
+// own names (loc is one edit from log).
+var driverOptions = map[*dialect][]string{
+	dialectSQLite: {
+		"_pragma", "_busy_timeout", "_timeout", "_foreign_keys", "_fk", "_journal_mode", "_journal",
+		"_synchronous", "_sync", "_auto_vacuum", "_vacuum", "_query_only", "_time_format",
+		"_time_integer_format", "_inttotime", "_texttotime", "_timezone", "_dqs", "_defensive", "_error_rc",
+		"vfs", "mode", "cache", "immutable", "nolock", "psow", "modeof",
+	},
+	dialectPostgres: {
+		"host", "port", "database", "dbname", "user", "password", "passfile", "connect_timeout",
+		"sslmode", "sslkey", "sslcert", "sslcertmode", "sslrootcert", "sslnegotiation", "sslpassword",
+		"sslsni", "krbspn", "krbsrvname", "target_session_attrs", "service", "servicefile",
+		"min_protocol_version", "max_protocol_version", "channel_binding", "require_auth",
+		"load_balance_hosts", "statement_cache_capacity", "description_cache_capacity",
+		"default_query_exec_mode", "application_name", "options", "search_path",
+	},
+	dialectMySQL: {
+		"allowAllFiles", "allowCleartextPasswords", "allowFallbackToPlaintext", "allowNativePasswords",
+		"allowOldPasswords", "checkConnLiveness", "clientFoundRows", "charset", "collation",
+		"columnsWithAlias", "compress", "interpolateParams", "loc", "multiStatements", "parseTime",
+		"timeTruncate", "readTimeout", "rejectReadOnly", "serverPubKey", "strict", "timeout", "tls",
+		"writeTimeout", "maxAllowedPacket", "connectionAttributes",
+	},
+}
+
+// checkUnknown refuses a query option that neither the package nor the real
+// driver reads and that looks like a misspelling: one or two edits (one for
+// names of up to four letters) from an option of the package, or, with
+// modernc.org/sqlite, from one of its options, or any unknown name with
+// modernc's leading '_'. Other names go to the real driver: pgx and
+// go-sql-driver send them to the server, which refuses the ones it does not
+// know when connecting.
+func (p *urlParse) checkUnknown(key string) error {
+	d := p.cfg.dialect
+	ownDriver := p.cfg.driverName == d.defaultDriver
+	if ownDriver && slices.Contains(driverOptions[d], key) {
+		return nil
+	}
+	modernc := ownDriver && d == dialectSQLite
+	candidates := make([]string, 0, len(urlOptions)+len(driverOptions[d]))
+	for name := range urlOptions {
+		candidates = append(candidates, name)
+	}
+	if modernc {
+		candidates = append(candidates, driverOptions[d]...)
+	}
+	slices.Sort(candidates)
+	if best := closestName(key, candidates); best != "" {
+		return fmt.Errorf("unknown option %q; did you mean %s?", key, best)
+	}
+	if modernc && strings.HasPrefix(key, "_") {
+		var names []string
+		for _, name := range driverOptions[d] {
+			if strings.HasPrefix(name, "_") {
+				names = append(names, name)
 			}
 		}
-	} else if at := strings.LastIndexByte(s, '@'); at >= 0 {
-		// A driver-native DSN such as user:pass@tcp(host)/db.
-		if c := strings.IndexByte(s[:at], ':'); c >= 0 {
-			s = s[:c+1] + "***" + s[at:]
+		return fmt.Errorf("unknown option %q: modernc.org/sqlite reads %s (SQLite ignores any other)", key, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// closestName returns the candidate nearest to key, ignoring case, when it
+// is near enough to be what key meant: at most two edits away, one for
+// candidates of up to four bytes. It returns "" when none is.
+func closestName(key string, candidates []string) string {
+	lower := strings.ToLower(key)
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		limit := 2
+		if len(c) <= 4 {
+			limit = 1
+		}
+		if d := editDistance(lower, strings.ToLower(c), limit); d <= limit && d < bestDist {
+			best, bestDist = c, d
 		}
 	}
-	q := strings.IndexByte(s, '?')
-	if q < 0 {
-		return s
+	return best
+}
+
+// editDistance returns the optimal string alignment distance between a and
+// b (insertions, deletions, substitutions and swaps of two neighbouring
+// bytes), or limit+1 when it is more than limit.
+func editDistance(a, b string, limit int) int {
+	if abs(len(a)-len(b)) > limit {
+		return limit + 1
 	}
-	pairs := strings.Split(s[q+1:], "&")
-	for i, pair := range pairs {
-		k, _, hasValue := strings.Cut(pair, "=")
-		switch strings.ToLower(k) {
-		case "password", "passwd", "pass", "sslpassword":
-			if hasValue {
-				pairs[i] = k + "=***"
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
 			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
 		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return s[:q+1] + strings.Join(pairs, "&")
+	return prev[len(b)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

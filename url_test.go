@@ -1,9 +1,13 @@
 package databases
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestParseURL(t *testing.T) {
@@ -107,6 +111,8 @@ var badURLs = []struct{ url, want string }{
 	{"app.db", "missing scheme://"},
 	{"hunter2@localhost/db", "missing scheme://"},
 	{"oracle://u:hunter2@h/db", `unknown scheme "oracle"`},
+	{"postgres+?password=hunter2://h/db", "what comes before :// is not a scheme"},
+	{"?password=hunter2://h/db", "what comes before :// is not a scheme"},
 	{"postgres+://u:hunter2@h/db", "empty driver name"},
 	{"postgres+nosuch://u:hunter2@h/db", `no database/sql driver is registered as "nosuch"`},
 	{"postgres+databases://u:hunter2@h/db", "cannot wrap itself"},
@@ -143,6 +149,24 @@ var badURLs = []struct{ url, want string }{
 	{"mysql://u:hunter2@h/db?unix_socket=/s", "also names host"},
 	{"mysql://u:hunter2@h/a%2Fb", "contains '/'"},
 	{"sqlite://u:hunter2@host/app.db", "has no host or user"},
+	{"sqlite://u:x?_hunter2@host/app.db", "has no host or user"},
+	{"postgres://app:Zx9/hunter2@db.internal:5432/shop", "unescaped '@' at offset 26, after the host"},
+	{"postgres://app:hunter2/x@db.internal:5432/shop", "percent-encode '/', '?', '#' and '@'"},
+	{"mysql://app:hunter2?Qp2@db.internal/shop", "unescaped '@' at offset 23"},
+	{"mysql://app:Zx9?hunter2@db.internal/shop", "unescaped '@'"},
+	{"postgres://ap/hunter2@db.internal/shop", "unescaped '@'"},
+	{"postgres://app/x:hunter2@db.internal/shop", "unescaped '@'"},
+	{"postgres://u@h/db?password=hunter2&force_rolback=true", `unknown option "force_rolback"; did you mean force_rollback?`},
+	{"postgres://u@h/db?pass%77ord=hunter2&ssl=maybe", `option ssl: "maybe" is not true or false`},
+	{"postgres://u@h/db?Password=hunter2&sslmode=bogus", "rejected"},
+	{"postgres://u:hunter2@h/db?plaecholders=native", "did you mean placeholders?"},
+	{"mysql://u:hunter2@h/db?LOG=debug", `unknown option "LOG"; did you mean log?`},
+	{"mysql://u:hunter2@h/db?slwo=1s", "did you mean slow?"},
+	{"sqlite:///app.db?_pargma=foreign_keys(0)", `unknown option "_pargma"; did you mean _pragma?`},
+	{"sqlite:///app.db?busy_timout=1", `unknown option "busy_timout"; did you mean _busy_timeout?`},
+	{"sqlite:///app.db?busy_timeout=1", "did you mean _busy_timeout?"},
+	{"sqlite:///app.db?_nonsense=1", `unknown option "_nonsense": modernc.org/sqlite reads _pragma, _busy_timeout`},
+	{"sqlite:///app.db?_txlok=immediate", "did you mean _txlock?"},
 	{"sqlite://", "missing database file"},
 	{"sqlite:///", "missing database file"},
 	{"sqlite:///app.db?ssl=true", "SQLite has no network connection"},
@@ -173,6 +197,107 @@ func TestBadURLs(t *testing.T) {
 	}
 }
 
+// TestParseURLPassesDriverOptions checks that the options of the real
+// drivers, and names that only look like the package's (loc beside log, tls
+// beside ssl), reach the driver.
+func TestParseURLPassesDriverOptions(t *testing.T) {
+	for _, raw := range []string{
+		"mysql://u@h/db?loc=UTC&tls=false&timeout=1s&charset=utf8mb4&parseTime=true&sql_mode=ANSI",
+		"postgres://u@h/db?sslmode=disable&application_name=x&search_path=s&timezone=UTC&work_mem=64kB&options=-c%20a%3Db",
+		"postgres://u@h/db?lock_timeout=1s&statement_timeout=2s&default_query_exec_mode=exec",
+		"sqlite:///app.db?_pragma=foreign_keys(0)&_time_format=sqlite&_txlock=deferred&mode=rwc&cache=private&_busy_timeout=9&_fk=1&_journal=DELETE",
+		"sqlite:///app.db?vfs=unix&_time_integer_format=unix&_timezone=UTC&_inttotime=1&_texttotime=0&_dqs=1&_query_only=0&immutable=0&nolock=0&psow=1",
+		"sqlite+sqlite3:///app.db?_loc=auto&_busy_timeout=10", // another driver's own names pass
+	} {
+		if _, err := parseURL(raw); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}
+
+// TestSQLiteShorthandReplacesDefault checks that modernc's shorthand
+// options for busy_timeout, foreign_keys and journal_mode take effect: the
+// package's default for the same PRAGMA, a _pragma that modernc runs after
+// them, would otherwise undo them.
+func TestSQLiteShorthandReplacesDefault(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ url, pragma, want string }{
+		{"sqlite:///:memory:?_busy_timeout=123", "busy_timeout", "123"},
+		{"sqlite:///:memory:?_timeout=77", "busy_timeout", "77"},
+		{"sqlite:///:memory:", "busy_timeout", "5000"},
+		{"sqlite:///:memory:?_fk=0", "foreign_keys", "0"},
+		{"sqlite:///:memory:?_foreign_keys=false", "foreign_keys", "0"},
+		{"sqlite:///" + dir + "/a.db?_journal_mode=DELETE", "journal_mode", "delete"},
+		{"sqlite:///" + dir + "/b.db?_journal=TRUNCATE", "journal_mode", "truncate"},
+		{"sqlite:///" + dir + "/c.db", "journal_mode", "wal"},
+	}
+	for _, tt := range tests {
+		db, err := Open(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if got != tt.want {
+			t.Errorf("%s: PRAGMA %s = %s; want %s", tt.url, tt.pragma, got, tt.want)
+		}
+	}
+}
+
+// TestPostgresDSNUserInfo checks that pgx is given the user info this
+// package parsed: pgx, like libpq, ends it at the first '@', this package
+// at the last; a URL without a path gets one, since pgx also reads an '@'
+// in the query as the end of the user info.
+func TestPostgresDSNUserInfo(t *testing.T) {
+	tests := []struct{ url, dsn, user, password string }{
+		{"postgres://root:p@ss@h/db", "postgres://root:p%40ss@h/db", "root", "p@ss"},
+		{"postgres://a%40b:c%3Ad@h/db", "postgres://a%40b:c%3Ad@h/db", "a@b", "c:d"},
+		{"postgres://u:@h/db", "postgres://u:@h/db", "u", ""},
+		{"postgres://u:p%20w@h?sslmode=disable", "postgres://u:p%20w@h/?sslmode=disable", "u", "p w"},
+	}
+	for _, tt := range tests {
+		cfg, err := parseURL(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.dsn != tt.dsn {
+			t.Errorf("%s: dsn %s; want %s", tt.url, cfg.dsn, tt.dsn)
+		}
+		pc, err := pgx.ParseConfig(cfg.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pc.User != tt.user || pc.Password != tt.password {
+			t.Errorf("%s: pgx reads user %q password %q; want %q %q", tt.url, pc.User, pc.Password, tt.user, tt.password)
+		}
+	}
+}
+
+// TestParseURLAtInOptionValue checks which URLs with an '@' after the host
+// open: those with user info before it and the '@' in an option value.
+func TestParseURLAtInOptionValue(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"postgres://u:pw@h/db?application_name=me@home", true},
+		{"mysql://root@h/db?sql_mode=%27ANSI%27&x=@@y", true},
+		{"postgres://h/db?application_name=me@home", false},
+		{"postgres://u@h/a@b", false},
+		{"postgres://u@h/db?a@b=1", false},
+		{"postgres://u@h/db?x=1&a@b", false},
+		{"sqlite:///dir/a@b.db?x=@", true},
+	} {
+		_, err := parseURL(tt.url)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: error %v; want ok %v", tt.url, err, tt.ok)
+		}
+	}
+}
+
 func TestRedactURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"postgres://app:secret@db.internal/shop", "postgres://app:***@db.internal/shop"},
@@ -182,6 +307,28 @@ func TestRedactURL(t *testing.T) {
 		{"root:secret@tcp(h:3306)/db", "root:***@tcp(h:3306)/db"},
 		{"sqlite:///app.db", "sqlite:///app.db"},
 		{"postgres://u:a:b@h/db", "postgres://u:***@h/db"},
+		{"postgres://u:@h/db", "postgres://u:***@h/db"},
+		// Unescaped '/', '?' or '#' in the password or user name: everything
+		// up to the last '@' could be the password.
+		{"postgres://app:Zx9/Qp2@db.internal:5432/shop", "postgres://app:***@db.internal:5432/shop"},
+		{"mysql://app:Zx9?Qp2@db.internal/shop", "mysql://app:***@db.internal/shop"},
+		{"mysql://app:Zx9#Qp2@db.internal/shop", "mysql://app:***@db.internal/shop"},
+		{"postgres://ap/p:Zx9@db.internal/shop", "postgres://***@db.internal/shop"},
+		{"postgres://app/Qp2@db.internal/shop", "postgres://***@db.internal/shop"},
+		{"postgres:///u:pw@h/db", "postgres://***@h/db"},
+		{"postgres://h/db?application_name=me@home", "postgres://***@home"},
+		// Password-like option names, however written.
+		{"postgres://h/db?pass%77ord=x&sslmode=disable", "postgres://h/db?pass%77ord=***&sslmode=disable"},
+		{"postgres://h/db?Password=x&SSLPASSWORD=y&passwd=z&pwd=w&auth_token=t", "postgres://h/db?Password=***&SSLPASSWORD=***&passwd=***&pwd=***&auth_token=***"},
+		{"postgres://h/db?%70assword=x&pass+word=y&+password+=z", "postgres://h/db?%70assword=***&pass+word=***&+password+=***"},
+		{"sqlite:///app.db?_pragma_key=x&_auth_pass=y", "sqlite:///app.db?_pragma_key=***&_auth_pass=***"},
+		{"postgres://h/db?password=a@b", "postgres://***"},
+		{"postgres://h/db?password=", "postgres://h/db?password=***"},
+		{"postgres://&pass=x", "postgres://&pass=x"}, // no query without a '?': a host
+		// A SQLite file path may hold an '@'; a SQLite URL with a host is
+		// masked like any other.
+		{"sqlite:///backups/app@2024.db", "sqlite:///backups/app@2024.db"},
+		{"sqlite://u:p/w@h/x.db", "sqlite://u:***@h/x.db"},
 	}
 	for _, tt := range tests {
 		if got := RedactURL(tt.in); got != tt.want {
@@ -190,8 +337,66 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
-// FuzzParseURL checks that no input panics the parser, that an error never
-// shows the password, and that a parsed URL redacts to a string without it.
+// TestMalformedUserInfoNeverShown opens URLs whose user info has an
+// unescaped '/', '?' or '#', and URLs with secrets in password-like query
+// options, and checks that no part of the secrets is in the error, in
+// RedactURL, or in the printed connector.
+func TestMalformedUserInfoNeverShown(t *testing.T) {
+	tests := []struct {
+		url     string
+		secrets []string
+	}{
+		{"postgres://app:Zx9/Qp2@db.internal:5432/shop", []string{"Zx9", "Qp2"}},
+		{"mysql://app:Zx9?Qp2@db.internal/shop", []string{"Zx9", "Qp2"}},
+		{"mysql://app:Zx9#Qp2@db.internal/shop", []string{"Zx9", "Qp2"}},
+		{"postgres://a/Zx9:Qp2@db.internal/shop", []string{"Zx9", "Qp2"}},
+		{"postgres://Zx9/Qp2@db.internal:5432/shop", []string{"Zx9", "Qp2"}},
+		{"postgres://app:Zx9%2FQp2/Kw4@db.internal/shop", []string{"Zx9", "Qp2", "Kw4"}},
+		{"mysql://app:1234?Zx9=Qp2@db.internal/shop", []string{"Zx9", "Qp2"}},
+		{"sqlite://app:Zx9/Qp2@db.internal/shop.db", []string{"Zx9", "Qp2"}},
+		{"sqlite://app:Zx9?_Qp2@db/shop.db", []string{"Zx9", "Qp2"}},
+		{"oracle://app:Zx9/Qp2@db.internal/shop", []string{"Zx9", "Qp2"}},
+		{"postgres://u@h/db?pass%77ord=Zx9Qp2&sslmode=bogus", []string{"Zx9Qp2"}},
+		{"postgres://u@h/db?sslpassword=Zx9Qp2&sslmode=bogus", []string{"Zx9Qp2"}},
+		{"postgres://u:Zx9%22Qp2@h/db?sslmode=bogus", []string{"Zx9", "Qp2"}},
+		{"postgres://u:Zx9%5CQp2@h/db?connect_timeout=x", []string{"Zx9", "Qp2"}},
+		{"mysql://u:Zx9Qp2@h/db?parseTime=maybe", []string{"Zx9Qp2"}},
+		// An '@' in an option value, after user info: accepted, but the
+		// password could run up to it, so no message quotes that far.
+		{"mysql://u:Zx9Qp2@h/db?sql_mode=CONCAT(@@sql_mode,%27,ANSI_QUOTES%27)", []string{"Zx9Qp2", "CONCAT"}},
+		{"mysql://u:Zx9@h/db?parseTime=Qp2@x", []string{"Zx9", "Qp2"}},
+		{"mysql://u:Zx9@h/db?Qp2=%zz&x=a@b", []string{"Zx9", "Qp2"}},
+		{"postgres://u:Zx9@h/db?sslmode=Qp2@x", []string{"Zx9", "Qp2"}},
+		{"mysql://u:Zx9@h:Qp2/db?x=a@b", []string{"Zx9", "Qp2"}},
+	}
+	for _, tt := range tests {
+		_, err := NewConnector(tt.url)
+		if err == nil {
+			t.Errorf("%s: opened; want an error", tt.url)
+			continue
+		}
+		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), RedactURL(tt.url)} {
+			for _, s := range tt.secrets {
+				if strings.Contains(shown, s) {
+					t.Errorf("%s: %q shows %q", tt.url, shown, s)
+				}
+			}
+		}
+	}
+}
+
+// FuzzParseURL checks, for every input, that parsing does not panic and
+// that whatever could be credentials is never shown.
+//
+// What could be credentials is defined by couldBeCredentials, written apart
+// from RedactURL: in the user info, everything between "://" and the last
+// '@' but a leading user name, and the value of every query option whose
+// decoded name looks like a secret. On the input as given, RedactURL must
+// mask exactly those bytes, and an error that quotes the URL must quote
+// RedactURL's. Then the same input with every letter of those bytes
+// replaced by canary letters (which no message contains) is opened: no run
+// of the canary text may be in the error, RedactURL, or the printed
+// connector, unless it is also outside the credentials of the input.
 func FuzzParseURL(f *testing.F) {
 	for _, tt := range badURLs {
 		f.Add(tt.url)
@@ -199,25 +404,207 @@ func FuzzParseURL(f *testing.F) {
 	f.Add("postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable")
 	f.Add("mysql://root:pw@[::1]:3306/test?parseTime=true")
 	f.Add("sqlite:///:memory:?_pragma=foreign_keys(0)")
+	f.Add("postgres://app:Zx9/Qp2@db.internal:5432/shop")
+	f.Add("mysql://app:Zx9?Qp2@db.internal/shop")
+	f.Add("postgres://u@h/db?pass%77ord=x&sslmode=bogus")
 	f.Fuzz(func(t *testing.T, raw string) {
-		cfg, err := parseURL(raw)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "databases: ") {
-				t.Fatalf("error without prefix: %v", err)
-			}
-			return
-		}
-		if cfg.rawPassword != "" {
-			// The user info must read user:***@; the same text elsewhere
-			// (a database named after the password) is not the password.
-			start := strings.Index(raw, "://") + 3
-			colon := start + strings.IndexByte(raw[start:], ':')
-			if want := raw[:colon+1] + "***@"; !strings.HasPrefix(cfg.redacted, want) {
-				t.Fatalf("redacted %q does not start with %q", cfg.redacted, want)
-			}
-		}
-		if cfg.dsn == "" {
-			t.Fatalf("parsed %q to an empty DSN", raw)
-		}
+		checkStructure(t, raw)
+		checkNoCanary(t, canary(raw))
 	})
+}
+
+// couldBeCredentials marks the bytes of raw that could be credentials:
+//   - between "://" (or the start) and the last '@', all but a first part
+//     up to ':' with no '/', '?' or '#' in it (a user name), or all but the
+//     whole of it when it has none of ":/?#"; nothing in the file path of a
+//     SQLite URL (sqlite:///…);
+//   - the value of a pair after any '?', or after an '&' that follows a '?',
+//     up to the next '&', whose name, %-decoded, '+' read as a space,
+//     trimmed and in lower case, contains pass, pwd, secret or token, or is
+//     key or ends in _key.
+func couldBeCredentials(raw string) []bool {
+	marked := make([]bool, len(raw))
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	scheme, _, _ := strings.Cut(strings.ToLower(raw[:max(start-3, 0)]), "+")
+	sqlitePath := start > 0 && start < len(raw) && raw[start] == '/' && (scheme == "sqlite" || scheme == "sqlite3")
+	if at := strings.LastIndex(raw, "@"); at >= start && !sqlitePath {
+		from := start
+		user, _, hasColon := strings.Cut(raw[start:at], ":")
+		if !strings.ContainsAny(user, "/?#") {
+			from = start + len(user) + 1
+			if !hasColon {
+				from = at
+			}
+		}
+		for i := from; i < at; i++ {
+			marked[i] = true
+		}
+	}
+	query := false
+	for i := range raw {
+		if raw[i] == '?' {
+			query = true
+		} else if raw[i] != '&' || !query {
+			continue
+		}
+		rest := raw[i+1:]
+		end := strings.Index(rest, "&")
+		if end < 0 {
+			end = len(rest)
+		}
+		eq := strings.Index(rest[:end], "=")
+		if eq < 0 {
+			continue
+		}
+		name := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(lenientUnescape(rest[:eq]), "+", " ")))
+		if strings.Contains(name, "pass") || strings.Contains(name, "pwd") || strings.Contains(name, "secret") ||
+			strings.Contains(name, "token") || name == "key" || strings.HasSuffix(name, "_key") {
+			for j := i + 1 + eq + 1; j < i+1+end; j++ {
+				marked[j] = true
+			}
+		}
+	}
+	return marked
+}
+
+// lenientUnescape decodes the valid %XX escapes of s.
+func lenientUnescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// checkStructure checks that RedactURL(raw) keeps every byte of raw but
+// those that could be credentials, in order, and that an error quoting the
+// URL quotes RedactURL(raw).
+func checkStructure(t *testing.T, raw string) {
+	t.Helper()
+	redacted := RedactURL(raw)
+	if !strings.Contains(raw, "*") {
+		var kept strings.Builder
+		for i, m := range couldBeCredentials(raw) {
+			if !m {
+				kept.WriteByte(raw[i])
+			}
+		}
+		if got := strings.ReplaceAll(redacted, mask, ""); got != kept.String() {
+			t.Fatalf("RedactURL(%q) = %q: without its masks %q; want %q", raw, redacted, got, kept.String())
+		}
+	}
+	_, err := newConnector(raw, &Driver{}, nil)
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "databases: ") {
+		t.Fatalf("error without prefix: %v", err)
+	}
+	for _, marker := range []string{"bad URL ", " rejected "} {
+		if i := strings.Index(msg, marker); i >= 0 {
+			q, qerr := strconv.QuotedPrefix(msg[i+len(marker):])
+			if qerr != nil {
+				t.Fatalf("error %q: no quoted URL after %q", msg, marker)
+			}
+			if u, _ := strconv.Unquote(q); u != redacted {
+				t.Fatalf("error %q quotes %q; want RedactURL's %q", msg, u, redacted)
+			}
+		}
+	}
+}
+
+// canaryLetters replace the letters of credentials in canary: no message
+// of this package or of a driver has two of them within three bytes, and
+// none is a hex digit, so escapes stay as they are.
+const canaryLetters = "ZqXjKvWz"
+
+func isCanary(c byte) bool { return strings.IndexByte(canaryLetters, c) >= 0 }
+
+// canary returns raw with each ASCII letter that could be credentials, and
+// is not in a %XX escape, replaced by a canary letter.
+func canary(raw string) string {
+	b := []byte(raw)
+	for i, m := range couldBeCredentials(raw) {
+		c := b[i]
+		inEscape := i >= 1 && b[i-1] == '%' || i >= 2 && b[i-2] == '%'
+		if m && !inEscape && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b[i] = canaryLetters[i%len(canaryLetters)]
+		}
+	}
+	return string(b)
+}
+
+// checkNoCanary opens raw and checks that no three letters or digits of
+// its credentials, two of them canary letters, are shown together, unless
+// raw has them outside its credentials too.
+func checkNoCanary(t *testing.T, raw string) {
+	t.Helper()
+	marked := couldBeCredentials(raw)
+	var secret, public []string
+	var cur, pub strings.Builder
+	for i := range raw {
+		if marked[i] {
+			cur.WriteByte(raw[i])
+			pub.WriteByte(0)
+			continue
+		}
+		pub.WriteByte(raw[i])
+		if cur.Len() > 0 {
+			secret = append(secret, cur.String())
+			cur.Reset()
+		}
+	}
+	if cur.Len() > 0 {
+		secret = append(secret, cur.String())
+	}
+	public = append(public, pub.String())
+	var windows []string
+	for _, s := range secret {
+		for _, form := range []string{s, lenientUnescape(s), strings.ReplaceAll(lenientUnescape(s), "+", " ")} {
+			for i := 0; i+3 <= len(form); i++ {
+				// Letters and digits only: a quote or a backslash next to
+				// canary letters could come from quoting the public text.
+				w := form[i : i+3]
+				n, alnum := 0, true
+				for j := range 3 {
+					c := w[j]
+					if isCanary(c) {
+						n++
+					}
+					alnum = alnum && (c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z')
+				}
+				if n >= 2 && alnum && !strings.Contains(public[0], w) {
+					windows = append(windows, w)
+				}
+			}
+		}
+	}
+	if len(windows) == 0 {
+		return
+	}
+	shown := []string{RedactURL(raw)}
+	c, err := newConnector(raw, &Driver{}, nil)
+	if err != nil {
+		shown = append(shown, err.Error())
+	} else {
+		shown = append(shown, fmt.Sprintf("%v|%+v|%#v|%s", c, c, c, c), c.db.URL)
+	}
+	for _, s := range shown {
+		for _, w := range windows {
+			if strings.Contains(s, w) {
+				t.Fatalf("%q shows %q of the credentials of %q", s, w, raw)
+			}
+		}
+	}
 }

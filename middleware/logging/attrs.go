@@ -4,7 +4,9 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
+	"github.com/go-databases/databases/internal/sanitize"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -16,6 +18,7 @@ const (
 	KeyNativeQuery  = "db.query.native"
 	KeyArgs         = "db.args"
 	KeyArgValues    = "db.args.values"
+	KeyArgTruncated = "db.args.truncated"
 	KeyURL          = "db.url"
 	KeyConnID       = "db.conn_id"
 	KeyTxID         = "db.tx_id"
@@ -26,7 +29,7 @@ const (
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 12
+const maxAttrs = 13
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -39,15 +42,15 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	}
 	buf = append(buf, slog.String(KeyOperation, op.String()))
 	if c.Query != "" {
-		buf = append(buf, slog.String(KeyQuery, c.Query))
+		buf = append(buf, slog.String(KeyQuery, m.queryText(c, c.Query)))
 		if c.NativeQuery != "" && c.NativeQuery != c.Query {
-			buf = append(buf, slog.String(KeyNativeQuery, c.NativeQuery))
+			buf = append(buf, slog.String(KeyNativeQuery, m.queryText(c, c.NativeQuery)))
 		}
 	}
 	if n := len(c.Args); n > 0 {
 		buf = append(buf, slog.Int(KeyArgs, n))
 		if m.cfg.args {
-			buf = append(buf, argValues(c))
+			buf = m.argValues(buf, c)
 		}
 	}
 	if (c.Op == middleware.OpConnect || c.Op == middleware.OpConnClose) && c.DB != nil && c.DB.URL != "" {
@@ -76,10 +79,26 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	return buf
 }
 
-// argValues groups the argument values under their names, or their
-// positions for positional arguments.
-func argValues(c *middleware.Call) slog.Attr {
+// queryText returns q as the record shows it: with its literals masked
+// unless WithQueryLiterals was given (sanitize.Query keeps a query with
+// placeholders as it is).
+func (m *logMiddleware) queryText(c *middleware.Call, q string) string {
+	if m.cfg.literals {
+		return q
+	}
+	dialect := ""
+	if c.DB != nil {
+		dialect = c.DB.Dialect
+	}
+	return sanitize.Query(sanitize.Dialect(dialect), q)
+}
+
+// argValues appends the argument values, grouped under their names or
+// their positions for positional arguments, and the lengths of those it
+// cut.
+func (m *logMiddleware) argValues(buf []slog.Attr, c *middleware.Call) []slog.Attr {
 	vals := make([]slog.Attr, len(c.Args))
+	var cut []slog.Attr
 	for i, a := range c.Args {
 		key := a.Name
 		if key == "" {
@@ -88,9 +107,43 @@ func argValues(c *middleware.Call) slog.Attr {
 				key = strconv.Itoa(i + 1)
 			}
 		}
-		vals[i] = slog.Any(key, a.Value)
+		v, n := truncate(a.Value, m.cfg.argsLimit)
+		if n >= 0 {
+			cut = append(cut, slog.Int(key, n))
+		}
+		vals[i] = slog.Any(key, v)
 	}
-	return slog.Attr{Key: KeyArgValues, Value: slog.GroupValue(vals...)}
+	buf = append(buf, slog.Attr{Key: KeyArgValues, Value: slog.GroupValue(vals...)})
+	if cut != nil {
+		buf = append(buf, slog.Attr{Key: KeyArgTruncated, Value: slog.GroupValue(cut...)})
+	}
+	return buf
+}
+
+// truncate returns v cut to limit bytes when it is a longer string or
+// []byte (a string at a UTF-8 character boundary), and v's length; or v
+// and -1 when it is not cut.
+func truncate(v any, limit int) (any, int) {
+	if limit <= 0 {
+		return v, -1
+	}
+	switch v := v.(type) {
+	case string:
+		if len(v) <= limit {
+			return v, -1
+		}
+		end := limit
+		for end > 0 && !utf8.RuneStart(v[end]) {
+			end--
+		}
+		return v[:end], len(v)
+	case []byte:
+		if len(v) <= limit {
+			return v, -1
+		}
+		return v[:limit], len(v)
+	}
+	return v, -1
 }
 
 // systemName returns the OpenTelemetry db.system.name of a dialect, so that

@@ -40,11 +40,15 @@
 //	                 conn.close, reset_session (a query logged when its rows
 //	                 close is "query", whether or not it ran on a prepared
 //	                 statement)
-//	db.query.text    the query as written, when the call has one
+//	db.query.text    the query as written, when the call has one, literals
+//	                 masked (see Redaction)
 //	db.query.native  the query the real driver received, when it differs
 //	db.args          the number of arguments, when there are any
 //	db.args.values   the argument values, only with WithArgs: a group keyed
 //	                 by name, or by position from 1 for positional arguments
+//	db.args.truncated the original length in bytes of each value of
+//	                 db.args.values that was cut (see WithArgsLimit), keyed
+//	                 like it
 //	db.url           the URL with its password masked (connect, conn.close)
 //	db.conn_id       the connection, numbered from 1 per connector
 //	db.tx_id         the transaction, when the call runs in one
@@ -58,9 +62,18 @@
 // # Redaction
 //
 // Argument values are not logged unless WithArgs is given: a record only
-// says how many there were. The URL is logged with its password masked, as
-// package databases hands it to middleware; the DSN of the real driver is
-// never logged.
+// says how many there were. With WithArgs, a string or []byte value longer
+// than 256 bytes (WithArgsLimit changes it) is logged cut to that length,
+// and db.args.truncated gives its length.
+//
+// A query without placeholders carries its values in its text, so, as the
+// OpenTelemetry conventions ask of db.query.text, its string and numeric
+// literals are logged as '?': UPDATE users SET password = ? WHERE id = ?.
+// A query with placeholders is logged as written, its values being
+// arguments. WithQueryLiterals logs every query as written.
+//
+// The URL is logged with its password masked, as package databases hands
+// it to middleware; the DSN of the real driver is never logged.
 package logging
 
 import (
@@ -78,9 +91,15 @@ import (
 type Option func(*config)
 
 type config struct {
-	slow time.Duration // 0: no call counts as slow
-	args bool          // log argument values
+	slow      time.Duration // 0: no call counts as slow
+	args      bool          // log argument values
+	argsLimit int           // longest string or []byte value logged whole; <= 0: no limit
+	literals  bool          // log query text with its literals
 }
+
+// DefaultArgsLimit is the length in bytes beyond which WithArgs logs a
+// string or []byte value cut, unless WithArgsLimit says otherwise.
+const DefaultArgsLimit = 256
 
 // WithSlowThreshold logs a call that takes d or longer at Warn instead of
 // Debug or Info. A failed call still logs at Error. d <= 0 turns it off,
@@ -96,10 +115,25 @@ func WithArgs() Option {
 	return func(c *config) { c.args = true }
 }
 
+// WithArgsLimit sets the length in bytes beyond which WithArgs logs a
+// string or []byte value cut to that length, with its full length in
+// db.args.truncated; n <= 0 logs values whole. The default is
+// DefaultArgsLimit: a 40 MiB upload should not make a 40 MiB log record.
+func WithArgsLimit(n int) Option {
+	return func(c *config) { c.argsLimit = n }
+}
+
+// WithQueryLiterals logs query text as written. By default the string and
+// numeric literals of a query without placeholders are logged as '?',
+// since they are its values (see Redaction in the package documentation).
+func WithQueryLiterals() Option {
+	return func(c *config) { c.literals = true }
+}
+
 // New returns a middleware that logs every driver call to logger, or to
 // slog.Default() at the time of the call when logger is nil.
 func New(logger *slog.Logger, opts ...Option) middleware.Middleware {
-	m := &logMiddleware{logger: logger}
+	m := &logMiddleware{logger: logger, cfg: config{argsLimit: DefaultArgsLimit}}
 	for _, o := range opts {
 		o(&m.cfg)
 	}

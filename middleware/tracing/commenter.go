@@ -13,29 +13,23 @@ import (
 //
 // with tracestate after traceparent when sc has one. Values are
 // percent-encoded and single-quoted, keys sorted, as sqlcommenter specifies.
-// A query ending in ';' gets the comment before it; a query ending inside a
-// line comment gets it on a new line.
-func comment(q string, sc trace.SpanContext, lineComment bool) string {
+// A query ending in ';' gets the comment before it. The caller checks first
+// that q may get one (commentable): it has no comment of its own, so it
+// cannot end inside one.
+func comment(q string, sc trace.SpanContext) string {
 	const prefix = "/*traceparent='00-"
 	var state string
 	if sc.TraceState().Len() > 0 {
 		state = sc.TraceState().String()
 	}
-	body, tail := q, ""
-	if !lineComment {
-		body = strings.TrimRight(q, " \t\r\n\f\v")
-		if strings.HasSuffix(body, ";") {
-			body, tail = strings.TrimRight(body[:len(body)-1], " \t\r\n\f\v"), ";"
-		}
+	body, tail := strings.TrimRight(q, " \t\r\n\f\v"), ""
+	if strings.HasSuffix(body, ";") {
+		body, tail = strings.TrimRight(body[:len(body)-1], " \t\r\n\f\v"), ";"
 	}
 	var b strings.Builder
 	b.Grow(len(body) + 1 + len(prefix) + 32 + 1 + 16 + 1 + 2 + 3 + len(tail) + len(",tracestate=''") + 3*len(state))
 	b.WriteString(body)
-	if lineComment {
-		b.WriteByte('\n')
-	} else {
-		b.WriteByte(' ')
-	}
+	b.WriteByte(' ')
 	b.WriteString(prefix)
 	var buf [32]byte
 	tid, sid := sc.TraceID(), sc.SpanID()
@@ -72,13 +66,4 @@ func percentEncode(b *strings.Builder, s string) {
 		b.WriteByte(upperhex[c>>4])
 		b.WriteByte(upperhex[c&15])
 	}
-}
-
-// endsInLineComment reports whether q ends inside a -- comment (or a #
-// comment on MySQL), where an appended /* */ comment would be commented out.
-func endsInLineComment(q string, f flavor) bool {
-	s := scanner{q: q, f: f}
-	for s.next().kind != tokEOF {
-	}
-	return s.lineComment
 }

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -9,19 +10,28 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/go-databases/databases/internal/sanitize"
 	"github.com/go-databases/databases/middleware"
+	"github.com/go-databases/databases/sqlscan"
 )
 
-// maxQueries bounds the number of distinct queries whose summary and
-// attributes are kept per database. When it is reached the cache starts
-// over, so queries that keep coming back are soon cached again.
-const maxQueries = 1024
+// The cache of query descriptions is bounded like package rewrite's: by
+// the number of queries, by the length of a query worth keeping, and by
+// the bytes of query text it holds (the query and its sanitised text).
+// When a bound is passed the cache starts over, so queries that keep
+// coming back are soon cached again; a longer query (a bulk statement with
+// inlined data) is described anew at every call instead of being kept.
+const (
+	maxQueries     = 1024
+	maxCachedLen   = 64 << 10
+	maxCachedBytes = 8 << 20
+)
 
 // database holds what every call on one middleware.Database shares: its
 // attributes, the descriptions of the operations that have no query, and
 // the cache of query descriptions.
 type database struct {
-	flavor flavor
+	dialect sqlscan.Dialect
 	// attrs are the attributes of every span and measurement: system,
 	// namespace, server address and port.
 	attrs []attribute.KeyValue
@@ -30,9 +40,10 @@ type database struct {
 	// ops describe the operations that have no query text.
 	ops [32]*operation
 
-	queries  queryCache // for exec and query
-	prepares queryCache // for prepare
-	size     atomic.Int32
+	queries  queryCache   // for exec and query
+	prepares queryCache   // for prepare
+	size     atomic.Int32 // queries cached in both
+	bytes    atomic.Int64 // bytes of query text they hold
 }
 
 // queryCache maps a NativeQuery to its *operation, and keeps the last one
@@ -49,9 +60,9 @@ type operation struct {
 	operation  string // db.operation.name
 	collection string // db.collection.name
 	query      string // db.query.text
-	// lineComment is set when query ends inside a line comment, so that an
-	// appended comment must start on a new line.
-	lineComment bool
+	// commentable is set when a sqlcommenter comment may be appended to
+	// the query (see commentable).
+	commentable bool
 
 	spanAttrs atomic.Pointer[[]attribute.KeyValue] // built when a span records
 	// fewRows are spanAttrs with db.response.returned_rows 0 and 1, what
@@ -96,7 +107,7 @@ var opNames = [...]string{
 var zeroDatabase = &middleware.Database{}
 
 func newDatabase(t *tracer, db *middleware.Database) *database {
-	d := &database{flavor: flavorOf(db.Dialect)}
+	d := &database{dialect: sanitize.Dialect(db.Dialect)}
 	system := systemName(db.Dialect)
 	d.attrs = append(d.attrs, system)
 	d.target = system.Value.AsString()
@@ -159,10 +170,18 @@ func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *
 		return o
 	}
 	o := d.describe(t, q, prepare)
-	if d.size.Add(1) > maxQueries {
+	if len(q) > maxCachedLen {
+		return o
+	}
+	cost := int64(len(q))
+	if o.query != q {
+		cost += int64(len(o.query))
+	}
+	if d.size.Add(1) > maxQueries || d.bytes.Add(cost) > maxCachedBytes {
 		d.queries.all.Clear()
 		d.prepares.all.Clear()
 		d.size.Store(1)
+		d.bytes.Store(cost)
 	}
 	if v, loaded := cache.all.LoadOrStore(q, o); loaded {
 		o = v.(*operation)
@@ -171,15 +190,20 @@ func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *
 	return o
 }
 
-// describe summarizes q and builds its metric attributes.
+// describe summarizes q and builds its metric attributes. What it keeps
+// of q is copied, so that an operation kept by the metrics SDK (through its
+// attribute set) does not keep the whole query.
 func (d *database) describe(t *tracer, q string, prepare bool) *operation {
-	s := summarize(q, d.flavor)
-	o := &operation{operation: s.operation, collection: s.collection, query: q}
+	s := summarize(q, d.dialect)
+	o := &operation{operation: strings.Clone(s.operation), collection: strings.Clone(s.collection), query: q}
+	if !t.literals {
+		o.query = sanitize.Query(d.dialect, q)
+	}
 	switch {
 	case s.operation == "":
 		o.name = d.target
 	case s.collection == "":
-		o.name = s.operation
+		o.name = o.operation
 	default:
 		o.name = s.operation + " " + s.collection
 	}
@@ -192,7 +216,7 @@ func (d *database) describe(t *tracer, q string, prepare bool) *operation {
 		}
 	}
 	if t.commenter {
-		o.lineComment = endsInLineComment(q, d.flavor)
+		o.commentable = commentable(q, d.dialect)
 	}
 	o.okMetric = t.metricOptions(d, o)
 	return o

@@ -23,12 +23,22 @@
 // Every span carries db.system.name ("sqlite", "postgresql" or "mysql"),
 // db.namespace, and server.address and server.port when there is a server.
 // Query spans add db.query.text (the query the driver receives, before any
-// sqlcommenter comment), db.operation.name and db.collection.name. A failed operation sets the span status to Error,
-// error.type, and db.response.status_code: the SQLSTATE of a PostgreSQL
-// error, the error number of a MySQL error, the result code of a SQLite
-// error. error.type is that status code when the database gave one, and the
+// sqlcommenter comment, literals masked: see Query text), db.operation.name
+// and db.collection.name. A failed operation sets the span status to
+// Error, error.type, and db.response.status_code: the SQLSTATE of a
+// PostgreSQL error, the error number of a MySQL error, the result code of a
+// SQLite error. error.type is that status code when the database gave one, and the
 // Go type of the error otherwise. sql.ErrNoRows and driver.ErrSkip are not
 // failures.
+//
+// # Query text
+//
+// The conventions ask that query text without parameters be sanitised: a
+// query without placeholders has its values in its text (UPDATE users SET
+// password = 'hunter2'), so its string and numeric literals are recorded
+// as '?', read with package sqlscan by the rules of the dialect. A query
+// with placeholders is recorded as written: its values are arguments, never
+// recorded. WithQueryLiterals records every query as written.
 //
 // The spans of one transaction are children of the span that was current in
 // the context BeginTx was called with, Commit and Rollback included.
@@ -48,7 +58,11 @@
 //
 //	SELECT * FROM users WHERE id = $1 /*traceparent='00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'*/
 //
-// so the database's own logs and statistics can be joined with traces. Every
+// so the database's own logs and statistics can be joined with traces. As
+// sqlcommenter specifies, a query that has a comment of its own is left as
+// it is (sqlc's "-- name: ..." queries among them), and so is a query left
+// open by an unterminated literal or comment, which an appended comment
+// could close: MySQL would run SELECT 1 /* open. Every
 // query text then differs from the last: drivers that cache prepared
 // statements by text, such as pgx in its default mode, prepare each commented
 // query anew (with pgx, the URL option default_query_exec_mode=exec avoids
@@ -56,7 +70,10 @@
 //
 // # Cost
 //
-// The summary of a query (span name, operation, table) and the attribute
-// sets are computed once per distinct query and database and kept in a
-// bounded cache. When the sampler drops a span no span attribute is built.
+// The summary of a query (span name, operation, table), its sanitised text
+// and the attribute sets are computed once per distinct query and database
+// and kept in a cache bounded like package rewrite's: 1024 queries and
+// 8 MiB of query text, no query longer than 64 KiB (such a query is
+// described at every call). When the sampler drops a span no span attribute
+// is built.
 package tracing

@@ -308,7 +308,7 @@ func TestDriverSQLCommenter(t *testing.T) {
 	self := map[string]struct{ query, span string }{
 		"postgres": {"SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()", "SELECT pg_stat_activity"},
 		"mysql":    {"SELECT info FROM information_schema.processlist WHERE id = connection_id()", "SELECT information_schema.processlist"},
-		"sqlite":   {"SELECT 1", "SELECT"},
+		"sqlite":   {"SELECT sqlite_version()", "SELECT"},
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		be := open(t, b, sdktrace.AlwaysSample(), tracing.WithSQLCommenter())

@@ -14,6 +14,7 @@ type config struct {
 	tp        trace.TracerProvider // nil: otel.GetTracerProvider()
 	mp        metric.MeterProvider // nil: otel.GetMeterProvider()
 	commenter bool
+	literals  bool
 	ops       opSet
 }
 
@@ -57,6 +58,16 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // while their span is recording.
 func WithSQLCommenter() Option {
 	return func(c *config) { c.commenter = true }
+}
+
+// WithQueryLiterals records db.query.text as the driver receives it. By
+// default a query without placeholders is recorded with its string and
+// numeric literals replaced by '?', as the OpenTelemetry conventions ask:
+// its values are in its text (UPDATE users SET password = 'hunter2'). A
+// query with placeholders is recorded as written either way, since its
+// values are arguments, which are never recorded.
+func WithQueryLiterals() Option {
+	return func(c *config) { c.literals = true }
 }
 
 // WithOps sets the operations that get a span and a duration measurement,

@@ -1,25 +1,6 @@
 package tracing
 
-// flavor is what the query scanner needs to know about a dialect's lexical
-// rules.
-type flavor uint8
-
-const (
-	flavorSQLite   flavor = iota
-	flavorPostgres        // nested /* */, E'…' escapes, $tag$…$tag$ strings
-	flavorMySQL           // # comments, backslash escapes in strings
-)
-
-// flavorOf maps a middleware.Database dialect to its lexical flavor.
-func flavorOf(dialect string) flavor {
-	switch dialect {
-	case "postgres":
-		return flavorPostgres
-	case "mysql":
-		return flavorMySQL
-	}
-	return flavorSQLite
-}
+import "github.com/go-databases/databases/sqlscan"
 
 // summary is what a span name and the metric attributes take from a query.
 // Both fields are substrings of the query, as written: no case is changed
@@ -30,27 +11,28 @@ type summary struct {
 }
 
 // summarize reads the first keyword of q and the first table that follows
-// FROM, INTO, UPDATE or TABLE, skipping comments, string literals and quoted
-// identifiers. A table named at the top level of the statement wins over one
-// inside parentheses, so "SELECT EXTRACT(YEAR FROM d) FROM t" gives t. It
-// runs in one pass over q and allocates nothing.
-func summarize(q string, f flavor) summary {
+// FROM, INTO, UPDATE or TABLE, with the lexical rules of package sqlscan:
+// comments, literals and quoted names are tokens of their own. A table
+// named at the top level of the statement wins over one inside
+// parentheses, so "SELECT EXTRACT(YEAR FROM d) FROM t" gives t. It runs in
+// one pass over q and allocates nothing.
+func summarize(q string, d sqlscan.Dialect) summary {
 	var (
-		s      = scanner{q: q, f: f}
+		s      = sqlscan.New(d, 0, q)
 		sum    summary
 		nested string // first table found inside parentheses
 		depth  int
 	)
 	for {
-		tok := s.next()
-		switch tok.kind {
-		case tokEOF:
+		tok := s.Next()
+		switch tok.Kind {
+		case sqlscan.EOF:
 			if sum.collection == "" {
 				sum.collection = nested
 			}
 			return sum
-		case tokPunct:
-			switch q[tok.start] {
+		case sqlscan.Punct:
+			switch q[tok.Start] {
 			case '(':
 				depth++
 			case ')':
@@ -58,15 +40,18 @@ func summarize(q string, f flavor) summary {
 					depth--
 				}
 			}
-		case tokWord:
-			w := q[tok.start:tok.end]
+		case sqlscan.Word:
+			w := q[tok.Start:tok.End]
 			if sum.operation == "" {
+				if w[0] == '@' {
+					continue // a MySQL variable, not a keyword
+				}
 				sum.operation = w
 			}
-			if !tableKeyword(w) || tok.start > 0 && (q[tok.start-1] == ':' || q[tok.start-1] == '@') {
-				continue // not a keyword, or a parameter such as :from
+			if !tableKeyword(w) || tok.Start > 0 && q[tok.Start-1] == '@' {
+				continue // not a keyword, or a name such as @from
 			}
-			name := s.tableName(equalFold(w, "FROM"))
+			name := tableName(&s, equalFold(w, "FROM"))
 			if name == "" {
 				continue
 			}
@@ -107,216 +92,104 @@ func skippedWord(w string) bool {
 	return false
 }
 
-// tableName reads the table name that follows a table keyword: one or more
-// bare or quoted identifiers joined by dots. It returns "" when something
-// else follows, a subquery for one, or after FROM a function call such as
-// generate_series(1, 3). A single quoted identifier loses its quotes; a
-// qualified name is returned as written.
-func (s *scanner) tableName(from bool) string {
-	tok := s.next()
-	for tok.kind == tokWord && skippedWord(s.q[tok.start:tok.end]) {
-		tok = s.next()
+// next returns the next token of s that is not a comment.
+func next(s *sqlscan.Scanner) sqlscan.Token {
+	for {
+		if t := s.Next(); t.Kind != sqlscan.Comment {
+			return t
+		}
 	}
-	if tok.kind != tokWord && tok.kind != tokQuoted {
-		s.back(tok)
+}
+
+// tableName reads the table name that follows a table keyword: one or more
+// bare or quoted names joined by dots. It returns "" when something else
+// follows, a subquery for one, or after FROM a function call such as
+// generate_series(1, 3); s is then where it was. A single quoted name loses
+// its quotes; a qualified name is returned as written.
+func tableName(s *sqlscan.Scanner, from bool) string {
+	q := s.Text()
+	start := *s
+	tok := next(s)
+	for tok.Kind == sqlscan.Word && skippedWord(q[tok.Start:tok.End]) {
+		start = *s
+		tok = next(s)
+	}
+	if !isName(tok) {
+		*s = start
 		return ""
 	}
-	first := tok
-	last := tok
-	for s.i < len(s.q) && s.q[s.i] == '.' {
-		save := s.i
-		s.i++
-		t := s.next()
-		if t.kind != tokWord && t.kind != tokQuoted {
-			s.i = save
+	first, last := tok, tok
+	for {
+		save := *s
+		if dot := next(s); dot.Kind != sqlscan.Punct || q[dot.Start] != '.' {
+			*s = save
+			break
+		}
+		t := next(s)
+		if !isName(t) {
+			*s = save
 			break
 		}
 		last = t
 	}
 	if from {
-		t := s.next()
-		s.back(t)
-		if t.kind == tokPunct && s.q[t.start] == '(' {
+		save := *s
+		t := next(s)
+		*s = save
+		if t.Kind == sqlscan.Punct && q[t.Start] == '(' {
 			return ""
 		}
 	}
-	if first == last && first.kind == tokQuoted && first.end-first.start >= 2 {
-		closing := s.q[first.start]
-		if closing == '[' {
-			closing = ']'
-		}
-		inner := s.q[first.start+1 : first.end-1]
-		if s.q[first.end-1] == closing && !containsByte(inner, closing) {
+	if first == last && first.Kind == sqlscan.Ident {
+		if inner, ok := unquote(q[first.Start:first.End]); ok {
 			return inner
 		}
 	}
-	return s.q[first.start:last.end]
+	return q[first.Start:last.End]
 }
 
-type tokKind uint8
-
-const (
-	tokEOF    tokKind = iota
-	tokWord           // keyword or bare identifier
-	tokQuoted         // "quoted", `quoted` or [quoted] identifier
-	tokString         // string literal, including $tag$…$tag$
-	tokPunct          // any other byte, including digits of numbers
-)
-
-type token struct {
-	kind       tokKind
-	start, end int
+// isName reports whether t is a bare or quoted name.
+func isName(t sqlscan.Token) bool {
+	return t.Kind == sqlscan.Word || t.Kind == sqlscan.Ident
 }
 
-// scanner splits a query into the tokens the summary needs. Comments and
-// white space are skipped; unterminated literals and comments run to the end
-// of the query.
-type scanner struct {
-	q string
-	i int
-	f flavor
-	// lineComment is set when the query ends inside a -- or # comment.
-	lineComment bool
-}
-
-// back pushes tok back so that the next call to next returns it again.
-func (s *scanner) back(tok token) {
-	if tok.kind != tokEOF {
-		s.i = tok.start
+// unquote returns the name inside "…", `…` or […] when it holds no quote
+// of its own (which would be doubled); ok is false otherwise.
+func unquote(id string) (string, bool) {
+	if len(id) < 2 {
+		return "", false
 	}
+	open, closing := id[0], id[0]
+	switch open {
+	case '"', '`':
+	case '[':
+		closing = ']'
+	default:
+		return "", false // U&"…"
+	}
+	inner := id[1 : len(id)-1]
+	if id[len(id)-1] != closing || containsByte(inner, closing) {
+		return "", false
+	}
+	return inner, true
 }
 
-func (s *scanner) next() token {
-	q := s.q
-	for s.i < len(q) {
-		c := q[s.i]
-		start := s.i
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			s.i++
-		case c == '-' && s.i+1 < len(q) && q[s.i+1] == '-',
-			c == '#' && s.f == flavorMySQL:
-			s.skipLine()
-		case c == '/' && s.i+1 < len(q) && q[s.i+1] == '*':
-			s.skipBlock()
-		case c == '\'':
-			s.skipQuoted('\'', s.f == flavorMySQL)
-			return token{tokString, start, s.i}
-		case c == '"' || c == '`':
-			s.skipQuoted(c, s.f == flavorMySQL && c == '"')
-			return token{tokQuoted, start, s.i}
-		case c == '[' && s.f == flavorSQLite:
-			s.skipQuoted(']', false)
-			return token{tokQuoted, start, s.i}
-		case c == '$' && s.f == flavorPostgres && s.dollarQuote():
-			return token{tokString, start, s.i}
-		case isWordStart(c):
-			s.i++
-			for s.i < len(q) && isWordByte(q[s.i]) {
-				s.i++
-			}
-			if s.f == flavorPostgres && s.i-start == 1 && (c == 'E' || c == 'e') && s.i < len(q) && q[s.i] == '\'' {
-				s.skipQuoted('\'', true)
-				return token{tokString, start, s.i}
-			}
-			return token{tokWord, start, s.i}
-		default:
-			s.i++
-			return token{tokPunct, start, s.i}
+// commentable reports whether a sqlcommenter comment may be appended to q:
+// sqlcommenter leaves a query that has a comment of its own as it is, and
+// so does this package, with sqlscan deciding what is a comment. A query
+// left open (an unterminated literal or comment) gets none either: the
+// appended comment could close it and change what the query means, as in
+// MySQL's SELECT 1 /* open, which the comment's */ would complete.
+func commentable(q string, d sqlscan.Dialect) bool {
+	s := sqlscan.New(d, 0, q)
+	for {
+		switch s.Next().Kind {
+		case sqlscan.EOF:
+			return s.Err() == nil
+		case sqlscan.Comment:
+			return false
 		}
 	}
-	return token{tokEOF, len(q), len(q)}
-}
-
-// skipLine skips a -- or # comment up to its newline.
-func (s *scanner) skipLine() {
-	for s.i < len(s.q) {
-		if s.q[s.i] == '\n' {
-			s.i++
-			return
-		}
-		s.i++
-	}
-	s.lineComment = true
-}
-
-// skipBlock skips a /* */ comment; they nest on PostgreSQL.
-func (s *scanner) skipBlock() {
-	q := s.q
-	s.i += 2
-	depth := 1
-	for s.i < len(q) {
-		switch {
-		case q[s.i] == '*' && s.i+1 < len(q) && q[s.i+1] == '/':
-			s.i += 2
-			if depth--; depth == 0 {
-				return
-			}
-		case q[s.i] == '/' && s.i+1 < len(q) && q[s.i+1] == '*' && s.f == flavorPostgres:
-			s.i += 2
-			depth++
-		default:
-			s.i++
-		}
-	}
-}
-
-// skipQuoted skips from the opening byte at s.i to the closing byte end. A
-// doubled closing byte stands for itself; with backslash, \x does too.
-func (s *scanner) skipQuoted(end byte, backslash bool) {
-	q := s.q
-	s.i++
-	for s.i < len(q) {
-		c := q[s.i]
-		switch {
-		case backslash && c == '\\':
-			s.i += 2
-		case c == end:
-			s.i++
-			if end == ']' || s.i >= len(q) || q[s.i] != end {
-				return
-			}
-			s.i++
-		default:
-			s.i++
-		}
-	}
-	if s.i > len(q) {
-		s.i = len(q)
-	}
-}
-
-// dollarQuote skips a PostgreSQL $tag$…$tag$ string starting at s.i and
-// reports whether there was one: $1 is a parameter, not a tag.
-func (s *scanner) dollarQuote() bool {
-	q := s.q
-	j := s.i + 1
-	if j < len(q) && isWordStart(q[j]) {
-		for j < len(q) && isWordByte(q[j]) && q[j] != '$' {
-			j++
-		}
-	}
-	if j >= len(q) || q[j] != '$' {
-		return false
-	}
-	tag := q[s.i : j+1]
-	s.i = j + 1
-	for k := s.i; k+len(tag) <= len(q); k++ {
-		if q[k] == '$' && q[k:k+len(tag)] == tag {
-			s.i = k + len(tag)
-			return true
-		}
-	}
-	s.i = len(q)
-	return true
-}
-
-func isWordStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
-}
-
-func isWordByte(c byte) bool {
-	return isWordStart(c) || c >= '0' && c <= '9' || c == '$'
 }
 
 // equalFold compares w with an upper-case ASCII keyword, ignoring case.

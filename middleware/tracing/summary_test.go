@@ -3,74 +3,76 @@ package tracing
 import (
 	"strings"
 	"testing"
+
+	"github.com/go-databases/databases/sqlscan"
 )
 
 func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name       string
-		flavor     flavor
+		dialect    sqlscan.Dialect
 		query      string
 		operation  string
 		collection string
 	}{
-		{"select", flavorSQLite, "SELECT id, name FROM users WHERE id = ?", "SELECT", "users"},
-		{"case kept", flavorSQLite, "select * from Users", "select", "Users"},
-		{"insert", flavorPostgres, "INSERT INTO orders (id, total) VALUES ($1, $2)", "INSERT", "orders"},
-		{"insert column list", flavorSQLite, "INSERT INTO t(a, b) VALUES (?, ?)", "INSERT", "t"},
-		{"update", flavorMySQL, "UPDATE accounts SET balance = balance - ? WHERE id = ?", "UPDATE", "accounts"},
-		{"update low priority", flavorMySQL, "UPDATE LOW_PRIORITY IGNORE accounts SET x = 1", "UPDATE", "accounts"},
-		{"delete", flavorSQLite, "DELETE FROM sessions WHERE expires < ?", "DELETE", "sessions"},
-		{"create table", flavorSQLite, "CREATE TABLE IF NOT EXISTS items (id INTEGER)", "CREATE", "items"},
-		{"drop table", flavorPostgres, "DROP TABLE IF EXISTS items", "DROP", "items"},
-		{"alter table", flavorMySQL, "alter table items add column x int", "alter", "items"},
-		{"truncate", flavorPostgres, "TRUNCATE TABLE logs", "TRUNCATE", "logs"},
-		{"no table", flavorSQLite, "SELECT 1", "SELECT", ""},
-		{"begin", flavorSQLite, "BEGIN IMMEDIATE", "BEGIN", ""},
-		{"empty", flavorSQLite, "", "", ""},
-		{"only comments", flavorPostgres, "-- nothing\n/* at all */", "", ""},
-		{"leading comments", flavorPostgres, "/* app */ -- x\n SELECT * FROM t", "SELECT", "t"},
-		{"nested comment pg", flavorPostgres, "/* a /* FROM x */ b */ SELECT * FROM t", "SELECT", "t"},
-		{"hash comment mysql", flavorMySQL, "# FROM x\nSELECT * FROM t", "SELECT", "t"},
-		{"hash is an operator on pg", flavorPostgres, "SELECT a # b FROM t", "SELECT", "t"},
-		{"keyword in string", flavorSQLite, "SELECT 'FROM x' FROM t", "SELECT", "t"},
-		{"doubled quote", flavorSQLite, "SELECT 'it''s FROM x' FROM t", "SELECT", "t"},
-		{"backslash mysql", flavorMySQL, `SELECT 'it\'s FROM x' FROM t`, "SELECT", "t"},
-		{"E string pg", flavorPostgres, `SELECT E'it\'s FROM x' FROM t`, "SELECT", "t"},
-		{"dollar quote", flavorPostgres, "SELECT $tag$ FROM x $tag$ FROM t WHERE id = $1", "SELECT", "t"},
-		{"empty dollar tag", flavorPostgres, "SELECT $$ FROM x $$ FROM t", "SELECT", "t"},
-		{"dollar param", flavorPostgres, "SELECT $1 FROM t", "SELECT", "t"},
-		{"quoted table", flavorPostgres, `SELECT * FROM "Order Items"`, "SELECT", "Order Items"},
-		{"quoted with escape kept", flavorPostgres, `SELECT * FROM "a""b"`, "SELECT", `"a""b"`},
-		{"backtick table", flavorMySQL, "SELECT * FROM `order`", "SELECT", "order"},
-		{"bracket table", flavorSQLite, "SELECT * FROM [order]", "SELECT", "order"},
-		{"qualified", flavorPostgres, "SELECT * FROM public.users", "SELECT", "public.users"},
-		{"qualified quoted", flavorPostgres, `SELECT * FROM "public"."users"`, "SELECT", `"public"."users"`},
-		{"only", flavorPostgres, "SELECT * FROM ONLY parent", "SELECT", "parent"},
-		{"subquery", flavorSQLite, "SELECT * FROM (SELECT * FROM inner_t) AS s", "SELECT", "inner_t"},
-		{"top level wins", flavorPostgres, "SELECT EXTRACT(YEAR FROM d) FROM t", "SELECT", "t"},
-		{"nested only", flavorPostgres, "SELECT EXTRACT(YEAR FROM d)", "SELECT", "d"},
-		{"function in from", flavorPostgres, "SELECT * FROM generate_series(1, 3)", "SELECT", ""},
-		{"lateral", flavorPostgres, "SELECT * FROM LATERAL (SELECT 1) x", "SELECT", ""},
-		{"named parameter", flavorSQLite, "SELECT * FROM t WHERE a = :from", "SELECT", "t"},
-		{"parameter before table", flavorSQLite, "SELECT :from, @into FROM t", "SELECT", "t"},
-		{"with", flavorPostgres, "WITH r AS (SELECT * FROM a) SELECT * FROM r", "WITH", "r"},
-		{"insert select", flavorSQLite, "INSERT INTO dst SELECT * FROM src", "INSERT", "dst"},
-		{"upsert", flavorPostgres, "INSERT INTO t (k) VALUES ($1) ON CONFLICT (k) DO UPDATE SET v = 1", "INSERT", "t"},
-		{"for update", flavorMySQL, "SELECT * FROM t FOR UPDATE", "SELECT", "t"},
-		{"select for update no table", flavorPostgres, "SELECT 1 FOR UPDATE", "SELECT", ""},
-		{"parenthesized select", flavorSQLite, "(SELECT a FROM t) UNION (SELECT a FROM u)", "SELECT", "t"},
-		{"unicode", flavorSQLite, "SELECT * FROM 日本", "SELECT", "日本"},
-		{"unterminated string", flavorSQLite, "SELECT 'FROM t", "SELECT", ""},
-		{"unterminated comment", flavorPostgres, "SELECT /* FROM t", "SELECT", ""},
-		{"unterminated dollar", flavorPostgres, "SELECT $a$ FROM t", "SELECT", ""},
-		{"mysql double quote string", flavorMySQL, `SELECT "x\" FROM y" FROM t`, "SELECT", "t"},
-		{"show", flavorMySQL, "SHOW TABLES", "SHOW", ""},
-		{"table keyword at end", flavorSQLite, "SELECT * FROM", "SELECT", ""},
-		{"pragma", flavorSQLite, "PRAGMA foreign_keys = ON", "PRAGMA", ""},
+		{"select", sqlscan.SQLite, "SELECT id, name FROM users WHERE id = ?", "SELECT", "users"},
+		{"case kept", sqlscan.SQLite, "select * from Users", "select", "Users"},
+		{"insert", sqlscan.Postgres, "INSERT INTO orders (id, total) VALUES ($1, $2)", "INSERT", "orders"},
+		{"insert column list", sqlscan.SQLite, "INSERT INTO t(a, b) VALUES (?, ?)", "INSERT", "t"},
+		{"update", sqlscan.MySQL, "UPDATE accounts SET balance = balance - ? WHERE id = ?", "UPDATE", "accounts"},
+		{"update low priority", sqlscan.MySQL, "UPDATE LOW_PRIORITY IGNORE accounts SET x = 1", "UPDATE", "accounts"},
+		{"delete", sqlscan.SQLite, "DELETE FROM sessions WHERE expires < ?", "DELETE", "sessions"},
+		{"create table", sqlscan.SQLite, "CREATE TABLE IF NOT EXISTS items (id INTEGER)", "CREATE", "items"},
+		{"drop table", sqlscan.Postgres, "DROP TABLE IF EXISTS items", "DROP", "items"},
+		{"alter table", sqlscan.MySQL, "alter table items add column x int", "alter", "items"},
+		{"truncate", sqlscan.Postgres, "TRUNCATE TABLE logs", "TRUNCATE", "logs"},
+		{"no table", sqlscan.SQLite, "SELECT 1", "SELECT", ""},
+		{"begin", sqlscan.SQLite, "BEGIN IMMEDIATE", "BEGIN", ""},
+		{"empty", sqlscan.SQLite, "", "", ""},
+		{"only comments", sqlscan.Postgres, "-- nothing\n/* at all */", "", ""},
+		{"leading comments", sqlscan.Postgres, "/* app */ -- x\n SELECT * FROM t", "SELECT", "t"},
+		{"nested comment pg", sqlscan.Postgres, "/* a /* FROM x */ b */ SELECT * FROM t", "SELECT", "t"},
+		{"hash comment mysql", sqlscan.MySQL, "# FROM x\nSELECT * FROM t", "SELECT", "t"},
+		{"hash is an operator on pg", sqlscan.Postgres, "SELECT a # b FROM t", "SELECT", "t"},
+		{"keyword in string", sqlscan.SQLite, "SELECT 'FROM x' FROM t", "SELECT", "t"},
+		{"doubled quote", sqlscan.SQLite, "SELECT 'it''s FROM x' FROM t", "SELECT", "t"},
+		{"backslash mysql", sqlscan.MySQL, `SELECT 'it\'s FROM x' FROM t`, "SELECT", "t"},
+		{"E string pg", sqlscan.Postgres, `SELECT E'it\'s FROM x' FROM t`, "SELECT", "t"},
+		{"dollar quote", sqlscan.Postgres, "SELECT $tag$ FROM x $tag$ FROM t WHERE id = $1", "SELECT", "t"},
+		{"empty dollar tag", sqlscan.Postgres, "SELECT $$ FROM x $$ FROM t", "SELECT", "t"},
+		{"dollar param", sqlscan.Postgres, "SELECT $1 FROM t", "SELECT", "t"},
+		{"quoted table", sqlscan.Postgres, `SELECT * FROM "Order Items"`, "SELECT", "Order Items"},
+		{"quoted with escape kept", sqlscan.Postgres, `SELECT * FROM "a""b"`, "SELECT", `"a""b"`},
+		{"backtick table", sqlscan.MySQL, "SELECT * FROM `order`", "SELECT", "order"},
+		{"bracket table", sqlscan.SQLite, "SELECT * FROM [order]", "SELECT", "order"},
+		{"qualified", sqlscan.Postgres, "SELECT * FROM public.users", "SELECT", "public.users"},
+		{"qualified quoted", sqlscan.Postgres, `SELECT * FROM "public"."users"`, "SELECT", `"public"."users"`},
+		{"only", sqlscan.Postgres, "SELECT * FROM ONLY parent", "SELECT", "parent"},
+		{"subquery", sqlscan.SQLite, "SELECT * FROM (SELECT * FROM inner_t) AS s", "SELECT", "inner_t"},
+		{"top level wins", sqlscan.Postgres, "SELECT EXTRACT(YEAR FROM d) FROM t", "SELECT", "t"},
+		{"nested only", sqlscan.Postgres, "SELECT EXTRACT(YEAR FROM d)", "SELECT", "d"},
+		{"function in from", sqlscan.Postgres, "SELECT * FROM generate_series(1, 3)", "SELECT", ""},
+		{"lateral", sqlscan.Postgres, "SELECT * FROM LATERAL (SELECT 1) x", "SELECT", ""},
+		{"named parameter", sqlscan.SQLite, "SELECT * FROM t WHERE a = :from", "SELECT", "t"},
+		{"parameter before table", sqlscan.SQLite, "SELECT :from, @into FROM t", "SELECT", "t"},
+		{"with", sqlscan.Postgres, "WITH r AS (SELECT * FROM a) SELECT * FROM r", "WITH", "r"},
+		{"insert select", sqlscan.SQLite, "INSERT INTO dst SELECT * FROM src", "INSERT", "dst"},
+		{"upsert", sqlscan.Postgres, "INSERT INTO t (k) VALUES ($1) ON CONFLICT (k) DO UPDATE SET v = 1", "INSERT", "t"},
+		{"for update", sqlscan.MySQL, "SELECT * FROM t FOR UPDATE", "SELECT", "t"},
+		{"select for update no table", sqlscan.Postgres, "SELECT 1 FOR UPDATE", "SELECT", ""},
+		{"parenthesized select", sqlscan.SQLite, "(SELECT a FROM t) UNION (SELECT a FROM u)", "SELECT", "t"},
+		{"unicode", sqlscan.SQLite, "SELECT * FROM 日本", "SELECT", "日本"},
+		{"unterminated string", sqlscan.SQLite, "SELECT 'FROM t", "SELECT", ""},
+		{"unterminated comment", sqlscan.Postgres, "SELECT /* FROM t", "SELECT", ""},
+		{"unterminated dollar", sqlscan.Postgres, "SELECT $a$ FROM t", "SELECT", ""},
+		{"mysql double quote string", sqlscan.MySQL, `SELECT "x\" FROM y" FROM t`, "SELECT", "t"},
+		{"show", sqlscan.MySQL, "SHOW TABLES", "SHOW", ""},
+		{"table keyword at end", sqlscan.SQLite, "SELECT * FROM", "SELECT", ""},
+		{"pragma", sqlscan.SQLite, "PRAGMA foreign_keys = ON", "PRAGMA", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := summarize(tt.query, tt.flavor)
+			got := summarize(tt.query, tt.dialect)
 			if got.operation != tt.operation || got.collection != tt.collection {
 				t.Errorf("summarize(%q) = {%q, %q}, want {%q, %q}", tt.query, got.operation, got.collection, tt.operation, tt.collection)
 			}
@@ -78,30 +80,38 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestEndsInLineComment(t *testing.T) {
+func TestCommentable(t *testing.T) {
 	tests := []struct {
-		flavor flavor
-		query  string
-		want   bool
+		dialect sqlscan.Dialect
+		query   string
+		want    bool
 	}{
-		{flavorSQLite, "SELECT 1", false},
-		{flavorSQLite, "SELECT 1 -- why", true},
-		{flavorSQLite, "SELECT 1 -- why\n", false},
-		{flavorSQLite, "SELECT '--' AS x", false},
-		{flavorMySQL, "SELECT 1 # note", true},
-		{flavorPostgres, "SELECT 1 # 2", false},
-		{flavorPostgres, "SELECT 1 /* -- */", false},
+		{sqlscan.SQLite, "SELECT 1", true},
+		{sqlscan.SQLite, "SELECT '--' AS x, '/*' AS y", true},
+		{sqlscan.Postgres, "SELECT 1 # 2", true},
+		{sqlscan.SQLite, "SELECT 1 -- why", false},
+		{sqlscan.SQLite, "SELECT 1 -- why\n", false},
+		{sqlscan.SQLite, "/* app */ SELECT 1", false},
+		{sqlscan.MySQL, "SELECT 1 # note", false},
+		{sqlscan.MySQL, "SELECT 1 /* unterminated", false},
+		{sqlscan.MySQL, "/*!40000 SELECT 1 */", false},
+		{sqlscan.Postgres, "SELECT 1 /* -- */", false},
+		{sqlscan.SQLite, "SELECT 1 /* open", false},
+		{sqlscan.Postgres, "SELECT 'open", false},
+		{sqlscan.MySQL, `SELECT "open`, false},
+		{sqlscan.Postgres, "SELECT $a$ open", false},
+		{sqlscan.SQLite, "SELECT [open", false},
 	}
 	for _, tt := range tests {
-		if got := endsInLineComment(tt.query, tt.flavor); got != tt.want {
-			t.Errorf("endsInLineComment(%q) = %v, want %v", tt.query, got, tt.want)
+		if got := commentable(tt.query, tt.dialect); got != tt.want {
+			t.Errorf("%s commentable(%q) = %v, want %v", tt.dialect, tt.query, got, tt.want)
 		}
 	}
 }
 
 func TestSummarizeAllocatesNothing(t *testing.T) {
 	q := "/* app */ SELECT id, 'x''y' FROM \"public\".\"users\" WHERE id = $1"
-	if n := testing.AllocsPerRun(100, func() { summarize(q, flavorPostgres) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { summarize(q, sqlscan.Postgres) }); n != 0 {
 		t.Errorf("summarize allocates %v times", n)
 	}
 }
@@ -118,7 +128,7 @@ func FuzzSummarize(f *testing.F) {
 		f.Add(q, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, q string, fl uint8) {
-		fv := flavor(fl % 3)
+		fv := sqlscan.Dialect(fl%3 + 1)
 		s := summarize(q, fv)
 		if s.operation != "" && !strings.Contains(q, s.operation) {
 			t.Fatalf("operation %q is not part of %q", s.operation, q)
@@ -126,10 +136,8 @@ func FuzzSummarize(f *testing.F) {
 		if s.collection != "" && !strings.Contains(q, s.collection) {
 			t.Fatalf("collection %q is not part of %q", s.collection, q)
 		}
-		for i := 0; i < len(s.operation); i++ {
-			if !isWordByte(s.operation[i]) {
-				t.Fatalf("operation %q of %q is not a word", s.operation, q)
-			}
+		if strings.ContainsAny(s.operation, " \t\n'\"`()") {
+			t.Fatalf("operation %q of %q is not a word", s.operation, q)
 		}
 		if s.operation == "" && s.collection != "" {
 			t.Fatalf("%q: a table without an operation: %q", q, s.collection)
@@ -137,6 +145,6 @@ func FuzzSummarize(f *testing.F) {
 		if again := summarize(q, fv); again != s {
 			t.Fatalf("summarize(%q) is not deterministic", q)
 		}
-		endsInLineComment(q, fv)
+		commentable(q, fv)
 	})
 }

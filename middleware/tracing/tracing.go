@@ -37,6 +37,7 @@ func New(opts ...Option) middleware.Middleware {
 		duration:  newDuration(cfg.mp),
 		ops:       cfg.ops,
 		commenter: cfg.commenter,
+		literals:  cfg.literals,
 	}
 }
 
@@ -46,6 +47,7 @@ type tracer struct {
 	duration  metric.Float64Histogram
 	ops       opSet
 	commenter bool
+	literals  bool // db.query.text keeps literals (WithQueryLiterals)
 
 	last      atomic.Pointer[dbEntry] // the database of the last call
 	byPointer sync.Map                // *middleware.Database → *dbEntry
@@ -92,9 +94,9 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	recording := isRecording(span)
 
 	native := c.NativeQuery
-	commented := t.commenter && span.IsRecording() && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
+	commented := t.commenter && o.commentable && span.IsRecording() && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
 	if commented {
-		c.NativeQuery = comment(native, span.SpanContext(), o.lineComment)
+		c.NativeQuery = comment(native, span.SpanContext())
 	}
 
 	if c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -338,12 +339,18 @@ func TestSQLCommenter(t *testing.T) {
 		want   string // the query sent, with TP for the comment
 		commit bool
 	}{
-		{middleware.OpQuery, pgDB, "SELECT 1", "SELECT 1 TP", true},
+		{middleware.OpQuery, pgDB, "SELECT x", "SELECT x TP", true},
 		{middleware.OpExec, pgDB, "DELETE FROM t;  \n", "DELETE FROM t TP;", true},
-		{middleware.OpPrepare, pgDB, "SELECT 1 -- one", "SELECT 1 -- one\nTP", true},
-		{middleware.OpExec, &middleware.Database{Dialect: "mysql"}, "SELECT 1 # one", "SELECT 1 # one\nTP", true},
-		{middleware.OpExec, pgDB, "SELECT 1 # 2", "SELECT 1 # 2 TP", true},
-		{middleware.OpStmtExec, pgDB, "SELECT 1", "SELECT 1", false},
+		{middleware.OpPrepare, pgDB, "SELECT x", "SELECT x TP", true},
+		{middleware.OpExec, pgDB, "SELECT a # b", "SELECT a # b TP", true},
+		// sqlcommenter leaves a query with a comment of its own as it is,
+		// and one left open: the comment could close it.
+		{middleware.OpPrepare, pgDB, "SELECT x -- one", "SELECT x -- one", false},
+		{middleware.OpExec, &middleware.Database{Dialect: "mysql"}, "SELECT x # one", "SELECT x # one", false},
+		{middleware.OpExec, &middleware.Database{Dialect: "mysql"}, "SELECT x /* open", "SELECT x /* open", false},
+		{middleware.OpQuery, pgDB, "/* app */ SELECT x", "/* app */ SELECT x", false},
+		{middleware.OpQuery, pgDB, "SELECT 'open", "SELECT 'open", false},
+		{middleware.OpStmtExec, pgDB, "SELECT x", "SELECT x", false},
 		{middleware.OpBegin, pgDB, "", "", false},
 	}
 	for _, tt := range tests {
@@ -388,13 +395,13 @@ func TestCommentTraceState(t *testing.T) {
 		TraceFlags: trace.FlagsSampled,
 		TraceState: ts,
 	})
-	got := comment("SELECT 1", sc, false)
+	got := comment("SELECT 1", sc)
 	want := "SELECT 1 /*traceparent='00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',tracestate='rojo%3D00f067aa0ba902b7%2Ccongo%3Dt61rcWkgMzE'*/"
 	if got != want {
 		t.Errorf("comment:\n got %s\nwant %s", got, want)
 	}
 	if n := testing.AllocsPerRun(100, func() {
-		comment("SELECT 1", trace.NewSpanContext(trace.SpanContextConfig{TraceID: sc.TraceID(), SpanID: sc.SpanID()}), false)
+		comment("SELECT 1", trace.NewSpanContext(trace.SpanContextConfig{TraceID: sc.TraceID(), SpanID: sc.SpanID()}))
 	}); n > 1 {
 		t.Errorf("comment allocates %v times, want 1", n)
 	}
@@ -454,6 +461,41 @@ func TestQueryCacheIsBounded(t *testing.T) {
 	d.queries.all.Range(func(any, any) bool { n++; return true })
 	if n > maxQueries {
 		t.Errorf("%d cached queries, want at most %d", n, maxQueries)
+	}
+}
+
+// TestQueryCacheHeapBound runs 1000 distinct long queries through a
+// tracer that samples nothing and measures the heap they leave: the cache
+// keeps no query longer than maxCachedLen and at most maxCachedBytes of
+// query text, and the metric attributes, which the SDK keeps, hold no part
+// of a query's memory.
+func TestQueryCacheHeapBound(t *testing.T) {
+	for _, size := range []int{256 << 10, maxCachedLen - 100} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			tel := newTelemetry(t, sdktrace.NeverSample())
+			mw := New(tel.options()...)
+			filler := strings.Repeat("x", size)
+			heap := func() uint64 {
+				runtime.GC()
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				return m.HeapAlloc
+			}
+			before := heap()
+			for i := range 1000 {
+				// Each query names a table of its own, so that each gets
+				// an attribute set of its own in the metrics SDK.
+				q := fmt.Sprintf("SELECT '%s' FROM t%d", filler, i)
+				run(mw, context.Background(), &middleware.Call{Op: middleware.OpExec, DB: pgDB, NativeQuery: q}, ok)
+			}
+			grown := int64(heap()) - int64(before)
+			limit := int64(2*maxCachedBytes + 4<<20)
+			t.Logf("1000 queries of %d KiB: the heap grew by %.1f MiB", size>>10, float64(grown)/(1<<20))
+			if grown > limit {
+				t.Errorf("the heap grew by %d bytes, want at most %d", grown, limit)
+			}
+			runtime.KeepAlive(mw)
+		})
 	}
 }
 
