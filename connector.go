@@ -115,6 +115,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		Address:   cfg.host,
 		Port:      cfg.port,
 		URL:       cfg.redacted,
+		SQLMode:   cfg.mysqlMode,
 	}
 	switch {
 	case cfg.dialect == dialectSQLite || cfg.native || c.opts.native:

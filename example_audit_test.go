@@ -15,7 +15,7 @@ import (
 // audit refuses a DELETE without WHERE through every door that runs SQL:
 // Exec and Query on a DB, Conn or Tx, and on a prepared statement.
 var audit = middleware.On(middleware.OpExec, func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
-	at, err := unboundedDelete(c.DB.Dialect, c.NativeQuery)
+	at, err := unboundedDelete(c.DB.Dialect, c.DB.SQLMode, c.NativeQuery)
 	if err != nil {
 		return fmt.Errorf("audit: cannot read the query: %w", err)
 	}
@@ -30,10 +30,10 @@ var audit = middleware.On(middleware.OpExec, func(ctx context.Context, c *middle
 // database does, so comments, literals and quoted names neither hide a DELETE
 // nor fake a WHERE. A DELETE's WHERE is at its own parenthesis depth, before
 // the ")" or ";" that ends it, so a DELETE in a WITH query or a subquery is
-// checked too. On MySQL with sql_mode NO_BACKSLASH_ESCAPES or ANSI_QUOTES, scan
-// with those flags (see databases.ScanDialect) instead of 0.
-func unboundedDelete(dialect, query string) (int, error) {
-	s := sqlscan.New(sqlscan.ParseDialect(dialect), 0, query)
+// checked too. mode carries MySQL's sql_mode flags (NO_BACKSLASH_ESCAPES,
+// ANSI_QUOTES) when the URL sets them.
+func unboundedDelete(dialect string, mode sqlscan.Mode, query string) (int, error) {
+	s := sqlscan.New(sqlscan.ParseDialect(dialect), mode, query)
 	deletes := []int{-1} // per open parenthesis: a DELETE still without WHERE
 	prev := ""           // the previous token, comments aside
 	for t := s.Next(); ; t = s.Next() {

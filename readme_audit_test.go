@@ -76,13 +76,18 @@ func TestAuditDeletes(t *testing.T) {
 		{"mysql", "DELETE LOW_PRIORITY t FROM t JOIN u ON t.id = u.id", 0},
 	}
 	for _, tt := range tests {
-		at, err := unboundedDelete(tt.dialect, tt.query)
+		at, err := unboundedDelete(tt.dialect, 0, tt.query)
 		if err != nil || at != tt.at {
 			t.Errorf("%s %q: %d, %v; want %d", tt.dialect, tt.query, at, err, tt.at)
 		}
 	}
+	// Under NO_BACKSLASH_ESCAPES the backslash escapes nothing, so the
+	// literal ends at 'x\' and the second DELETE is read.
+	if at, err := unboundedDelete("mysql", sqlscan.NoBackslashEscapes, `DELETE FROM t WHERE a = 'x\'; DELETE FROM t; -- '`); err != nil || at != 30 {
+		t.Errorf("NO_BACKSLASH_ESCAPES: %d, %v; want 30", at, err)
+	}
 	// Text the scanner cannot read is refused: the audit cannot tell.
-	_, err := unboundedDelete("postgres", "SELECT 'unterminated; DELETE FROM t")
+	_, err := unboundedDelete("postgres", 0, "SELECT 'unterminated; DELETE FROM t")
 	var se *sqlscan.Error
 	if !errors.As(err, &se) || se.Offset != 7 {
 		t.Errorf("unterminated string: %v; want a *sqlscan.Error at offset 7", err)

@@ -19,6 +19,8 @@
 package middleware
 
 import (
+	"github.com/go-databases/databases/sqlscan"
+
 	"context"
 	"database/sql/driver"
 	"strconv"
@@ -69,6 +71,10 @@ type Database struct {
 	Address   string // server host; "" for SQLite
 	Port      int    // server port; 0 when unknown
 	URL       string // the URL with its password masked
+	// SQLMode holds the MySQL sql_mode flags the URL sets that change how
+	// query text is read (backslash escapes, ANSI quotes); 0 elsewhere.
+	// Read query text with sqlscan.New(sqlscan.ParseDialect(Dialect), SQLMode, q).
+	SQLMode sqlscan.Mode
 }
 
 // Call is one driver call as middleware sees it. Fields may be added in

@@ -31,8 +31,8 @@ func Dialect(name string) sqlscan.Dialect {
 // reader. A literal left open at the end of q (an unterminated string)
 // runs to the end and is replaced too. Query returns q itself, without
 // allocating, when it replaces nothing.
-func Query(d sqlscan.Dialect, q string) string {
-	s := sqlscan.New(d, 0, q)
+func Query(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
+	s := sqlscan.New(d, mode, q)
 	var b []byte
 	last := 0
 	for {

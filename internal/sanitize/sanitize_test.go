@@ -40,7 +40,7 @@ func TestQuery(t *testing.T) {
 			if tt.d != all && tt.d != d {
 				continue
 			}
-			if got := Query(d, tt.in); got != tt.want {
+			if got := Query(d, 0, tt.in); got != tt.want {
 				t.Errorf("%s Query(%q) =\n %q\nwant\n %q", d, tt.in, got, tt.want)
 			}
 		}
@@ -49,11 +49,11 @@ func TestQuery(t *testing.T) {
 
 func TestQueryAllocatesOnlyWhenItReplaces(t *testing.T) {
 	q := "SELECT id, name FROM users WHERE id = $1"
-	if n := testing.AllocsPerRun(100, func() { Query(sqlscan.Postgres, q) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { Query(sqlscan.Postgres, 0, q) }); n != 0 {
 		t.Errorf("Query of a parameterised query allocates %v times", n)
 	}
 	q = "SELECT id FROM users WHERE name = 'x'"
-	if n := testing.AllocsPerRun(100, func() { Query(sqlscan.Postgres, q) }); n > 2 {
+	if n := testing.AllocsPerRun(100, func() { Query(sqlscan.Postgres, 0, q) }); n > 2 {
 		t.Errorf("Query allocates %v times, want at most 2", n)
 	}
 }
@@ -71,7 +71,7 @@ func FuzzQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string, dv uint8) {
 		d := sqlscan.Dialect(dv%3 + 1)
-		got := Query(d, q)
+		got := Query(d, 0, q)
 		var kept strings.Builder
 		var literals []string
 		params := false
@@ -113,7 +113,7 @@ func BenchmarkQuery(b *testing.B) {
 			b.SetBytes(int64(len(q)))
 			b.ReportAllocs()
 			for b.Loop() {
-				Query(sqlscan.Postgres, q)
+				Query(sqlscan.Postgres, 0, q)
 			}
 		})
 	}

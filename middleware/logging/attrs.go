@@ -86,11 +86,10 @@ func (m *logMiddleware) queryText(c *middleware.Call, q string) string {
 	if m.cfg.literals {
 		return q
 	}
-	dialect := ""
-	if c.DB != nil {
-		dialect = c.DB.Dialect
+	if c.DB == nil {
+		return sanitize.Query(sanitize.Dialect(""), 0, q)
 	}
-	return sanitize.Query(sanitize.Dialect(dialect), q)
+	return sanitize.Query(sanitize.Dialect(c.DB.Dialect), c.DB.SQLMode, q)
 }
 
 // argValues appends the argument values, grouped under their names or

@@ -32,6 +32,7 @@ const (
 // the cache of query descriptions.
 type database struct {
 	dialect sqlscan.Dialect
+	mode    sqlscan.Mode // MySQL sql_mode flags for reading query text
 	// attrs are the attributes of every span and measurement: system,
 	// namespace, server address and port.
 	attrs []attribute.KeyValue
@@ -107,7 +108,7 @@ var opNames = [...]string{
 var zeroDatabase = &middleware.Database{}
 
 func newDatabase(t *tracer, db *middleware.Database) *database {
-	d := &database{dialect: sanitize.Dialect(db.Dialect)}
+	d := &database{dialect: sanitize.Dialect(db.Dialect), mode: db.SQLMode}
 	system := systemName(db.Dialect)
 	d.attrs = append(d.attrs, system)
 	d.target = system.Value.AsString()
@@ -194,10 +195,10 @@ func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *
 // of q is copied, so that an operation kept by the metrics SDK (through its
 // attribute set) does not keep the whole query.
 func (d *database) describe(t *tracer, q string, prepare bool) *operation {
-	s := summarize(q, d.dialect)
+	s := summarize(q, d.dialect, d.mode)
 	o := &operation{operation: strings.Clone(s.operation), collection: strings.Clone(s.collection), query: q}
 	if !t.literals {
-		o.query = sanitize.Query(d.dialect, q)
+		o.query = sanitize.Query(d.dialect, d.mode, q)
 	}
 	switch {
 	case s.operation == "":
@@ -216,7 +217,7 @@ func (d *database) describe(t *tracer, q string, prepare bool) *operation {
 		}
 	}
 	if t.commenter {
-		o.commentable = commentable(q, d.dialect)
+		o.commentable = commentable(q, d.dialect, d.mode)
 	}
 	o.okMetric = t.metricOptions(d, o)
 	return o

@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"strconv"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"modernc.org/sqlite"
+
+	"github.com/go-databases/databases/internal/dberr"
 )
 
 // failure is how a call ended, in the terms of the conventions.
@@ -63,21 +62,7 @@ func classify(err error) failure {
 }
 
 // statusCode is the code the database answered err with, or "".
-func statusCode(err error) string {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return strconv.Itoa(int(my.Number))
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		return strconv.Itoa(lite.Code())
-	}
-	return ""
-}
+func statusCode(err error) string { return dberr.Code(err) }
 
 // isSkip reports whether err is driver.ErrSkip: the call did not happen.
 func isSkip(err error) bool { return errors.Is(err, driver.ErrSkip) }

@@ -16,9 +16,9 @@ type summary struct {
 // named at the top level of the statement wins over one inside
 // parentheses, so "SELECT EXTRACT(YEAR FROM d) FROM t" gives t. It runs in
 // one pass over q and allocates nothing.
-func summarize(q string, d sqlscan.Dialect) summary {
+func summarize(q string, d sqlscan.Dialect, mode sqlscan.Mode) summary {
 	var (
-		s      = sqlscan.New(d, 0, q)
+		s      = sqlscan.New(d, mode, q)
 		sum    summary
 		nested string // first table found inside parentheses
 		depth  int
@@ -180,8 +180,8 @@ func unquote(id string) (string, bool) {
 // left open (an unterminated literal or comment) gets none either: the
 // appended comment could close it and change what the query means, as in
 // MySQL's SELECT 1 /* open, which the comment's */ would complete.
-func commentable(q string, d sqlscan.Dialect) bool {
-	s := sqlscan.New(d, 0, q)
+func commentable(q string, d sqlscan.Dialect, mode sqlscan.Mode) bool {
+	s := sqlscan.New(d, mode, q)
 	for {
 		switch s.Next().Kind {
 		case sqlscan.EOF:

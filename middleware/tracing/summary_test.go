@@ -72,7 +72,7 @@ func TestSummarize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := summarize(tt.query, tt.dialect)
+			got := summarize(tt.query, tt.dialect, 0)
 			if got.operation != tt.operation || got.collection != tt.collection {
 				t.Errorf("summarize(%q) = {%q, %q}, want {%q, %q}", tt.query, got.operation, got.collection, tt.operation, tt.collection)
 			}
@@ -103,7 +103,7 @@ func TestCommentable(t *testing.T) {
 		{sqlscan.SQLite, "SELECT [open", false},
 	}
 	for _, tt := range tests {
-		if got := commentable(tt.query, tt.dialect); got != tt.want {
+		if got := commentable(tt.query, tt.dialect, 0); got != tt.want {
 			t.Errorf("%s commentable(%q) = %v, want %v", tt.dialect, tt.query, got, tt.want)
 		}
 	}
@@ -111,7 +111,7 @@ func TestCommentable(t *testing.T) {
 
 func TestSummarizeAllocatesNothing(t *testing.T) {
 	q := "/* app */ SELECT id, 'x''y' FROM \"public\".\"users\" WHERE id = $1"
-	if n := testing.AllocsPerRun(100, func() { summarize(q, sqlscan.Postgres) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { summarize(q, sqlscan.Postgres, 0) }); n != 0 {
 		t.Errorf("summarize allocates %v times", n)
 	}
 }
@@ -129,7 +129,7 @@ func FuzzSummarize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string, fl uint8) {
 		fv := sqlscan.Dialect(fl%3 + 1)
-		s := summarize(q, fv)
+		s := summarize(q, fv, 0)
 		if s.operation != "" && !strings.Contains(q, s.operation) {
 			t.Fatalf("operation %q is not part of %q", s.operation, q)
 		}
@@ -142,9 +142,9 @@ func FuzzSummarize(f *testing.F) {
 		if s.operation == "" && s.collection != "" {
 			t.Fatalf("%q: a table without an operation: %q", q, s.collection)
 		}
-		if again := summarize(q, fv); again != s {
+		if again := summarize(q, fv, 0); again != s {
 			t.Fatalf("summarize(%q) is not deterministic", q)
 		}
-		commentable(q, fv)
+		commentable(q, fv, 0)
 	})
 }
