@@ -16,15 +16,30 @@
 // records some calls implements Selective, and calls nobody wants take that
 // direct path too; calls wanted only if they fail run directly and reach
 // the chain after failing.
+//
+// A query's call (OpQuery, OpStmtQuery) ends when its rows are read: the
+// rows' call (OpRows) runs, when they close, under the context the query's
+// call passed to next, so what a middleware put in that context (a span, a
+// logger's attributes) reaches the end of the query.
+//
+// # For drivers
+//
+// Pipeline, with its methods Interest, Observe and Run, is how a driver
+// runs its calls through a chain; middleware authors need none of it.
+// NewPipeline composes a chain once. Before a call the driver asks Interest
+// whether the chain wants it (None: call the real driver directly, with no
+// Call at all), then runs it with Observe, which for Failures runs the real
+// call first and the chain only if it failed; Run runs a call through the
+// whole chain.
 package middleware
 
 import (
-	"github.com/go-databases/databases/sqlscan"
-
 	"context"
 	"database/sql/driver"
 	"strconv"
 	"time"
+
+	"github.com/go-databases/databases/sqlscan"
 )
 
 // Op names a driver operation.
@@ -39,7 +54,7 @@ const (
 	OpQuery                      // QueryContext on a connection; its rows end with OpRows
 	OpStmtExec                   // ExecContext on a prepared statement
 	OpStmtQuery                  // QueryContext on a prepared statement; its rows end with OpRows
-	OpRows                       // closing the rows of a query: the end of the query's lifetime
+	OpRows                       // closing the rows of a query: the end of its lifetime, under the context its OpQuery/OpStmtQuery passed to next
 	OpBegin                      // begin a transaction
 	OpCommit                     // commit it
 	OpRollback                   // roll it back
@@ -191,17 +206,12 @@ type Selective interface {
 }
 
 // Chain is an ordered list of middleware; the first is the outermost.
+// NewPipeline(chain...) composes it to run calls through.
 type Chain []Middleware
 
-// Run runs c through the chain and then through final, the real call. It
-// composes the chain on every call; a Pipeline composes it once.
-func (ch Chain) Run(ctx context.Context, c *Call, final Handler) error {
-	p := Pipeline{first: compose(ch)}
-	return p.Run(ctx, c, final)
-}
-
 // Pipeline is a chain composed once, so that running a call through it
-// allocates nothing per middleware.
+// allocates nothing per middleware. It is for drivers: see "For drivers"
+// in the package documentation.
 type Pipeline struct {
 	first     Handler
 	selective []Selective // every middleware, when all of them are Selective

@@ -54,12 +54,12 @@ func BenchmarkChain(b *testing.B) {
 	disabled := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 	chains := []struct {
 		name  string
-		chain middleware.Chain
+		chain *middleware.Pipeline
 	}{
-		{"passthrough", middleware.Chain{middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+		{"passthrough", middleware.NewPipeline(middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
 			return next(ctx, c)
-		})}},
-		{"logging-disabled", middleware.Chain{logging.New(disabled)}},
+		}))},
+		{"logging-disabled", middleware.NewPipeline(logging.New(disabled))},
 	}
 	for _, ch := range chains {
 		b.Run(ch.name, func(b *testing.B) {
@@ -77,10 +77,10 @@ func BenchmarkChain(b *testing.B) {
 // level adds no allocation to what a pass-through middleware costs.
 func TestChainAllocs(t *testing.T) {
 	final := func(context.Context, *middleware.Call) error { return nil }
-	pass := middleware.Chain{middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	pass := middleware.NewPipeline(middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
 		return next(ctx, c)
-	})}
-	logged := middleware.Chain{logging.New(slog.New(newCapture(slog.LevelError)))}
+	}))
+	logged := middleware.NewPipeline(logging.New(slog.New(newCapture(slog.LevelError))))
 	c := benchCall()
 	ctx := t.Context()
 	base := testing.AllocsPerRun(100, func() { pass.Run(ctx, &c, final) })

@@ -20,7 +20,7 @@ var testDB = &middleware.Database{Dialect: "postgres", Namespace: "shop", Addres
 // run sends one call through a chain holding only mw, with a final handler
 // that returns err.
 func run(mw middleware.Middleware, ctx context.Context, c *middleware.Call, err error) error {
-	return middleware.Chain{mw}.Run(ctx, c, func(context.Context, *middleware.Call) error { return err })
+	return middleware.NewPipeline(mw).Run(ctx, c, func(context.Context, *middleware.Call) error { return err })
 }
 
 func TestLevels(t *testing.T) {

@@ -34,7 +34,7 @@ func fail(err error) middleware.Handler {
 }
 
 func run(mw middleware.Middleware, ctx context.Context, c *middleware.Call, final middleware.Handler) error {
-	return middleware.Chain{mw}.Run(ctx, c, final)
+	return middleware.NewPipeline(mw).Run(ctx, c, final)
 }
 
 func TestSpans(t *testing.T) {
@@ -312,7 +312,7 @@ func TestOps(t *testing.T) {
 func TestTwoTracers(t *testing.T) {
 	tel1 := newTelemetry(t, sdktrace.AlwaysSample())
 	tel2 := newTelemetry(t, sdktrace.AlwaysSample())
-	chain := middleware.Chain{New(tel1.options()...), New(tel2.options()...)}
+	chain := middleware.NewPipeline(New(tel1.options()...), New(tel2.options()...))
 	c := &middleware.Call{Op: middleware.OpQuery, DB: pgDB, NativeQuery: "SELECT 1"}
 	var inner context.Context
 	chain.Run(context.Background(), c, func(ctx context.Context, _ *middleware.Call) error { inner = ctx; return nil })
