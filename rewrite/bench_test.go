@@ -4,8 +4,6 @@ import (
 	"database/sql/driver"
 	"strings"
 	"testing"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // benchQuery is a realistic 200-byte SELECT with six positional parameters.
@@ -25,13 +23,6 @@ func BenchmarkRewrite(b *testing.B) {
 				b.Fatal(err)
 			}
 			sinkString = p.Query()
-		}
-	})
-	b.Run("sqlx.Rebind", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(benchQuery)))
-		for b.Loop() {
-			sinkString = sqlx.Rebind(sqlx.DOLLAR, benchQuery)
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
