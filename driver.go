@@ -71,19 +71,7 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	p := c.cfg.pool
-	if p.maxOpen != nil {
-		db.SetMaxOpenConns(*p.maxOpen)
-	}
-	if p.maxIdle != nil {
-		db.SetMaxIdleConns(*p.maxIdle)
-	}
-	if p.maxLifetime != nil {
-		db.SetConnMaxLifetime(*p.maxLifetime)
-	}
-	if p.maxIdleTm != nil {
-		db.SetConnMaxIdleTime(*p.maxIdleTm)
-	}
+	c.cfg.pool.apply(db)
 	return db, nil
 }
 

@@ -1,0 +1,202 @@
+package databases
+
+// Options: what a connector is given in code (Option and the With…
+// functions, but WithForceRollback, which is with its mode in
+// forcerollback.go), and what the options, in code and in the URL, build
+// when a connector is made: the middleware pipeline with the built-in
+// tracing and logging, the pool settings and the pool metrics of a DB from
+// Open. url.go reads the URL's options; this file acts on them.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/go-databases/databases/middleware"
+	"github.com/go-databases/databases/middleware/logging"
+	"github.com/go-databases/databases/middleware/tracing"
+)
+
+// Option configures a connector in code, beside what the URL says.
+type Option func(*options)
+
+type options struct {
+	native         bool // send queries as written
+	forceRollback  bool
+	chain          middleware.Chain
+	logging        *loggerOption // WithLogger
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+}
+
+// newOptions applies the options of the driver (Register, Open), then
+// those of the call (NewConnector).
+func newOptions(d *Driver, opts []Option) options {
+	var o options
+	for _, opt := range d.opts {
+		opt(&o)
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithMiddleware adds middleware to the chain every driver call runs
+// through; the first one given is the outermost.
+func WithMiddleware(mw ...middleware.Middleware) Option {
+	return func(o *options) { o.chain = append(o.chain, mw...) }
+}
+
+// WithNativePlaceholders sends every query as written, like the URL option
+// placeholders=native: no placeholder is rewritten and arguments are passed
+// to the real driver unchanged.
+func WithNativePlaceholders() Option {
+	return func(o *options) { o.native = true }
+}
+
+// WithLogger logs every driver call to logger through middleware/logging
+// (debug per call, warn when slow, error on failure). The URL options
+// log=LEVEL and slow=DURATION do the same with slog.Default(); a slow
+// threshold or sanitize=off in the URL also applies to logger, after opts,
+// so it overrides one given there.
+func WithLogger(logger *slog.Logger, opts ...logging.Option) Option {
+	return func(o *options) { o.logging = &loggerOption{logger: logger, opts: opts} }
+}
+
+// loggerOption is what WithLogger was given; the middleware is built when
+// the URL is known.
+type loggerOption struct {
+	logger *slog.Logger
+	opts   []logging.Option
+}
+
+// WithTracerProvider traces every driver call with middleware/tracing on
+// tp. The URL option trace=on does the same with the global provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+// WithMeterProvider records the db.client.operation.duration histogram on
+// mp and, for a DB from Open, the pool metrics of database/sql through
+// otelsql.RegisterDBStatsMetrics, unregistered when the DB closes.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider = mp }
+}
+
+// pipeline returns the pipeline every driver call runs through: the
+// built-in middleware, then that of WithMiddleware. It is nil when there
+// is none, and calls go straight to the real driver.
+func (o *options) pipeline(cfg *config) *middleware.Pipeline {
+	chain := append(o.builtins(cfg), o.chain...)
+	if len(chain) == 0 {
+		return nil
+	}
+	return middleware.NewPipeline(chain...)
+}
+
+// builtins returns the built-in middleware the options and URL ask for:
+// tracing outermost, so that log records carry the span in their context.
+func (o *options) builtins(cfg *config) []middleware.Middleware {
+	var mw []middleware.Middleware
+	if o.tracerProvider != nil || o.meterProvider != nil || cfg.trace {
+		var topts []tracing.Option
+		if o.tracerProvider != nil {
+			topts = append(topts, tracing.WithTracerProvider(o.tracerProvider))
+		}
+		if o.meterProvider != nil {
+			topts = append(topts, tracing.WithMeterProvider(o.meterProvider))
+		}
+		if cfg.literals {
+			topts = append(topts, tracing.WithQueryLiterals())
+		}
+		mw = append(mw, tracing.New(topts...))
+	}
+	var fromURL []logging.Option
+	if cfg.slow > 0 {
+		fromURL = append(fromURL, logging.WithSlowThreshold(cfg.slow))
+	}
+	if cfg.literals {
+		fromURL = append(fromURL, logging.WithQueryLiterals())
+	}
+	switch {
+	case o.logging != nil:
+		mw = append(mw, logging.New(o.logging.logger, slices.Concat(o.logging.opts, fromURL)...))
+	case cfg.logLevel != nil:
+		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), fromURL...))
+	}
+	return mw
+}
+
+// defaultHandler sends records at or above min to the handler of
+// slog.Default() at the time of the record, whatever level that handler is
+// set to: log=debug shows debug records.
+type defaultHandler struct {
+	min   slog.Level
+	attrs []slog.Attr
+	group string
+}
+
+func (h *defaultHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.min }
+
+func (h *defaultHandler) Handle(ctx context.Context, r slog.Record) error {
+	inner := slog.Default().Handler()
+	if h.group != "" {
+		inner = inner.WithGroup(h.group)
+	}
+	if len(h.attrs) > 0 {
+		inner = inner.WithAttrs(h.attrs)
+	}
+	return inner.Handle(ctx, r)
+}
+
+func (h *defaultHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)
+	return &c
+}
+
+func (h *defaultHandler) WithGroup(name string) slog.Handler {
+	c := *h
+	c.group = name
+	return &c
+}
+
+// apply sets the pool options the URL gave on db.
+func (p poolOptions) apply(db *sql.DB) {
+	if p.maxOpen != nil {
+		db.SetMaxOpenConns(*p.maxOpen)
+	}
+	if p.maxIdle != nil {
+		db.SetMaxIdleConns(*p.maxIdle)
+	}
+	if p.maxLifetime != nil {
+		db.SetConnMaxLifetime(*p.maxLifetime)
+	}
+	if p.maxIdleTm != nil {
+		db.SetConnMaxIdleTime(*p.maxIdleTm)
+	}
+}
+
+// registerPoolMetrics reports db.Stats() as OpenTelemetry metrics.
+func (c *connector) registerPoolMetrics(db *sql.DB) error {
+	if c.opts.meterProvider == nil {
+		return nil
+	}
+	reg, err := otelsql.RegisterDBStatsMetrics(db,
+		otelsql.WithMeterProvider(c.opts.meterProvider),
+		otelsql.WithAttributes(tracing.SystemName(c.cfg.dialect.name)))
+	if err != nil {
+		return fmt.Errorf("databases: pool metrics: %w", err)
+	}
+	c.mu.Lock()
+	c.poolMetrics = reg
+	c.mu.Unlock()
+	return nil
+}
