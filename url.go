@@ -1,5 +1,11 @@
 package databases
 
+// The database URL: parseURL reads it into a config (the dialect, the real
+// driver, host and database, and the package's own options). The table of
+// the package's options and their parsers are here, and the check that
+// refuses a misspelt one. Nothing here depends on the connector, the
+// middleware or the With… options: they are built on top of a config.
+
 import (
 	"fmt"
 	"log/slog"
@@ -95,6 +101,146 @@ var urlOptions = map[string]urlOption{
 	"trace":              {apply: setTrace},
 	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
+}
+
+// setPlaceholders reads the placeholders option: native sends queries as
+// written.
+func setPlaceholders(p *urlParse, v string) error {
+	switch v {
+	case "portable":
+		p.cfg.native = false
+	case "native":
+		p.cfg.native = true
+	default:
+		return fmt.Errorf("%q is not portable or native", v)
+	}
+	return nil
+}
+
+// setTxLock reads the txlock option, SQLite's BEGIN mode; the other dialects
+// refuse it when their DSN is built.
+func setTxLock(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "deferred", "immediate", "exclusive":
+		p.txlock = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("%q is not deferred, immediate or exclusive", v)
+}
+
+// setSSL reads the ssl option, which becomes sslmode or tls in the DSN.
+func setSSL(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	p.ssl = &b
+	return nil
+}
+
+// setForceRollback reads the force_rollback option, the test mode.
+func setForceRollback(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	p.cfg.forceRollback = b
+	return nil
+}
+
+// setUnixSocket reads the unix_socket option, MySQL's socket path.
+func setUnixSocket(p *urlParse, v string) error {
+	if !strings.HasPrefix(v, "/") {
+		return fmt.Errorf("%q is not an absolute socket path", v)
+	}
+	p.unixSocket = v
+	return nil
+}
+
+// setInt reads a pool option that is a count into the field of
+// poolOptions that field returns.
+func setInt(field func(*poolOptions) **int) func(*urlParse, string) error {
+	return func(p *urlParse, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number >= 0", v)
+		}
+		*field(&p.cfg.pool) = &n
+		return nil
+	}
+}
+
+// setDuration reads a pool option that is a duration into the field of
+// poolOptions that field returns.
+func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, string) error {
+	return func(p *urlParse, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
+		}
+		*field(&p.cfg.pool) = &d
+		return nil
+	}
+}
+
+// setLog reads the log URL option.
+func setLog(p *urlParse, v string) error {
+	var l slog.Level
+	switch strings.ToLower(v) {
+	case "off", "false", "none":
+		p.cfg.logLevel = nil
+		return nil
+	case "on", "true":
+		l = slog.LevelInfo
+	default:
+		if err := l.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%q is not debug, info, warn, error or off", v)
+		}
+	}
+	p.cfg.logLevel = &l
+	return nil
+}
+
+// setSlow reads the slow URL option; without log it turns logging on at
+// warn, so that slow calls show.
+func setSlow(p *urlParse, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a duration such as 200ms", v)
+	}
+	p.cfg.slow = d
+	if p.cfg.logLevel == nil {
+		if _, logGiven := p.seen["log"]; !logGiven {
+			l := slog.LevelWarn
+			p.cfg.logLevel = &l
+		}
+	}
+	return nil
+}
+
+// setSanitize reads the sanitize URL option: off records query text with
+// its literals in the logs and spans of the built-in middleware.
+func setSanitize(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true":
+		p.cfg.literals = false
+	case "off", "false":
+		p.cfg.literals = true
+	default:
+		return fmt.Errorf("%q is not on or off", v)
+	}
+	return nil
+}
+
+// setTrace reads the trace URL option: on traces every call with the
+// global OpenTelemetry providers.
+func setTrace(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(v)))
+	if err != nil {
+		return fmt.Errorf("%q is not on or off", v)
+	}
+	p.cfg.trace = b
+	return nil
 }
 
 // urlParse carries the state of one parse.
@@ -599,75 +745,6 @@ func splitHostPort(hp string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("invalid percent-escape in host %q", hp)
 	}
 	return host, port, nil
-}
-
-func setPlaceholders(p *urlParse, v string) error {
-	switch v {
-	case "portable":
-		p.cfg.native = false
-	case "native":
-		p.cfg.native = true
-	default:
-		return fmt.Errorf("%q is not portable or native", v)
-	}
-	return nil
-}
-
-func setTxLock(p *urlParse, v string) error {
-	switch strings.ToLower(v) {
-	case "deferred", "immediate", "exclusive":
-		p.txlock = strings.ToLower(v)
-		return nil
-	}
-	return fmt.Errorf("%q is not deferred, immediate or exclusive", v)
-}
-
-func setSSL(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	p.ssl = &b
-	return nil
-}
-
-func setForceRollback(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	p.cfg.forceRollback = b
-	return nil
-}
-
-func setUnixSocket(p *urlParse, v string) error {
-	if !strings.HasPrefix(v, "/") {
-		return fmt.Errorf("%q is not an absolute socket path", v)
-	}
-	p.unixSocket = v
-	return nil
-}
-
-func setInt(field func(*poolOptions) **int) func(*urlParse, string) error {
-	return func(p *urlParse, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%q is not a whole number >= 0", v)
-		}
-		*field(&p.cfg.pool) = &n
-		return nil
-	}
-}
-
-func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, string) error {
-	return func(p *urlParse, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
-		}
-		*field(&p.cfg.pool) = &d
-		return nil
-	}
 }
 
 // driverOptions are the query options the default real driver of each
