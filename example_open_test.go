@@ -1,7 +1,10 @@
 package databases_test
 
+// Examples of opening a DB: sql.Open with a URL, databases.Open with pool
+// options, NewConnector for sql.OpenDB, and Register for tools that only
+// call sql.Open.
+
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"log"
@@ -65,25 +68,6 @@ func ExampleNewConnector() {
 	// Output: 42
 }
 
-// DriverConn reaches the real driver's connection inside sql.Conn.Raw.
-func ExampleDriverConn() {
-	db, _ := sql.Open("databases", "sqlite:///:memory:")
-	defer db.Close()
-	conn, _ := db.Conn(context.Background())
-	defer conn.Close()
-	conn.Raw(func(dc any) error {
-		fmt.Printf("%T\n", databases.DriverConn(dc))
-		return nil
-	})
-	// Output: *sqlite.conn
-}
-
-// RedactURL masks the password wherever a URL is shown.
-func ExampleRedactURL() {
-	fmt.Println(databases.RedactURL("postgres://app:s3cret@db.internal/shop?sslmode=require"))
-	// Output: postgres://app:***@db.internal/shop?sslmode=require
-}
-
 // Register gives a driver name with fixed options, for tools that can only
 // call sql.Open(name, url), such as migration tools.
 func ExampleRegister() {
@@ -96,60 +80,4 @@ func ExampleRegister() {
 	_, err = db.Exec("BEGIN")
 	fmt.Println(err)
 	// Output: databases: force_rollback: BEGIN (byte offset 0) would end the outer transaction; use BeginTx or Transact, which become savepoints
-}
-
-// Transact runs a function in a transaction; a nested call is a savepoint,
-// and its failure keeps the outer work.
-func ExampleTransact() {
-	db, _ := databases.Open("sqlite:///:memory:")
-	defer db.Close()
-	ctx := context.Background()
-	db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")
-	err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
-		tx.ExecContext(ctx, "INSERT INTO t VALUES (1)")
-		inner := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
-			tx.ExecContext(ctx, "INSERT INTO t VALUES (2)")
-			return fmt.Errorf("changed my mind")
-		})
-		fmt.Println("inner:", inner)
-		return nil
-	})
-	var n int
-	db.QueryRow("SELECT COUNT(*) FROM t").Scan(&n)
-	fmt.Println(n, err)
-	// Output:
-	// inner: changed my mind
-	// 1 <nil>
-}
-
-// Savepoint returns a force_rollback DB to an earlier state without closing
-// it; in tests, databases.RollbackAfter(t, db) does it when each subtest
-// ends.
-func ExampleSavepoint() {
-	db, err := databases.Open("sqlite:///:memory:?force_rollback=true")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close() // rolls back everything
-	ctx := context.Background()
-	db.Exec("CREATE TABLE users (name TEXT)")
-	db.Exec("INSERT INTO users VALUES ('Ada')")
-
-	rollback, err := databases.Savepoint(ctx, db)
-	if err != nil {
-		log.Fatal(err)
-	}
-	db.Exec("INSERT INTO users VALUES ('Grace')")
-	var n int
-	db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n)
-	fmt.Println("before rollback:", n)
-
-	if err := rollback(); err != nil {
-		log.Fatal(err)
-	}
-	db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n)
-	fmt.Println("after rollback:", n)
-	// Output:
-	// before rollback: 2
-	// after rollback: 1
 }
