@@ -1,5 +1,10 @@
 package databases
 
+// The driver registered with database/sql as "databases", and the ways to
+// get a DB from a URL: sql.Open, Open (which also applies the pool options),
+// Register for a name with fixed options; DriverConn reaches the real
+// connection behind one of the package's.
+
 import (
 	"context"
 	"database/sql"
