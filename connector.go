@@ -1,5 +1,12 @@
 package databases
 
+// The connector: what sql.OpenDB receives. It holds the parsed URL and the
+// real driver's connector (found by the name the URL selects), opens real
+// connections, or in force_rollback mode views of the shared one, through
+// the middleware, and wraps them; it keeps a shared in-memory SQLite
+// database alive until it closes. Its middleware and pool metrics are built
+// from the options in options.go.
+
 import (
 	"context"
 	"database/sql"
@@ -16,36 +23,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
-
-// Option configures a connector in code, beside what the URL says.
-type Option func(*options)
-
-type options struct {
-	native         bool // send queries as written
-	forceRollback  bool
-	chain          middleware.Chain
-	logging        *loggerOption // WithLogger
-	tracerProvider trace.TracerProvider
-	meterProvider  metric.MeterProvider
-}
-
-// WithMiddleware adds middleware to the chain every driver call runs
-// through; the first one given is the outermost.
-func WithMiddleware(mw ...middleware.Middleware) Option {
-	return func(o *options) { o.chain = append(o.chain, mw...) }
-}
-
-// WithNativePlaceholders sends every query as written, like the URL option
-// placeholders=native: no placeholder is rewritten and arguments are passed
-// to the real driver unchanged.
-func WithNativePlaceholders() Option {
-	return func(o *options) { o.native = true }
-}
 
 // rewriteCacheSize bounds the number of distinct queries whose rewrite is
 // remembered per connector.
@@ -99,16 +80,8 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &connector{cfg: cfg, driver: d}
-	for _, o := range d.opts {
-		o(&c.opts)
-	}
-	for _, o := range opts {
-		o(&c.opts)
-	}
-	if chain := append(c.opts.builtins(cfg), c.opts.chain...); len(chain) > 0 {
-		c.chain = middleware.NewPipeline(chain...)
-	}
+	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts)}
+	c.chain = c.opts.pipeline(cfg)
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,
 		Namespace: cfg.database,

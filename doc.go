@@ -33,7 +33,7 @@
 //	sanitize             on (default)/off: off logs and traces query text with its literals
 //	force_rollback       true: test mode, everything is rolled back when the DB closes
 //	placeholders         portable (default) or native: native sends every query as written
-//	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive
+//	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive (alias _txlock)
 //	ssl                  true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL
 //	unix_socket          MySQL socket path
 //	max_open_conns       pool size (alias max_size); Open only

@@ -1,5 +1,10 @@
 package databases
 
+// The driver registered with database/sql as "databases", and the ways to
+// get a DB from a URL: sql.Open, Open (which also applies the pool options),
+// Register for a name with fixed options; DriverConn reaches the real
+// connection behind one of the package's.
+
 import (
 	"context"
 	"database/sql"
@@ -71,19 +76,7 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	p := c.cfg.pool
-	if p.maxOpen != nil {
-		db.SetMaxOpenConns(*p.maxOpen)
-	}
-	if p.maxIdle != nil {
-		db.SetMaxIdleConns(*p.maxIdle)
-	}
-	if p.maxLifetime != nil {
-		db.SetConnMaxLifetime(*p.maxLifetime)
-	}
-	if p.maxIdleTm != nil {
-		db.SetConnMaxIdleTime(*p.maxIdleTm)
-	}
+	c.cfg.pool.apply(db)
 	return db, nil
 }
 

@@ -1,5 +1,12 @@
 package databases
 
+// The database URL: parseURL reads it into a config (the dialect, the real
+// driver, host and database, and the package's own options); dsn.go builds
+// the DSN the real driver receives. The table of the package's options and
+// their parsers are here, and the check that refuses a misspelt one.
+// Nothing here depends on the connector, the middleware or the With…
+// options (options.go): they are built on top of a config.
+
 import (
 	"fmt"
 	"log/slog"
@@ -8,10 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/go-databases/databases/sqlscan"
 )
@@ -52,6 +56,8 @@ type poolOptions struct {
 	maxLifetime, maxIdleTm *time.Duration
 }
 
+// given names the pool options the URL gave, for the error that says they
+// need Open.
 func (p poolOptions) given() []string {
 	var names []string
 	if p.maxOpen != nil {
@@ -97,6 +103,146 @@ var urlOptions = map[string]urlOption{
 	"force_rollback":     {apply: setForceRollback},
 }
 
+// setPlaceholders reads the placeholders option: native sends queries as
+// written.
+func setPlaceholders(p *urlParse, v string) error {
+	switch v {
+	case "portable":
+		p.cfg.native = false
+	case "native":
+		p.cfg.native = true
+	default:
+		return fmt.Errorf("%q is not portable or native", v)
+	}
+	return nil
+}
+
+// setTxLock reads the txlock option, SQLite's BEGIN mode; the other dialects
+// refuse it when their DSN is built.
+func setTxLock(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "deferred", "immediate", "exclusive":
+		p.txlock = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("%q is not deferred, immediate or exclusive", v)
+}
+
+// setSSL reads the ssl option, which becomes sslmode or tls in the DSN.
+func setSSL(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	p.ssl = &b
+	return nil
+}
+
+// setForceRollback reads the force_rollback option, the test mode.
+func setForceRollback(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	p.cfg.forceRollback = b
+	return nil
+}
+
+// setUnixSocket reads the unix_socket option, MySQL's socket path.
+func setUnixSocket(p *urlParse, v string) error {
+	if !strings.HasPrefix(v, "/") {
+		return fmt.Errorf("%q is not an absolute socket path", v)
+	}
+	p.unixSocket = v
+	return nil
+}
+
+// setInt reads a pool option that is a count into the field of
+// poolOptions that field returns.
+func setInt(field func(*poolOptions) **int) func(*urlParse, string) error {
+	return func(p *urlParse, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number >= 0", v)
+		}
+		*field(&p.cfg.pool) = &n
+		return nil
+	}
+}
+
+// setDuration reads a pool option that is a duration into the field of
+// poolOptions that field returns.
+func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, string) error {
+	return func(p *urlParse, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
+		}
+		*field(&p.cfg.pool) = &d
+		return nil
+	}
+}
+
+// setLog reads the log URL option.
+func setLog(p *urlParse, v string) error {
+	var l slog.Level
+	switch strings.ToLower(v) {
+	case "off", "false", "none":
+		p.cfg.logLevel = nil
+		return nil
+	case "on", "true":
+		l = slog.LevelInfo
+	default:
+		if err := l.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%q is not debug, info, warn, error or off", v)
+		}
+	}
+	p.cfg.logLevel = &l
+	return nil
+}
+
+// setSlow reads the slow URL option; without log it turns logging on at
+// warn, so that slow calls show.
+func setSlow(p *urlParse, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a duration such as 200ms", v)
+	}
+	p.cfg.slow = d
+	if p.cfg.logLevel == nil {
+		if _, logGiven := p.seen["log"]; !logGiven {
+			l := slog.LevelWarn
+			p.cfg.logLevel = &l
+		}
+	}
+	return nil
+}
+
+// setSanitize reads the sanitize URL option: off records query text with
+// its literals in the logs and spans of the built-in middleware.
+func setSanitize(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true":
+		p.cfg.literals = false
+	case "off", "false":
+		p.cfg.literals = true
+	default:
+		return fmt.Errorf("%q is not on or off", v)
+	}
+	return nil
+}
+
+// setTrace reads the trace URL option: on traces every call with the
+// global OpenTelemetry providers.
+func setTrace(p *urlParse, v string) error {
+	b, err := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(v)))
+	if err != nil {
+		return fmt.Errorf("%q is not on or off", v)
+	}
+	p.cfg.trace = b
+	return nil
+}
+
 // urlParse carries the state of one parse.
 type urlParse struct {
 	cfg        *config
@@ -106,9 +252,6 @@ type urlParse struct {
 	ssl        *bool
 	unixSocket string
 }
-
-// memoryDBs numbers shared in-memory SQLite databases within the process.
-var memoryDBs atomic.Uint64
 
 // parseURL parses a database URL. Errors name the problem and show the URL
 // only with its password masked.
@@ -282,107 +425,6 @@ func (p *urlParse) parseQuery(rawQuery string) error {
 	return nil
 }
 
-// hasParam reports whether the driver-bound query string sets key.
-func (p *urlParse) hasParam(key string) bool {
-	for _, pair := range p.passthru {
-		k, _, _ := strings.Cut(pair, "=")
-		if k, _ := url.QueryUnescape(k); k == key {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *urlParse) query() string {
-	if len(p.passthru) == 0 {
-		return ""
-	}
-	return "?" + strings.Join(p.passthru, "&")
-}
-
-// sqliteShorthands are modernc's options that set a PRAGMA of
-// sqliteDefaults. modernc runs _busy_timeout before every _pragma, so the
-// default must give way to it, not only to a _pragma of its own.
-var sqliteShorthands = map[string]string{
-	"_busy_timeout": "busy_timeout", "_timeout": "busy_timeout",
-	"_foreign_keys": "foreign_keys", "_fk": "foreign_keys",
-	"_journal_mode": "journal_mode", "_journal": "journal_mode",
-}
-
-// sqliteDefaults are the PRAGMAs every SQLite connection gets unless the URL
-// sets the same PRAGMA through _pragma or one of sqliteShorthands.
-var sqliteDefaults = []struct {
-	pragma, value string
-	fileOnly      bool
-}{
-	{"busy_timeout", "5000", false},
-	{"foreign_keys", "1", false},
-	{"journal_mode", "WAL", true},
-}
-
-func (p *urlParse) sqlite(rawPath string) error {
-	if p.ssl != nil {
-		return fmt.Errorf("option ssl: SQLite has no network connection to encrypt")
-	}
-	if p.unixSocket != "" {
-		return fmt.Errorf("option unix_socket: SQLite has no server socket")
-	}
-	if len(rawPath) < 2 {
-		return fmt.Errorf("missing database file; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
-	}
-	file, err := url.PathUnescape(rawPath[1:])
-	if err != nil {
-		return fmt.Errorf("invalid percent-escape in file path")
-	}
-	cfg := p.cfg
-	cfg.database = file
-	cfg.memory = file == ":memory:"
-
-	set := map[string]bool{}
-	for _, pair := range p.passthru {
-		k, v, _ := strings.Cut(pair, "=")
-		k, _ = url.QueryUnescape(k)
-		if pragma, ok := sqliteShorthands[k]; ok {
-			set[pragma] = true
-			continue
-		}
-		if k != "_pragma" {
-			continue
-		}
-		v, _ = url.QueryUnescape(v)
-		name, _, _ := strings.Cut(v, "(")
-		name, _, _ = strings.Cut(name, "=")
-		set[strings.ToLower(strings.TrimSpace(name))] = true
-	}
-	cfg.txlock = "immediate"
-	if p.txlock != "" {
-		cfg.txlock = p.txlock
-	}
-	for _, d := range sqliteDefaults {
-		if set[d.pragma] || (d.fileOnly && cfg.memory) {
-			continue
-		}
-		p.passthru = append(p.passthru, "_pragma="+url.QueryEscape(d.pragma+"("+d.value+")"))
-	}
-
-	if cfg.memory {
-		// The memdb VFS gives one database per name that every connection
-		// of the process can open, with ordinary locking (no shared cache).
-		name := fmt.Sprintf("/databases-memory-%d", memoryDBs.Add(1))
-		p.passthru = append([]string{"vfs=memdb"}, p.passthru...)
-		cfg.dsn = "file:" + name + p.query()
-		return nil
-	}
-	cfg.dsn = "file:" + escapeFilePath(file) + p.query()
-	return nil
-}
-
-// escapeFilePath escapes the bytes a SQLite file: URI path cannot hold.
-func escapeFilePath(path string) string {
-	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-	return r.Replace(path)
-}
-
 // strayAt returns the offset in rest (a URL after "://") of an '@' after
 // end, the end of the user info and host, that could end the user info:
 // any, when there is no user info before end; otherwise one in the path or
@@ -424,149 +466,6 @@ func withoutQuotes(msg string) string {
 	return b.String()
 }
 
-// userInfo writes the user info of a DSN from its decoded parts, escaped
-// so that the real driver reads the same parts: pgx, like libpq, ends the
-// user info at the first '@', where this package takes the last.
-func userInfo(given bool, user, password string, hasPassword bool) string {
-	if !given {
-		return ""
-	}
-	s := escapeUserInfo(user)
-	if hasPassword {
-		s += ":" + escapeUserInfo(password)
-	}
-	return s + "@"
-}
-
-// escapeUserInfo percent-encodes every byte of s but letters, digits and
-// -._~!$&'()*+,;= (RFC 3986 unreserved and sub-delims).
-func escapeUserInfo(s string) string {
-	const upperhex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(upperhex[c>>4])
-		b.WriteByte(upperhex[c&15])
-	}
-	return b.String()
-}
-
-func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
-	cfg := p.cfg
-	if p.txlock != "" {
-		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
-	}
-	if p.unixSocket != "" {
-		return fmt.Errorf("option unix_socket: use ?host=/path/to/socket/dir for PostgreSQL")
-	}
-	if hostPart != "" {
-		for i, h := range strings.Split(hostPart, ",") {
-			host, port, err := splitHostPort(h)
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				cfg.host, cfg.port = host, port
-			}
-		}
-	}
-	if db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/")); err != nil {
-		return fmt.Errorf("invalid percent-escape in database name")
-	} else {
-		cfg.database = db
-	}
-	if p.ssl != nil {
-		if p.hasParam("sslmode") {
-			return fmt.Errorf("options ssl and sslmode both given")
-		}
-		mode := "disable"
-		if *p.ssl {
-			mode = "require"
-		}
-		p.passthru = append(p.passthru, "sslmode="+mode)
-	}
-	q := p.query()
-	if rawPath == "" && q != "" {
-		rawPath = "/" // pgx looks for the user info up to the first '/'
-	}
-	cfg.dsn = "postgres://" + userInfo + hostPart + rawPath + q
-	return nil
-}
-
-func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
-	cfg := p.cfg
-	if p.txlock != "" {
-		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
-	}
-	mc := mysql.NewConfig()
-	mc.User, mc.Passwd = user, password
-	if strings.Contains(hostPart, ",") {
-		return fmt.Errorf("MySQL takes one host, got %d", strings.Count(hostPart, ",")+1)
-	}
-	switch {
-	case p.unixSocket != "" && hostPart != "":
-		return fmt.Errorf("option unix_socket: the URL also names host %q", hostPart)
-	case p.unixSocket != "":
-		mc.Net, mc.Addr = "unix", p.unixSocket
-	case hostPart != "":
-		host, port, err := splitHostPort(hostPart)
-		if err != nil {
-			return err
-		}
-		cfg.host, cfg.port = host, port
-		mc.Net, mc.Addr = "tcp", hostPart
-	}
-	db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/"))
-	if err != nil {
-		return fmt.Errorf("invalid percent-escape in database name")
-	}
-	if strings.Contains(db, "/") {
-		return fmt.Errorf("database name %q contains '/'", db)
-	}
-	mc.DBName, cfg.database = db, db
-	// go-sql-driver sets sql_mode for the session; the rewriter lexes by it.
-	sqlMode := ""
-	for _, pair := range p.passthru {
-		k, v, _ := strings.Cut(pair, "=")
-		if k, _ = url.QueryUnescape(k); !strings.EqualFold(k, "sql_mode") {
-			continue
-		}
-		if sqlMode != "" {
-			return fmt.Errorf("option %s given twice (also as %s)", k, sqlMode)
-		}
-		sqlMode = k
-		v, _ = url.QueryUnescape(v)
-		if cfg.mysqlMode, err = sqlscan.ParseMySQLMode(v); err != nil {
-			return fmt.Errorf("option %s: %w", k, err)
-		}
-	}
-	if p.ssl != nil {
-		if p.hasParam("tls") {
-			return fmt.Errorf("options ssl and tls both given")
-		}
-		p.passthru = append(p.passthru, "tls="+strconv.FormatBool(*p.ssl))
-	}
-	// Every statement outside a transaction commits on its own.
-	if p.hasParam("autocommit") {
-		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
-	}
-	p.passthru = append(p.passthru, "autocommit=1")
-	dsn := mc.FormatDSN()
-	if q := p.query(); q != "" {
-		if strings.Contains(dsn, "?") {
-			q = "&" + q[1:]
-		}
-		dsn += q
-	}
-	cfg.dsn = dsn
-	return nil
-}
-
 // splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port" and
 // checks the port.
 func splitHostPort(hp string) (host string, port int, err error) {
@@ -599,105 +498,6 @@ func splitHostPort(hp string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("invalid percent-escape in host %q", hp)
 	}
 	return host, port, nil
-}
-
-func setPlaceholders(p *urlParse, v string) error {
-	switch v {
-	case "portable":
-		p.cfg.native = false
-	case "native":
-		p.cfg.native = true
-	default:
-		return fmt.Errorf("%q is not portable or native", v)
-	}
-	return nil
-}
-
-func setTxLock(p *urlParse, v string) error {
-	switch strings.ToLower(v) {
-	case "deferred", "immediate", "exclusive":
-		p.txlock = strings.ToLower(v)
-		return nil
-	}
-	return fmt.Errorf("%q is not deferred, immediate or exclusive", v)
-}
-
-func setSSL(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	p.ssl = &b
-	return nil
-}
-
-func setForceRollback(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	p.cfg.forceRollback = b
-	return nil
-}
-
-func setUnixSocket(p *urlParse, v string) error {
-	if !strings.HasPrefix(v, "/") {
-		return fmt.Errorf("%q is not an absolute socket path", v)
-	}
-	p.unixSocket = v
-	return nil
-}
-
-func setInt(field func(*poolOptions) **int) func(*urlParse, string) error {
-	return func(p *urlParse, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%q is not a whole number >= 0", v)
-		}
-		*field(&p.cfg.pool) = &n
-		return nil
-	}
-}
-
-func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, string) error {
-	return func(p *urlParse, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
-		}
-		*field(&p.cfg.pool) = &d
-		return nil
-	}
-}
-
-// driverOptions are the query options the default real driver of each
-// dialect reads. Those of modernc.org/sqlite (and SQLite's own URI
-// parameters) are all of them, since SQLite ignores any other; pgx and
-// go-sql-driver send any other option to the server as a run-time or
-// session variable, so theirs only keep the check of checkUnknown off their
-// own names (loc is one edit from log).
-var driverOptions = map[*dialect][]string{
-	dialectSQLite: {
-		"_pragma", "_busy_timeout", "_timeout", "_foreign_keys", "_fk", "_journal_mode", "_journal",
-		"_synchronous", "_sync", "_auto_vacuum", "_vacuum", "_query_only", "_time_format",
-		"_time_integer_format", "_inttotime", "_texttotime", "_timezone", "_dqs", "_defensive", "_error_rc",
-		"vfs", "mode", "cache", "immutable", "nolock", "psow", "modeof",
-	},
-	dialectPostgres: {
-		"host", "port", "database", "dbname", "user", "password", "passfile", "connect_timeout",
-		"sslmode", "sslkey", "sslcert", "sslcertmode", "sslrootcert", "sslnegotiation", "sslpassword",
-		"sslsni", "krbspn", "krbsrvname", "target_session_attrs", "service", "servicefile",
-		"min_protocol_version", "max_protocol_version", "channel_binding", "require_auth",
-		"load_balance_hosts", "statement_cache_capacity", "description_cache_capacity",
-		"default_query_exec_mode", "application_name", "options", "search_path",
-	},
-	dialectMySQL: {
-		"allowAllFiles", "allowCleartextPasswords", "allowFallbackToPlaintext", "allowNativePasswords",
-		"allowOldPasswords", "checkConnLiveness", "clientFoundRows", "charset", "collation",
-		"columnsWithAlias", "compress", "interpolateParams", "loc", "multiStatements", "parseTime",
-		"timeTruncate", "readTimeout", "rejectReadOnly", "serverPubKey", "strict", "timeout", "tls",
-		"writeTimeout", "maxAllowedPacket", "connectionAttributes",
-	},
 }
 
 // checkUnknown refuses a query option that neither the package nor the real

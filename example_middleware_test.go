@@ -1,12 +1,13 @@
 package databases_test
 
+// Example of a middleware written as a middleware.Func, added with
+// WithMiddleware; example_audit_test.go is a fuller one.
+
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
 	"github.com/go-databases/databases"
 	"github.com/go-databases/databases/middleware"
@@ -44,47 +45,4 @@ func ExampleNewConnector_middleware() {
 	// sqlite exec: "INSERT INTO t (name) VALUES (?), (?)" affected 2
 	// sqlite rows: "SELECT COUNT(*) FROM t WHERE name <> ?" returned 1
 	// 2
-}
-
-// With force_rollback, everything written through the DB is rolled back
-// when it closes: the test mode. The file database below keeps its table,
-// created without force_rollback, and loses the rows written with it.
-func ExampleOpen_forceRollback() {
-	dir, err := os.MkdirTemp("", "databases-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	url := "sqlite:///" + filepath.Join(dir, "app.db") // sqlite:////tmp/…/app.db
-
-	count := func(db *sql.DB) (n int) {
-		db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n)
-		return n
-	}
-
-	db, err := databases.Open(url)
-	if err != nil {
-		log.Fatal(err)
-	}
-	db.Exec("CREATE TABLE users (name TEXT)")
-	db.Exec("INSERT INTO users VALUES ('kept')")
-	db.Close()
-
-	test, err := databases.Open(url + "?force_rollback=true")
-	if err != nil {
-		log.Fatal(err)
-	}
-	test.Exec("INSERT INTO users VALUES (?), (?)", "Ada", "Grace")
-	fmt.Println("during the test:", count(test))
-	test.Close()
-
-	db, err = databases.Open(url)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
-	fmt.Println("after Close:", count(db))
-	// Output:
-	// during the test: 3
-	// after Close: 1
 }

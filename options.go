@@ -1,14 +1,18 @@
 package databases
 
+// Options: what a connector is given in code (Option and the With…
+// functions, but WithForceRollback, which is with its mode in
+// forcerollback.go), and what the options, in code and in the URL, build
+// when a connector is made: the middleware pipeline with the built-in
+// tracing and logging, the pool settings and the pool metrics of a DB from
+// Open. url.go reads the URL's options; this file acts on them.
+
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/metric"
@@ -18,6 +22,44 @@ import (
 	"github.com/go-databases/databases/middleware/logging"
 	"github.com/go-databases/databases/middleware/tracing"
 )
+
+// Option configures a connector in code, beside what the URL says.
+type Option func(*options)
+
+type options struct {
+	native         bool // send queries as written
+	forceRollback  bool
+	chain          middleware.Chain
+	logging        *loggerOption // WithLogger
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+}
+
+// newOptions applies the options of the driver (Register, Open), then
+// those of the call (NewConnector).
+func newOptions(d *Driver, opts []Option) options {
+	var o options
+	for _, opt := range d.opts {
+		opt(&o)
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithMiddleware adds middleware to the chain every driver call runs
+// through; the first one given is the outermost.
+func WithMiddleware(mw ...middleware.Middleware) Option {
+	return func(o *options) { o.chain = append(o.chain, mw...) }
+}
+
+// WithNativePlaceholders sends every query as written, like the URL option
+// placeholders=native: no placeholder is rewritten and arguments are passed
+// to the real driver unchanged.
+func WithNativePlaceholders() Option {
+	return func(o *options) { o.native = true }
+}
 
 // WithLogger logs every driver call to logger through middleware/logging
 // (debug per call, warn when slow, error on failure). The URL options
@@ -46,6 +88,17 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // otelsql.RegisterDBStatsMetrics, unregistered when the DB closes.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(o *options) { o.meterProvider = mp }
+}
+
+// pipeline returns the pipeline every driver call runs through: the
+// built-in middleware, then that of WithMiddleware. It is nil when there
+// is none, and calls go straight to the real driver.
+func (o *options) pipeline(cfg *config) *middleware.Pipeline {
+	chain := append(o.builtins(cfg), o.chain...)
+	if len(chain) == 0 {
+		return nil
+	}
+	return middleware.NewPipeline(chain...)
 }
 
 // builtins returns the built-in middleware the options and URL ask for:
@@ -79,23 +132,6 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), fromURL...))
 	}
 	return mw
-}
-
-// registerPoolMetrics reports db.Stats() as OpenTelemetry metrics.
-func (c *connector) registerPoolMetrics(db *sql.DB) error {
-	if c.opts.meterProvider == nil {
-		return nil
-	}
-	reg, err := otelsql.RegisterDBStatsMetrics(db,
-		otelsql.WithMeterProvider(c.opts.meterProvider),
-		otelsql.WithAttributes(tracing.SystemName(c.cfg.dialect.name)))
-	if err != nil {
-		return fmt.Errorf("databases: pool metrics: %w", err)
-	}
-	c.mu.Lock()
-	c.poolMetrics = reg
-	c.mu.Unlock()
-	return nil
 }
 
 // defaultHandler sends records at or above min to the handler of
@@ -132,60 +168,35 @@ func (h *defaultHandler) WithGroup(name string) slog.Handler {
 	return &c
 }
 
-// setLog reads the log URL option.
-func setLog(p *urlParse, v string) error {
-	var l slog.Level
-	switch strings.ToLower(v) {
-	case "off", "false", "none":
-		p.cfg.logLevel = nil
+// apply sets the pool options the URL gave on db.
+func (p poolOptions) apply(db *sql.DB) {
+	if p.maxOpen != nil {
+		db.SetMaxOpenConns(*p.maxOpen)
+	}
+	if p.maxIdle != nil {
+		db.SetMaxIdleConns(*p.maxIdle)
+	}
+	if p.maxLifetime != nil {
+		db.SetConnMaxLifetime(*p.maxLifetime)
+	}
+	if p.maxIdleTm != nil {
+		db.SetConnMaxIdleTime(*p.maxIdleTm)
+	}
+}
+
+// registerPoolMetrics reports db.Stats() as OpenTelemetry metrics.
+func (c *connector) registerPoolMetrics(db *sql.DB) error {
+	if c.opts.meterProvider == nil {
 		return nil
-	case "on", "true":
-		l = slog.LevelInfo
-	default:
-		if err := l.UnmarshalText([]byte(v)); err != nil {
-			return fmt.Errorf("%q is not debug, info, warn, error or off", v)
-		}
 	}
-	p.cfg.logLevel = &l
-	return nil
-}
-
-// setSlow reads the slow URL option; without log it turns logging on at
-// warn, so that slow calls show.
-func setSlow(p *urlParse, v string) error {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("%q is not a duration such as 200ms", v)
-	}
-	p.cfg.slow = d
-	if p.cfg.logLevel == nil {
-		if _, logGiven := p.seen["log"]; !logGiven {
-			l := slog.LevelWarn
-			p.cfg.logLevel = &l
-		}
-	}
-	return nil
-}
-
-// setSanitize reads the sanitize URL option: off records query text with
-// its literals in the logs and spans of the built-in middleware.
-func setSanitize(p *urlParse, v string) error {
-	switch strings.ToLower(v) {
-	case "on", "true":
-		p.cfg.literals = false
-	case "off", "false":
-		p.cfg.literals = true
-	default:
-		return fmt.Errorf("%q is not on or off", v)
-	}
-	return nil
-}
-
-func setTrace(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(v)))
+	reg, err := otelsql.RegisterDBStatsMetrics(db,
+		otelsql.WithMeterProvider(c.opts.meterProvider),
+		otelsql.WithAttributes(tracing.SystemName(c.cfg.dialect.name)))
 	if err != nil {
-		return fmt.Errorf("%q is not on or off", v)
+		return fmt.Errorf("databases: pool metrics: %w", err)
 	}
-	p.cfg.trace = b
+	c.mu.Lock()
+	c.poolMetrics = reg
+	c.mu.Unlock()
 	return nil
 }

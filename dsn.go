@@ -1,0 +1,297 @@
+package databases
+
+// The DSN each real driver receives, built per dialect from a parsed URL,
+// as go-sql-driver/mysql's dsn.go builds its own: modernc's file: URI with
+// the default PRAGMAs (and the memdb VFS for :memory:), pgx's URL with the
+// user info escaped as pgx reads it, go-sql-driver's DSN from its Config.
+// Each builder also refuses the package options its dialect cannot honour.
+// driverOptions lists the options each real driver reads.
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/go-databases/databases/sqlscan"
+)
+
+// memoryDBs numbers shared in-memory SQLite databases within the process.
+var memoryDBs atomic.Uint64
+
+// sqliteShorthands are modernc's options that set a PRAGMA of
+// sqliteDefaults. modernc runs _busy_timeout before every _pragma, so the
+// default must give way to it, not only to a _pragma of its own.
+var sqliteShorthands = map[string]string{
+	"_busy_timeout": "busy_timeout", "_timeout": "busy_timeout",
+	"_foreign_keys": "foreign_keys", "_fk": "foreign_keys",
+	"_journal_mode": "journal_mode", "_journal": "journal_mode",
+}
+
+// sqliteDefaults are the PRAGMAs every SQLite connection gets unless the URL
+// sets the same PRAGMA through _pragma or one of sqliteShorthands.
+var sqliteDefaults = []struct {
+	pragma, value string
+	fileOnly      bool
+}{
+	{"busy_timeout", "5000", false},
+	{"foreign_keys", "1", false},
+	{"journal_mode", "WAL", true},
+}
+
+func (p *urlParse) sqlite(rawPath string) error {
+	if p.ssl != nil {
+		return fmt.Errorf("option ssl: SQLite has no network connection to encrypt")
+	}
+	if p.unixSocket != "" {
+		return fmt.Errorf("option unix_socket: SQLite has no server socket")
+	}
+	if len(rawPath) < 2 {
+		return fmt.Errorf("missing database file; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
+	}
+	file, err := url.PathUnescape(rawPath[1:])
+	if err != nil {
+		return fmt.Errorf("invalid percent-escape in file path")
+	}
+	cfg := p.cfg
+	cfg.database = file
+	cfg.memory = file == ":memory:"
+
+	set := map[string]bool{}
+	for _, pair := range p.passthru {
+		k, v, _ := strings.Cut(pair, "=")
+		k, _ = url.QueryUnescape(k)
+		if pragma, ok := sqliteShorthands[k]; ok {
+			set[pragma] = true
+			continue
+		}
+		if k != "_pragma" {
+			continue
+		}
+		v, _ = url.QueryUnescape(v)
+		name, _, _ := strings.Cut(v, "(")
+		name, _, _ = strings.Cut(name, "=")
+		set[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	cfg.txlock = "immediate"
+	if p.txlock != "" {
+		cfg.txlock = p.txlock
+	}
+	for _, d := range sqliteDefaults {
+		if set[d.pragma] || (d.fileOnly && cfg.memory) {
+			continue
+		}
+		p.passthru = append(p.passthru, "_pragma="+url.QueryEscape(d.pragma+"("+d.value+")"))
+	}
+
+	if cfg.memory {
+		// The memdb VFS gives one database per name that every connection
+		// of the process can open, with ordinary locking (no shared cache).
+		name := fmt.Sprintf("/databases-memory-%d", memoryDBs.Add(1))
+		p.passthru = append([]string{"vfs=memdb"}, p.passthru...)
+		cfg.dsn = "file:" + name + p.query()
+		return nil
+	}
+	cfg.dsn = "file:" + escapeFilePath(file) + p.query()
+	return nil
+}
+
+// escapeFilePath escapes the bytes a SQLite file: URI path cannot hold.
+func escapeFilePath(path string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return r.Replace(path)
+}
+
+// userInfo writes the user info of a DSN from its decoded parts, escaped
+// so that the real driver reads the same parts: pgx, like libpq, ends the
+// user info at the first '@', where this package takes the last.
+func userInfo(given bool, user, password string, hasPassword bool) string {
+	if !given {
+		return ""
+	}
+	s := escapeUserInfo(user)
+	if hasPassword {
+		s += ":" + escapeUserInfo(password)
+	}
+	return s + "@"
+}
+
+// escapeUserInfo percent-encodes every byte of s but letters, digits and
+// -._~!$&'()*+,;= (RFC 3986 unreserved and sub-delims).
+func escapeUserInfo(s string) string {
+	const upperhex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperhex[c>>4])
+		b.WriteByte(upperhex[c&15])
+	}
+	return b.String()
+}
+
+func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
+	cfg := p.cfg
+	if p.txlock != "" {
+		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
+	}
+	if p.unixSocket != "" {
+		return fmt.Errorf("option unix_socket: use ?host=/path/to/socket/dir for PostgreSQL")
+	}
+	if hostPart != "" {
+		for i, h := range strings.Split(hostPart, ",") {
+			host, port, err := splitHostPort(h)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				cfg.host, cfg.port = host, port
+			}
+		}
+	}
+	if db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/")); err != nil {
+		return fmt.Errorf("invalid percent-escape in database name")
+	} else {
+		cfg.database = db
+	}
+	if p.ssl != nil {
+		if p.hasParam("sslmode") {
+			return fmt.Errorf("options ssl and sslmode both given")
+		}
+		mode := "disable"
+		if *p.ssl {
+			mode = "require"
+		}
+		p.passthru = append(p.passthru, "sslmode="+mode)
+	}
+	q := p.query()
+	if rawPath == "" && q != "" {
+		rawPath = "/" // pgx looks for the user info up to the first '/'
+	}
+	cfg.dsn = "postgres://" + userInfo + hostPart + rawPath + q
+	return nil
+}
+
+func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
+	cfg := p.cfg
+	if p.txlock != "" {
+		return fmt.Errorf("option txlock: only SQLite has transaction lock modes")
+	}
+	mc := mysql.NewConfig()
+	mc.User, mc.Passwd = user, password
+	if strings.Contains(hostPart, ",") {
+		return fmt.Errorf("MySQL takes one host, got %d", strings.Count(hostPart, ",")+1)
+	}
+	switch {
+	case p.unixSocket != "" && hostPart != "":
+		return fmt.Errorf("option unix_socket: the URL also names host %q", hostPart)
+	case p.unixSocket != "":
+		mc.Net, mc.Addr = "unix", p.unixSocket
+	case hostPart != "":
+		host, port, err := splitHostPort(hostPart)
+		if err != nil {
+			return err
+		}
+		cfg.host, cfg.port = host, port
+		mc.Net, mc.Addr = "tcp", hostPart
+	}
+	db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/"))
+	if err != nil {
+		return fmt.Errorf("invalid percent-escape in database name")
+	}
+	if strings.Contains(db, "/") {
+		return fmt.Errorf("database name %q contains '/'", db)
+	}
+	mc.DBName, cfg.database = db, db
+	// go-sql-driver sets sql_mode for the session; the rewriter lexes by it.
+	sqlMode := ""
+	for _, pair := range p.passthru {
+		k, v, _ := strings.Cut(pair, "=")
+		if k, _ = url.QueryUnescape(k); !strings.EqualFold(k, "sql_mode") {
+			continue
+		}
+		if sqlMode != "" {
+			return fmt.Errorf("option %s given twice (also as %s)", k, sqlMode)
+		}
+		sqlMode = k
+		v, _ = url.QueryUnescape(v)
+		if cfg.mysqlMode, err = sqlscan.ParseMySQLMode(v); err != nil {
+			return fmt.Errorf("option %s: %w", k, err)
+		}
+	}
+	if p.ssl != nil {
+		if p.hasParam("tls") {
+			return fmt.Errorf("options ssl and tls both given")
+		}
+		p.passthru = append(p.passthru, "tls="+strconv.FormatBool(*p.ssl))
+	}
+	// Every statement outside a transaction commits on its own.
+	if p.hasParam("autocommit") {
+		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
+	}
+	p.passthru = append(p.passthru, "autocommit=1")
+	dsn := mc.FormatDSN()
+	if q := p.query(); q != "" {
+		if strings.Contains(dsn, "?") {
+			q = "&" + q[1:]
+		}
+		dsn += q
+	}
+	cfg.dsn = dsn
+	return nil
+}
+
+// hasParam reports whether the driver-bound query string sets key.
+func (p *urlParse) hasParam(key string) bool {
+	for _, pair := range p.passthru {
+		k, _, _ := strings.Cut(pair, "=")
+		if k, _ := url.QueryUnescape(k); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *urlParse) query() string {
+	if len(p.passthru) == 0 {
+		return ""
+	}
+	return "?" + strings.Join(p.passthru, "&")
+}
+
+// driverOptions are the query options the default real driver of each
+// dialect reads. Those of modernc.org/sqlite (and SQLite's own URI
+// parameters) are all of them, since SQLite ignores any other; pgx and
+// go-sql-driver send any other option to the server as a run-time or
+// session variable, so theirs only keep the check of checkUnknown off their
+// own names (loc is one edit from log).
+var driverOptions = map[*dialect][]string{
+	dialectSQLite: {
+		"_pragma", "_busy_timeout", "_timeout", "_foreign_keys", "_fk", "_journal_mode", "_journal",
+		"_synchronous", "_sync", "_auto_vacuum", "_vacuum", "_query_only", "_time_format",
+		"_time_integer_format", "_inttotime", "_texttotime", "_timezone", "_dqs", "_defensive", "_error_rc",
+		"vfs", "mode", "cache", "immutable", "nolock", "psow", "modeof",
+	},
+	dialectPostgres: {
+		"host", "port", "database", "dbname", "user", "password", "passfile", "connect_timeout",
+		"sslmode", "sslkey", "sslcert", "sslcertmode", "sslrootcert", "sslnegotiation", "sslpassword",
+		"sslsni", "krbspn", "krbsrvname", "target_session_attrs", "service", "servicefile",
+		"min_protocol_version", "max_protocol_version", "channel_binding", "require_auth",
+		"load_balance_hosts", "statement_cache_capacity", "description_cache_capacity",
+		"default_query_exec_mode", "application_name", "options", "search_path",
+	},
+	dialectMySQL: {
+		"allowAllFiles", "allowCleartextPasswords", "allowFallbackToPlaintext", "allowNativePasswords",
+		"allowOldPasswords", "checkConnLiveness", "clientFoundRows", "charset", "collation",
+		"columnsWithAlias", "compress", "interpolateParams", "loc", "multiStatements", "parseTime",
+		"timeTruncate", "readTimeout", "rejectReadOnly", "serverPubKey", "strict", "timeout", "tls",
+		"writeTimeout", "maxAllowedPacket", "connectionAttributes",
+	},
+}
