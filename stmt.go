@@ -13,17 +13,12 @@ import (
 // stmt wraps a prepared statement of the real driver. Its query was
 // rewritten once, at prepare; each execution only maps the arguments.
 type stmt struct {
-	raw    driver.Stmt
+	realStmt
 	conn   *conn
 	sql    string        // as the caller wrote it
 	native string        // as prepared by the real driver
 	plan   *rewrite.Plan // nil when the query was sent as written
 	tx     txStatement   // what the statement does to a transaction, read at prepare
-
-	execer    driver.StmtExecContext
-	queryer   driver.StmtQueryContext
-	checker   driver.NamedValueChecker
-	converter driver.ColumnConverter
 }
 
 // Mixins: each adds one optional interface to the value wrapStmt builds.
@@ -43,11 +38,7 @@ var (
 )
 
 func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan) stmt {
-	s := stmt{raw: raw, conn: c, sql: query, native: native, plan: plan}
-	s.execer, _ = raw.(driver.StmtExecContext)
-	s.queryer, _ = raw.(driver.StmtQueryContext)
-	s.checker, _ = raw.(driver.NamedValueChecker)
-	s.converter, _ = raw.(driver.ColumnConverter)
+	s := stmt{realStmt: newRealStmt(raw), conn: c, sql: query, native: native, plan: plan}
 	if v, ok := raw.(*sharedStmt); ok {
 		v.mirror(&s)
 	}
@@ -142,37 +133,6 @@ func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (drive
 	st := newCallState(s.conn, middleware.OpStmtQuery, in, s.sql, s.native, args, err)
 	st.stmt = s
 	return st.query(ctx)
-}
-
-// execNative runs the real statement, through its legacy Exec when it has
-// no ExecContext, as database/sql would.
-func (s *stmt) execNative(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if s.execer != nil {
-		return s.execer.ExecContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.raw.Exec(values)
-}
-
-// queryNative is execNative for queries.
-func (s *stmt) queryNative(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if s.queryer != nil {
-		return s.queryer.QueryContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.raw.Query(values)
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {
