@@ -67,7 +67,7 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 	if !c.rawTx {
 		return false
 	}
-	open, err := c.txOpen(ctx)
+	open, err := c.txOpen(ctx, c.c.cfg.dialect)
 	c.rawTx = open || err != nil
 	return c.rawTx
 }
@@ -75,22 +75,22 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 // txOpen asks the server whether the connection is inside a transaction
 // (MySQL: or has autocommit off, which makes the next statement open one).
 // It is a round trip, made only for a connection that needs it.
-func (c *conn) txOpen(ctx context.Context) (bool, error) {
+func (r *realConn) txOpen(ctx context.Context, d *dialect) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	switch c.c.cfg.dialect {
+	switch d {
 	case dialectPostgres:
-		if c.pg != nil {
-			return c.pg.TxStatus() != 'I', nil
+		if r.pg != nil {
+			return r.pg.TxStatus() != 'I', nil
 		}
 	case dialectMySQL:
-		r, err := c.queryNative(ctx, "SELECT @@in_transaction, @@autocommit", nil)
+		rows, err := r.queryNative(ctx, "SELECT @@in_transaction, @@autocommit", nil)
 		if err != nil {
 			return false, err
 		}
-		defer r.Close()
+		defer rows.Close()
 		row := make([]driver.Value, 2)
-		if err := r.Next(row); err != nil {
+		if err := rows.Next(row); err != nil {
 			return false, err
 		}
 		inTx, autocommit := fmt.Sprint(row[0]), fmt.Sprint(row[1])
@@ -98,10 +98,10 @@ func (c *conn) txOpen(ctx context.Context) (bool, error) {
 	case dialectSQLite:
 		// modernc does not export sqlite3_get_autocommit; a BEGIN inside a
 		// transaction fails, and outside one is rolled back at once.
-		if _, err := c.execNative(ctx, "BEGIN", nil); err != nil {
+		if _, err := r.execNative(ctx, "BEGIN", nil); err != nil {
 			return true, nil
 		}
-		if _, err := c.execNative(ctx, "ROLLBACK", nil); err != nil {
+		if _, err := r.execNative(ctx, "ROLLBACK", nil); err != nil {
 			return false, err
 		}
 		return false, nil

@@ -105,7 +105,7 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 func (c *conn) checkTx(ctx context.Context) error {
 	check, cause, failed := c.txCheck, c.txCause, c.txErr
 	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
-	open, err := c.txOpen(ctx)
+	open, err := c.txOpen(ctx, c.c.cfg.dialect)
 	switch {
 	case err != nil:
 		c.bad = true
@@ -114,7 +114,7 @@ func (c *conn) checkTx(ctx context.Context) error {
 	case open:
 		return nil
 	case check&checkImplicitCommit != 0:
-		if _, err := c.beginner.BeginTx(context.WithoutCancel(ctx), c.txOpts); err != nil {
+		if _, err := c.beginNative(context.WithoutCancel(ctx), c.txOpts); err != nil {
 			c.bad = true
 			c.txAborted = &txAbortedError{cause: err}
 			return c.txAborted
