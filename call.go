@@ -47,7 +47,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	s.in, s.conn, s.preErr = in, c, preErr
 	// Field by field: the state is zero already (new, or cleared by release).
 	call := &s.call
-	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.c.db, query, native, args
+	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
@@ -115,7 +115,7 @@ func (s *callState) do(ctx context.Context) error {
 
 // observe runs the call through the chain as much as the chain wants it.
 func (s *callState) observe(ctx context.Context, final middleware.Handler) error {
-	return s.conn.c.chain.Observe(ctx, s.in, &s.call, final)
+	return s.conn.connector.chain.Observe(ctx, s.in, &s.call, final)
 }
 
 // exec runs an exec call through the pipeline.

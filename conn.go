@@ -14,10 +14,10 @@ import (
 // connection has (see wrap_gen.go); the mixin types below carry them.
 type conn struct {
 	realConn
-	c     *connector
-	id    uint64 // numbers the connector's connections from 1
-	rawTx bool   // a statement outside BeginTx may have opened a transaction
-	bad   bool   // the connection must not be reused
+	connector *connector
+	id        uint64 // numbers the connector's connections from 1
+	rawTx     bool   // a statement outside BeginTx may have opened a transaction
+	bad       bool   // the connection must not be reused
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none
@@ -60,7 +60,7 @@ var (
 )
 
 func newConn(raw driver.Conn, c *connector, id uint64) conn {
-	w := conn{realConn: newRealConn(raw), c: c, id: id}
+	w := conn{realConn: newRealConn(raw), connector: c, id: id}
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
 	}
@@ -74,7 +74,7 @@ func (c *conn) Unwrap() driver.Conn { return c.raw }
 // run runs a call without results through the middleware, or f directly
 // when there is none.
 func (c *conn) run(ctx context.Context, op middleware.Op, f func(context.Context) error) error {
-	in := c.c.interest(ctx, op)
+	in := c.connector.interest(ctx, op)
 	if in == middleware.None {
 		return f(ctx)
 	}
@@ -122,7 +122,7 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 // call state rather than a closure.
 func (c *connResetter) ResetSession(ctx context.Context) error {
 	w := (*conn)(c)
-	in := w.c.interest(ctx, middleware.OpResetSession)
+	in := w.connector.interest(ctx, middleware.OpResetSession)
 	if in == middleware.None {
 		return w.resetSession(ctx)
 	}
@@ -156,14 +156,21 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // the statement (txguard.go, leak.go) and rewrites the placeholders.
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
 	var ts txStatement
-	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
+	if c.connector.shared == nil {
+		ts = c.classify(query)
 		if err := c.control(ctx, ts); err != nil {
 			return "", nil, ts, err
 		}
 	}
 	native, args, err := c.rewrite(query, args)
 	return native, args, ts, err
+}
+
+// classify reads what a statement does to a transaction, in the
+// connection's dialect.
+func (c *conn) classify(query string) txStatement {
+	cfg := c.connector.cfg
+	return cfg.dialect.classify(cfg.mysqlMode, query)
 }
 
 // txContext gives a statement of a transaction that was sent without a
@@ -180,13 +187,13 @@ func (c *conn) txContext(ctx context.Context) context.Context {
 // arguments. A query without arguments is sent as written, and so is every
 // query when rewriting is off (SQLite, placeholders=native).
 func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
-	if c.c.cache == nil || len(args) == 0 {
+	if c.connector.cache == nil || len(args) == 0 {
 		return query, args, nil
 	}
 	plan := c.lastPlan
 	if plan == nil || plan.Source() != query {
 		var err error
-		if plan, err = c.c.cache.Plan(query); err != nil {
+		if plan, err = c.connector.cache.Plan(query); err != nil {
 			return "", nil, err
 		}
 		c.lastPlan = plan
@@ -212,7 +219,7 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 // real driver when none wants it.
 func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Result, error) {
 	ctx = c.txContext(ctx)
-	in := c.c.interest(ctx, middleware.OpExec)
+	in := c.connector.interest(ctx, middleware.OpExec)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -235,7 +242,7 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 // queryDirect is execDirect for queries.
 func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Rows, error) {
 	ctx = c.txContext(ctx)
-	in := c.c.interest(ctx, middleware.OpQuery)
+	in := c.connector.interest(ctx, middleware.OpQuery)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -247,8 +254,8 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var ts txStatement
-	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
+	if c.connector.shared == nil {
+		ts = c.classify(query)
 		if c.txID != 0 {
 			if err := c.control(ctx, ts); err != nil {
 				return nil, err
@@ -258,8 +265,8 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var plan *rewrite.Plan
 	native := query
 	var planErr error
-	if c.c.cache != nil {
-		if plan, planErr = c.c.cache.Plan(query); planErr == nil {
+	if c.connector.cache != nil {
+		if plan, planErr = c.connector.cache.Plan(query); planErr == nil {
 			native = plan.Query()
 		}
 	}
@@ -271,7 +278,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	var s driver.Stmt
 	var err error
-	if in := c.c.interest(ctx, middleware.OpPrepare); in == middleware.None {
+	if in := c.connector.interest(ctx, middleware.OpPrepare); in == middleware.None {
 		s, err = prepare(ctx, native)
 	} else {
 		st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
@@ -294,17 +301,17 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if err := c.c.cfg.dialect.checkTxOptions(opts); err != nil {
+	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
 	begin := c.beginNative
-	if c.c.cfg.dialect == dialectSQLite && c.c.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
+	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
-	id := c.c.txID.Add(1)
+	id := c.connector.txID.Add(1)
 	var t driver.Tx
 	var err error
-	if in := c.c.interest(ctx, middleware.OpBegin); in == middleware.None {
+	if in := c.connector.interest(ctx, middleware.OpBegin); in == middleware.None {
 		t, err = begin(ctx, opts)
 	} else {
 		s := newCallState(c, middleware.OpBegin, in, "", "", nil, nil)
@@ -320,7 +327,7 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 		return nil, err
 	}
 	c.txID, c.txOpts = id, opts
-	if c.c.chain != nil {
+	if c.connector.chain != nil {
 		c.txCtx = context.WithoutCancel(ctx)
 	}
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil

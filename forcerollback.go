@@ -46,8 +46,8 @@ var errSharedClosed = errors.New("databases: force_rollback: the DB is closed")
 // read into memory for a connection that needs it, statements closed late,
 // Close.
 type shared struct {
-	c   *connector
-	sem chan struct{} // held by the owner
+	connector *connector
+	sem       chan struct{} // held by the owner
 
 	once    sync.Once
 	openErr error
@@ -71,7 +71,7 @@ type shared struct {
 }
 
 func newShared(c *connector) *shared {
-	return &shared{c: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
+	return &shared{connector: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // open connects and begins the outer transaction, once, with a context
@@ -79,14 +79,14 @@ func newShared(c *connector) *shared {
 func (s *shared) open() error {
 	s.once.Do(func() {
 		ctx := context.Background()
-		raw, err := s.c.raw.Connect(ctx)
+		raw, err := s.connector.raw.Connect(ctx)
 		if err != nil {
 			s.openErr = err
 			return
 		}
 		s.real = newRealConn(raw)
 		err = s.begin()
-		if err == nil && s.c.cfg.dialect == dialectMySQL {
+		if err == nil && s.connector.cfg.dialect == dialectMySQL {
 			err = s.queryInt("SELECT CONNECTION_ID()", &s.mysqlID)
 		}
 		if err != nil {
@@ -101,7 +101,7 @@ func (s *shared) open() error {
 // begin begins the outer transaction on the real connection.
 func (s *shared) begin() error {
 	q := "BEGIN"
-	if s.c.cfg.dialect == dialectMySQL {
+	if s.connector.cfg.dialect == dialectMySQL {
 		q = "START TRANSACTION"
 	}
 	_, err := s.real.execNative(context.Background(), q, nil)
@@ -361,13 +361,13 @@ func (s *shared) cancelStatement() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	switch s.c.cfg.dialect {
+	switch s.connector.cfg.dialect {
 	case dialectPostgres:
 		if s.real.pg != nil {
 			s.real.pg.CancelRequest(ctx)
 		}
 	case dialectMySQL:
-		killer, err := s.c.raw.Connect(ctx)
+		killer, err := s.connector.raw.Connect(ctx)
 		if err != nil {
 			return
 		}

@@ -41,7 +41,7 @@ func (d *dialect) leakFlags() txEffect {
 // noteRawTx flags the connection when a statement run outside BeginTx may
 // leave a transaction open.
 func (c *conn) noteRawTx(eff txEffect) {
-	if eff&c.c.cfg.dialect.leakFlags() != 0 {
+	if eff&c.connector.cfg.dialect.leakFlags() != 0 {
 		c.rawTx = true
 	}
 }
@@ -67,7 +67,7 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 	if !c.rawTx {
 		return false
 	}
-	open, err := c.txOpen(ctx, c.c.cfg.dialect)
+	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
 	c.rawTx = open || err != nil
 	return c.rawTx
 }

@@ -16,7 +16,7 @@ import (
 // (txlock, immediate by default), so that two of them never deadlock on a
 // lock upgrade; read-only ones begin deferred under PRAGMA query_only.
 func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	mode := c.c.cfg.txlock
+	mode := c.connector.cfg.txlock
 	if opts.ReadOnly {
 		mode = "deferred"
 	}

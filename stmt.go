@@ -96,7 +96,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
-	in := s.conn.c.interest(ctx, middleware.OpStmtExec)
+	in := s.conn.connector.interest(ctx, middleware.OpStmtExec)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -123,7 +123,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
-	in := s.conn.c.interest(ctx, middleware.OpStmtQuery)
+	in := s.conn.connector.interest(ctx, middleware.OpStmtQuery)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err

@@ -54,7 +54,7 @@ const (
 // flags a connection outside a transaction that the statement may leave in
 // one, and inside one refuses what would end it.
 func (c *conn) control(ctx context.Context, ts txStatement) error {
-	if c.c.shared != nil {
+	if c.connector.shared != nil {
 		return nil // force_rollback has rules of its own
 	}
 	if c.txID == 0 {
@@ -81,10 +81,10 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 // controlled notes, after a statement of a transaction has run, what the
 // server must be asked before the next one.
 func (c *conn) controlled(ts txStatement, err error) {
-	if c.txID == 0 || c.c.shared != nil {
+	if c.txID == 0 || c.connector.shared != nil {
 		return
 	}
-	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.c.cfg.dialect == dialectMySQL {
+	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.connector.cfg.dialect == dialectMySQL {
 		c.txCheck |= checkImplicitCommit
 		c.txCause = ts
 	}
@@ -105,7 +105,7 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 func (c *conn) checkTx(ctx context.Context) error {
 	check, cause, failed := c.txCheck, c.txCause, c.txErr
 	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
-	open, err := c.txOpen(ctx, c.c.cfg.dialect)
+	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
 	switch {
 	case err != nil:
 		c.bad = true
@@ -134,7 +134,7 @@ func (c *conn) checkTx(ctx context.Context) error {
 // connection forgets the transaction's state.
 func (c *conn) endTx(ctx context.Context, commit bool, rollback func() error) error {
 	var err error
-	if commit && c.c.shared == nil {
+	if commit && c.connector.shared == nil {
 		if c.txCheck != 0 {
 			err = c.checkTx(ctx)
 		} else if c.txAborted != nil {
