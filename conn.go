@@ -9,9 +9,12 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
-// conn wraps a connection of the real driver. The value database/sql sees is
-// built by wrapConn, which adds exactly the optional interfaces the real
-// connection has (see wrap_gen.go); the mixin types below carry them.
+// conn is a connection as database/sql sees it. Each call goes through the
+// transaction rules (txguard.go, leak.go), the placeholder rewrite and the
+// middleware (call.go) to the real connection it embeds (native.go). The
+// value database/sql sees is built by wrapConn, which adds exactly the
+// optional interfaces the real connection has (see wrap_gen.go); the mixin
+// types below carry them.
 type conn struct {
 	realConn
 	connector *connector

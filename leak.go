@@ -1,13 +1,5 @@
 package databases
 
-import (
-	"context"
-	"database/sql/driver"
-	"errors"
-	"fmt"
-	"time"
-)
-
 // Leak detection: a transaction opened by a statement outside BeginTx (a raw
 // BEGIN, SET autocommit=0, a procedure that starts one) must never reach the
 // next user of a pooled connection, or that user's acknowledged writes are
@@ -18,6 +10,14 @@ import (
 // a transaction is discarded, which makes the server roll it back.
 // PostgreSQL needs no flag: pgx tracks the transaction status of every
 // connection, so it is read each time, for free.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // ErrTxLeaked is reported (through the middleware chain, as the error of
 // OpResetSession) when a connection goes back to the pool with a

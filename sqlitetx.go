@@ -1,20 +1,19 @@
 package databases
 
+// SQLite's transactions are begun by this package rather than by modernc,
+// whose BeginTx neither picks the lock mode per transaction nor makes a
+// read-only transaction refuse writes.
+
 import (
 	"context"
 	"database/sql/driver"
 	"strings"
 )
 
-// SQLite's transactions are begun by this package rather than by modernc,
-// whose BeginTx neither picks the lock mode per transaction nor makes a
-// read-only transaction refuse writes.
-
-// beginSQLite begins a SQLite transaction itself, because the driver's
-// BeginTx neither chooses the lock mode per transaction nor refuses writes
-// in a read-only one. Read-write transactions take the write lock at BEGIN
-// (txlock, immediate by default), so that two of them never deadlock on a
-// lock upgrade; read-only ones begin deferred under PRAGMA query_only.
+// beginSQLite begins a SQLite transaction. Read-write transactions take the
+// write lock at BEGIN (txlock, immediate by default), so that two of them
+// never deadlock on a lock upgrade; read-only ones begin deferred under
+// PRAGMA query_only.
 func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	mode := c.connector.cfg.txlock
 	if opts.ReadOnly {

@@ -10,8 +10,10 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
-// stmt wraps a prepared statement of the real driver. Its query was
-// rewritten once, at prepare; each execution only maps the arguments.
+// stmt is a prepared statement as database/sql sees it, wrapping the real
+// driver's (native.go). Its query was rewritten once, at prepare; each
+// execution only maps the arguments, and goes through the transaction rules
+// and the middleware as a call of its connection does.
 type stmt struct {
 	realStmt
 	conn   *conn

@@ -1,13 +1,5 @@
 package databases
 
-import (
-	"context"
-	"database/sql/driver"
-	"errors"
-
-	"github.com/go-databases/databases/internal/dberr"
-)
-
 // The rules inside a transaction begun by BeginTx, the same on every
 // backend: no statement may end it or open another (COMMIT, BEGIN, SET
 // autocommit, in any dressing), and once the server has ended it, by an
@@ -24,6 +16,14 @@ import (
 // still open, and if not every later statement and the Commit fail with
 // ErrTxAborted. PostgreSQL does both itself: DDL is transactional, and a
 // failed transaction refuses statements until it is rolled back.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/go-databases/databases/internal/dberr"
+)
 
 // ErrTxAborted is in the chain of the error of every statement, and of the
 // Commit, of a transaction that the server rolled back (a MySQL deadlock,
