@@ -75,17 +75,11 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	var err error
 	switch call.Op {
 	case middleware.OpExec:
-		s.res, err = s.conn.execNative(ctx, call.NativeQuery, call.Args)
-		if err == driver.ErrSkip {
-			s.res, err = s.conn.execPrepared(ctx, call.NativeQuery, call.Args)
-		}
+		s.res, err = s.conn.execOrPrepare(ctx, call.NativeQuery, call.Args)
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
-		s.rows, err = s.conn.queryNative(ctx, call.NativeQuery, call.Args)
-		if err == driver.ErrSkip {
-			s.rows, s.rowsStmt, err = s.conn.queryPrepared(ctx, call.NativeQuery, call.Args)
-		}
+		s.rows, s.rowsStmt, err = s.conn.queryOrPrepare(ctx, call.NativeQuery, call.Args)
 		s.rowsCtx = ctx
 	case middleware.OpStmtQuery:
 		s.rows, err = s.stmt.queryNative(ctx, call.Args)

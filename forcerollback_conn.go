@@ -159,10 +159,7 @@ func (v *sharedConn) ExecContext(ctx context.Context, query string, args []drive
 	var res driver.Result
 	err = s.do(ctx, ts, func(ctx context.Context) error {
 		var err error
-		res, err = s.real.execNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			res, err = s.real.execPrepared(ctx, query, args)
-		}
+		res, err = s.real.execOrPrepare(ctx, query, args)
 		return err
 	})
 	return res, err
@@ -176,11 +173,7 @@ func (v *sharedConn) QueryContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	return v.query(ctx, ts, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {
-		r, err := s.real.queryNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			return s.real.queryPrepared(ctx, query, args)
-		}
-		return r, nil, err
+		return s.real.queryOrPrepare(ctx, query, args)
 	})
 }
 

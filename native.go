@@ -87,11 +87,33 @@ func (r *realConn) queryNative(ctx context.Context, query string, args []driver.
 	return r.queryerLegacy.Query(query, values)
 }
 
-// execPrepared and queryPrepared do what database/sql does when a driver
-// answers a query with arguments by driver.ErrSkip (go-sql-driver/mysql
-// without interpolateParams): prepare, run, close. Done here when
-// middleware watches, so that it sees one call rather than a failed call
-// followed by a prepared one.
+// execOrPrepare runs a statement on the real connection and, when the
+// driver answers driver.ErrSkip (go-sql-driver/mysql without
+// interpolateParams, for a query with arguments), prepares, runs and closes
+// it, as database/sql does. It is used where database/sql must see one
+// call: under middleware, which then sees one call rather than a failed
+// call followed by a prepared one, and on force_rollback's shared
+// connection.
+func (r *realConn) execOrPrepare(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	res, err := r.execNative(ctx, query, args)
+	if err == driver.ErrSkip {
+		return r.execPrepared(ctx, query, args)
+	}
+	return res, err
+}
+
+// queryOrPrepare is execOrPrepare for queries. It returns the statement it
+// prepared, if it did, to be closed with the rows.
+func (r *realConn) queryOrPrepare(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, driver.Stmt, error) {
+	rows, err := r.queryNative(ctx, query, args)
+	if err == driver.ErrSkip {
+		return r.queryPrepared(ctx, query, args)
+	}
+	return rows, nil, err
+}
+
+// execPrepared and queryPrepared prepare, run and close a statement, for
+// execOrPrepare and queryOrPrepare.
 func (r *realConn) execPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	s, err := r.prepareNative(ctx, query)
 	if err != nil {
