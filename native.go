@@ -113,21 +113,16 @@ func (r *realConn) queryOrPrepare(ctx context.Context, query string, args []driv
 }
 
 // execPrepared and queryPrepared prepare, run and close a statement, for
-// execOrPrepare and queryOrPrepare.
+// execOrPrepare and queryOrPrepare; the run is the statement's execNative or
+// queryNative, as database/sql's is ctxDriverStmtExec or ctxDriverStmtQuery.
 func (r *realConn) execPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	s, err := r.prepareNative(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	if se, ok := s.(driver.StmtExecContext); ok {
-		return se.ExecContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.Exec(values)
+	rs := newRealStmt(s)
+	return rs.execNative(ctx, args)
 }
 
 // queryPrepared returns the statement too: it is closed with the rows.
@@ -136,15 +131,8 @@ func (r *realConn) queryPrepared(ctx context.Context, query string, args []drive
 	if err != nil {
 		return nil, nil, err
 	}
-	var rows driver.Rows
-	if sq, ok := s.(driver.StmtQueryContext); ok {
-		rows, err = sq.QueryContext(ctx, args)
-	} else {
-		var values []driver.Value
-		if values, err = namedValuesToValues(args); err == nil {
-			rows, err = s.Query(values)
-		}
-	}
+	rs := newRealStmt(s)
+	rows, err := rs.queryNative(ctx, args)
 	if err != nil {
 		s.Close()
 		return nil, nil, err
