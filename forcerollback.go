@@ -104,14 +104,17 @@ func (s *shared) begin() error {
 	if s.connector.cfg.dialect == dialectMySQL {
 		q = "START TRANSACTION"
 	}
-	_, err := s.real.execNative(context.Background(), q, nil)
+	_, err := s.real.execOrPrepare(context.Background(), q, nil)
 	return err
 }
 
 func (s *shared) queryInt(query string, dest *int64) error {
-	r, err := s.real.queryNative(context.Background(), query, nil)
+	r, st, err := s.real.queryOrPrepare(context.Background(), query, nil)
 	if err != nil {
 		return err
+	}
+	if st != nil {
+		defer st.Close()
 	}
 	defer r.Close()
 	row := make([]driver.Value, 1)
@@ -153,7 +156,7 @@ func (s *shared) close() error {
 		return nil
 	}
 	close(s.done)
-	_, err := s.real.execNative(context.Background(), "ROLLBACK", nil)
+	_, err := s.real.execOrPrepare(context.Background(), "ROLLBACK", nil)
 	return errors.Join(append(errs, err, s.real.raw.Close())...)
 }
 
@@ -418,7 +421,7 @@ func (s *shared) rawSavepoint(v *sharedConn) error {
 		return nil
 	}
 	v.rawSavepoint = fmt.Sprintf("databases_raw%d", s.seq.Add(1))
-	_, err := s.real.execNative(context.Background(), "SAVEPOINT "+v.rawSavepoint, nil)
+	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+v.rawSavepoint, nil)
 	if err != nil {
 		v.rawSavepoint = ""
 	}
@@ -437,10 +440,10 @@ func (s *shared) settleRaw(v *sharedConn) {
 	ctx := context.Background()
 	switch s.real.pg.TxStatus() {
 	case 'E':
-		s.real.execNative(ctx, "ROLLBACK TO SAVEPOINT "+sp, nil)
-		s.real.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "ROLLBACK TO SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+sp, nil)
 	case 'T':
-		s.real.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+sp, nil)
 	default:
 		s.begin()
 	}

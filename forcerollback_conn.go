@@ -135,7 +135,7 @@ func (v *sharedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	}
 	name := fmt.Sprintf("databases_tx%d", s.seq.Add(1))
 	err := s.use(func() error {
-		_, err := s.real.execNative(context.Background(), "SAVEPOINT "+name, nil)
+		_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+name, nil)
 		return err
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 		return g, nil
 	}
 	g.sp = fmt.Sprintf("databases_stmt%d", s.seq.Add(1))
-	_, err := s.real.execNative(context.Background(), "SAVEPOINT "+g.sp, nil)
+	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+g.sp, nil)
 	return g, err
 }
 
@@ -136,11 +136,11 @@ func (s *shared) closeGuard(g statementGuard, err error) error {
 		var spErr error
 		switch {
 		case failed:
-			if _, spErr = s.real.execNative(ctx, "ROLLBACK TO SAVEPOINT "+g.sp, nil); spErr == nil {
-				_, spErr = s.real.execNative(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
+			if _, spErr = s.real.execOrPrepare(ctx, "ROLLBACK TO SAVEPOINT "+g.sp, nil); spErr == nil {
+				_, spErr = s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
 			}
 		case g.kind == guardPlain:
-			_, spErr = s.real.execNative(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
+			_, spErr = s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
 		}
 		if err == nil && status == 'E' {
 			err = errors.New("databases: force_rollback: the statement left the transaction aborted; it was rolled back to before the statement")
@@ -222,7 +222,7 @@ func (s *shared) endSavepoint(stmts ...string) error {
 	for _, q := range stmts {
 		g, err := s.openGuard(ts)
 		if err == nil {
-			_, err = s.real.execNative(context.Background(), q, nil)
+			_, err = s.real.execOrPrepare(context.Background(), q, nil)
 			err = s.closeGuard(g, err)
 		}
 		if err != nil {

@@ -84,9 +84,12 @@ func (r *realConn) txOpen(ctx context.Context, d *dialect) (bool, error) {
 			return r.pg.TxStatus() != 'I', nil
 		}
 	case dialectMySQL:
-		rows, err := r.queryNative(ctx, "SELECT @@in_transaction, @@autocommit", nil)
+		rows, st, err := r.queryOrPrepare(ctx, "SELECT @@in_transaction, @@autocommit", nil)
 		if err != nil {
 			return false, err
+		}
+		if st != nil {
+			defer st.Close()
 		}
 		defer rows.Close()
 		row := make([]driver.Value, 2)
@@ -98,10 +101,10 @@ func (r *realConn) txOpen(ctx context.Context, d *dialect) (bool, error) {
 	case dialectSQLite:
 		// modernc does not export sqlite3_get_autocommit; a BEGIN inside a
 		// transaction fails, and outside one is rolled back at once.
-		if _, err := r.execNative(ctx, "BEGIN", nil); err != nil {
+		if _, err := r.execOrPrepare(ctx, "BEGIN", nil); err != nil {
 			return true, nil
 		}
-		if _, err := r.execNative(ctx, "ROLLBACK", nil); err != nil {
+		if _, err := r.execOrPrepare(ctx, "ROLLBACK", nil); err != nil {
 			return false, err
 		}
 		return false, nil

@@ -56,8 +56,8 @@ func newRealConn(raw driver.Conn) realConn {
 }
 
 // execNative runs a statement on the real connection, through its legacy
-// Execer when it has no ExecerContext (ctxDriverExec). It may return
-// driver.ErrSkip.
+// Execer when it has no ExecerContext (ctxDriverExec); the connection has
+// one or the other. It may return driver.ErrSkip.
 func (r *realConn) execNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if r.execer != nil {
 		return r.execer.ExecContext(ctx, query, args)
@@ -88,28 +88,32 @@ func (r *realConn) queryNative(ctx context.Context, query string, args []driver.
 }
 
 // execOrPrepare runs a statement on the real connection and, when the
-// driver answers driver.ErrSkip (go-sql-driver/mysql without
-// interpolateParams, for a query with arguments), prepares, runs and closes
-// it, as database/sql does. It is used where database/sql must see one
-// call: under middleware, which then sees one call rather than a failed
-// call followed by a prepared one, and on force_rollback's shared
-// connection.
+// driver has no Execer or answers driver.ErrSkip (go-sql-driver/mysql
+// without interpolateParams, for a query with arguments), prepares, runs and
+// closes it, as database/sql does (DB.execDC). It is used where one call
+// must do it all: under middleware, which then sees one call rather than a
+// failed call followed by a prepared one, on force_rollback's shared
+// connection, and for the statements this package sends itself.
 func (r *realConn) execOrPrepare(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	res, err := r.execNative(ctx, query, args)
-	if err == driver.ErrSkip {
-		return r.execPrepared(ctx, query, args)
+	if r.execer != nil || r.execerLegacy != nil {
+		res, err := r.execNative(ctx, query, args)
+		if err != driver.ErrSkip {
+			return res, err
+		}
 	}
-	return res, err
+	return r.execPrepared(ctx, query, args)
 }
 
-// queryOrPrepare is execOrPrepare for queries. It returns the statement it
-// prepared, if it did, to be closed with the rows.
+// queryOrPrepare is execOrPrepare for queries (DB.queryDC). It returns the
+// statement it prepared, if it did, to be closed with the rows.
 func (r *realConn) queryOrPrepare(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, driver.Stmt, error) {
-	rows, err := r.queryNative(ctx, query, args)
-	if err == driver.ErrSkip {
-		return r.queryPrepared(ctx, query, args)
+	if r.queryer != nil || r.queryerLegacy != nil {
+		rows, err := r.queryNative(ctx, query, args)
+		if err != driver.ErrSkip {
+			return rows, nil, err
+		}
 	}
-	return rows, nil, err
+	return r.queryPrepared(ctx, query, args)
 }
 
 // execPrepared and queryPrepared prepare, run and close a statement, for

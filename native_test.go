@@ -96,6 +96,56 @@ func (c *skipConn) PrepareContext(ctx context.Context, query string) (driver.Stm
 	return s, err
 }
 
+// TestForceRollbackLegacyDriver: force_rollback runs its own statements
+// (the outer BEGIN, the savepoints of transactions, the final ROLLBACK) on
+// a driver that has no Execer by preparing them, as database/sql runs a
+// caller's, and undoes everything at Close: a transaction committed (id 2)
+// and one rolled back (id 3) inside, all of it after.
+func TestForceRollbackLegacyDriver(t *testing.T) {
+	url := "sqlite+databases-test-bare:///" + filepath.Join(t.TempDir(), "legacy.db")
+	plain, err := sql.Open(driverName, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := plain.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(driverName, url+"?force_rollback=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO t (id) VALUES (?)", 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, commit := range []bool{true, false} {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("INSERT INTO t (id) VALUES (?)", 2+i); err != nil {
+			t.Fatal(err)
+		}
+		end := tx.Rollback
+		if commit {
+			end = tx.Commit
+		}
+		if err := end(); err != nil {
+			t.Fatalf("commit %v: %v", commit, err)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("inside the force_rollback DB: count = %d, %v; want 2", n, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := plain.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after Close: count = %d, %v; want 0 (rolled back)", n, err)
+	}
+}
+
 // TestPreparedFallbackCancelled: when the driver answers driver.ErrSkip
 // and the statement is prepared instead, a context cancelled between the
 // prepare and the run stops the run, as database/sql's own fallback does

@@ -19,12 +19,12 @@ func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.T
 	if opts.ReadOnly {
 		mode = "deferred"
 	}
-	if _, err := c.execNative(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
+	if _, err := c.execOrPrepare(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
 		return nil, err
 	}
 	t := &sqliteTx{conn: c, ctx: ctx, readOnly: opts.ReadOnly}
 	if opts.ReadOnly {
-		if _, err := c.execNative(ctx, "PRAGMA query_only = 1", nil); err != nil {
+		if _, err := c.execOrPrepare(ctx, "PRAGMA query_only = 1", nil); err != nil {
 			t.finish("ROLLBACK")
 			return nil, err
 		}
@@ -49,14 +49,14 @@ func (t *sqliteTx) Rollback() error { return t.finish("ROLLBACK") }
 func (t *sqliteTx) finish(stmt string) error {
 	c := t.conn
 	ctx := context.WithoutCancel(t.ctx)
-	_, err := c.execNative(ctx, stmt, nil)
+	_, err := c.execOrPrepare(ctx, stmt, nil)
 	if err != nil && stmt == "COMMIT" {
-		if _, rbErr := c.execNative(ctx, "ROLLBACK", nil); rbErr != nil {
+		if _, rbErr := c.execOrPrepare(ctx, "ROLLBACK", nil); rbErr != nil {
 			c.bad = true
 		}
 	}
 	if t.readOnly {
-		if _, qoErr := c.execNative(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
+		if _, qoErr := c.execOrPrepare(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
 			c.bad = true
 		}
 	}
