@@ -375,9 +375,8 @@ func (s *shared) cancelStatement() {
 			return
 		}
 		defer killer.Close()
-		if e, ok := killer.(driver.ExecerContext); ok {
-			e.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", s.mysqlID), nil)
-		}
+		k := newRealConn(killer)
+		k.execOrPrepare(ctx, fmt.Sprintf("KILL QUERY %d", s.mysqlID), nil)
 	}
 }
 
