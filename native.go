@@ -3,12 +3,14 @@
 package databases
 
 // The calls that reach the real driver's exec, query, prepare and begin,
-// made the way database/sql makes them (its ctxutil.go): through the
-// interface that takes a context when the driver has it, otherwise through
-// the legacy one, with the arguments converted and the context checked
-// around it. This is the one place that makes those calls, as ctxutil.go is
-// for database/sql; the wrappers above (middleware, rewriting, the
-// transaction rules, force_rollback's shared connection) all come here.
+// made the way database/sql makes them: through the interface that takes a
+// context when the driver has it, otherwise through the legacy one, with
+// the arguments converted and the context checked (its ctxutil.go); and,
+// for a driver that answers driver.ErrSkip or cannot exec at all, through a
+// prepared statement (its DB.execDC and DB.queryDC). This is the one place
+// that makes those calls, as ctxutil.go is for database/sql: the layers
+// above (middleware, rewriting, the transaction rules, force_rollback's
+// shared connection) all come here.
 
 import (
 	"context"
