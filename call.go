@@ -47,7 +47,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	s.in, s.conn, s.preErr = in, c, preErr
 	// Field by field: the state is zero already (new, or cleared by release).
 	call := &s.call
-	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.c.db, query, native, args
+	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
@@ -75,17 +75,11 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	var err error
 	switch call.Op {
 	case middleware.OpExec:
-		s.res, err = s.conn.execNative(ctx, call.NativeQuery, call.Args)
-		if err == driver.ErrSkip {
-			s.res, err = s.conn.execPrepared(ctx, call.NativeQuery, call.Args)
-		}
+		s.res, err = s.conn.execOrPrepare(ctx, call.NativeQuery, call.Args)
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
-		s.rows, err = s.conn.queryNative(ctx, call.NativeQuery, call.Args)
-		if err == driver.ErrSkip {
-			s.rows, s.rowsStmt, err = s.conn.queryPrepared(ctx, call.NativeQuery, call.Args)
-		}
+		s.rows, s.rowsStmt, err = s.conn.queryOrPrepare(ctx, call.NativeQuery, call.Args)
 		s.rowsCtx = ctx
 	case middleware.OpStmtQuery:
 		s.rows, err = s.stmt.queryNative(ctx, call.Args)
@@ -115,7 +109,7 @@ func (s *callState) do(ctx context.Context) error {
 
 // observe runs the call through the chain as much as the chain wants it.
 func (s *callState) observe(ctx context.Context, final middleware.Handler) error {
-	return s.conn.c.chain.Observe(ctx, s.in, &s.call, final)
+	return s.conn.connector.chain.Observe(ctx, s.in, &s.call, final)
 }
 
 // exec runs an exec call through the pipeline.

@@ -1,30 +1,26 @@
-//lint:file-ignore SA1019 the wrapper mirrors the legacy driver interfaces a real driver may still have
-
 package databases
 
 import (
 	"context"
 	"database/sql/driver"
-	"errors"
 	"reflect"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
 
-// conn wraps a connection of the real driver. The value database/sql sees is
-// built by wrapConn, which adds exactly the optional interfaces the real
-// connection has (see wrap_gen.go); the mixin types below carry them.
+// conn is a connection as database/sql sees it. Each call goes through the
+// transaction rules (txguard.go, leak.go), the placeholder rewrite and the
+// middleware (call.go) to the real connection it embeds (native.go). The
+// value database/sql sees is built by wrapConn, which adds exactly the
+// optional interfaces the real connection has (see wrap_gen.go); the mixin
+// types below carry them.
 type conn struct {
-	raw   driver.Conn
-	c     *connector
-	id    uint64         // numbers the connector's connections from 1
-	pg    *pgconn.PgConn // the pgx connection, whose transaction status is free to read; nil elsewhere
-	rawTx bool           // a statement outside BeginTx may have opened a transaction
-	bad   bool           // the connection must not be reused
+	realConn
+	connector *connector
+	id        uint64 // numbers the connector's connections from 1
+	rawTx     bool   // a statement outside BeginTx may have opened a transaction
+	bad       bool   // the connection must not be reused
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none
@@ -40,18 +36,6 @@ type conn struct {
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
-
-	// The real connection's optional interfaces, asserted once.
-	pinger        driver.Pinger
-	execer        driver.ExecerContext
-	execerLegacy  driver.Execer
-	queryer       driver.QueryerContext
-	queryerLegacy driver.Queryer
-	preparer      driver.ConnPrepareContext
-	beginner      driver.ConnBeginTx
-	resetter      driver.SessionResetter
-	validator     driver.Validator
-	checker       driver.NamedValueChecker
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
@@ -79,20 +63,7 @@ var (
 )
 
 func newConn(raw driver.Conn, c *connector, id uint64) conn {
-	w := conn{raw: raw, c: c, id: id}
-	if sc, ok := raw.(*stdlib.Conn); ok {
-		w.pg = sc.Conn().PgConn()
-	}
-	w.pinger, _ = raw.(driver.Pinger)
-	w.execer, _ = raw.(driver.ExecerContext)
-	w.execerLegacy, _ = raw.(driver.Execer)
-	w.queryer, _ = raw.(driver.QueryerContext)
-	w.queryerLegacy, _ = raw.(driver.Queryer)
-	w.preparer, _ = raw.(driver.ConnPrepareContext)
-	w.beginner, _ = raw.(driver.ConnBeginTx)
-	w.resetter, _ = raw.(driver.SessionResetter)
-	w.validator, _ = raw.(driver.Validator)
-	w.checker, _ = raw.(driver.NamedValueChecker)
+	w := conn{realConn: newRealConn(raw), connector: c, id: id}
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
 	}
@@ -106,7 +77,7 @@ func (c *conn) Unwrap() driver.Conn { return c.raw }
 // run runs a call without results through the middleware, or f directly
 // when there is none.
 func (c *conn) run(ctx context.Context, op middleware.Op, f func(context.Context) error) error {
-	in := c.c.interest(ctx, op)
+	in := c.connector.interest(ctx, op)
 	if in == middleware.None {
 		return f(ctx)
 	}
@@ -125,9 +96,7 @@ func (c *conn) Close() error {
 }
 
 func (c *conn) Begin() (driver.Tx, error) {
-	return c.begin(context.Background(), driver.TxOptions{}, func(context.Context, driver.TxOptions) (driver.Tx, error) {
-		return c.raw.Begin()
-	})
+	return c.begin(context.Background(), driver.TxOptions{})
 }
 
 func (c *connPinger) Ping(ctx context.Context) error {
@@ -147,7 +116,7 @@ func (c *connPreparer) PrepareContext(ctx context.Context, query string) (driver
 }
 
 func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return (*conn)(c).begin(ctx, opts, c.beginner.BeginTx)
+	return (*conn)(c).begin(ctx, opts)
 }
 
 // ResetSession discards a connection that a raw BEGIN left in a
@@ -156,7 +125,7 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 // call state rather than a closure.
 func (c *connResetter) ResetSession(ctx context.Context) error {
 	w := (*conn)(c)
-	in := w.c.interest(ctx, middleware.OpResetSession)
+	in := w.connector.interest(ctx, middleware.OpResetSession)
 	if in == middleware.None {
 		return w.resetSession(ctx)
 	}
@@ -190,14 +159,21 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // the statement (txguard.go, leak.go) and rewrites the placeholders.
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
 	var ts txStatement
-	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
+	if c.connector.shared == nil {
+		ts = c.classify(query)
 		if err := c.control(ctx, ts); err != nil {
 			return "", nil, ts, err
 		}
 	}
 	native, args, err := c.rewrite(query, args)
 	return native, args, ts, err
+}
+
+// classify reads what a statement does to a transaction, in the
+// connection's dialect.
+func (c *conn) classify(query string) txStatement {
+	cfg := c.connector.cfg
+	return cfg.dialect.classify(cfg.mysqlMode, query)
 }
 
 // txContext gives a statement of a transaction that was sent without a
@@ -214,13 +190,13 @@ func (c *conn) txContext(ctx context.Context) context.Context {
 // arguments. A query without arguments is sent as written, and so is every
 // query when rewriting is off (SQLite, placeholders=native).
 func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
-	if c.c.cache == nil || len(args) == 0 {
+	if c.connector.cache == nil || len(args) == 0 {
 		return query, args, nil
 	}
 	plan := c.lastPlan
 	if plan == nil || plan.Source() != query {
 		var err error
-		if plan, err = c.c.cache.Plan(query); err != nil {
+		if plan, err = c.connector.cache.Plan(query); err != nil {
 			return "", nil, err
 		}
 		c.lastPlan = plan
@@ -246,7 +222,7 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 // real driver when none wants it.
 func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Result, error) {
 	ctx = c.txContext(ctx)
-	in := c.c.interest(ctx, middleware.OpExec)
+	in := c.connector.interest(ctx, middleware.OpExec)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -254,21 +230,6 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 		return c.execNative(ctx, native, args)
 	}
 	return newCallState(c, middleware.OpExec, in, query, native, args, err).exec(ctx)
-}
-
-func (c *conn) execNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.execer != nil {
-		return c.execer.ExecContext(ctx, query, args)
-	}
-	// A driver with only the legacy Execer, called as database/sql would.
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return c.execerLegacy.Exec(query, values)
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -284,7 +245,7 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 // queryDirect is execDirect for queries.
 func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Rows, error) {
 	ctx = c.txContext(ctx)
-	in := c.c.interest(ctx, middleware.OpQuery)
+	in := c.connector.interest(ctx, middleware.OpQuery)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -294,67 +255,10 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 	return newCallState(c, middleware.OpQuery, in, query, native, args, err).query(ctx)
 }
 
-// execPrepared and queryPrepared do what database/sql does when a driver
-// answers a query with arguments by driver.ErrSkip (go-sql-driver/mysql
-// without interpolateParams): prepare, run, close. Done here when
-// middleware watches, so that it sees one call rather than a failed call
-// followed by a prepared one.
-func (c *conn) execPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	s, err := c.prepareNative(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	if se, ok := s.(driver.StmtExecContext); ok {
-		return se.ExecContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.Exec(values)
-}
-
-// queryPrepared returns the statement too: it is closed with the rows.
-func (c *conn) queryPrepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, driver.Stmt, error) {
-	s, err := c.prepareNative(ctx, query)
-	if err != nil {
-		return nil, nil, err
-	}
-	var r driver.Rows
-	if sq, ok := s.(driver.StmtQueryContext); ok {
-		r, err = sq.QueryContext(ctx, args)
-	} else {
-		var values []driver.Value
-		if values, err = namedValuesToValues(args); err == nil {
-			r, err = s.Query(values)
-		}
-	}
-	if err != nil {
-		s.Close()
-		return nil, nil, err
-	}
-	return r, s, nil
-}
-
-func (c *conn) queryNative(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.queryer != nil {
-		return c.queryer.QueryContext(ctx, query, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return c.queryerLegacy.Query(query, values)
-}
-
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var ts txStatement
-	if c.c.shared == nil {
-		ts = c.c.cfg.dialect.classify(c.c.cfg.mysqlMode, query)
+	if c.connector.shared == nil {
+		ts = c.classify(query)
 		if c.txID != 0 {
 			if err := c.control(ctx, ts); err != nil {
 				return nil, err
@@ -364,8 +268,8 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	var plan *rewrite.Plan
 	native := query
 	var planErr error
-	if c.c.cache != nil {
-		if plan, planErr = c.c.cache.Plan(query); planErr == nil {
+	if c.connector.cache != nil {
+		if plan, planErr = c.connector.cache.Plan(query); planErr == nil {
 			native = plan.Query()
 		}
 	}
@@ -377,7 +281,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	var s driver.Stmt
 	var err error
-	if in := c.c.interest(ctx, middleware.OpPrepare); in == middleware.None {
+	if in := c.connector.interest(ctx, middleware.OpPrepare); in == middleware.None {
 		s, err = prepare(ctx, native)
 	} else {
 		st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
@@ -397,32 +301,20 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	return wrapStmt(st), nil
 }
 
-// prepareNative prepares on the real connection, as database/sql would.
-func (c *conn) prepareNative(ctx context.Context, query string) (driver.Stmt, error) {
-	if c.preparer != nil {
-		return c.preparer.PrepareContext(ctx, query)
-	}
-	s, err := c.raw.Prepare(query)
-	if err == nil && ctx.Err() != nil {
-		s.Close()
-		return nil, ctx.Err()
-	}
-	return s, err
-}
-
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
-func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
-	if err := c.c.cfg.dialect.checkTxOptions(opts); err != nil {
+func (c *conn) begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
-	if c.c.cfg.dialect == dialectSQLite && c.c.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
+	begin := c.beginNative
+	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
-	id := c.c.txID.Add(1)
+	id := c.connector.txID.Add(1)
 	var t driver.Tx
 	var err error
-	if in := c.c.interest(ctx, middleware.OpBegin); in == middleware.None {
+	if in := c.connector.interest(ctx, middleware.OpBegin); in == middleware.None {
 		t, err = begin(ctx, opts)
 	} else {
 		s := newCallState(c, middleware.OpBegin, in, "", "", nil, nil)
@@ -438,30 +330,8 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 		return nil, err
 	}
 	c.txID, c.txOpts = id, opts
-	if c.c.chain != nil {
+	if c.connector.chain != nil {
 		c.txCtx = context.WithoutCancel(ctx)
 	}
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
-}
-
-// namedValuesToValues converts arguments for a legacy driver interface, which
-// cannot take names.
-func namedValuesToValues(args []driver.NamedValue) ([]driver.Value, error) {
-	values := make([]driver.Value, len(args))
-	for i, a := range args {
-		if a.Name != "" {
-			return nil, errors.New("databases: the real driver does not support named parameters")
-		}
-		values[i] = a.Value
-	}
-	return values, nil
-}
-
-// valuesToNamedValues is the reverse, for the legacy Stmt methods.
-func valuesToNamedValues(values []driver.Value) []driver.NamedValue {
-	args := make([]driver.NamedValue, len(values))
-	for i, v := range values {
-		args[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
-	}
-	return args
 }

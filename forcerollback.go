@@ -18,8 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // WithForceRollback is the test mode, like the URL option
@@ -48,17 +46,16 @@ var errSharedClosed = errors.New("databases: force_rollback: the DB is closed")
 // read into memory for a connection that needs it, statements closed late,
 // Close.
 type shared struct {
-	c   *connector
-	sem chan struct{} // held by the owner
+	connector *connector
+	sem       chan struct{} // held by the owner
 
 	once    sync.Once
 	openErr error
-	raw     driver.Conn
-	w       conn  // the real connection, as this package calls it
-	mysqlID int64 // CONNECTION_ID(), to cancel a statement with KILL QUERY
+	real    realConn // the real connection; its raw is nil until open succeeds
+	mysqlID int64    // CONNECTION_ID(), to cancel a statement with KILL QUERY
 
-	phys   sync.Mutex    // held around every use of raw
-	closed atomic.Bool   // set under phys by close; raw is not used again
+	phys   sync.Mutex    // held around every use of real
+	closed atomic.Bool   // set under phys by close; real is not used again
 	done   chan struct{} // closed with it, for those waiting to own it
 
 	mu        sync.Mutex
@@ -66,7 +63,7 @@ type shared struct {
 	holds     int
 	rows      []*sharedRows // the owner's open rows, read into memory when another needs the connection
 	rowsAdded chan struct{} // closed when rows are added, for those waiting
-	stale     []driver.Stmt // statements closed while another connection owned raw
+	stale     []driver.Stmt // statements closed while another connection owned real
 	marks     []*mark       // Savepoint's marks, innermost last (forcerollback_savepoint.go)
 	busy      bool          // a statement is running, so a cancel may be sent
 	running   *sharedConn   // DriverConn's holder, for the wait error
@@ -74,7 +71,7 @@ type shared struct {
 }
 
 func newShared(c *connector) *shared {
-	return &shared{c: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
+	return &shared{connector: c, sem: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // open connects and begins the outer transaction, once, with a context
@@ -82,22 +79,21 @@ func newShared(c *connector) *shared {
 func (s *shared) open() error {
 	s.once.Do(func() {
 		ctx := context.Background()
-		raw, err := s.c.raw.Connect(ctx)
+		raw, err := s.connector.raw.Connect(ctx)
 		if err != nil {
 			s.openErr = err
 			return
 		}
-		s.w = newConn(raw, s.c, 0)
+		s.real = newRealConn(raw)
 		err = s.begin()
-		if err == nil && s.c.cfg.dialect == dialectMySQL {
+		if err == nil && s.connector.cfg.dialect == dialectMySQL {
 			err = s.queryInt("SELECT CONNECTION_ID()", &s.mysqlID)
 		}
 		if err != nil {
 			raw.Close()
+			s.real = realConn{}
 			s.openErr = fmt.Errorf("databases: force_rollback: cannot begin the outer transaction: %w", err)
-			return
 		}
-		s.raw = raw
 	})
 	return s.openErr
 }
@@ -105,17 +101,20 @@ func (s *shared) open() error {
 // begin begins the outer transaction on the real connection.
 func (s *shared) begin() error {
 	q := "BEGIN"
-	if s.c.cfg.dialect == dialectMySQL {
+	if s.connector.cfg.dialect == dialectMySQL {
 		q = "START TRANSACTION"
 	}
-	_, err := s.w.execNative(context.Background(), q, nil)
+	_, err := s.real.execOrPrepare(context.Background(), q, nil)
 	return err
 }
 
 func (s *shared) queryInt(query string, dest *int64) error {
-	r, err := s.w.queryNative(context.Background(), query, nil)
+	r, st, err := s.real.queryOrPrepare(context.Background(), query, nil)
 	if err != nil {
 		return err
+	}
+	if st != nil {
+		defer st.Close()
 	}
 	defer r.Close()
 	row := make([]driver.Value, 1)
@@ -138,7 +137,7 @@ func (s *shared) queryInt(query string, dest *int64) error {
 // back all the same, and Close says so.
 func (s *shared) close() error {
 	s.once.Do(func() { s.openErr = errSharedClosed }) // never opened: never will be
-	if s.raw == nil {
+	if s.real.raw == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), forceRollbackWait)
@@ -157,8 +156,8 @@ func (s *shared) close() error {
 		return nil
 	}
 	close(s.done)
-	_, err := s.w.execNative(context.Background(), "ROLLBACK", nil)
-	return errors.Join(append(errs, err, s.raw.Close())...)
+	_, err := s.real.execOrPrepare(context.Background(), "ROLLBACK", nil)
+	return errors.Join(append(errs, err, s.real.raw.Close())...)
 }
 
 // lockWithin locks mu unless it stays locked for d.
@@ -365,20 +364,19 @@ func (s *shared) cancelStatement() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	switch s.c.cfg.dialect {
+	switch s.connector.cfg.dialect {
 	case dialectPostgres:
-		if pc, ok := s.raw.(*stdlib.Conn); ok {
-			pc.Conn().PgConn().CancelRequest(ctx)
+		if s.real.pg != nil {
+			s.real.pg.CancelRequest(ctx)
 		}
 	case dialectMySQL:
-		killer, err := s.c.raw.Connect(ctx)
+		killer, err := s.connector.raw.Connect(ctx)
 		if err != nil {
 			return
 		}
 		defer killer.Close()
-		if e, ok := killer.(driver.ExecerContext); ok {
-			e.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", s.mysqlID), nil)
-		}
+		k := newRealConn(killer)
+		k.execOrPrepare(ctx, fmt.Sprintf("KILL QUERY %d", s.mysqlID), nil)
 	}
 }
 
@@ -393,7 +391,7 @@ func (s *shared) holdRaw(v *sharedConn) any {
 		if err := s.rawSavepoint(v); err != nil {
 			return err
 		}
-		return s.raw
+		return s.real.raw
 	}
 	if err := s.acquire(context.Background(), v); err != nil {
 		return err
@@ -413,16 +411,16 @@ func (s *shared) holdRaw(v *sharedConn) any {
 	s.mu.Lock()
 	s.running = v
 	s.mu.Unlock()
-	return s.raw
+	return s.real.raw
 }
 
 // rawSavepoint opens the savepoint of a DriverConn call, on PostgreSQL.
 func (s *shared) rawSavepoint(v *sharedConn) error {
-	if s.w.pg == nil {
+	if s.real.pg == nil {
 		return nil
 	}
 	v.rawSavepoint = fmt.Sprintf("databases_raw%d", s.seq.Add(1))
-	_, err := s.w.execNative(context.Background(), "SAVEPOINT "+v.rawSavepoint, nil)
+	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+v.rawSavepoint, nil)
 	if err != nil {
 		v.rawSavepoint = ""
 	}
@@ -439,12 +437,12 @@ func (s *shared) settleRaw(v *sharedConn) {
 	}
 	v.rawSavepoint = ""
 	ctx := context.Background()
-	switch s.w.pg.TxStatus() {
+	switch s.real.pg.TxStatus() {
 	case 'E':
-		s.w.execNative(ctx, "ROLLBACK TO SAVEPOINT "+sp, nil)
-		s.w.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "ROLLBACK TO SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+sp, nil)
 	case 'T':
-		s.w.execNative(ctx, "RELEASE SAVEPOINT "+sp, nil)
+		s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+sp, nil)
 	default:
 		s.begin()
 	}

@@ -51,32 +51,29 @@ func (s *shared) connect() (driver.Conn, error) {
 // connection goes back to the pool, and answers true, as database/sql
 // assumes of a connection without it.
 func (v *sharedConn) mirror(w *conn) {
-	raw := v.s.raw
-	if !implements[driver.Pinger](raw) {
+	r := &v.s.real
+	if r.pinger == nil {
 		w.pinger = nil
 	}
-	if !implements[driver.ExecerContext](raw) && !implements[driver.Execer](raw) {
+	if r.execer == nil && r.execerLegacy == nil {
 		w.execer = nil
 	}
-	if !implements[driver.QueryerContext](raw) && !implements[driver.Queryer](raw) {
+	if r.queryer == nil && r.queryerLegacy == nil {
 		w.queryer = nil
 	}
-	if !implements[driver.ConnPrepareContext](raw) {
+	if r.preparer == nil {
 		w.preparer = nil
 	}
-	if !implements[driver.ConnBeginTx](raw) {
+	if r.beginner == nil {
 		w.beginner = nil
 	}
-	if !implements[driver.SessionResetter](raw) {
+	if r.resetter == nil {
 		w.resetter = nil
 	}
-	if !implements[driver.NamedValueChecker](raw) {
+	if r.checker == nil {
 		w.checker = nil
 	}
 }
-
-// implements reports whether v has the interface T.
-func implements[T any](v any) bool { _, ok := v.(T); return ok }
 
 func (v *sharedConn) Prepare(query string) (driver.Stmt, error) {
 	return v.PrepareContext(context.Background(), query)
@@ -98,7 +95,7 @@ func (v *sharedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	defer s.release(v)
 	var st driver.Stmt
 	err = s.do(ctx, txStatement{}, func(ctx context.Context) error {
-		prepared, err := s.w.prepareNative(ctx, query)
+		prepared, err := s.real.prepareNative(ctx, query)
 		if err == nil {
 			st = prepared
 		}
@@ -110,7 +107,7 @@ func (v *sharedConn) PrepareContext(ctx context.Context, query string) (driver.S
 		}
 		return nil, err
 	}
-	return &sharedStmt{v: v, raw: st, query: query, ts: ts}, nil
+	return &sharedStmt{v: v, real: newRealStmt(st), query: query, ts: ts}, nil
 }
 
 // Close gives back what the connection still holds; the real connection
@@ -138,7 +135,7 @@ func (v *sharedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	}
 	name := fmt.Sprintf("databases_tx%d", s.seq.Add(1))
 	err := s.use(func() error {
-		_, err := s.w.execNative(context.Background(), "SAVEPOINT "+name, nil)
+		_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+name, nil)
 		return err
 	})
 	if err != nil {
@@ -162,10 +159,7 @@ func (v *sharedConn) ExecContext(ctx context.Context, query string, args []drive
 	var res driver.Result
 	err = s.do(ctx, ts, func(ctx context.Context) error {
 		var err error
-		res, err = s.w.execNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			res, err = s.w.execPrepared(ctx, query, args)
-		}
+		res, err = s.real.execOrPrepare(ctx, query, args)
 		return err
 	})
 	return res, err
@@ -179,11 +173,7 @@ func (v *sharedConn) QueryContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	return v.query(ctx, ts, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {
-		r, err := s.w.queryNative(ctx, query, args)
-		if err == driver.ErrSkip {
-			return s.w.queryPrepared(ctx, query, args)
-		}
-		return r, nil, err
+		return s.real.queryOrPrepare(ctx, query, args)
 	})
 }
 
@@ -231,10 +221,10 @@ func (v *sharedConn) Ping(ctx context.Context) error {
 	}
 	defer s.release(v)
 	return s.use(func() error {
-		if s.w.pinger == nil {
+		if s.real.pinger == nil {
 			return nil
 		}
-		return s.run(ctx, s.w.pinger.Ping)
+		return s.run(ctx, s.real.pinger.Ping)
 	})
 }
 
@@ -252,10 +242,10 @@ func (v *sharedConn) IsValid() bool {
 }
 
 func (v *sharedConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if v.s.w.checker == nil {
+	if v.s.real.checker == nil {
 		return driver.ErrSkip
 	}
-	return v.s.w.checker.CheckNamedValue(nv)
+	return v.s.real.checker.CheckNamedValue(nv)
 }
 
 // sharedTx is a transaction of a force_rollback DB: a savepoint, which
@@ -289,7 +279,7 @@ func (t *sharedTx) end(stmts ...string) error {
 // sharedStmt is a prepared statement on the shared connection.
 type sharedStmt struct {
 	v     *sharedConn
-	raw   driver.Stmt
+	real  realStmt
 	query string
 	ts    txStatement // read at Prepare
 }
@@ -304,16 +294,16 @@ var (
 // mirror removes from w, the wrapper of s, the optional interfaces the real
 // statement lacks.
 func (s *sharedStmt) mirror(w *stmt) {
-	if !implements[driver.StmtExecContext](s.raw) {
+	if s.real.execer == nil {
 		w.execer = nil
 	}
-	if !implements[driver.StmtQueryContext](s.raw) {
+	if s.real.queryer == nil {
 		w.queryer = nil
 	}
-	if !implements[driver.NamedValueChecker](s.raw) {
+	if s.real.checker == nil {
 		w.checker = nil
 	}
-	if !implements[driver.ColumnConverter](s.raw) {
+	if s.real.converter == nil {
 		w.converter = nil
 	}
 }
@@ -327,15 +317,15 @@ func (s *sharedStmt) Close() error {
 	sh.endRaw(s.v)
 	if !sh.tryAcquire(s.v) {
 		sh.mu.Lock()
-		sh.stale = append(sh.stale, s.raw)
+		sh.stale = append(sh.stale, s.real.raw)
 		sh.mu.Unlock()
 		return nil
 	}
 	defer sh.release(s.v)
-	return sh.use(s.raw.Close)
+	return sh.use(s.real.raw.Close)
 }
 
-func (s *sharedStmt) NumInput() int { return s.raw.NumInput() }
+func (s *sharedStmt) NumInput() int { return s.real.raw.NumInput() }
 
 func (s *sharedStmt) Exec(values []driver.Value) (driver.Result, error) {
 	return s.ExecContext(context.Background(), valuesToNamedValues(values))
@@ -352,11 +342,10 @@ func (s *sharedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 		return nil, err
 	}
 	defer sh.release(s.v)
-	st := newStmt(s.raw, &sh.w, s.query, s.query, nil)
 	var res driver.Result
 	err := sh.do(ctx, s.ts, func(ctx context.Context) error {
 		var err error
-		res, err = st.execNative(ctx, args)
+		res, err = s.real.execNative(ctx, args)
 		return err
 	})
 	return res, err
@@ -365,23 +354,22 @@ func (s *sharedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 func (s *sharedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	sh := s.v.s
 	sh.endRaw(s.v)
-	st := newStmt(s.raw, &sh.w, s.query, s.query, nil)
 	return s.v.query(ctx, s.ts, func(ctx context.Context) (driver.Rows, driver.Stmt, error) {
-		r, err := st.queryNative(ctx, args)
+		r, err := s.real.queryNative(ctx, args)
 		return r, nil, err
 	})
 }
 
 func (s *sharedStmt) CheckNamedValue(nv *driver.NamedValue) error {
-	if c, ok := s.raw.(driver.NamedValueChecker); ok {
-		return c.CheckNamedValue(nv)
+	if s.real.checker == nil {
+		return driver.ErrSkip
 	}
-	return driver.ErrSkip
+	return s.real.checker.CheckNamedValue(nv)
 }
 
 func (s *sharedStmt) ColumnConverter(idx int) driver.ValueConverter {
-	if c, ok := s.raw.(driver.ColumnConverter); ok {
-		return c.ColumnConverter(idx)
+	if s.real.converter == nil {
+		return driver.DefaultParameterConverter
 	}
-	return driver.DefaultParameterConverter
+	return s.real.converter.ColumnConverter(idx)
 }

@@ -55,8 +55,8 @@ const (
 // check applies the refusals to a query about to be prepared or run and
 // returns what it does to a transaction.
 func (s *shared) check(query string) (txStatement, error) {
-	d := s.c.cfg.dialect
-	ts := d.classify(s.c.cfg.mysqlMode, query)
+	d := s.connector.cfg.dialect
+	ts := d.classify(s.connector.cfg.mysqlMode, query)
 	const where = "force_rollback: "
 	switch control := ts.effect&(effBegin|effEnd|effAutocommit) != 0; {
 	case control && ts.effect&effImplicitCommit != 0:
@@ -65,7 +65,7 @@ func (s *shared) check(query string) (txStatement, error) {
 		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
-	case ts.effect&effSavepoint != 0 && d == dialectPostgres && statements(d, s.c.cfg.mysqlMode, query) > 1:
+	case ts.effect&effSavepoint != 0 && d == dialectPostgres && statements(d, s.connector.cfg.mysqlMode, query) > 1:
 		return ts, ts.refuse(where, "shares a query with other statements; on PostgreSQL force_rollback runs each savepoint command alone (it guards every statement with a savepoint of its own), so send it by itself")
 	}
 	return ts, nil
@@ -110,11 +110,11 @@ type statementGuard struct {
 // the real connection (phys).
 func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 	g := statementGuard{ts: ts, kind: kindOf(ts)}
-	if s.c.cfg.dialect != dialectPostgres {
+	if s.connector.cfg.dialect != dialectPostgres {
 		return g, nil
 	}
 	g.sp = fmt.Sprintf("databases_stmt%d", s.seq.Add(1))
-	_, err := s.w.execNative(context.Background(), "SAVEPOINT "+g.sp, nil)
+	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+g.sp, nil)
 	return g, err
 }
 
@@ -126,8 +126,8 @@ func (s *shared) closeGuard(g statementGuard, err error) error {
 	ctx := context.Background()
 	if g.sp != "" {
 		status := byte('T') // a driver other than pgx does not tell
-		if s.w.pg != nil {
-			status = s.w.pg.TxStatus()
+		if s.real.pg != nil {
+			status = s.real.pg.TxStatus()
 		}
 		if status == 'I' {
 			return s.reopen(g.ts, err)
@@ -136,11 +136,11 @@ func (s *shared) closeGuard(g statementGuard, err error) error {
 		var spErr error
 		switch {
 		case failed:
-			if _, spErr = s.w.execNative(ctx, "ROLLBACK TO SAVEPOINT "+g.sp, nil); spErr == nil {
-				_, spErr = s.w.execNative(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
+			if _, spErr = s.real.execOrPrepare(ctx, "ROLLBACK TO SAVEPOINT "+g.sp, nil); spErr == nil {
+				_, spErr = s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
 			}
 		case g.kind == guardPlain:
-			_, spErr = s.w.execNative(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
+			_, spErr = s.real.execOrPrepare(ctx, "RELEASE SAVEPOINT "+g.sp, nil)
 		}
 		if err == nil && status == 'E' {
 			err = errors.New("databases: force_rollback: the statement left the transaction aborted; it was rolled back to before the statement")
@@ -150,9 +150,9 @@ func (s *shared) closeGuard(g statementGuard, err error) error {
 		}
 		return err
 	}
-	d := s.c.cfg.dialect
+	d := s.connector.cfg.dialect
 	if (d == dialectMySQL && g.ts.effect&effUnknown != 0) || (err != nil && d != dialectPostgres && mayEndTx(err)) {
-		open, askErr := s.w.txOpen(ctx)
+		open, askErr := s.real.txOpen(ctx, d)
 		if askErr != nil {
 			return errors.Join(err, askErr)
 		}
@@ -222,7 +222,7 @@ func (s *shared) endSavepoint(stmts ...string) error {
 	for _, q := range stmts {
 		g, err := s.openGuard(ts)
 		if err == nil {
-			_, err = s.w.execNative(context.Background(), q, nil)
+			_, err = s.real.execOrPrepare(context.Background(), q, nil)
 			err = s.closeGuard(g, err)
 		}
 		if err != nil {

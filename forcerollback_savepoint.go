@@ -85,7 +85,7 @@ func savepoint(ctx context.Context, db *sql.DB, test string) (func() error, erro
 	s.mu.Unlock()
 	m := &mark{name: fmt.Sprintf("databases_mark%d", s.seq.Add(1)), test: test}
 	err = s.use(func() error {
-		_, err := s.w.execNative(context.Background(), "SAVEPOINT "+m.name, nil)
+		_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+m.name, nil)
 		return err
 	})
 	if err != nil {

@@ -1,13 +1,5 @@
 package databases
 
-import (
-	"context"
-	"database/sql/driver"
-	"errors"
-	"fmt"
-	"time"
-)
-
 // Leak detection: a transaction opened by a statement outside BeginTx (a raw
 // BEGIN, SET autocommit=0, a procedure that starts one) must never reach the
 // next user of a pooled connection, or that user's acknowledged writes are
@@ -18,6 +10,14 @@ import (
 // a transaction is discarded, which makes the server roll it back.
 // PostgreSQL needs no flag: pgx tracks the transaction status of every
 // connection, so it is read each time, for free.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // ErrTxLeaked is reported (through the middleware chain, as the error of
 // OpResetSession) when a connection goes back to the pool with a
@@ -41,7 +41,7 @@ func (d *dialect) leakFlags() txEffect {
 // noteRawTx flags the connection when a statement run outside BeginTx may
 // leave a transaction open.
 func (c *conn) noteRawTx(eff txEffect) {
-	if eff&c.c.cfg.dialect.leakFlags() != 0 {
+	if eff&c.connector.cfg.dialect.leakFlags() != 0 {
 		c.rawTx = true
 	}
 }
@@ -67,7 +67,7 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 	if !c.rawTx {
 		return false
 	}
-	open, err := c.txOpen(ctx)
+	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
 	c.rawTx = open || err != nil
 	return c.rawTx
 }
@@ -75,22 +75,25 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 // txOpen asks the server whether the connection is inside a transaction
 // (MySQL: or has autocommit off, which makes the next statement open one).
 // It is a round trip, made only for a connection that needs it.
-func (c *conn) txOpen(ctx context.Context) (bool, error) {
+func (r *realConn) txOpen(ctx context.Context, d *dialect) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	switch c.c.cfg.dialect {
+	switch d {
 	case dialectPostgres:
-		if c.pg != nil {
-			return c.pg.TxStatus() != 'I', nil
+		if r.pg != nil {
+			return r.pg.TxStatus() != 'I', nil
 		}
 	case dialectMySQL:
-		r, err := c.queryNative(ctx, "SELECT @@in_transaction, @@autocommit", nil)
+		rows, st, err := r.queryOrPrepare(ctx, "SELECT @@in_transaction, @@autocommit", nil)
 		if err != nil {
 			return false, err
 		}
-		defer r.Close()
+		if st != nil {
+			defer st.Close()
+		}
+		defer rows.Close()
 		row := make([]driver.Value, 2)
-		if err := r.Next(row); err != nil {
+		if err := rows.Next(row); err != nil {
 			return false, err
 		}
 		inTx, autocommit := fmt.Sprint(row[0]), fmt.Sprint(row[1])
@@ -98,10 +101,10 @@ func (c *conn) txOpen(ctx context.Context) (bool, error) {
 	case dialectSQLite:
 		// modernc does not export sqlite3_get_autocommit; a BEGIN inside a
 		// transaction fails, and outside one is rolled back at once.
-		if _, err := c.execNative(ctx, "BEGIN", nil); err != nil {
+		if _, err := r.execOrPrepare(ctx, "BEGIN", nil); err != nil {
 			return true, nil
 		}
-		if _, err := c.execNative(ctx, "ROLLBACK", nil); err != nil {
+		if _, err := r.execOrPrepare(ctx, "ROLLBACK", nil); err != nil {
 			return false, err
 		}
 		return false, nil

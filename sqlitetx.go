@@ -1,31 +1,30 @@
 package databases
 
+// SQLite's transactions are begun by this package rather than by modernc,
+// whose BeginTx neither picks the lock mode per transaction nor makes a
+// read-only transaction refuse writes.
+
 import (
 	"context"
 	"database/sql/driver"
 	"strings"
 )
 
-// SQLite's transactions are begun by this package rather than by modernc,
-// whose BeginTx neither picks the lock mode per transaction nor makes a
-// read-only transaction refuse writes.
-
-// beginSQLite begins a SQLite transaction itself, because the driver's
-// BeginTx neither chooses the lock mode per transaction nor refuses writes
-// in a read-only one. Read-write transactions take the write lock at BEGIN
-// (txlock, immediate by default), so that two of them never deadlock on a
-// lock upgrade; read-only ones begin deferred under PRAGMA query_only.
+// beginSQLite begins a SQLite transaction. Read-write transactions take the
+// write lock at BEGIN (txlock, immediate by default), so that two of them
+// never deadlock on a lock upgrade; read-only ones begin deferred under
+// PRAGMA query_only.
 func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	mode := c.c.cfg.txlock
+	mode := c.connector.cfg.txlock
 	if opts.ReadOnly {
 		mode = "deferred"
 	}
-	if _, err := c.execNative(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
+	if _, err := c.execOrPrepare(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
 		return nil, err
 	}
 	t := &sqliteTx{conn: c, ctx: ctx, readOnly: opts.ReadOnly}
 	if opts.ReadOnly {
-		if _, err := c.execNative(ctx, "PRAGMA query_only = 1", nil); err != nil {
+		if _, err := c.execOrPrepare(ctx, "PRAGMA query_only = 1", nil); err != nil {
 			t.finish("ROLLBACK")
 			return nil, err
 		}
@@ -50,14 +49,14 @@ func (t *sqliteTx) Rollback() error { return t.finish("ROLLBACK") }
 func (t *sqliteTx) finish(stmt string) error {
 	c := t.conn
 	ctx := context.WithoutCancel(t.ctx)
-	_, err := c.execNative(ctx, stmt, nil)
+	_, err := c.execOrPrepare(ctx, stmt, nil)
 	if err != nil && stmt == "COMMIT" {
-		if _, rbErr := c.execNative(ctx, "ROLLBACK", nil); rbErr != nil {
+		if _, rbErr := c.execOrPrepare(ctx, "ROLLBACK", nil); rbErr != nil {
 			c.bad = true
 		}
 	}
 	if t.readOnly {
-		if _, qoErr := c.execNative(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
+		if _, qoErr := c.execOrPrepare(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
 			c.bad = true
 		}
 	}

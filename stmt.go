@@ -10,20 +10,17 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
-// stmt wraps a prepared statement of the real driver. Its query was
-// rewritten once, at prepare; each execution only maps the arguments.
+// stmt is a prepared statement as database/sql sees it, wrapping the real
+// driver's (native.go). Its query was rewritten once, at prepare; each
+// execution only maps the arguments, and goes through the transaction rules
+// and the middleware as a call of its connection does.
 type stmt struct {
-	raw    driver.Stmt
+	realStmt
 	conn   *conn
 	sql    string        // as the caller wrote it
 	native string        // as prepared by the real driver
 	plan   *rewrite.Plan // nil when the query was sent as written
 	tx     txStatement   // what the statement does to a transaction, read at prepare
-
-	execer    driver.StmtExecContext
-	queryer   driver.StmtQueryContext
-	checker   driver.NamedValueChecker
-	converter driver.ColumnConverter
 }
 
 // Mixins: each adds one optional interface to the value wrapStmt builds.
@@ -43,11 +40,7 @@ var (
 )
 
 func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan) stmt {
-	s := stmt{raw: raw, conn: c, sql: query, native: native, plan: plan}
-	s.execer, _ = raw.(driver.StmtExecContext)
-	s.queryer, _ = raw.(driver.StmtQueryContext)
-	s.checker, _ = raw.(driver.NamedValueChecker)
-	s.converter, _ = raw.(driver.ColumnConverter)
+	s := stmt{realStmt: newRealStmt(raw), conn: c, sql: query, native: native, plan: plan}
 	if v, ok := raw.(*sharedStmt); ok {
 		v.mirror(&s)
 	}
@@ -105,7 +98,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
-	in := s.conn.c.interest(ctx, middleware.OpStmtExec)
+	in := s.conn.connector.interest(ctx, middleware.OpStmtExec)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -132,7 +125,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	ctx = s.conn.txContext(ctx)
 	args, err := s.bind(args)
-	in := s.conn.c.interest(ctx, middleware.OpStmtQuery)
+	in := s.conn.connector.interest(ctx, middleware.OpStmtQuery)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
@@ -142,37 +135,6 @@ func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (drive
 	st := newCallState(s.conn, middleware.OpStmtQuery, in, s.sql, s.native, args, err)
 	st.stmt = s
 	return st.query(ctx)
-}
-
-// execNative runs the real statement, through its legacy Exec when it has
-// no ExecContext, as database/sql would.
-func (s *stmt) execNative(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if s.execer != nil {
-		return s.execer.ExecContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.raw.Exec(values)
-}
-
-// queryNative is execNative for queries.
-func (s *stmt) queryNative(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if s.queryer != nil {
-		return s.queryer.QueryContext(ctx, args)
-	}
-	values, err := namedValuesToValues(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.raw.Query(values)
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {

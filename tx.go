@@ -22,7 +22,7 @@ func (t *tx) Commit() error   { return t.end(middleware.OpCommit) }
 func (t *tx) Rollback() error { return t.end(middleware.OpRollback) }
 
 func (t *tx) end(op middleware.Op) error {
-	in := t.conn.c.interest(t.ctx, op)
+	in := t.conn.connector.interest(t.ctx, op)
 	if in == middleware.None {
 		return t.finish(op)
 	}

@@ -1,13 +1,5 @@
 package databases
 
-import (
-	"context"
-	"database/sql/driver"
-	"errors"
-
-	"github.com/go-databases/databases/internal/dberr"
-)
-
 // The rules inside a transaction begun by BeginTx, the same on every
 // backend: no statement may end it or open another (COMMIT, BEGIN, SET
 // autocommit, in any dressing), and once the server has ended it, by an
@@ -24,6 +16,14 @@ import (
 // still open, and if not every later statement and the Commit fail with
 // ErrTxAborted. PostgreSQL does both itself: DDL is transactional, and a
 // failed transaction refuses statements until it is rolled back.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/go-databases/databases/internal/dberr"
+)
 
 // ErrTxAborted is in the chain of the error of every statement, and of the
 // Commit, of a transaction that the server rolled back (a MySQL deadlock,
@@ -54,7 +54,7 @@ const (
 // flags a connection outside a transaction that the statement may leave in
 // one, and inside one refuses what would end it.
 func (c *conn) control(ctx context.Context, ts txStatement) error {
-	if c.c.shared != nil {
+	if c.connector.shared != nil {
 		return nil // force_rollback has rules of its own
 	}
 	if c.txID == 0 {
@@ -81,10 +81,10 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 // controlled notes, after a statement of a transaction has run, what the
 // server must be asked before the next one.
 func (c *conn) controlled(ts txStatement, err error) {
-	if c.txID == 0 || c.c.shared != nil {
+	if c.txID == 0 || c.connector.shared != nil {
 		return
 	}
-	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.c.cfg.dialect == dialectMySQL {
+	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.connector.cfg.dialect == dialectMySQL {
 		c.txCheck |= checkImplicitCommit
 		c.txCause = ts
 	}
@@ -105,7 +105,7 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 func (c *conn) checkTx(ctx context.Context) error {
 	check, cause, failed := c.txCheck, c.txCause, c.txErr
 	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
-	open, err := c.txOpen(ctx)
+	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
 	switch {
 	case err != nil:
 		c.bad = true
@@ -114,7 +114,7 @@ func (c *conn) checkTx(ctx context.Context) error {
 	case open:
 		return nil
 	case check&checkImplicitCommit != 0:
-		if _, err := c.beginner.BeginTx(context.WithoutCancel(ctx), c.txOpts); err != nil {
+		if _, err := c.beginNative(context.WithoutCancel(ctx), c.txOpts); err != nil {
 			c.bad = true
 			c.txAborted = &txAbortedError{cause: err}
 			return c.txAborted
@@ -134,7 +134,7 @@ func (c *conn) checkTx(ctx context.Context) error {
 // connection forgets the transaction's state.
 func (c *conn) endTx(ctx context.Context, commit bool, rollback func() error) error {
 	var err error
-	if commit && c.c.shared == nil {
+	if commit && c.connector.shared == nil {
 		if c.txCheck != 0 {
 			err = c.checkTx(ctx)
 		} else if c.txAborted != nil {
