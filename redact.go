@@ -268,7 +268,7 @@ func (c *connector) LogValue() slog.Value {
 // String describes the connection by its number and its connector's masked
 // URL.
 func (c *conn) String() string {
-	return fmt.Sprintf("databases.Conn(%d, %s)", c.id, c.c.cfg.redacted)
+	return fmt.Sprintf("databases.Conn(%d, %s)", c.id, c.connector.cfg.redacted)
 }
 
 // Format prints String for every verb: the real connection (pgx's holds its
