@@ -95,8 +95,10 @@ func (c *conn) Close() error {
 	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error { return c.raw.Close() })
 }
 
+// Begin is the legacy call, which reaches the real driver's legacy Begin:
+// code that calls it through sql.Conn.Raw gets what the real driver does.
 func (c *conn) Begin() (driver.Tx, error) {
-	return c.begin(context.Background(), driver.TxOptions{})
+	return c.begin(context.Background(), driver.TxOptions{}, c.beginLegacy)
 }
 
 func (c *connPinger) Ping(ctx context.Context) error {
@@ -116,7 +118,7 @@ func (c *connPreparer) PrepareContext(ctx context.Context, query string) (driver
 }
 
 func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return (*conn)(c).begin(ctx, opts)
+	return (*conn)(c).begin(ctx, opts, c.beginNative)
 }
 
 // ResetSession discards a connection that a raw BEGIN left in a
@@ -303,11 +305,10 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
-func (c *conn) begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
 	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
-	begin := c.beginNative
 	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}

@@ -161,6 +161,12 @@ func (r *realConn) prepareNative(ctx context.Context, query string) (driver.Stmt
 
 // beginNative begins a transaction on the real connection, through BeginTx
 // when it has it and otherwise through the legacy Begin.
+// beginLegacy is the real driver's legacy Begin, for the wrapper's own
+// legacy Begin.
+func (r *realConn) beginLegacy(context.Context, driver.TxOptions) (driver.Tx, error) {
+	return r.raw.Begin()
+}
+
 func (r *realConn) beginNative(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if r.beginner != nil {
 		return r.beginner.BeginTx(ctx, opts)
