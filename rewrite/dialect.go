@@ -1,30 +1,20 @@
 package rewrite
 
-import "strconv"
+import "github.com/go-databases/databases/sqlscan"
 
-// Dialect names the SQL dialect a query is rewritten for. Each dialect has its
-// own lexical rules and its own native placeholder style.
-type Dialect uint8
+// Dialect names the SQL dialect a query is rewritten for: sqlscan's, since
+// the lexical rules are the same facts. Each dialect also has its own native
+// placeholder style:
+//
+//   - SQLite understands ?, ?NNN, :name, @name and $name natively, so its
+//     queries are passed through as written and never lexed.
+//   - Postgres takes $1…$n; portable placeholders are renumbered into that form.
+//   - MySQL takes ?; named placeholders become ? with their arguments repeated.
+type Dialect = sqlscan.Dialect
 
+// The dialects.
 const (
-	// SQLite understands ?, ?NNN, :name, @name and $name natively, so its
-	// queries are passed through as written and never lexed.
-	SQLite Dialect = iota + 1
-	// Postgres takes $1…$n; portable placeholders are renumbered into that form.
-	Postgres
-	// MySQL takes ?; named placeholders become ? with their arguments repeated.
-	MySQL
+	SQLite   = sqlscan.SQLite
+	Postgres = sqlscan.Postgres
+	MySQL    = sqlscan.MySQL
 )
-
-// String returns the dialect's lower-case name: "sqlite", "postgres" or "mysql".
-func (d Dialect) String() string {
-	switch d {
-	case SQLite:
-		return "sqlite"
-	case Postgres:
-		return "postgres"
-	case MySQL:
-		return "mysql"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}

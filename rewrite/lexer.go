@@ -315,19 +315,7 @@ func (l *lexer) nextMySQL() (tokKind, int, int, *Error) {
 			if i+1 < n && q[i+1] == '*' {
 				if !l.exec {
 					// /*! … */, /*!50001 … */ and MariaDB's /*M! … */ hold code.
-					m := i + 2
-					switch {
-					case m < n && q[m] == '!':
-						m++
-					case m+1 < n && q[m] == 'M' && q[m+1] == '!':
-						m += 2
-					default:
-						m = -1
-					}
-					if m > 0 {
-						for k := 0; k < 6 && m < n && isDigit(q[m]); k++ {
-							m++
-						}
+					if m := sqlscan.ExecCommentStart(q, i); m > 0 {
 						l.exec = true
 						l.execStart = i
 						return l.emit(tokComment, i, m)
@@ -649,20 +637,7 @@ const opOther opCode = 255
 // of the query, so this is cheap even for SQLite, whose queries are
 // otherwise never lexed.
 func operation(d Dialect, q string) (opCode, string) {
-	return keyword(sqlscan.FirstKeyword(scanDialect(d), 0, q))
-}
-
-// scanDialect returns the sqlscan dialect of d.
-func scanDialect(d Dialect) sqlscan.Dialect {
-	switch d {
-	case SQLite:
-		return sqlscan.SQLite
-	case Postgres:
-		return sqlscan.Postgres
-	case MySQL:
-		return sqlscan.MySQL
-	}
-	return 0
+	return keyword(sqlscan.FirstKeyword(d, 0, q))
 }
 
 // keywords are the statement keywords a Plan stores as an opCode.

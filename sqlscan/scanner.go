@@ -317,20 +317,7 @@ func (s *Scanner) blockComment(i int) Token {
 	q := s.q
 	n := len(q)
 	if s.d == MySQL && !s.exec {
-		// /*! … */, /*!50001 … */ and MariaDB's /*M! … */ hold code.
-		m := i + 2
-		switch {
-		case m < n && q[m] == '!':
-			m++
-		case m+1 < n && q[m] == 'M' && q[m+1] == '!':
-			m += 2
-		default:
-			m = -1
-		}
-		if m > 0 {
-			for k := 0; k < 6 && m < n && isDigit(q[m]); k++ {
-				m++
-			}
+		if m := ExecCommentStart(q, i); m > 0 {
 			s.exec = true
 			return s.emit(Comment, i, m)
 		}
@@ -428,6 +415,29 @@ func (s *Scanner) at(i int) Token {
 		}
 	}
 	return s.emit(Punct, i, i+1)
+}
+
+// ExecCommentStart returns the end of the opening of a MySQL executable
+// comment at q[i:] (/*!, /*!50001, MariaDB's /*M!100100), whose content the
+// server runs as code, or -1 when none starts there.
+func ExecCommentStart(q string, i int) int {
+	n := len(q)
+	if i+2 > n || q[i] != '/' || q[i+1] != '*' {
+		return -1
+	}
+	m := i + 2
+	switch {
+	case m < n && q[m] == '!':
+		m++
+	case m+1 < n && q[m] == 'M' && q[m+1] == '!':
+		m += 2
+	default:
+		return -1
+	}
+	for k := 0; k < 6 && m < n && isDigit(q[m]); k++ {
+		m++
+	}
+	return m
 }
 
 // lineEnd returns the end of a line comment starting at i: its newline, or
