@@ -33,6 +33,9 @@ type conn struct {
 
 	spare    *callState    // a call state to reuse; see newCallState
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
+	// The last query classified and what it does to a transaction.
+	lastQuery string
+	lastTx    txStatement
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
@@ -163,8 +166,10 @@ func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue
 	var ts txStatement
 	if c.connector.shared == nil {
 		ts = c.classify(query)
-		if err := c.control(ctx, ts); err != nil {
-			return "", nil, ts, err
+		if ts.effect != 0 || c.txID != 0 {
+			if err := c.control(ctx, ts); err != nil {
+				return "", nil, ts, err
+			}
 		}
 	}
 	native, args, err := c.rewrite(query, args)
@@ -172,10 +177,16 @@ func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue
 }
 
 // classify reads what a statement does to a transaction, in the
-// connection's dialect.
+// connection's dialect. The answer for the last query is kept, so a query a
+// connection runs again and again (the common case) is read once.
 func (c *conn) classify(query string) txStatement {
+	if query == c.lastQuery && query != "" {
+		return c.lastTx
+	}
 	cfg := c.connector.cfg
-	return cfg.dialect.classify(cfg.mysqlMode, query)
+	ts := cfg.dialect.classify(cfg.mysqlMode, query)
+	c.lastQuery, c.lastTx = query, ts
+	return ts
 }
 
 // txContext gives a statement of a transaction that was sent without a

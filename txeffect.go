@@ -71,15 +71,39 @@ func (d *dialect) classify(mode sqlscan.Mode, query string) txStatement {
 func plainKeyword(kw string) bool {
 	switch len(kw) {
 	case 4:
-		return strings.EqualFold(kw, "WITH") || strings.EqualFold(kw, "SHOW")
+		return isWord(kw, "WITH") || isWord(kw, "SHOW")
 	case 6:
-		return strings.EqualFold(kw, "SELECT") || strings.EqualFold(kw, "INSERT") ||
-			strings.EqualFold(kw, "UPDATE") || strings.EqualFold(kw, "DELETE") ||
-			strings.EqualFold(kw, "VALUES")
+		switch kw[0] &^ 0x20 {
+		case 'S':
+			return isWord(kw, "SELECT")
+		case 'I':
+			return isWord(kw, "INSERT")
+		case 'U':
+			return isWord(kw, "UPDATE")
+		case 'D':
+			return isWord(kw, "DELETE")
+		case 'V':
+			return isWord(kw, "VALUES")
+		}
 	case 7:
-		return strings.EqualFold(kw, "REPLACE") || strings.EqualFold(kw, "EXPLAIN")
+		return isWord(kw, "REPLACE") || isWord(kw, "EXPLAIN")
 	}
 	return false
+}
+
+// isWord compares a word of letters, digits and _ with an upper-case
+// keyword, ignoring ASCII case; cheaper than strings.EqualFold, which this
+// runs for every statement.
+func isWord(w, upper string) bool {
+	if len(w) != len(upper) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i]&^0x20 != upper[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // statementEffect is the effect of one statement; s is positioned just past
