@@ -148,7 +148,7 @@ func (c *conn) resetSession(ctx context.Context) error {
 // leaked transaction is closed at once, releasing its locks.
 func (c *connValidator) IsValid() bool {
 	w := (*conn)(c)
-	if w.bad || w.rawTx || w.pg != nil && w.pg.TxStatus() != 'I' {
+	if w.mustCheck() {
 		if err := w.run(context.Background(), middleware.OpResetSession, w.reusable); err != nil {
 			return false
 		}

@@ -46,6 +46,13 @@ func (c *conn) noteRawTx(eff txEffect) {
 	}
 }
 
+// mustCheck reports, without a round trip, whether the connection must be
+// checked (reusable) as it goes back to the pool: it is marked bad, flagged,
+// or pgx says it is in a transaction.
+func (c *conn) mustCheck() bool {
+	return c.bad || c.rawTx || c.pg != nil && c.pg.TxStatus() != 'I'
+}
+
 // reusable says why the connection must be discarded, if it must.
 func (c *conn) reusable(ctx context.Context) error {
 	if c.bad {

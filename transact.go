@@ -1,3 +1,7 @@
+// Transact: a function run in a transaction that commits when it returns
+// nil, nests as savepoints, and runs again after a serialization failure or
+// deadlock (IsRetryable).
+
 package databases
 
 import (
