@@ -223,11 +223,10 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
-	if ts.effect == 0 && c.txID == 0 {
-		return c.execDirect(ctx, query, native, args, err)
-	}
 	res, err := c.execDirect(ctx, query, native, args, err)
-	c.controlled(ts, err)
+	if c.txID != 0 {
+		c.controlled(ts, err)
+	}
 	return res, err
 }
 
@@ -247,11 +246,10 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
-	if ts.effect == 0 && c.txID == 0 {
-		return c.queryDirect(ctx, query, native, args, err)
-	}
 	r, err := c.queryDirect(ctx, query, native, args, err)
-	c.controlled(ts, err)
+	if c.txID != 0 {
+		c.controlled(ts, err)
+	}
 	return r, err
 }
 

@@ -84,14 +84,15 @@ func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue
 }
 
 func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if s.tx.effect == 0 && s.conn.txID == 0 {
-		return s.execDirect(ctx, args)
-	}
-	if err := s.conn.control(ctx, s.tx); err != nil {
-		return nil, err
+	if s.tx.effect != 0 || s.conn.txID != 0 {
+		if err := s.conn.control(ctx, s.tx); err != nil {
+			return nil, err
+		}
 	}
 	res, err := s.execDirect(ctx, args)
-	s.conn.controlled(s.tx, err)
+	if s.conn.txID != 0 {
+		s.conn.controlled(s.tx, err)
+	}
 	return res, err
 }
 
@@ -111,14 +112,15 @@ func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver
 }
 
 func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if s.tx.effect == 0 && s.conn.txID == 0 {
-		return s.queryDirect(ctx, args)
-	}
-	if err := s.conn.control(ctx, s.tx); err != nil {
-		return nil, err
+	if s.tx.effect != 0 || s.conn.txID != 0 {
+		if err := s.conn.control(ctx, s.tx); err != nil {
+			return nil, err
+		}
 	}
 	r, err := s.queryDirect(ctx, args)
-	s.conn.controlled(s.tx, err)
+	if s.conn.txID != 0 {
+		s.conn.controlled(s.tx, err)
+	}
 	return r, err
 }
 
