@@ -284,6 +284,50 @@ func TestReliabilityMySQLImplicitCommit(t *testing.T) {
 		}
 	})
 
+	t.Run("procedure", func(t *testing.T) {
+		// A procedure that commits: the text cannot show it, so the server
+		// is asked after CALL. What came before is committed (MySQL's
+		// rule); what comes after is in a new transaction.
+		proc := dbtest.Name("commits")
+		if _, err := db.Exec("CREATE PROCEDURE " + proc + "() BEGIN COMMIT; END"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Exec("DROP PROCEDURE " + proc)
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("INSERT INTO " + table + " (id) VALUES (10)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("/* c */ CALL " + proc + "()"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("INSERT INTO " + table + " (id) VALUES (11)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		rows, err := db.Query("SELECT id FROM " + table + " WHERE id >= 10 ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) != 1 || ids[0] != 10 {
+			t.Fatalf("rows %v after Rollback; want [10] (committed by the procedure; 11 rolled back)", ids)
+		}
+		if _, err := db.Exec("DELETE FROM " + table + " WHERE id = 10"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("read-only", func(t *testing.T) {
 		for _, ddl := range []string{
 			"CREATE TABLE IF NOT EXISTS " + scratch + " (x INT)",
