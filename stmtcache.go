@@ -155,7 +155,8 @@ func (e *cachedStmt) Close() error {
 
 // execCached runs an exec through the cache. A statement that fails is
 // dropped; one that failed because it went stale (the schema changed since
-// it was prepared) is run once more uncached, since nothing ran. Calls
+// it was prepared) is run once more uncached where nothing ran
+// (staleRetryable). Calls
 // that cannot use the cache run as they would without it.
 func (r *realConn) execCached(ctx context.Context, query string, args []driver.NamedValue, s *callState) (driver.Result, middleware.StmtCache, error) {
 	e, use, err := r.lookup(ctx, query, s)
@@ -171,7 +172,7 @@ func (r *realConn) execCached(ctx context.Context, query string, args []driver.N
 		e.raw.Close()
 	} else if err != nil {
 		r.stmts.drop(e)
-		if use == middleware.StmtCacheHit && dberr.StaleStatement(err) {
+		if use == middleware.StmtCacheHit && r.staleRetryable(err) {
 			res, err = r.execOrPrepare(ctx, query, args)
 			return res, middleware.StmtUncached, err
 		}
@@ -198,7 +199,7 @@ func (r *realConn) queryCached(ctx context.Context, query string, args []driver.
 	}
 	if err != nil {
 		r.stmts.drop(e)
-		if use == middleware.StmtCacheHit && dberr.StaleStatement(err) {
+		if use == middleware.StmtCacheHit && r.staleRetryable(err) {
 			rows, st, err := r.queryOrPrepare(ctx, query, args)
 			return rows, st, middleware.StmtUncached, err
 		}
@@ -261,5 +262,13 @@ type closer interface{ Close() error }
 // rolled back. Inside a transaction the error stands: PostgreSQL has
 // aborted the transaction.
 func (r *realConn) retryStale(err error) bool {
-	return r.pg != nil && dberr.StaleStatement(err) && r.pg.TxStatus() == 'I'
+	return r.pg != nil && r.staleRetryable(err)
+}
+
+// staleRetryable reports whether a statement that failed with err went
+// stale and can run again: SQLite and MySQL refuse a stale statement before
+// running it, inside a transaction or not; PostgreSQL has then aborted the
+// transaction, if one is open.
+func (r *realConn) staleRetryable(err error) bool {
+	return dberr.StaleStatement(err) && (r.pg == nil || r.pg.TxStatus() == 'I')
 }
