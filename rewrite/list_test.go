@@ -185,3 +185,77 @@ func TestIsList(t *testing.T) {
 		t.Fatal("Parse lexed a SQLite query")
 	}
 }
+
+// checkLists checks the list properties of Plan p of q, for the fuzz
+// targets: binding a one-element List to every list argument gives Query and
+// Bind's arguments with the element in its place; a List of three elements
+// gives four arguments in its place, and on Postgres (reparse, when the
+// query had no ??) a native query with exactly as many parameters.
+func checkLists(t *testing.T, g, q string, p *Plan, reparse bool) {
+	t.Helper()
+	if !p.HasLists() {
+		return
+	}
+	ls := p.extra.lists
+	named := p.style == styleNamed || ls.sqlite == sqliteNamed
+	n := int(ls.nparams)
+	args := func(l func(j int) any) []driver.NamedValue {
+		out := make([]driver.NamedValue, n)
+		for j := range out {
+			out[j] = driver.NamedValue{Ordinal: j + 1, Value: j}
+			if named {
+				out[j].Name = p.extra.params[j].name
+			}
+			if p.IsList(out[j]) && onlyLists(ls, j) {
+				out[j].Value = l(j)
+			}
+		}
+		return out
+	}
+	plain := args(func(j int) any { return j })
+	wantQ, wantArgs := p.Query(), plain
+	if p.dialect != SQLite {
+		var err error
+		if wantArgs, err = p.Bind(plain); err != nil {
+			t.Fatalf("%s %q: Bind: %v", g, q, err)
+		}
+	}
+	gotQ, gotArgs, err := p.Expand(args(func(j int) any { return List{j} }))
+	if err != nil {
+		t.Fatalf("%s %q: Expand of one-element lists: %v", g, q, err)
+	}
+	if p.dialect == SQLite && named {
+		// The element is bound by its name with $1 added: :ids$1.
+		if len(gotArgs) != len(wantArgs) {
+			t.Fatalf("%s %q: Expand of one-element lists: %d arguments, want %d", g, q, len(gotArgs), len(wantArgs))
+		}
+		return
+	}
+	if gotQ != wantQ || !reflect.DeepEqual(gotArgs, wantArgs) {
+		t.Fatalf("%s %q: Expand of one-element lists = %q %v, want %q %v", g, q, gotQ, gotArgs, wantQ, wantArgs)
+	}
+	gotQ, gotArgs, err = p.Expand(args(func(j int) any { return List{j, j, j} }))
+	if err != nil {
+		t.Fatalf("%s %q: Expand of three-element lists: %v", g, q, err)
+	}
+	if p.dialect == Postgres && reparse {
+		p2, err := Parse(Postgres, gotQ)
+		if err != nil || p2.NumInput() != len(gotArgs) {
+			t.Fatalf("%s %q -> %q: reparsed %v, %v; want %d parameters", g, q, gotQ, p2, err, len(gotArgs))
+		}
+	}
+	if len(gotArgs) <= len(wantArgs) {
+		t.Fatalf("%s %q: Expand of three-element lists gave %d arguments, one-element lists %d", g, q, len(gotArgs), len(wantArgs))
+	}
+}
+
+// onlyLists reports whether every placeholder of argument j is a list: a
+// List bound to one that is not is an error.
+func onlyLists(ls *lists, j int) bool {
+	for _, s := range ls.sites {
+		if int(s.param) == j && !s.list {
+			return false
+		}
+	}
+	return true
+}
