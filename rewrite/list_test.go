@@ -199,6 +199,7 @@ func checkLists(t *testing.T, g, q string, p *Plan, reparse bool) {
 	ls := p.extra.lists
 	named := p.style == styleNamed || ls.sqlite == sqliteNamed
 	n := int(ls.nparams)
+	anyList := false
 	args := func(l func(j int) any) []driver.NamedValue {
 		out := make([]driver.NamedValue, n)
 		for j := range out {
@@ -208,6 +209,7 @@ func checkLists(t *testing.T, g, q string, p *Plan, reparse bool) {
 			}
 			if p.IsList(out[j]) && onlyLists(ls, j) {
 				out[j].Value = l(j)
+				anyList = true
 			}
 		}
 		return out
@@ -244,7 +246,7 @@ func checkLists(t *testing.T, g, q string, p *Plan, reparse bool) {
 			t.Fatalf("%s %q -> %q: reparsed %v, %v; want %d parameters", g, q, gotQ, p2, err, len(gotArgs))
 		}
 	}
-	if len(gotArgs) <= len(wantArgs) {
+	if anyList && len(gotArgs) <= len(wantArgs) {
 		t.Fatalf("%s %q: Expand of three-element lists gave %d arguments, one-element lists %d", g, q, len(gotArgs), len(wantArgs))
 	}
 }
