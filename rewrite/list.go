@@ -212,6 +212,9 @@ func parseSQLiteLists(q string) (*Plan, error) {
 			s.param = int32(anon)
 			anon++
 		case c == '?' || isDigit(q[t.Start+1]):
+			// ?NNN, $NNN: found as a list to say that it is not expanded.
+			n, _ := strconv.Atoi(q[t.Start+1 : min(t.End, t.Start+6)])
+			s.param = int32(max(n, 1) - 1)
 			if bad < 0 {
 				bad = t.Start
 			}
