@@ -97,6 +97,10 @@ func (c *conn) listPlan(query string) (*rewrite.Plan, error) {
 // checker let through.
 func (c *conn) rewriteLists(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	c.listArgs = false
+	if len(args) == 0 {
+		// Left set by a call that database/sql refused after the check.
+		return c.rewrite(query, args)
+	}
 	plan, err := c.listPlan(query)
 	if err != nil {
 		return "", nil, err
