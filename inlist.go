@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the argument check mirrors database/sql's, column converters included
+
 package databases
 
 // IN lists: a Go slice bound to a placeholder that is the whole
