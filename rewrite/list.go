@@ -54,8 +54,9 @@ type lists struct {
 	nparams int32 // distinct arguments: positional count, or named parameters
 	sqlite  sqliteStyle
 	bad     int32 // SQLite: offset of a placeholder that rules out expansion
-	// Expanded queries for a single list argument, by bits.Len of its
-	// padded length, so that a repeated length costs no formatting.
+	single  bool  // every list placeholder takes the same argument
+	// Expanded queries when single, by bits.Len of the list's padded
+	// length, so that a repeated size class costs no formatting.
 	cache [18]atomic.Pointer[string]
 }
 
@@ -238,7 +239,7 @@ func parseSQLiteLists(q string) (*Plan, error) {
 	if sc.Err() != nil || !markLists(SQLite, 0, q, sites) {
 		return p, nil
 	}
-	ls := &lists{sites: sites, sqlite: sqliteAnon, nparams: int32(anon), bad: int32(bad)}
+	ls := &lists{sites: sites, sqlite: sqliteAnon, nparams: int32(anon), bad: int32(bad), single: singleList(sites)}
 	switch {
 	case named > 0 && (anon > 0 || bad >= 0):
 		ls.sqlite = sqliteMixed
@@ -376,7 +377,7 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 		}
 	}
 	var query string
-	cache := lists == 1 && key > 0 && key < len(ls.cache)
+	cache := ls.single && lists == 1 && key > 0 && key < len(ls.cache)
 	if cache {
 		if s := ls.cache[key].Load(); s != nil {
 			query = *s
@@ -611,5 +612,19 @@ func (p *Plan) attachLists(m sqlscan.Mode, sites []site, nparams int) {
 	if p.extra == nil {
 		p.extra = new(extra)
 	}
-	p.extra.lists = &lists{sites: sites, nparams: int32(nparams)}
+	p.extra.lists = &lists{sites: sites, nparams: int32(nparams), single: singleList(sites)}
+}
+
+// singleList reports whether every list placeholder takes one argument.
+func singleList(sites []site) bool {
+	j := int32(-1)
+	for _, s := range sites {
+		if s.list {
+			if j >= 0 && s.param != j {
+				return false
+			}
+			j = s.param
+		}
+	}
+	return true
 }

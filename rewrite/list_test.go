@@ -45,6 +45,10 @@ var listCases = []listCase{
 		want: "SELECT 1 WHERE a IN ($1, $2, $3, $4) OR b IN ($1, $2, $3, $4) AND k = $5", bound: []any{1, 2, 3, 3, "x"}},
 	{name: "pg/@name list", d: Postgres, in: "SELECT 1 WHERE a IN (@ids)", args: named("ids", list(1, 2)),
 		want: "SELECT 1 WHERE a IN ($1, $2)", bound: []any{1, 2}},
+	{name: "pg/two lists, the first a list", d: Postgres, in: "SELECT 1 WHERE a IN (?) AND b IN (?)", args: pos(list(1, 2), 3),
+		want: "SELECT 1 WHERE a IN ($1, $2) AND b IN ($3)", bound: []any{1, 2, 3}},
+	{name: "pg/two lists, the second a list", d: Postgres, in: "SELECT 1 WHERE a IN (?) AND b IN (?)", args: pos(3, list(1, 2)),
+		want: "SELECT 1 WHERE a IN ($1) AND b IN ($2, $3)", bound: []any{3, 1, 2}},
 	{name: "pg/empty in", d: Postgres, in: "SELECT 1 WHERE a IN (?) AND b = ?", args: pos(list(), 2),
 		want: "SELECT 1 WHERE a = ANY('{}') AND b = $1", bound: []any{2}},
 	{name: "pg/empty not in", d: Postgres, in: "SELECT 1 WHERE a NOT  IN (?) AND b = ?", args: pos(list(), 2),
@@ -92,15 +96,12 @@ var listCases = []listCase{
 }
 
 func TestExpand(t *testing.T) {
+	// One cache per dialect: cases with the same query share its Plan, and
+	// the expansions it keeps.
+	caches := map[Dialect]*Cache{Postgres: NewCache(Postgres, 0), MySQL: NewCache(MySQL, 0), SQLite: NewListCache(0)}
 	for _, tc := range listCases {
 		t.Run(tc.name, func(t *testing.T) {
-			var p *Plan
-			var err error
-			if tc.d == SQLite {
-				p, err = parseSQLiteLists(tc.in)
-			} else {
-				p, err = Parse(tc.d, tc.in)
-			}
+			p, err := caches[tc.d].Plan(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
