@@ -94,7 +94,7 @@ func BenchmarkInList(b *testing.B) {
 	for _, f := range []struct {
 		name string
 		bind func(*testing.B, []int64)
-	}{{"sqlx.In+Rebind", sqlxIn}, {"rewrite.Expand", expand}} {
+	}{{"sqlx.In-Rebind", sqlxIn}, {"rewrite.Expand", expand}} {
 		b.Run("1000/"+f.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
