@@ -150,6 +150,9 @@ func (s *callState) do(ctx context.Context) error {
 
 // observe runs the call through the chain as much as the chain wants it.
 func (s *callState) observe(ctx context.Context, final middleware.Handler) error {
+	if s.in == middleware.None {
+		return final(ctx, &s.call) // a call that needs the state only (inlist.go)
+	}
 	return s.conn.connector.chain.Observe(ctx, s.in, &s.call, final)
 }
 

@@ -34,6 +34,7 @@ type conn struct {
 
 	spare    *callState    // a call state to reuse; see newCallState
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
+	listArgs bool          // the checker let a slice through: it may be an IN list (inlist.go)
 	// The last query classified and what it does to a transaction.
 	lastQuery string
 	lastTx    txStatement
@@ -166,7 +167,7 @@ func (c *connValidator) IsValid() bool {
 }
 
 func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
-	return c.checker.CheckNamedValue(nv)
+	return (*conn)(c).checkNamedValue(nv)
 }
 
 // start begins every exec and query: it applies the transaction rules to
@@ -212,6 +213,9 @@ func (c *conn) txContext(ctx context.Context) context.Context {
 // arguments. A query without arguments is sent as written, and so is every
 // query when rewriting is off (SQLite, placeholders=native).
 func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if c.listArgs {
+		return c.rewriteLists(query, args)
+	}
 	if c.connector.cache == nil || len(args) == 0 {
 		return query, args, nil
 	}

@@ -47,6 +47,9 @@ type connector struct {
 	connID atomic.Uint64
 	txID   atomic.Uint64
 
+	// SQLite: the plans of queries bound with a list (inlist.go).
+	listCache atomic.Pointer[rewrite.Cache]
+
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
 	poolMetrics metric.Registration

@@ -62,6 +62,12 @@
 // the query as written. ?? is a literal ? on PostgreSQL (jsonb operators).
 // Native placeholders ($1) keep working. See package rewrite.
 //
+// A slice bound to a placeholder that is the whole list after IN or NOT IN
+// (IN (?), IN (:ids)) becomes one placeholder per element on every backend,
+// padded to a power of two; an empty one makes IN match nothing and NOT IN
+// match everything. Anywhere else a slice goes to the real driver as it is
+// (pgx binds it as an array). See the README's IN lists section.
+//
 // # Transactions
 //
 // Transaction options map to each backend (an isolation level a backend
