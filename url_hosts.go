@@ -135,4 +135,3 @@ func parseHosts(hostPart string, defaultPort int) ([]server, error) {
 	}
 	return out, nil
 }
-
