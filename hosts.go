@@ -167,7 +167,11 @@ func (l *hostList) try(ctx context.Context, e *hostEntry) (driver.Conn, error) {
 		}
 	}
 	if err != nil && ctx.Err() == nil && hctx.Err() != nil {
-		err = fmt.Errorf("no answer within connect_timeout=%d (%w): %w", int(l.pick.timeout/time.Second), hctx.Err(), err)
+		if errors.Is(err, hctx.Err()) {
+			err = fmt.Errorf("no answer within connect_timeout=%d: %w", int(l.pick.timeout/time.Second), err)
+		} else {
+			err = fmt.Errorf("no answer within connect_timeout=%d (%w): %w", int(l.pick.timeout/time.Second), hctx.Err(), err)
+		}
 	}
 	return raw, err
 }
