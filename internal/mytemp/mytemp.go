@@ -99,7 +99,9 @@ func Start(t testing.TB, args ...string) *Server {
 
 // New installs a server's data directory on a free loopback port without
 // starting it. The caller must Close it.
-func New(args ...string) (*Server, error) {
+func New(args ...string) (*Server, error) { return newServer(nil, args) }
+
+func newServer(from *Server, args []string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "mytemp-")
 	if err != nil {
 		return nil, err
@@ -127,14 +129,29 @@ func New(args ...string) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	install := exec.Command(installBin, "--defaults-file="+s.configPath(),
-		"--auth-root-authentication-method=normal", "--skip-test-db")
-	install.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	if out, err := install.CombinedOutput(); err != nil {
+	var cmd *exec.Cmd
+	if from == nil {
+		cmd = exec.Command(installBin, "--defaults-file="+s.configPath(),
+			"--auth-root-authentication-method=normal", "--skip-test-db")
+	} else {
+		cmd = exec.Command("cp", "-R", "--preserve=mode,timestamps", filepath.Join(from.Dir, "data"), filepath.Join(dir, "data"))
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("%s: %v\n%s", installBin, err, out)
+		return nil, fmt.Errorf("%s: %v\n%s", cmd.Path, err, out)
 	}
 	return s, nil
+}
+
+// NewFrom is New with a copy of the (stopped) server from's data
+// directory in place of a new one: the nodes of a Galera cluster seeded
+// from one node's state join it without a state transfer.
+func NewFrom(from *Server, args ...string) (*Server, error) {
+	if from.Running() {
+		return nil, fmt.Errorf("copy of mariadbd on port %d: stop it first", from.Port)
+	}
+	return newServer(from, args)
 }
 
 // config is the server's option file: everything a private server on
