@@ -18,9 +18,10 @@ import (
 type conn struct {
 	realConn
 	connector *connector
-	id        uint64 // numbers the connector's connections from 1
-	rawTx     bool   // a statement outside BeginTx may have opened a transaction
-	bad       bool   // the connection must not be reused
+	id        uint64  // numbers the connector's connections from 1
+	rawTx     bool    // a statement outside BeginTx may have opened a transaction
+	bad       bool    // the connection must not be reused
+	server    *server // the host it reached (hosts.go)
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none
@@ -224,6 +225,7 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, err)
+	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
 	}
@@ -247,6 +249,7 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, err)
+	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
 	}

@@ -20,6 +20,8 @@ const (
 	KeyArgValues    = "db.args.values"
 	KeyArgTruncated = "db.args.truncated"
 	KeyURL          = "db.url"
+	KeyServer       = "server.address"
+	KeyServerPort   = "server.port"
 	KeyConnID       = "db.conn_id"
 	KeyTxID         = "db.tx_id"
 	KeyRowsAffected = "db.rows_affected"
@@ -29,7 +31,7 @@ const (
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 13
+const maxAttrs = 15
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -55,6 +57,12 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	}
 	if (c.Op == middleware.OpConnect || c.Op == middleware.OpConnClose) && c.DB != nil && c.DB.URL != "" {
 		buf = append(buf, slog.String(KeyURL, c.DB.URL))
+	}
+	if c.ServerAddress != "" {
+		buf = append(buf, slog.String(KeyServer, c.ServerAddress))
+		if c.ServerPort > 0 {
+			buf = append(buf, slog.Int(KeyServerPort, c.ServerPort))
+		}
 	}
 	if c.ConnID != 0 {
 		buf = append(buf, slog.Uint64(KeyConnID, c.ConnID))
