@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -30,7 +31,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/go-databases/databases/internal/cluster"
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/mytemp"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -657,3 +660,135 @@ func wrappedConn(dc any) *conn {
 }
 
 var _ driver.Conn = (*conn)(nil)
+
+// TestReliabilityTargetSessionAttrsMariaDB: a private MariaDB with
+// read_only ON (a standby) and the shared one (a primary) in one list, in
+// both orders: each target_session_attrs reaches the server it names,
+// checked by @@port and by the server the middleware sees.
+func TestReliabilityTargetSessionAttrsMariaDB(t *testing.T) {
+	b := dbtest.Backends()[2]
+	b.Require(t)
+	quietMySQL(t)
+	standby := mytemp.Start(t, "--read-only")
+	primary := serverAddr(t, b.URL)
+	_, primaryPort, _ := net.SplitHostPort(primary)
+	for _, tt := range []struct {
+		hosts  []string
+		target string
+		want   string // the server reached, "" for none
+	}{
+		{[]string{primary, standby.Addr()}, "standby", standby.Addr()},
+		{[]string{primary, standby.Addr()}, "read-only", standby.Addr()},
+		{[]string{primary, standby.Addr()}, "prefer-standby", standby.Addr()},
+		{[]string{standby.Addr(), primary}, "read-write", primary},
+		{[]string{standby.Addr(), primary}, "primary", primary},
+		{[]string{standby.Addr(), primary}, "any", standby.Addr()},
+		{[]string{standby.Addr()}, "prefer-standby", standby.Addr()},
+		{[]string{standby.Addr()}, "read-write", ""},
+	} {
+		t.Run(strings.Join(tt.hosts, ",")+"/"+tt.target, func(t *testing.T) {
+			var seen connects
+			db, err := Open(withQuery(withHosts(t, b.URL, "", tt.hosts...), "target_session_attrs="+tt.target), WithMiddleware(seen.middleware()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var port string
+			err = db.QueryRow("SELECT @@port").Scan(&port)
+			if tt.want == "" {
+				if err == nil || !strings.Contains(err.Error(), standby.Addr()+": read_only is ON, target_session_attrs="+tt.target+" wants OFF") {
+					t.Fatalf("error %v; want one that says %s is read-only", err, standby.Addr())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPort := primaryPort
+			if tt.want == standby.Addr() {
+				wantPort = fmt.Sprint(standby.Port)
+			}
+			if port != wantPort {
+				t.Errorf("@@port = %s, want %s (%s)", port, wantPort, tt.want)
+			}
+			if got := seen.count(); got[tt.want] != 1 || len(got) != 1 {
+				t.Errorf("connections by server %v, want one to %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReliabilityGaleraNotReady: a one-node Galera cluster first in a host
+// list, the shared MariaDB second. While the node is in the Primary
+// component new connections go to it; once it is moved to a cluster
+// address where nobody answers (wsrep_ready OFF, outside the Primary
+// component) they skip it like a dead host, and with the node alone the
+// error says why.
+func TestReliabilityGaleraNotReady(t *testing.T) {
+	b := dbtest.Backends()[2]
+	b.Require(t)
+	if _, err := os.Stat(cluster.GaleraProvider); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("Galera is not installed: %v", err)
+	}
+	mytemp.Require(t)
+	quietMySQL(t)
+	var ports [2]int
+	for i := range ports {
+		var err error
+		if ports[i], err = mytemp.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node, err := mytemp.New("--wsrep-on=ON", "--wsrep-provider="+cluster.GaleraProvider,
+		"--wsrep-cluster-address=gcomm://", fmt.Sprintf("--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:%d;pc.wait_prim_timeout=PT1S", ports[0]),
+		"--binlog-format=ROW", "--innodb-autoinc-lock-mode=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	if err := node.Run("--wsrep-new-cluster"); err != nil {
+		t.Fatal(err)
+	}
+	primary := serverAddr(t, b.URL)
+	_, primaryPort, _ := net.SplitHostPort(primary)
+	u := withHosts(t, b.URL, "", node.Addr(), primary)
+	port := func() (string, error) {
+		db, err := Open(u)
+		if err != nil {
+			return "", err
+		}
+		defer db.Close()
+		var p string
+		return p, db.QueryRow("SELECT @@port").Scan(&p)
+	}
+	if p, err := port(); err != nil || p != fmt.Sprint(node.Port) {
+		t.Fatalf("with the node ready: @@port %s, %v; want the node's %d", p, err, node.Port)
+	}
+
+	admin, err := sql.Open("mysql", node.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	start := time.Now()
+	if _, err := admin.Exec(fmt.Sprintf("SET GLOBAL wsrep_cluster_address = 'gcomm://127.0.0.1:%d'", ports[1])); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("node moved out of its cluster in %v", time.Since(start).Round(time.Millisecond))
+	if p, err := port(); err != nil || p != primaryPort {
+		t.Fatalf("with the node out of the Primary component: @@port %s, %v; want the shared server's %s", p, err, primaryPort)
+	}
+	alone, err := Open(withHosts(t, b.URL, "", node.Addr(), closedPort(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alone.Close()
+	err = alone.Ping()
+	if err == nil || !strings.Contains(err.Error(), node.Addr()+": Galera node") {
+		t.Fatalf("error %v; want one that says the Galera node %s does not serve", err, node.Addr())
+	}
+	t.Log(err)
+}
