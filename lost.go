@@ -33,9 +33,11 @@ func (e *commitUnknownError) Error() string {
 func (e *commitUnknownError) Unwrap() []error { return []error{ErrCommitUnknown, e.cause} }
 
 // failed notes the error of a call: a connection that can no longer serve
-// is marked bad.
+// is marked bad. force_rollback's views of the shared connection are left
+// to its own rules: their transactions are savepoints, and the shared
+// connection outlives them.
 func (c *conn) failed(err error) {
-	if err != nil && dberr.Unusable(err) {
+	if err != nil && c.connector.shared == nil && dberr.Unusable(err) {
 		c.bad = true
 	}
 }
@@ -44,7 +46,7 @@ func (c *conn) failed(err error) {
 // ErrCommitUnknown when the connection was lost with COMMIT sent.
 func (c *conn) commitFailed(err error) error {
 	c.failed(err)
-	if err != nil && dberr.Unusable(err) && !dberr.Unsent(err) {
+	if err != nil && c.connector.shared == nil && dberr.Unusable(err) && !dberr.Unsent(err) {
 		return &commitUnknownError{cause: err}
 	}
 	return err
