@@ -18,10 +18,9 @@ import (
 type conn struct {
 	realConn
 	connector *connector
-	id        uint64  // numbers the connector's connections from 1
-	rawTx     bool    // a statement outside BeginTx may have opened a transaction
-	bad       bool    // the connection must not be reused
-	server    *server // the host it reached (hosts.go)
+	id        uint64 // numbers the connector's connections from 1
+	rawTx     bool   // a statement outside BeginTx may have opened a transaction
+	bad       bool   // the connection must not be reused
 
 	// The open transaction begun through BeginTx (txguard.go).
 	txID      uint64           // 0 when there is none
@@ -40,6 +39,8 @@ type conn struct {
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
+
+	server *server // the host it reached (hosts.go)
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
