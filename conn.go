@@ -41,6 +41,8 @@ type conn struct {
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
+
+	server *server // the host it reached (hosts.go)
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
@@ -237,6 +239,7 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, err)
+	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
 	}
@@ -268,6 +271,7 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, err)
+	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
 	}

@@ -42,8 +42,10 @@ type connector struct {
 	cache  *rewrite.Cache       // nil: queries are sent as written
 	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
-	shared *shared // force_rollback: the one real connection
-	stmts  int     // prepared statements each connection keeps (stmtcache.go)
+	shared *shared   // force_rollback: the one real connection
+	hosts  *hostList // the real connector when the URL has a host list (hosts.go); nil otherwise
+	server *server   // the one host of a URL without a list
+	stmts  int       // prepared statements each connection keeps (stmtcache.go)
 	connID atomic.Uint64
 	txID   atomic.Uint64
 
@@ -84,7 +86,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts)}
+	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts), server: &server{host: cfg.host, port: cfg.port}}
 	if c.stmts, err = stmtCacheSize(cfg); err != nil {
 		return nil, err
 	}
@@ -114,12 +116,24 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
+		if len(cfg.hosts) > 1 {
+			c.hosts = newPostgresHosts(cfg, pc)
+			c.raw = c.hosts
+			return c, nil
+		}
 		c.raw = boxConnector(stdlib.GetConnector(*pc))
 		return c, nil
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}) {
+		if c.hosts, err = newMySQLHosts(cfg, real); err != nil {
+			return nil, err
+		}
+		c.raw = c.hosts
+		return c, nil
 	}
 	if dc, ok := real.(driver.DriverContext); ok {
 		raw, err := dc.OpenConnector(cfg.dsn)
@@ -172,17 +186,21 @@ func (c *connector) interest(ctx context.Context, op middleware.Op) middleware.I
 func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 	in := c.interest(ctx, middleware.OpConnect)
 	if in == middleware.None {
-		raw, err := c.rawConnect(ctx)
+		raw, at, err := c.rawConnect(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return wrapConn(newConn(raw, c, c.connID.Add(1))), nil
+		return c.wrap(raw, at, c.connID.Add(1)), nil
 	}
 	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
 	var raw driver.Conn
+	var at *server
 	err := c.chain.Observe(ctx, in, call, func(ctx context.Context, call *middleware.Call) error {
 		var err error
-		raw, err = c.rawConnect(ctx)
+		raw, at, err = c.rawConnect(ctx)
+		if at != nil {
+			call.ServerAddress, call.ServerPort = at.host, at.port
+		}
 		return err
 	})
 	if err != nil {
@@ -191,16 +209,28 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 		}
 		return nil, err
 	}
-	return wrapConn(newConn(raw, c, call.ConnID)), nil
+	return c.wrap(raw, at, call.ConnID), nil
+}
+
+// wrap wraps a real connection to the host at.
+func (c *connector) wrap(raw driver.Conn, at *server, id uint64) driver.Conn {
+	w := newConn(raw, c, id)
+	w.server = at
+	return wrapConn(w)
 }
 
 // rawConnect opens a real connection, or in force_rollback mode a view of
-// the shared one.
-func (c *connector) rawConnect(ctx context.Context) (driver.Conn, error) {
+// the shared one, and says which host it reached.
+func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *server, error) {
 	if c.shared != nil {
-		return c.shared.connect()
+		raw, err := c.shared.connect()
+		return raw, c.server, err
 	}
-	return c.raw.Connect(ctx)
+	if c.hosts != nil {
+		return c.hosts.connect(ctx)
+	}
+	raw, err := c.raw.Connect(ctx)
+	return raw, c.server, err
 }
 
 // keepMemory opens one extra connection that holds a shared in-memory SQLite

@@ -49,6 +49,9 @@ func (p *urlParse) sqlite(rawPath string) error {
 	if p.unixSocket != "" {
 		return fmt.Errorf("option unix_socket: SQLite has no server socket")
 	}
+	if err := p.refuseHostOptions("SQLite has no server hosts"); err != nil {
+		return err
+	}
 	if len(rawPath) < 2 {
 		return fmt.Errorf("missing database file; use sqlite:///:memory:, sqlite:///relative.db or sqlite:////abs/path.db")
 	}
@@ -146,16 +149,17 @@ func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 		return fmt.Errorf("option unix_socket: use ?host=/path/to/socket/dir for PostgreSQL")
 	}
 	if hostPart != "" {
-		for i, h := range strings.Split(hostPart, ",") {
-			host, port, err := splitHostPort(h)
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				cfg.host, cfg.port = host, port
-			}
+		hosts, err := parseHosts(hostPart, 5432)
+		if err != nil {
+			return err
 		}
+		cfg.host, cfg.port, _ = splitHostPort(strings.Split(hostPart, ",")[0])
+		cfg.hosts = hosts
 	}
+	if key, ok := p.seen["load_balance_hosts"]; ok && cfg.driverName != dialectPostgres.defaultDriver {
+		return fmt.Errorf("option %s: databases picks the hosts of a PostgreSQL list only through pgx, not the driver %q", key, cfg.driverName)
+	}
+	p.passHostOptions()
 	if db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/")); err != nil {
 		return fmt.Errorf("invalid percent-escape in database name")
 	} else {
@@ -186,21 +190,21 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 	}
 	mc := mysql.NewConfig()
 	mc.User, mc.Passwd = user, password
-	if strings.Contains(hostPart, ",") {
-		return fmt.Errorf("MySQL takes one host, got %d", strings.Count(hostPart, ",")+1)
-	}
+	var addrs []string // the hosts as written, for the DSN of each
 	switch {
 	case p.unixSocket != "" && hostPart != "":
 		return fmt.Errorf("option unix_socket: the URL also names host %q", hostPart)
 	case p.unixSocket != "":
 		mc.Net, mc.Addr = "unix", p.unixSocket
 	case hostPart != "":
-		host, port, err := splitHostPort(hostPart)
+		hosts, err := parseHosts(hostPart, 3306)
 		if err != nil {
 			return err
 		}
-		cfg.host, cfg.port = host, port
-		mc.Net, mc.Addr = "tcp", hostPart
+		addrs = strings.Split(hostPart, ",")
+		cfg.host, cfg.port, _ = splitHostPort(addrs[0])
+		cfg.hosts = hosts
+		mc.Net, mc.Addr = "tcp", addrs[0]
 	}
 	db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/"))
 	if err != nil {
@@ -237,14 +241,19 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
 	}
 	p.passthru = append(p.passthru, "autocommit=1")
-	dsn := mc.FormatDSN()
-	if q := p.query(); q != "" {
-		if strings.Contains(dsn, "?") {
-			q = "&" + q[1:]
+	q := p.query()
+	dsnOf := func() string {
+		dsn := mc.FormatDSN()
+		if q != "" && strings.Contains(dsn, "?") {
+			return dsn + "&" + q[1:]
 		}
-		dsn += q
+		return dsn + q
 	}
-	cfg.dsn = dsn
+	cfg.dsn = dsnOf()
+	for _, addr := range addrs {
+		mc.Addr = addr
+		cfg.hostDSNs = append(cfg.hostDSNs, dsnOf())
+	}
 	return nil
 }
 

@@ -90,6 +90,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 		}
 	}
 	res, err := s.execDirect(ctx, args)
+	s.conn.failed(err)
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}
@@ -126,6 +127,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 		}
 	}
 	r, err := s.queryDirect(ctx, args)
+	s.conn.failed(err)
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}

@@ -50,7 +50,10 @@ type txState struct {
 //
 // The outermost transaction is retried, up to TransactAttempts times with
 // jittered backoff, when it fails with a serialization failure or deadlock
-// (IsRetryable), so fn must be safe to run again. The error returned is the
+// (IsRetryable), or when its connection was lost before COMMIT was sent
+// (the server rolled it back), so fn must be safe to run again. A COMMIT
+// whose connection was lost before the answer is never retried: its error
+// satisfies errors.Is(err, ErrCommitUnknown). The error returned is the
 // last one; errors.As reaches the driver's error. When ctx ends while the
 // transaction runs, the error says so: errors.Is(err, context.Canceled) or
 // context.DeadlineExceeded holds, and what fn or Commit returned stays in
@@ -68,8 +71,9 @@ func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx 
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = transactOnce(ctx, db, opts, fn)
-		if err == nil || !IsRetryable(err) || attempt == TransactAttempts {
+		var lost bool
+		lost, err = transactOnce(ctx, db, opts, fn)
+		if err == nil || !lost && !IsRetryable(err) || attempt == TransactAttempts {
 			break
 		}
 		if werr := wait(ctx, attempt); werr != nil {
@@ -79,10 +83,14 @@ func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx 
 	return err
 }
 
-func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(context.Context, *sql.Tx) error) (err error) {
+// transactOnce runs fn in one transaction. lost reports that the
+// transaction failed because its connection was lost before COMMIT was
+// sent (lost.go), which makes it safe to run again.
+func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(context.Context, *sql.Tx) error) (lost bool, err error) {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
-		return err
+		// Nothing ran: a connection that turns out lost is safe to replace.
+		return ctx.Err() == nil && dberr.Unusable(err), err
 	}
 	st := &txState{db: db, tx: tx}
 	defer func() {
@@ -92,12 +100,18 @@ func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(
 		}
 	}()
 	if err := fn(context.WithValue(ctx, txKey{}, st), tx); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		rbErr := tx.Rollback()
+		if errors.Is(rbErr, sql.ErrTxDone) {
+			rbErr = nil
+		}
+		lost := ctx.Err() == nil && lostBeforeCommit(err, rbErr)
+		if rbErr != nil {
 			err = joinRollback(err, rbErr)
 		}
-		return canceled(ctx, err)
+		return lost, canceled(ctx, err)
 	}
-	return canceled(ctx, tx.Commit())
+	err = tx.Commit()
+	return err != nil && ctx.Err() == nil && lostBeforeCommit(err, nil), canceled(ctx, err)
 }
 
 // canceled puts ctx's error in front of err when ctx ended: database/sql

@@ -40,7 +40,9 @@ func (t *tx) finish(op middleware.Op) error {
 		return err
 	}
 	if op == middleware.OpCommit {
-		return t.raw.Commit()
+		return t.conn.commitFailed(t.raw.Commit())
 	}
-	return t.raw.Rollback()
+	err := t.raw.Rollback()
+	t.conn.failed(err)
+	return err
 }

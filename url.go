@@ -48,6 +48,11 @@ type config struct {
 	literals bool          // sanitize=off: log and trace query text with its literals
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
+
+	// The hosts of the URL and how to pick one of them (hosts.go).
+	hosts    []server // every host of the URL, in order; nil for SQLite and sockets
+	hostDSNs []string // MySQL: the DSN of each host
+	pick     hostPick
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -103,6 +108,10 @@ var urlOptions = map[string]urlOption{
 	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
 	"stmt_cache":         {apply: setStmtCache},
+
+	"load_balance_hosts":   {apply: setLoadBalance},
+	"target_session_attrs": {apply: setTargetAttrs},
+	"connect_timeout":      {apply: setConnectTimeout},
 }
 
 // setPlaceholders reads the placeholders option: native sends queries as

@@ -83,7 +83,7 @@ func (o Op) String() string {
 type Database struct {
 	Dialect   string // "sqlite", "postgres" or "mysql"
 	Namespace string // database name, or the SQLite file path
-	Address   string // server host; "" for SQLite
+	Address   string // server host, the first of a host list (see Call.ServerAddress); "" for SQLite
 	Port      int    // server port; 0 when unknown
 	URL       string // the URL with its password masked
 	// SQLMode holds the MySQL sql_mode flags the URL sets that change how
@@ -111,6 +111,14 @@ type Call struct {
 	// ConnID numbers the connections of a connector from 1; TxID numbers
 	// transactions and is 0 outside one.
 	ConnID, TxID uint64
+
+	// ServerAddress and ServerPort name the server the call's connection
+	// reached: with a host list, the host that answered, where DB.Address
+	// is the first of the list. They are DB.Address and DB.Port for a URL
+	// with one host, empty for SQLite, and in OpConnect set only once the
+	// connection is open (after next returns).
+	ServerAddress string
+	ServerPort    int
 
 	// Start is when the operation began. For OpRows it is the start of the
 	// query, so that End minus Start covers reading the rows too. It is zero

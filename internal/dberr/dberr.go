@@ -7,9 +7,13 @@
 package dberr
 
 import (
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -90,4 +94,60 @@ func StaleStatement(err error) bool {
 func TooManyStatements(err error) bool {
 	var my *mysql.MySQLError
 	return errors.As(err, &my) && my.Number == 1461
+}
+
+// Unusable reports whether err means the connection cannot serve another
+// statement: it was lost (a network error, EOF, go-sql-driver's "invalid
+// connection", driver.ErrBadConn, a pgx connection that is closed), the
+// server ended it (PostgreSQL 57P01 admin shutdown, 57P02 crash shutdown,
+// 57P03 cannot connect now and class 08, connection exceptions; MySQL 1053
+// server shutdown, 1927 connection killed), or it is on a Galera node that
+// no longer serves (1047, WSREP not ready). A timeout counts, the
+// context's deadline included (it is a net.Error): pgx and go-sql-driver
+// close a connection whose call a deadline cut. A cancellation alone does
+// not.
+func Unusable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03" || strings.HasPrefix(pg.Code, "08")
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1053 || my.Number == 1927 || my.Number == 1047
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// Unsent reports whether the driver says err happened before the statement
+// reached the server: driver.ErrBadConn (database/sql's contract: never
+// returned when the server may have run the statement) or an error pgx
+// marks safe to retry.
+func Unsent(err error) bool {
+	return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
+}
+
+// LoginRefused reports whether err is a server refusing the login itself,
+// which every host of a cluster would refuse the same way: PostgreSQL
+// class 28 (authentication), 3D000 (no such database) and 42501 (no CONNECT
+// privilege), the codes at which pgx stops trying further hosts; MySQL 1044
+// and 1045 (access denied) and 1049 (unknown database).
+func LoginRefused(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return strings.HasPrefix(pg.Code, "28") || pg.Code == "3D000" || pg.Code == "42501"
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1044 || my.Number == 1045 || my.Number == 1049
+	}
+	return false
 }

@@ -20,6 +20,8 @@ const (
 	KeyArgValues    = "db.args.values"
 	KeyArgTruncated = "db.args.truncated"
 	KeyURL          = "db.url"
+	KeyServer       = "server.address"
+	KeyServerPort   = "server.port"
 	KeyConnID       = "db.conn_id"
 	KeyTxID         = "db.tx_id"
 	KeyRowsAffected = "db.rows_affected"
@@ -30,7 +32,7 @@ const (
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 14
+const maxAttrs = 16
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -56,6 +58,12 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	}
 	if (c.Op == middleware.OpConnect || c.Op == middleware.OpConnClose) && c.DB != nil && c.DB.URL != "" {
 		buf = append(buf, slog.String(KeyURL, c.DB.URL))
+	}
+	if c.ServerAddress != "" {
+		buf = append(buf, slog.String(KeyServer, c.ServerAddress))
+		if c.ServerPort > 0 {
+			buf = append(buf, slog.Int(KeyServerPort, c.ServerPort))
+		}
 	}
 	if c.ConnID != 0 {
 		buf = append(buf, slog.Uint64(KeyConnID, c.ConnID))

@@ -50,6 +50,9 @@
 //	                 db.args.values that was cut (see WithArgsLimit), keyed
 //	                 like it
 //	db.url           the URL with its password masked (connect, conn.close)
+//	server.address   the host the call's connection reached (with a host
+//	                 list, the one that answered), when there is one
+//	server.port      its port, when known
 //	db.conn_id       the connection, numbered from 1 per connector
 //	db.tx_id         the transaction, when the call runs in one
 //	db.rows_affected rows changed by exec and stmt.exec, when the driver tells

@@ -52,14 +52,22 @@ type tracer struct {
 	literals  bool // db.query.text keeps literals (WithQueryLiterals)
 
 	last      atomic.Pointer[dbEntry] // the database of the last call
-	byPointer sync.Map                // *middleware.Database → *dbEntry
+	byPointer sync.Map                // dbKey → *dbEntry
 	byValue   sync.Map                // middleware.Database → *database
 	pointers  atomic.Int32
 }
 
-// dbEntry pairs a connector's *middleware.Database with its description.
+// dbKey is a connector's *middleware.Database and the server a call
+// reached, which is one host of a host list.
+type dbKey struct {
+	db   *middleware.Database
+	addr string
+	port int
+}
+
+// dbEntry pairs a dbKey with its description.
 type dbEntry struct {
-	key *middleware.Database
+	key dbKey
 	d   *database
 }
 
@@ -86,7 +94,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if !t.ops.has(c.Op) {
 		return next(ctx, c)
 	}
-	d := t.database(c.DB)
+	d := t.at(c.DB, c.ServerAddress, c.ServerPort)
 	o := d.operation(t, c)
 	start := c.Start // set by package databases as the call began
 	if start.IsZero() {
@@ -121,6 +129,10 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	}
 	if c.Op == middleware.OpExec {
 		t.stmtCache(ctx, d, span, recording, c.StmtCache)
+	}
+	if c.Op == middleware.OpConnect && c.ServerAddress != "" {
+		d = t.at(c.DB, c.ServerAddress, c.ServerPort) // the host of the list that answered
+		o = d.operation(t, c)
 	}
 	t.end(ctx, d, o, span, recording, start, err, -1)
 	return err
@@ -206,33 +218,44 @@ func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.
 // attrPool holds the buffers end joins attributes in.
 var attrPool = sync.Pool{New: func() any { return new([]attribute.KeyValue) }}
 
-// database returns the shared description of db. It is found by pointer,
-// since a connector passes the same *middleware.Database to every call, and
-// shared by value, so that connectors opened again and again for the same
-// database (sql.Open of a registered driver, tests) do not each build a
-// query cache that outlives them.
-func (t *tracer) database(db *middleware.Database) *database {
+// database returns the shared description of db, at its own address.
+func (t *tracer) database(db *middleware.Database) *database { return t.at(db, "", 0) }
+
+// at returns the shared description of db at the server a call reached
+// (Call.ServerAddress and ServerPort), or at db's own address when addr is
+// "". It is found by the connector's pointer, since a connector passes
+// the same *middleware.Database to every call, and shared by value, so that
+// connectors opened again and again for the same database (sql.Open of a
+// registered driver, tests) do not each build a query cache that outlives
+// them.
+func (t *tracer) at(db *middleware.Database, addr string, port int) *database {
 	if db == nil {
 		db = zeroDatabase
 	}
-	if e := t.last.Load(); e != nil && e.key == db {
+	key := dbKey{db, db.Address, db.Port}
+	if addr != "" {
+		key.addr, key.port = addr, port
+	}
+	if e := t.last.Load(); e != nil && e.key == key {
 		return e.d
 	}
-	if v, ok := t.byPointer.Load(db); ok {
+	if v, ok := t.byPointer.Load(key); ok {
 		e := v.(*dbEntry)
 		t.last.Store(e)
 		return e.d
 	}
-	v, ok := t.byValue.Load(*db)
+	value := *db
+	value.Address, value.Port = key.addr, key.port
+	v, ok := t.byValue.Load(value)
 	if !ok {
-		v, _ = t.byValue.LoadOrStore(*db, newDatabase(t, db))
+		v, _ = t.byValue.LoadOrStore(value, newDatabase(t, &value))
 	}
 	if t.pointers.Add(1) > maxPointers {
 		t.byPointer.Clear()
 		t.pointers.Store(1)
 	}
-	e := &dbEntry{db, v.(*database)}
-	t.byPointer.Store(db, e)
+	e := &dbEntry{key, v.(*database)}
+	t.byPointer.Store(key, e)
 	t.last.Store(e)
 	return e.d
 }
