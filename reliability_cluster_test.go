@@ -48,13 +48,13 @@ type clusterWorkload struct {
 	classify  func(error) string // "" for an error the drill does not expect
 	st        transferStats
 
-	mu      sync.Mutex
-	acked   map[int64]bool
-	unknown map[int64]bool // failed with ErrCommitUnknown
-	failed  map[int64]error // failed otherwise: rolled back
-	runs    map[int64]int   // how many times Transact ran the transfer
-	byPort  map[int]int    // acknowledged transfers per server port
-	acks2   []ackTime
+	mu       sync.Mutex
+	acked    map[int64]bool
+	unknown  map[int64]bool  // failed with ErrCommitUnknown
+	failed   map[int64]error // failed otherwise: rolled back
+	runs     map[int64]int   // how many times Transact ran the transfer
+	byPort   map[int]int     // acknowledged transfers per server port
+	ackTimes []ackTime
 
 	nextRef  atomic.Int64
 	stop     chan struct{}
@@ -139,7 +139,7 @@ func (w *clusterWorkload) work() {
 			w.st.ok.Add(1)
 			w.acked[ref] = true
 			w.byPort[port]++
-			w.acks2 = append(w.acks2, ackTime{began, time.Now()})
+			w.ackTimes = append(w.ackTimes, ackTime{began, time.Now()})
 		case errors.Is(err, ErrCommitUnknown):
 			w.unknown[ref] = true
 		default:
@@ -168,7 +168,7 @@ func (w *clusterWorkload) ackedSince(t0 time.Time, timeout time.Duration) (time.
 	ok := eventually(timeout, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		for _, a := range slices.Backward(w.acks2) {
+		for _, a := range slices.Backward(w.ackTimes) {
 			if a.began.Before(t0) {
 				break
 			}
@@ -186,7 +186,7 @@ func (w *clusterWorkload) acksBetween(from, to time.Time) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := 0
-	for _, a := range w.acks2 {
+	for _, a := range w.ackTimes {
 		if !a.ended.Before(from) && a.ended.Before(to) {
 			n++
 		}
@@ -448,7 +448,7 @@ func TestFaultGaleraCertificationConflict(t *testing.T) {
 	took := time.Since(start)
 	seen := conflicts() - before
 	var n int64
-	if err := dbs[1].QueryRow("SELECT n FROM "+table+" WHERE id = 1").Scan(&n); err != nil {
+	if err := dbs[1].QueryRow("SELECT n FROM " + table + " WHERE id = 1").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d increments through 2 nodes in %v; %d certification failures and brute-force aborts absorbed; %d failed", acked.Load(), took.Round(time.Millisecond), seen, failed.Load())
