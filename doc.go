@@ -17,29 +17,36 @@
 //	postgres:///db?host=/var/run/postgresql              unix socket directory
 //	mysql://user:pass@host:port/db?parseTime=true       (also mariadb://)
 //	mysql://user@/db?unix_socket=/run/mysqld/mysqld.sock
+//	mysql://user@h1:3306,h2:3307,h3/db?target_session_attrs=read-write   host list
 //
 // A scheme may name another registered driver for the same dialect:
-// postgres+pq:// uses the driver registered as "postgres". User and
-// password are percent-encoded; IPv6 hosts go in brackets; PostgreSQL takes
-// several comma-separated hosts. Query options the package does not own go
-// to the real driver unchanged (sslmode, application_name, parseTime, loc,
-// interpolateParams, _pragma, ...).
+// postgres+pq:// uses the driver registered as "postgres". User and password
+// are percent-encoded; IPv6 hosts go in brackets. PostgreSQL and MySQL take
+// several comma-separated hosts: a new connection tries them in order
+// (load_balance_hosts=random: in a random order) and takes the first that
+// answers within connect_timeout and fits target_session_attrs; a Galera
+// node that is not ready is skipped. Query options the package does not own
+// go to the real driver unchanged (sslmode, application_name, parseTime,
+// loc, interpolateParams, _pragma, ...).
 //
 // # Options owned by the package
 //
-//	log                  debug, info, warn, error or off: log every driver call to slog.Default()
-//	slow                 e.g. 200ms: log calls at least this long at warn
-//	trace                on/off: trace every call with the global OpenTelemetry providers
-//	sanitize             on (default)/off: off logs and traces query text with its literals
-//	force_rollback       true: test mode, everything is rolled back when the DB closes
-//	placeholders         portable (default) or native: native sends every query as written
-//	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive (alias _txlock)
-//	ssl                  true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL
-//	unix_socket          MySQL socket path
-//	max_open_conns       pool size (alias max_size); Open only
-//	max_idle_conns       idle connections kept (alias min_size); Open only
-//	conn_max_lifetime    e.g. 30m; Open only
-//	conn_max_idle_time   e.g. 5m; Open only
+//	log                   debug, info, warn, error or off: log every driver call to slog.Default()
+//	slow                  e.g. 200ms: log calls at least this long at warn
+//	trace                 on/off: trace every call with the global OpenTelemetry providers
+//	sanitize              on (default)/off: off logs and traces query text with its literals
+//	force_rollback        true: test mode, everything is rolled back when the DB closes
+//	placeholders          portable (default) or native: native sends every query as written
+//	txlock                SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive (alias _txlock)
+//	ssl                   true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL
+//	unix_socket           MySQL socket path
+//	max_open_conns        pool size (alias max_size); Open only
+//	max_idle_conns        idle connections kept (alias min_size); Open only
+//	conn_max_lifetime     e.g. 30m; Open only
+//	conn_max_idle_time    e.g. 5m; Open only
+//	load_balance_hosts    disable (default) or random: the order in which a new connection tries the hosts of a list
+//	target_session_attrs  any (default), read-write, read-only, primary, standby or prefer-standby: the server a connection takes, as libpq
+//	connect_timeout       whole seconds: the bound of each host's connection attempt; 0 (default) is none
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access
@@ -66,7 +73,9 @@
 // Transaction options map to each backend (an isolation level a backend
 // cannot give is an error naming it); read-only is enforced on SQLite too.
 // Transact runs a function in a transaction, nests as savepoints and retries
-// serialization failures. A transaction left open by a raw BEGIN is
+// serialization failures, and transactions whose connection was lost before
+// COMMIT. A Commit whose connection was lost before the answer returns an
+// error that satisfies errors.Is(err, ErrCommitUnknown), and is not retried. A transaction left open by a raw BEGIN is
 // discarded with its connection, reported as ErrTxLeaked. force_rollback
 // (WithForceRollback) runs the whole DB in one transaction that Close rolls
 // back; RollbackAfter and Savepoint roll it back per test or subtest

@@ -89,7 +89,8 @@ func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx 
 func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(context.Context, *sql.Tx) error) (lost bool, err error) {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
-		return false, err
+		// Nothing ran: a connection that turns out lost is safe to replace.
+		return ctx.Err() == nil && dberr.Unusable(err), err
 	}
 	st := &txState{db: db, tx: tx}
 	defer func() {
