@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -519,91 +517,4 @@ func TestFaultPostgresFailover(t *testing.T) {
 	unknown := w.check(t, "new primary", newPrimary)
 	t.Logf("%d transfers of unknown outcome found committed", unknown)
 	checkPool(t, db)
-}
-
-// silentListener accepts TCP connections and never answers, like a host
-// whose server hangs; it is closed when the test ends.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// TestFaultHostListFirstHostDown puts dead hosts before the real server in
-// a host list with connect_timeout=1: a closed port is skipped at once, and
-// a server that accepts but never answers costs its own connect_timeout
-// and no more.
-func TestFaultHostListFirstHostDown(t *testing.T) {
-	const timeout = time.Second
-	for _, b := range dbtest.Backends()[1:] {
-		t.Run(b.Dialect, func(t *testing.T) {
-			b.Require(t)
-			at := strings.Index(b.URL, "@") + 1
-			for _, tc := range []struct {
-				name  string
-				first []string
-				min   time.Duration
-				max   time.Duration
-			}{
-				{"closed port", []string{closedPort(t)}, 0, timeout / 4},
-				{"two closed ports", []string{closedPort(t), closedPort(t)}, 0, timeout / 4},
-				{"silent server, closed port", []string{silentListener(t), closedPort(t)}, timeout, timeout + timeout/2},
-			} {
-				u := b.URL[:at] + strings.Join(tc.first, ",") + "," + b.URL[at:]
-				db, err := Open(withQuery(u, fmt.Sprintf("connect_timeout=%d", int(timeout.Seconds()))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				start := time.Now()
-				err = db.Ping()
-				took := time.Since(start)
-				db.Close()
-				hosts := len(tc.first) + 1
-				t.Logf("%s first: connected in %v (connect_timeout × hosts = %v)", tc.name, took.Round(time.Millisecond), timeout*time.Duration(hosts))
-				if err != nil {
-					t.Errorf("%s first: %v", tc.name, err)
-					continue
-				}
-				if took < tc.min || took > tc.max {
-					t.Errorf("%s first: connecting took %v, want %v to %v", tc.name, took, tc.min, tc.max)
-				}
-			}
-		})
-	}
 }
