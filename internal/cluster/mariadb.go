@@ -85,6 +85,26 @@ func NewMariaDB(opts MariaDBOptions) (*MariaDB, error) {
 	return m, nil
 }
 
+// SetDelay changes the replica's MASTER_DELAY (whole seconds): STOP SLAVE,
+// CHANGE MASTER TO MASTER_DELAY, START SLAVE.
+func (m *MariaDB) SetDelay(d time.Duration) error {
+	db := openMySQL(m.Replica, 5*time.Second)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{"STOP SLAVE", fmt.Sprintf("CHANGE MASTER TO MASTER_DELAY=%d", int(d.Seconds())), "START SLAVE"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("replica: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
 // WaitCaughtUp waits until the replica has applied everything the primary
 // had written when it was called (MASTER_GTID_WAIT on the primary's
 // @@gtid_binlog_pos).
