@@ -20,8 +20,10 @@ type MariaDB struct {
 
 // MariaDBOptions change the pair.
 type MariaDBOptions struct {
-	// Delay is the replica's MASTER_DELAY, in whole seconds: it applies
-	// each transaction that long after the primary committed it.
+	// Delay is the replica's MASTER_DELAY, in whole seconds. It counts
+	// from the event's timestamp, which has whole seconds too, so a
+	// transaction is applied between Delay-1s and Delay after its commit:
+	// use 2 s for a replica that is surely at least 1 s behind.
 	Delay time.Duration
 }
 
@@ -85,8 +87,9 @@ func NewMariaDB(opts MariaDBOptions) (*MariaDB, error) {
 	return m, nil
 }
 
-// SetDelay changes the replica's MASTER_DELAY (whole seconds): STOP SLAVE,
-// CHANGE MASTER TO MASTER_DELAY, START SLAVE.
+// SetDelay changes the replica's MASTER_DELAY (whole seconds, see
+// MariaDBOptions.Delay): STOP SLAVE, CHANGE MASTER TO MASTER_DELAY, START
+// SLAVE.
 func (m *MariaDB) SetDelay(d time.Duration) error {
 	db := openMySQL(m.Replica, 5*time.Second)
 	defer db.Close()

@@ -9,7 +9,8 @@ import (
 // TestMariaDB writes on the primary and finds the rows on the replica once
 // it has caught up by GTID; the replica is read-only and reports its
 // primary's GTID position. After SetDelay(1 s) (MASTER_DELAY=1) rows read at
-// once on the replica are missing, and there a second later.
+// once on the replica are missing until the second they were written in
+// has passed and one more.
 func TestMariaDB(t *testing.T) {
 	t.Parallel()
 	m := StartMariaDB(t, MariaDBOptions{})
@@ -45,7 +46,10 @@ func TestMariaDB(t *testing.T) {
 				}
 			}
 			want = id
-			written := time.Now()
+			// MASTER_DELAY counts from the event's timestamp, in whole
+			// seconds: the rows are due at the start of the second they
+			// were written in plus the delay.
+			due := time.Now().Truncate(time.Second).Add(delay)
 			count := func() int {
 				var n int
 				if err := r.QueryRow("SELECT COUNT(*) FROM cluster_repl").Scan(&n); err != nil {
@@ -54,15 +58,15 @@ func TestMariaDB(t *testing.T) {
 				return n
 			}
 			if delay > 0 {
-				if n := count(); n == want && time.Since(written) < delay {
-					t.Errorf("the replica with MASTER_DELAY=%v had the rows at once", delay)
+				if n := count(); n == want && time.Now().Before(due) {
+					t.Errorf("the replica with MASTER_DELAY=%v had the rows %v before they were due", delay, time.Until(due))
 				}
 			}
 			if err := m.WaitCaughtUp(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			if delay > 0 && time.Since(written) < delay {
-				t.Errorf("caught up after %v with MASTER_DELAY=%v", time.Since(written), delay)
+			if now := time.Now(); delay > 0 && now.Before(due) {
+				t.Errorf("caught up %v before the rows were due with MASTER_DELAY=%v", due.Sub(now), delay)
 			}
 			if n := count(); n != want {
 				t.Errorf("replica has %d rows, want %d", n, want)
