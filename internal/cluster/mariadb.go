@@ -56,7 +56,9 @@ func NewMariaDB(opts MariaDBOptions) (*MariaDB, error) {
 	if m.Primary, err = mytemp.New(append(common, "--server-id=1")...); err != nil {
 		return fail(err)
 	}
-	if m.Replica, err = mytemp.New(append(common, "--server-id=2", "--read-only=ON", "--log-slave-updates=ON")...); err != nil {
+	// A copy of the primary's new data directory: faster than a second
+	// mariadb-install-db.
+	if m.Replica, err = mytemp.NewFrom(m.Primary, append(common, "--server-id=2", "--read-only=ON", "--log-slave-updates=ON")...); err != nil {
 		return fail(err)
 	}
 	for _, s := range []*mytemp.Server{m.Primary, m.Replica} {
