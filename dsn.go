@@ -156,6 +156,9 @@ func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 		cfg.host, cfg.port, _ = splitHostPort(strings.Split(hostPart, ",")[0])
 		cfg.hosts = hosts
 	}
+	if key, ok := p.seen["load_balance_hosts"]; ok && cfg.driverName != dialectPostgres.defaultDriver {
+		return fmt.Errorf("option %s: databases picks the hosts of a PostgreSQL list only through pgx, not the driver %q", key, cfg.driverName)
+	}
 	p.passHostOptions()
 	if db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/")); err != nil {
 		return fmt.Errorf("invalid percent-escape in database name")

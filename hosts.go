@@ -237,10 +237,10 @@ func mysqlFits(ctx context.Context, raw driver.Conn, target string) error {
 			return err
 		}
 		if v := status["wsrep_ready"]; !strings.EqualFold(v, "ON") {
-			return fmt.Errorf("Galera node not ready: wsrep_ready is %s", orUnset(v))
+			return fmt.Errorf("wsrep_ready is %s: the Galera node is not ready to serve", orUnset(v))
 		}
 		if v := status["wsrep_cluster_status"]; v != "Primary" {
-			return fmt.Errorf("Galera node outside the Primary component: wsrep_cluster_status is %s", orUnset(v))
+			return fmt.Errorf("wsrep_cluster_status is %s: the Galera node is outside the Primary component", orUnset(v))
 		}
 	}
 	readOnly := strings.EqualFold(vars["read_only"], "ON") || vars["read_only"] == "1"

@@ -10,6 +10,7 @@ package databases
 // again.
 
 import (
+	"context"
 	"errors"
 
 	"github.com/go-databases/databases/internal/dberr"
@@ -54,9 +55,11 @@ func (c *conn) commitFailed(err error) error {
 // ended before COMMIT was sent, so that the server rolled it back and
 // running it again is safe: the rollback found the connection gone, the
 // server itself ended the connection (57P01, a Galera node leaving the
-// cluster), or Commit failed before sending COMMIT.
+// cluster), or Commit failed before sending COMMIT. A statement cut by a
+// context's deadline or cancellation is not retried, even when the driver
+// closed the connection for it: the caller gave up.
 func lostBeforeCommit(err, rbErr error) bool {
-	if errors.Is(err, ErrCommitUnknown) {
+	if errors.Is(err, ErrCommitUnknown) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	return rbErr != nil && dberr.Unusable(rbErr) || dberr.Unusable(err) && (dberr.FromServer(err) || dberr.Unsent(err))

@@ -787,7 +787,7 @@ func TestReliabilityGaleraNotReady(t *testing.T) {
 	}
 	defer alone.Close()
 	err = alone.Ping()
-	if err == nil || !strings.Contains(err.Error(), node.Addr()+": Galera node") {
+	if err == nil || !strings.Contains(err.Error(), node.Addr()+": wsrep_") {
 		t.Fatalf("error %v; want one that says the Galera node %s does not serve", err, node.Addr())
 	}
 	t.Log(err)

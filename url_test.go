@@ -156,6 +156,7 @@ var badURLs = []struct{ url, want string }{
 	{"mysql://u:hunter2@h1,h2/db?connect_timeout=2s", `option connect_timeout: "2s" is not a whole number of seconds`},
 	{"postgres://u:hunter2@h1,h2/db?connect_timeout=-1", `option connect_timeout: "-1" is not a whole number of seconds`},
 	{"sqlite://h1,h2/app.db", "a SQLite URL has no host"},
+	{"postgres+pq://u:hunter2@h1,h2/db?load_balance_hosts=random", `option load_balance_hosts: databases picks the hosts of a PostgreSQL list only through pgx, not the driver "postgres"`},
 	{"sqlite:///app.db?load_balance_hosts=random", "option load_balance_hosts: SQLite has no server hosts"},
 	{"sqlite:///app.db?target_session_attrs=read-write", "option target_session_attrs: SQLite has no server hosts"},
 	{"sqlite:///app.db?connect_timeout=3", "option connect_timeout: SQLite has no server hosts"},

@@ -74,8 +74,10 @@ func FromServer(err error) bool {
 // server ended it (PostgreSQL 57P01 admin shutdown, 57P02 crash shutdown,
 // 57P03 cannot connect now and class 08, connection exceptions; MySQL 1053
 // server shutdown, 1927 connection killed), or it is on a Galera node that
-// no longer serves (1047, WSREP not ready). Errors of the context are not
-// such errors by themselves.
+// no longer serves (1047, WSREP not ready). A timeout counts, the
+// context's deadline included (it is a net.Error): pgx and go-sql-driver
+// close a connection whose call a deadline cut. A cancellation alone does
+// not.
 func Unusable(err error) bool {
 	if err == nil {
 		return false

@@ -578,3 +578,39 @@ func TestReturnedRowsOfOneQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestServerOfCall: spans and measurements name the server a call reached
+// (Call.ServerAddress), one host of a list, rather than the database's
+// first host; a call that names none, and a connect before it knows its
+// server, take the database's.
+func TestServerOfCall(t *testing.T) {
+	tel := newTelemetry(t, sdktrace.AlwaysSample())
+	mw := New(tel.options()...)
+	ctx := context.Background()
+	run(mw, ctx, &middleware.Call{Op: middleware.OpExec, DB: pgDB, NativeQuery: "SELECT 1", ServerAddress: "db2.internal", ServerPort: 5433}, ok)
+	run(mw, ctx, &middleware.Call{Op: middleware.OpExec, DB: pgDB, NativeQuery: "SELECT 1"}, ok)
+	run(mw, ctx, &middleware.Call{Op: middleware.OpExec, DB: pgDB, NativeQuery: "SELECT 1", ServerAddress: "db3.internal", ServerPort: 5432}, ok)
+	run(mw, ctx, &middleware.Call{Op: middleware.OpConnect, DB: pgDB}, func(_ context.Context, c *middleware.Call) error {
+		c.ServerAddress, c.ServerPort = "db2.internal", 5433 // learnt as the connection opens
+		return nil
+	})
+	spans := tel.ended()
+	want := []struct {
+		addr string
+		port int64
+	}{{"db2.internal", 5433}, {"db.internal", 5432}, {"db3.internal", 5432}, {"db2.internal", 5433}}
+	if len(spans) != len(want) {
+		t.Fatalf("%d spans, want %d", len(spans), len(want))
+	}
+	for i, s := range spans {
+		checkAttrs(t, s.Name(), s.Attributes(), map[attribute.Key]any{"server.address": want[i].addr, "server.port": want[i].port})
+	}
+	servers := map[string]bool{}
+	for _, p := range tel.durations(t) {
+		a, _ := p.Attributes.Value("server.address")
+		servers[a.AsString()] = true
+	}
+	if len(servers) != 3 {
+		t.Errorf("durations recorded for servers %v, want the three", servers)
+	}
+}
