@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,9 +165,9 @@ func (w *clusterWorkload) ackedSince(t0 time.Time, timeout time.Duration) (time.
 	ok := eventually(timeout, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		for _, a := range slices.Backward(w.ackTimes) {
+		for _, a := range w.ackTimes {
 			if a.began.Before(t0) {
-				break
+				continue
 			}
 			if first.IsZero() || a.ended.Before(first) {
 				first = a.ended
