@@ -20,8 +20,10 @@ type MariaDB struct {
 
 // MariaDBOptions change the pair.
 type MariaDBOptions struct {
-	// Delay is the replica's MASTER_DELAY, in whole seconds: it applies
-	// each transaction that long after the primary committed it.
+	// Delay is the replica's MASTER_DELAY, in whole seconds. It counts
+	// from the event's timestamp, which has whole seconds too, so a
+	// transaction is applied between Delay-1s and Delay after its commit:
+	// use 2 s for a replica that is surely at least 1 s behind.
 	Delay time.Duration
 }
 
@@ -54,7 +56,9 @@ func NewMariaDB(opts MariaDBOptions) (*MariaDB, error) {
 	if m.Primary, err = mytemp.New(append(common, "--server-id=1")...); err != nil {
 		return fail(err)
 	}
-	if m.Replica, err = mytemp.New(append(common, "--server-id=2", "--read-only=ON", "--log-slave-updates=ON")...); err != nil {
+	// A copy of the primary's new data directory: faster than a second
+	// mariadb-install-db.
+	if m.Replica, err = mytemp.NewFrom(m.Primary, append(common, "--server-id=2", "--read-only=ON", "--log-slave-updates=ON")...); err != nil {
 		return fail(err)
 	}
 	for _, s := range []*mytemp.Server{m.Primary, m.Replica} {
@@ -83,6 +87,27 @@ func NewMariaDB(opts MariaDBOptions) (*MariaDB, error) {
 	}
 	m.StartTime = time.Since(start)
 	return m, nil
+}
+
+// SetDelay changes the replica's MASTER_DELAY (whole seconds, see
+// MariaDBOptions.Delay): STOP SLAVE, CHANGE MASTER TO MASTER_DELAY, START
+// SLAVE.
+func (m *MariaDB) SetDelay(d time.Duration) error {
+	db := openMySQL(m.Replica, 5*time.Second)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{"STOP SLAVE", fmt.Sprintf("CHANGE MASTER TO MASTER_DELAY=%d", int(d.Seconds())), "START SLAVE"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("replica: %s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // WaitCaughtUp waits until the replica has applied everything the primary

@@ -8,49 +8,68 @@ import (
 
 // TestMariaDB writes on the primary and finds the rows on the replica once
 // it has caught up by GTID; the replica is read-only and reports its
-// primary's GTID position. With MASTER_DELAY=1 a row read at once on the
-// replica is missing, and there a second later.
+// primary's GTID position. After SetDelay(1 s) (MASTER_DELAY=1) rows read at
+// once on the replica are missing until the second they were written in
+// has passed and one more.
 func TestMariaDB(t *testing.T) {
+	t.Parallel()
+	m := StartMariaDB(t, MariaDBOptions{})
+	t.Logf("primary and replica replicating in %v", m.StartTime.Round(time.Millisecond))
+	p, err := sql.Open("mysql", m.Primary.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r, err := sql.Open("mysql", m.Replica.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var readOnly bool
+	if err := r.QueryRow("SELECT @@read_only").Scan(&readOnly); err != nil || !readOnly {
+		t.Errorf("replica @@read_only = %v (%v), want 1", readOnly, err)
+	}
+	if _, err := p.Exec("CREATE TABLE cluster_repl (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	id := 0
 	for _, delay := range []time.Duration{0, time.Second} {
 		t.Run("delay="+delay.String(), func(t *testing.T) {
-			m := StartMariaDB(t, MariaDBOptions{Delay: delay})
-			t.Logf("primary and replica replicating in %v", m.StartTime.Round(time.Millisecond))
-			p, err := sql.Open("mysql", m.Primary.DSN())
-			if err != nil {
+			if err := m.SetDelay(delay); err != nil {
 				t.Fatal(err)
 			}
-			defer p.Close()
-			r, err := sql.Open("mysql", m.Replica.DSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			var readOnly bool
-			if err := r.QueryRow("SELECT @@read_only").Scan(&readOnly); err != nil || !readOnly {
-				t.Errorf("replica @@read_only = %v (%v), want 1", readOnly, err)
-			}
-			for _, q := range []string{"CREATE TABLE cluster_repl (id INT PRIMARY KEY)", "INSERT INTO cluster_repl VALUES (1), (2), (3)"} {
-				if _, err := p.Exec(q); err != nil {
+			var want int
+			for range 3 {
+				id++
+				if _, err := p.Exec("INSERT INTO cluster_repl VALUES (?)", id); err != nil {
 					t.Fatal(err)
 				}
 			}
-			written := time.Now()
-			if delay > 0 {
+			want = id
+			// MASTER_DELAY counts from the event's timestamp, in whole
+			// seconds: the rows are due at the start of the second they
+			// were written in plus the delay.
+			due := time.Now().Truncate(time.Second).Add(delay)
+			count := func() int {
 				var n int
-				err := r.QueryRow("SELECT COUNT(*) FROM cluster_repl").Scan(&n)
-				if err == nil && n == 3 && time.Since(written) < delay {
-					t.Errorf("the replica with MASTER_DELAY=%v had the rows at once", delay)
+				if err := r.QueryRow("SELECT COUNT(*) FROM cluster_repl").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if delay > 0 {
+				if n := count(); n == want && time.Now().Before(due) {
+					t.Errorf("the replica with MASTER_DELAY=%v had the rows %v before they were due", delay, time.Until(due))
 				}
 			}
 			if err := m.WaitCaughtUp(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			if delay > 0 && time.Since(written) < delay {
-				t.Errorf("caught up after %v with MASTER_DELAY=%v", time.Since(written), delay)
+			if now := time.Now(); delay > 0 && now.Before(due) {
+				t.Errorf("caught up %v before the rows were due with MASTER_DELAY=%v", due.Sub(now), delay)
 			}
-			var n int
-			if err := r.QueryRow("SELECT COUNT(*) FROM cluster_repl").Scan(&n); err != nil || n != 3 {
-				t.Errorf("replica has %d rows (%v), want 3", n, err)
+			if n := count(); n != want {
+				t.Errorf("replica has %d rows, want %d", n, want)
 			}
 			var primaryPos, replicaPos string
 			if err := p.QueryRow("SELECT @@gtid_binlog_pos").Scan(&primaryPos); err != nil {

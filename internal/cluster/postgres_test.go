@@ -12,6 +12,7 @@ import (
 // the primary stops immediately and the standby is promoted, every
 // acknowledged row is there and the new primary takes writes.
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	for _, delay := range []time.Duration{0, 700 * time.Millisecond} {
 		t.Run("delay="+delay.String(), func(t *testing.T) {
 			c := StartPostgres(t, PostgresOptions{ApplyDelay: delay})

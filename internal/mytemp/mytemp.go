@@ -129,6 +129,18 @@ func newServer(from *Server, args []string) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	// A temporary directory of its own: in the shared /tmp, a server's
+	// temporary table files can clash with those another server left.
+	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if s.cred != nil {
+		if err := os.Chown(filepath.Join(dir, "tmp"), int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	var cmd *exec.Cmd
 	if from == nil {
 		cmd = exec.Command(installBin, "--defaults-file="+s.configPath(),
@@ -164,6 +176,7 @@ port=%[2]d
 
 [mariadbd]
 datadir=%[1]s/data
+tmpdir=%[1]s/tmp
 pid-file=%[1]s/pid
 bind-address=127.0.0.1
 skip-name-resolve
