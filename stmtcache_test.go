@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/mytemp"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -586,5 +587,42 @@ func TestStmtCacheCancel(t *testing.T) {
 	}
 	if err := db.QueryRow(q, 20).Scan(&n); err != nil || n != 20 {
 		t.Fatalf("after the cancel: %d, %v; want 20", n, err)
+	}
+}
+
+// TestStmtCacheMySQLStatementLimit: on a private MariaDB whose
+// max_prepared_stmt_count is 4, a connection asked to keep 8 statements
+// runs 12 distinct queries twice without an error: the server's 1461
+// empties the connection's cache and the call runs uncached, as the raw
+// driver's would.
+func TestStmtCacheMySQLStatementLimit(t *testing.T) {
+	srv := mytemp.Start(t, "--max-prepared-stmt-count=4")
+	uses := &cacheUses{}
+	db := openCached(t, srv.URL(), "stmt_cache=8", uses)
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for round := range 2 {
+		for i := range 12 {
+			var n int
+			if err := c.QueryRowContext(ctx, fmt.Sprintf("SELECT ? + %d", i), 1).Scan(&n); err != nil || n != i+1 {
+				t.Fatalf("round %d, query %d: %d, %v", round, i, n, err)
+			}
+		}
+	}
+	got := uses.take()
+	if !strings.Contains(got, "uncached") || !strings.Contains(got, "miss") {
+		t.Fatalf("cache use %q; want misses, and calls run uncached after the server's limit", got)
+	}
+	if qs := cacheOf(t, c); len(qs) == 0 || len(qs) > 4 {
+		t.Fatalf("the connection keeps %d statements; want 1 to 4, the server's limit", len(qs))
+	}
+	var name string
+	var count int
+	if err := c.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").Scan(&name, &count); err != nil || count > 4 {
+		t.Fatalf("Prepared_stmt_count = %d, %v", count, err)
 	}
 }
