@@ -16,8 +16,9 @@ const MaxSummaryLen = 1024
 // query read with the lexical rules of dialect d (sqlscan), its comments
 // dropped, white space between tokens made one space, every string and
 // numeric literal and every placeholder written '?', and a parenthesised
-// list of only such values written (...), so that IN lists and VALUES rows
-// of any length make one summary:
+// list of only such values after IN or VALUES written (...), further VALUES
+// rows dropped, so that IN lists and VALUES rows of any length make one
+// summary:
 //
 //	SELECT *  FROM users /* by id */ WHERE id = $1          → SELECT * FROM users WHERE id = ?
 //	INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')          → INSERT INTO t (a, b) VALUES (...)
@@ -87,17 +88,19 @@ type word struct {
 }
 
 // collapseLists replaces each parenthesised list of values, ( ? [, ?]... ),
-// by one word "(...)", and drops the lists that follow one after a comma,
-// the further rows of a VALUES clause.
+// that follows IN or VALUES by one word "(...)", and drops the lists that
+// follow one after a comma, the further rows of a VALUES clause. Other
+// parentheses, such as VARCHAR(?) or coalesce(?, ?), are kept.
 func collapseLists(toks []word) []word {
 	out := toks[:0]
 	for i := 0; i < len(toks); i++ {
-		if end := listEnd(toks, i); end > 0 {
-			list := word{text: "(...)", gap: toks[i].gap}
-			if k := len(out); k >= 2 && out[k-1].text == "," && out[k-2].text == "(...)" {
+		k := len(out)
+		row := k >= 2 && out[k-1].text == "," && out[k-2].text == "(...)"
+		if end := listEnd(toks, i); end > 0 && (row || k >= 1 && (strings.EqualFold(out[k-1].text, "IN") || strings.EqualFold(out[k-1].text, "VALUES"))) {
+			if row {
 				out = out[:k-1] // a further row: drop it and its comma
 			} else {
-				out = append(out, list)
+				out = append(out, word{text: "(...)", gap: toks[i].gap})
 			}
 			i = end
 			continue
