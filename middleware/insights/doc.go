@@ -28,13 +28,15 @@
 // An Insights keeps at most MaxQueries distinct summaries (WithMaxQueries,
 // DefaultMaxQueries = 1000). Each takes about 2 KB (its histogram is
 // 1.7 KB) plus its summary and one sample text, each cut at MaxSummaryLen
-// (1 KiB): at most about 4 KB, 4 MB for the default bound. Past the bound,
-// the summary of least weight is evicted: the space-saving algorithm,
-// weighted by total time, so the queries that cost the most stay, and a
-// query that keeps coming back adds up to its place. Besides, an index
-// from query text to summary holds at most 4096 texts of at most 16 KiB and
-// 4 MiB in all, and starts over when full, and the scopes of at most 8192
-// traces are kept for N+1 detection.
+// (1 KiB): at most 4 KB. When the table is full, the lightest tenth of it
+// is evicted: the space-saving algorithm, weighted by total time, so the
+// queries that cost the most stay, and a query that keeps coming back adds
+// up to its place. Besides, an index from query text to summary holds at
+// most 4096 texts of at most 16 KiB and 4 MiB in all, and starts over when
+// full, and the scopes of at most 8192 traces are kept for N+1 detection.
+// In all, the default bound is about 9 MB: MaxQueries × 4 KB, the index's
+// 4 MiB and its entries. TestMemoryBound runs 100 000 distinct queries
+// through it (the heap grows by 6 to 8 MB).
 //
 // # N+1
 //

@@ -100,6 +100,7 @@ type table struct {
 	bytes   atomic.Int64
 	mu      sync.Mutex
 	entries map[string]*entry // by summary
+	floor   int64             // the weight new entries inherit (see entry)
 
 	evicted, evictedCalls atomic.Uint64
 	nPlusOne              atomic.Uint64
@@ -154,35 +155,49 @@ func sample(text string) string {
 	return strings.Clone(cut(text))
 }
 
-// entry returns the entry of summary, creating it when there is none. When
-// the table is full, the entry of least weight (its own total time plus
-// what it inherited) is evicted and the new one inherits its weight: the
-// space-saving algorithm of Metwally, Agrawal and El Abbadi, weighted by
-// time, which keeps every query whose total time exceeds the total of all
-// queries divided by the bound.
+// entry returns the entry of summary, creating it when there is none.
+// When the table is full, the lightest tenth of the entries by weight (own
+// total time plus what was inherited) is evicted in one pass, and every
+// entry created from then on inherits the weight of the heaviest one
+// evicted. It is the space-saving algorithm (Metwally, Agrawal and El
+// Abbadi), weighted by time and evicting in batches so that a flood of
+// distinct queries costs one sort per tenth of the table rather than a scan
+// per query: the queries whose total time is the largest stay, and a query
+// that keeps coming back soon outweighs the ones that ran once.
 func (t *table) entry(summary string, sampleText func() string) *entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.entries[summary]; ok {
 		return e
 	}
-	e := &entry{summary: summary, sample: sampleText(), firstSeen: time.Now()}
 	if len(t.entries) >= t.max {
-		var victim *entry
-		var least int64
-		for _, o := range t.entries {
-			if w := o.weight + o.totalNs.Load(); victim == nil || w < least {
-				victim, least = o, w
-			}
-		}
-		delete(t.entries, victim.summary)
-		victim.evicted.Store(true)
-		t.evicted.Add(1)
-		t.evictedCalls.Add(victim.calls.Load())
-		e.weight = least
+		t.evict()
 	}
+	e := &entry{summary: summary, sample: sampleText(), firstSeen: time.Now(), weight: t.floor}
 	t.entries[summary] = e
 	return e
+}
+
+// evict removes the lightest tenth of the entries (at least one) and
+// raises the floor new entries inherit to the heaviest of them.
+func (t *table) evict() {
+	type weighed struct {
+		e *entry
+		w int64
+	}
+	all := make([]weighed, 0, len(t.entries))
+	for _, e := range t.entries {
+		all = append(all, weighed{e, e.weight + e.totalNs.Load()})
+	}
+	slices.SortFunc(all, func(a, b weighed) int { return cmp.Compare(a.w, b.w) })
+	n := max(len(all)/10, 1)
+	for _, v := range all[:n] {
+		delete(t.entries, v.e.summary)
+		v.e.evicted.Store(true)
+		t.evictedCalls.Add(v.e.calls.Load())
+	}
+	t.evicted.Add(uint64(n))
+	t.floor = max(t.floor, all[n-1].w)
 }
 
 // Query is what is kept of one query summary.
