@@ -31,16 +31,19 @@ const MaxSummaryLen = 1024
 func Summarize(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
 	toks := make([]word, 0, 16)
 	s := sqlscan.New(d, mode, q)
-	n, space := 0, false
-	for n <= MaxSummaryLen {
+	n, space, short := 0, false, false
+	for {
 		t := s.Next()
-		switch t.Kind {
-		case sqlscan.EOF:
-			n = MaxSummaryLen + 1
-			continue
-		case sqlscan.Comment:
+		if t.Kind == sqlscan.EOF {
+			break
+		}
+		if t.Kind == sqlscan.Comment {
 			space = true
 			continue
+		}
+		if n > MaxSummaryLen {
+			short = true // more to come than a summary holds
+			break
 		}
 		w := word{text: q[t.Start:t.End], gap: space || len(toks) > 0 && t.Start > toks[len(toks)-1].end, end: t.End}
 		if t.Kind == sqlscan.String || t.Kind == sqlscan.Number || t.Kind == sqlscan.Param {
@@ -62,6 +65,9 @@ func Summarize(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
 		if b.Len() > MaxSummaryLen {
 			break
 		}
+	}
+	if short && b.Len() <= MaxSummaryLen {
+		return cut(b.String()) + "…"
 	}
 	return cut(b.String())
 }
