@@ -3,6 +3,7 @@ package databases
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"reflect"
 
 	"github.com/go-databases/databases/middleware"
@@ -33,6 +34,7 @@ type conn struct {
 
 	spare    *callState    // a call state to reuse; see newCallState
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
+	listArgs bool          // the checker let a slice through: it may be an IN list (inlist.go)
 	// The last query classified and what it does to a transaction.
 	lastQuery string
 	lastTx    txStatement
@@ -69,6 +71,8 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	w := conn{realConn: newRealConn(raw), connector: c, id: id}
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
+	} else if c.stmts > 0 {
+		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
 	}
 	return w
 }
@@ -94,8 +98,14 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.prepare(context.Background(), query)
 }
 
+// Close closes the statements the connection kept, then the connection.
 func (c *conn) Close() error {
-	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error { return c.raw.Close() })
+	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error {
+		if c.stmts == nil {
+			return c.raw.Close()
+		}
+		return errors.Join(c.stmts.closeAll(), c.raw.Close())
+	})
 }
 
 // Begin is the legacy call, which reaches the real driver's legacy Begin:
@@ -157,7 +167,7 @@ func (c *connValidator) IsValid() bool {
 }
 
 func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
-	return c.checker.CheckNamedValue(nv)
+	return (*conn)(c).checkNamedValue(nv)
 }
 
 // start begins every exec and query: it applies the transaction rules to
@@ -203,6 +213,9 @@ func (c *conn) txContext(ctx context.Context) context.Context {
 // arguments. A query without arguments is sent as written, and so is every
 // query when rewriting is off (SQLite, placeholders=native).
 func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if c.listArgs {
+		return c.rewriteLists(query, args)
+	}
 	if c.connector.cache == nil || len(args) == 0 {
 		return query, args, nil
 	}
@@ -239,7 +252,15 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 		if err != nil {
 			return nil, err
 		}
-		return c.execNative(ctx, native, args)
+		if c.stmts.wants(native, len(args)) {
+			res, _, err := c.execCached(ctx, native, args, nil)
+			return res, err
+		}
+		res, err := c.execNative(ctx, native, args)
+		if err != nil && c.retryStale(err) {
+			res, err = c.execNative(ctx, native, args)
+		}
+		return res, err
 	}
 	return newCallState(c, middleware.OpExec, in, query, native, args, err).exec(ctx)
 }
@@ -261,7 +282,14 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 		if err != nil {
 			return nil, err
 		}
-		return c.queryNative(ctx, native, args)
+		if c.stmts.wants(native, len(args)) {
+			return c.queryThroughCache(ctx, native, args)
+		}
+		r, err := c.queryNative(ctx, native, args)
+		if err != nil && c.retryStale(err) {
+			r, err = c.queryNative(ctx, native, args)
+		}
+		return r, err
 	}
 	return newCallState(c, middleware.OpQuery, in, query, native, args, err).query(ctx)
 }

@@ -43,8 +43,12 @@ type connector struct {
 	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
 	shared *shared // force_rollback: the one real connection
+	stmts  int     // prepared statements each connection keeps (stmtcache.go)
 	connID atomic.Uint64
 	txID   atomic.Uint64
+
+	// SQLite: the plans of queries bound with a list (inlist.go).
+	listCache atomic.Pointer[rewrite.Cache]
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
@@ -83,6 +87,9 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		return nil, err
 	}
 	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts)}
+	if c.stmts, err = stmtCacheSize(cfg); err != nil {
+		return nil, err
+	}
 	c.chain = c.opts.pipeline(cfg)
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,

@@ -32,6 +32,7 @@
 //	trace                on/off: trace every call with the global OpenTelemetry providers
 //	sanitize             on (default)/off: off logs and traces query text with its literals
 //	force_rollback       true: test mode, everything is rolled back when the DB closes
+//	stmt_cache           N: prepared statements kept per connection (SQLite, MySQL: 64; 0: off)
 //	insights             on/off: aggregate queries and report N+1 (middleware/insights, Insights); Open or sql.OpenDB only
 //	placeholders         portable (default) or native: native sends every query as written
 //	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive (alias _txlock)
@@ -61,6 +62,12 @@
 // gets $1..$n, MySQL gets ? with arguments repeated as needed, SQLite gets
 // the query as written. ?? is a literal ? on PostgreSQL (jsonb operators).
 // Native placeholders ($1) keep working. See package rewrite.
+//
+// A slice bound to a placeholder that is the whole list after IN or NOT IN
+// (IN (?), IN (:ids)) becomes one placeholder per element on every backend,
+// padded to a power of two; an empty one makes IN match nothing and NOT IN
+// match everything. Anywhere else a slice goes to the real driver as it is
+// (pgx binds it as an array). See the README's IN lists section.
 //
 // # Transactions
 //

@@ -105,11 +105,24 @@ func openRaw(t *testing.T, url string) *sql.DB {
 }
 
 // TestInterfaceSets checks that the wrapper's conn, stmt and rows implement
-// exactly the optional interfaces of the real driver's, on every dialect.
+// exactly the optional interfaces of the real driver's, on every dialect;
+// but for a connection's NamedValueChecker, which it has whenever
+// placeholders are portable (see inlist.go), and only when the real one has
+// it with placeholders=native.
 func TestInterfaceSets(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) { testInterfaceSets(t, native) })
+	}
+}
+
+func testInterfaceSets(t *testing.T, native bool) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
-		c, err := newConnector(fidelityURL(t, b), &Driver{}, []Option{withObservedRows()})
+		var opts []Option
+		if native {
+			opts = append(opts, WithNativePlaceholders())
+		}
+		c, err := newConnector(fidelityURL(t, b), &Driver{}, append(opts, withObservedRows()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,6 +138,9 @@ func TestInterfaceSets(t *testing.T) {
 		compare := func(what string, raw, wrapped any, list []iface) {
 			t.Helper()
 			r, w := ifaceSet(raw, list), ifaceSet(wrapped, list)
+			if what == "conn" && !native && !slices.Contains(r, "NamedValueChecker") {
+				r = append(r, "NamedValueChecker")
+			}
 			if !reflect.DeepEqual(r, w) {
 				t.Errorf("%s interfaces:\n raw     %v\n wrapped %v", what, r, w)
 			}
@@ -238,7 +254,10 @@ func TestDriverSentinelsUnchanged(t *testing.T) {
 			t.Skip("modernc sqlite returns neither sentinel from these calls")
 		}
 		ctx := context.Background()
-		c, err := newConnector(b.URL, &Driver{}, nil)
+		// Without the statement cache, go-sql-driver asks database/sql to
+		// prepare instead of executing with arguments when
+		// interpolateParams is off; with it, the wrapper prepares.
+		c, err := newConnector(b.URL+"&stmt_cache=0", &Driver{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,12 +267,22 @@ func TestDriverSentinelsUnchanged(t *testing.T) {
 		}
 		args := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
 		if b.Dialect == "mysql" {
-			// go-sql-driver asks database/sql to prepare instead of
-			// executing with arguments when interpolateParams is off.
 			_, err := wc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args)
 			if err != driver.ErrSkip {
 				t.Fatalf("ExecContext with args = %v; want driver.ErrSkip itself", err)
 			}
+			cached, err := newConnector(b.URL, &Driver{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := cached.Connect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args); err != nil {
+				t.Fatalf("ExecContext with args, statement cache on = %v; want it run", err)
+			}
+			cc.Close()
 		}
 		DriverConn(wc).(driver.Conn).Close()
 		_, err = wc.(driver.ExecerContext).ExecContext(ctx, "SELECT 1", nil)
@@ -490,7 +519,7 @@ var legacyIfaces = []iface{
 // TestRawHandsOutWrapper pins what a sql.Conn.Raw callback gets: the
 // wrapper, with ExecerContext and QueryerContext where the real connection
 // has them or their legacy versions but never the legacy driver.Execer and
-// driver.Queryer; DriverConn gives the real connection with all of its
+// driver.Queryer, and a NamedValueChecker in any case; DriverConn gives the real connection with all of its
 // interfaces, as a raw sql.DB hands it out.
 func TestRawHandsOutWrapper(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
@@ -526,7 +555,13 @@ func TestRawHandsOutWrapper(t *testing.T) {
 				if legacy := ifaceSet(dc, legacyIfaces); legacy != nil {
 					t.Errorf("%d middleware: the value Raw hands out has the legacy %v", len(opts), legacy)
 				}
-				if got := ifaceSet(dc, connIfaces); !reflect.DeepEqual(got, wantConn) {
+				// The wrapper is a NamedValueChecker whatever the real
+				// connection is, for IN lists (inlist.go).
+				want := wantConn
+				if !slices.Contains(want, "NamedValueChecker") {
+					want = append(slices.Clone(want), "NamedValueChecker")
+				}
+				if got := ifaceSet(dc, connIfaces); !reflect.DeepEqual(got, want) {
 					t.Errorf("%d middleware: Raw hands out %v; the real connection has %v", len(opts), got, wantConn)
 				}
 				real := DriverConn(dc)

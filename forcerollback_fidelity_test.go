@@ -131,7 +131,7 @@ func checkSharedSets(t *testing.T, c *connector, query string, observed bool) {
 	rr.Close()
 	rs.Close()
 
-	compare("conn", rc, wc, connIfaces, "Validator")
+	compare("conn", rc, wc, connIfaces, "Validator", "NamedValueChecker")
 	ws, err := wc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		t.Fatal(err)

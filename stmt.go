@@ -98,6 +98,14 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 
 func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	ctx = s.conn.txContext(ctx)
+	if s.conn.listArgs {
+		// A list expanded is another native query: the connection runs it.
+		native, largs, err := s.lists(args)
+		if native != "" || err != nil {
+			return s.conn.listCall(ctx, middleware.OpExec, s.sql, native, largs, err).exec(ctx)
+		}
+		args = largs
+	}
 	args, err := s.bind(args)
 	in := s.conn.connector.interest(ctx, middleware.OpStmtExec)
 	if in == middleware.None {
@@ -126,6 +134,13 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 
 func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	ctx = s.conn.txContext(ctx)
+	if s.conn.listArgs {
+		native, largs, err := s.lists(args)
+		if native != "" || err != nil {
+			return s.conn.listCall(ctx, middleware.OpQuery, s.sql, native, largs, err).query(ctx)
+		}
+		args = largs
+	}
 	args, err := s.bind(args)
 	in := s.conn.connector.interest(ctx, middleware.OpStmtQuery)
 	if in == middleware.None {
@@ -140,7 +155,7 @@ func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (drive
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {
-	return s.checker.CheckNamedValue(nv)
+	return (*stmt)(s).checkNamedValue(nv)
 }
 
 func (s *stmtConverter) ColumnConverter(idx int) driver.ValueConverter {

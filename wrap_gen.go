@@ -32,7 +32,7 @@ func wrapConn(w conn) driver.Conn {
 	if w.validator != nil {
 		set |= 1 << 6
 	}
-	if w.checker != nil {
+	if w.claimsChecker() {
 		set |= 1 << 7
 	}
 	switch set {

@@ -63,11 +63,14 @@ func connectShape(t *testing.T, c driver.Connector, raw driver.Conn) driver.Conn
 // shapeConnector returns a connector over shapeDriver, with the
 // PostgreSQL dialect (whose begin goes to the real driver), with a
 // pass-through middleware or with none.
-func shapeConnector(t *testing.T, observed bool) driver.Connector {
+func shapeConnector(t *testing.T, observed bool, native ...bool) driver.Connector {
 	t.Helper()
 	var opts []Option
 	if observed {
 		opts = append(opts, withObservedRows())
+	}
+	if len(native) > 0 && native[0] {
+		opts = append(opts, WithNativePlaceholders())
 	}
 	c, err := NewConnector("postgres+"+shapeDriverName+"://h/db", opts...)
 	if err != nil {
@@ -261,17 +264,28 @@ func TestWrapConnSets(t *testing.T) {
 		t.Fatalf("%d connection shapes for %d interfaces, want %d", len(connShapes), len(connIfaces), n)
 	}
 	ctx := context.Background()
-	for _, observed := range []bool{false, true} {
-		c := shapeConnector(t, observed)
+	// With portable placeholders a connection is always a
+	// NamedValueChecker, to take IN lists (inlist.go); with native ones,
+	// exactly when the real connection is.
+	checkerBit := uint(1) << slices.IndexFunc(connIfaces, func(f iface) bool { return f.name == "NamedValueChecker" })
+	for _, mode := range []struct {
+		observed, native bool
+	}{{false, false}, {true, false}, {false, true}, {true, true}} {
+		observed := mode.observed
+		c := shapeConnector(t, observed, mode.native)
 		for set := range uint(len(connShapes)) {
-			t.Run(fmt.Sprintf("observed=%v/%08b", observed, set), func(t *testing.T) {
+			t.Run(fmt.Sprintf("observed=%v/native=%v/%08b", observed, mode.native, set), func(t *testing.T) {
 				f := &fakeConn{}
 				raw := connShapes[set](f)
 				if got := setOf(raw, connIfaces); got != set {
 					t.Fatalf("connShapes[%d] is a %08b", set, got)
 				}
 				w := connectShape(t, c, raw)
-				checkExactly(t, w, set, connIfaces)
+				want := set
+				if !mode.native {
+					want |= checkerBit
+				}
+				checkExactly(t, w, want, connIfaces)
 				if is[driver.Execer](w) || is[driver.Queryer](w) {
 					t.Error("the wrapper has a legacy Execer or Queryer")
 				}
@@ -367,13 +381,27 @@ func TestWrapConnSets(t *testing.T) {
 						}, "IsValid")
 					}
 				}
-				if ch, ok := w.(driver.NamedValueChecker); ok {
+				if ch, ok := w.(driver.NamedValueChecker); ok && set&checkerBit != 0 {
 					f.expect(t, func() error {
 						if err := ch.CheckNamedValue(&driver.NamedValue{Ordinal: 1}); err != driver.ErrRemoveArgument {
 							return fmt.Errorf("CheckNamedValue = %v, want driver.ErrRemoveArgument itself", err)
 						}
 						return nil
 					}, "CheckNamedValue")
+				} else if ok {
+					// database/sql goes on as if there were no checker.
+					f.expect(t, func() error {
+						if err := ch.CheckNamedValue(&driver.NamedValue{Ordinal: 1}); err != driver.ErrSkip {
+							return fmt.Errorf("CheckNamedValue = %v, want driver.ErrSkip itself", err)
+						}
+						return nil
+					})
+				}
+				if ch, ok := w.(driver.NamedValueChecker); ok && !mode.native {
+					// A slice that may be an IN list stays for the rewrite.
+					f.expect(t, func() error {
+						return ch.CheckNamedValue(&driver.NamedValue{Ordinal: 1, Value: []int64{1}})
+					})
 				}
 				f.expect(t, w.Close, "Close")
 			})

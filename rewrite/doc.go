@@ -65,6 +65,14 @@
 // On MySQL, ?? is an error: every ? outside a literal is a parameter there,
 // so a literal ? cannot be written.
 //
+// A placeholder that is the whole parenthesised list after IN or NOT IN
+// (comments aside) is a list placeholder: Plan.HasLists and Plan.IsList
+// report them, and Plan.Expand binds a List there as one native placeholder
+// per element, padded to the next power of two, with an empty List making
+// IN match nothing and NOT IN everything. Parse finds them on Postgres and
+// MySQL; SQLite queries, which Parse does not lex, have them through
+// NewListCache. sqlscan reads what surrounds a placeholder.
+//
 // Names are Unicode identifiers: a letter or _, then letters, digits,
 // combining marks and _. Unterminated literals and comments, a mix of styles,
 // and arguments that do not match the parameters are errors of type *Error

@@ -53,6 +53,9 @@ func seed(f *testing.F) {
 	for _, tc := range rewriteCases {
 		f.Add(tc.in)
 	}
+	for _, tc := range listCases {
+		f.Add(tc.in)
+	}
 }
 
 func TestQueryProperties(t *testing.T) {
@@ -259,6 +262,7 @@ func checkQuery(t *testing.T, g lang, q string) {
 	}
 
 	checkBind(t, g, q, p, count+maxNative, names, uses)
+	checkLists(t, g.String(), q, p, escapes == 0)
 }
 
 func checkBind(t *testing.T, g lang, q string, p *Plan, n int, names, uses []string) {
@@ -317,6 +321,11 @@ func checkBind(t *testing.T, g lang, q string, p *Plan, n int, names, uses []str
 
 func checkSQLite(t *testing.T, q string) {
 	t.Helper()
+	if lp, err := parseSQLiteLists(q); err != nil || lp.Query() != q {
+		t.Fatalf("sqlite %q: the list Plan is not the identity: %v", q, err)
+	} else if lp.HasLists() && lp.extra.lists.sqlite != sqliteMixed {
+		checkLists(t, "sqlite", q, lp, false)
+	}
 	p, err := Parse(SQLite, q)
 	if err != nil || p.Query() != q || p.NumInput() != -1 {
 		t.Fatalf("sqlite %q: Parse is not the identity", q)

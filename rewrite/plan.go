@@ -68,6 +68,7 @@ type extra struct {
 	params []param // named: distinct names, in $k order on Postgres
 	refs   []int32 // MySQL named: params index of each ? in order
 	op     string  // Operation when op is opOther
+	lists  *lists  // list placeholders (list.go); nil when there are none
 }
 
 // Source returns the query the Plan was made from, as written.
@@ -216,9 +217,20 @@ type edit struct {
 func parse(d Dialect, m sqlscan.Mode, q string) (*Plan, *Error) {
 	var l lexer
 	l.reset(d, m, q)
+	if maybeList(q) {
+		// A query that may have list placeholders takes the path that
+		// records every placeholder, to find them.
+		tok, s, e, err := l.next()
+		p, err := parseAll(&l, tok, s, e, err, true)
+		if err != nil {
+			return nil, err
+		}
+		p.mode = m
+		return p, nil
+	}
 	p, tok, s, e, err := parsePositional(&l)
 	if p == nil {
-		if p, err = parseAll(&l, tok, s, e, err); err != nil {
+		if p, err = parseAll(&l, tok, s, e, err, false); err != nil {
 			return nil, err
 		}
 	}
@@ -229,8 +241,9 @@ func parse(d Dialect, m sqlscan.Mode, q string) (*Plan, *Error) {
 // parseAll is parse for any query: it lexes the query once, recording the
 // edits and the exact length of the native query, then writes the native
 // query. It goes on from the token l returned last (tok, s, e, lexError),
-// which no placeholder precedes.
-func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) {
+// which no placeholder precedes. With track, it records every placeholder
+// and keeps them in the Plan when some are list placeholders (list.go).
+func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error, track bool) (*Plan, *Error) {
 	d, q := l.dialect, l.q
 	var (
 		small   [8]edit
@@ -244,6 +257,7 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 		params  []param
 		refs    []int32
 		index   map[string]int32 // name → params index, once params is long
+		sites   []site           // every placeholder, with track
 	)
 	for ; ; tok, s, e, lexError = l.next() {
 		if lexError != nil {
@@ -252,7 +266,11 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 		var want style
 		switch tok {
 		case tokEOF:
-			return finish(d, q, st, count, maxN, params, refs, edits, outLen), nil
+			p := finish(d, q, st, count, maxN, params, refs, edits, outLen)
+			if track && len(sites) > 0 && st != styleNative {
+				p.attachLists(l.mode, sites, max(count, len(params)))
+			}
+			return p, nil
 		case tokString, tokIdent, tokComment:
 			continue
 		case tokEscape:
@@ -260,6 +278,9 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 				return nil, errorAt(s, "?? has no meaning on mysql, where every ? outside a literal is a parameter")
 			}
 			edits = append(edits, edit{start: int32(s), end: int32(e)})
+			if track {
+				sites = append(sites, site{start: int32(s), end: int32(e), param: -1})
+			}
 			outLen--
 			last, prevEnd = '?', e
 			continue
@@ -286,7 +307,11 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 			if d == MySQL {
 				// ? is native, but MySQL reads it alone only apart from an
 				// identifier byte after it: ?AND becomes ? AND.
-				if e < len(q) && identCont[q[e]] {
+				trail := e < len(q) && identCont[q[e]]
+				if track {
+					sites = append(sites, site{start: int32(s), end: int32(e), param: int32(count - 1), trail: trail})
+				}
+				if trail {
 					edits = append(edits, edit{start: int32(s), end: int32(e), trail: true})
 					outLen++
 					last, prevEnd = '?', e
@@ -339,6 +364,9 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 				// output never holds a ?? .
 				lead, trail := last == '?', e < len(q) && identCont[q[e]]
 				edits = append(edits, edit{start: int32(s), end: int32(e), lead: lead, trail: trail})
+				if track {
+					sites = append(sites, site{start: int32(s), end: int32(e), param: j, lead: lead, trail: trail})
+				}
 				outLen += 1 - (e - s) + b2i(lead) + b2i(trail)
 				refs = append(refs, j)
 				last, prevEnd = '?', e
@@ -350,6 +378,9 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error) (*Plan, *Error) 
 		// lexes it alone ("?AND" becomes "$1 AND").
 		ed := edit{start: int32(s), end: int32(e), num: int32(k), lead: identCont[last], trail: e < len(q) && identCont[q[e]]}
 		edits = append(edits, ed)
+		if track {
+			sites = append(sites, site{start: ed.start, end: ed.end, param: int32(k - 1), lead: ed.lead, trail: ed.trail})
+		}
 		outLen += 1 + numDigits(k) - (e - s) + b2i(ed.lead) + b2i(ed.trail)
 		last, prevEnd = byte('0'+k%10), e
 		if ed.trail {

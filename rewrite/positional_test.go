@@ -17,7 +17,7 @@ func fastPlan(g lang, q string) *Plan {
 func parseSlow(g lang, q string) (*Plan, *Error) {
 	l := newLexer(g.d, g.m, q)
 	tok, s, e, err := l.next()
-	return parseAll(&l, tok, s, e, err)
+	return parseAll(&l, tok, s, e, err, false)
 }
 
 // checkFastPath asserts that parsePositional, when it takes q, returns the

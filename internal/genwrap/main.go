@@ -61,7 +61,7 @@ var kinds = []kind{
 			{"connBeginner", "w.beginner != nil", one("driver.ConnBeginTx")},
 			{"connResetter", "w.resetter != nil", one("driver.SessionResetter")},
 			{"connValidator", "w.validator != nil", one("driver.Validator")},
-			{"connChecker", "w.checker != nil", one("driver.NamedValueChecker")},
+			{"connChecker", "w.claimsChecker()", one("driver.NamedValueChecker")},
 		},
 	},
 	{

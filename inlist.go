@@ -1,0 +1,273 @@
+//lint:file-ignore SA1019 the argument check mirrors database/sql's, column converters included
+
+package databases
+
+// IN lists: a Go slice bound to a placeholder that is the whole
+// parenthesised list after IN or NOT IN is written as one native placeholder
+// per element (rewrite.Plan.Expand). database/sql checks every argument
+// before the driver sees the query, through the connection's or the
+// statement's NamedValueChecker, so the check cannot know where a slice
+// will go: the wrapper's checker takes a slice that could be a list as it
+// is and marks the call (conn.listArgs), and the rewrite, which knows the
+// query, either expands it, converting each element as database/sql would
+// have converted an argument, or gives it the check it would have had
+// (the real driver's checker, the statement's column converter, or
+// driver.DefaultParameterConverter), with database/sql's error message.
+// Every other argument goes to the real driver's checker, or back to
+// database/sql with driver.ErrSkip when the real connection has none,
+// which database/sql treats as if there were no checker at all.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/go-databases/databases/middleware"
+	"github.com/go-databases/databases/rewrite"
+)
+
+// listsOn reports whether a slice may be a list argument: placeholders are
+// rewritten (not placeholders=native).
+func (c *connector) listsOn() bool { return !(c.cfg.native || c.opts.native) }
+
+// claimsChecker reports whether the wrapper of a connection is a
+// driver.NamedValueChecker: when the real connection is, and whenever
+// lists are on, since database/sql rejects a slice the driver does not
+// take before the driver sees the query (modernc has no checker).
+func (c *conn) claimsChecker() bool { return c.checker != nil || c.connector.listsOn() }
+
+// listCandidate reports whether v may be a list argument: a slice or array
+// whose elements are not bytes and that is not a driver.Valuer.
+func listCandidate(v any) bool {
+	switch v.(type) {
+	case nil, int64, int, string, []byte, bool, float64, time.Time, int32, float32, driver.Valuer:
+		return false
+	}
+	t := reflect.TypeOf(v)
+	k := t.Kind()
+	return (k == reflect.Slice || k == reflect.Array) && t.Elem().Kind() != reflect.Uint8
+}
+
+// checkNamedValue is the connection's CheckNamedValue.
+func (c *conn) checkNamedValue(nv *driver.NamedValue) error {
+	if listCandidate(nv.Value) && c.connector.listsOn() {
+		c.listArgs = true
+		return nil
+	}
+	if c.checker == nil {
+		return driver.ErrSkip
+	}
+	return c.checker.CheckNamedValue(nv)
+}
+
+// checkNamedValue is the statement's CheckNamedValue, which exists when the
+// real statement has one.
+func (s *stmt) checkNamedValue(nv *driver.NamedValue) error {
+	if listCandidate(nv.Value) && s.conn.connector.listsOn() {
+		s.conn.listArgs = true
+		return nil
+	}
+	return s.checker.CheckNamedValue(nv)
+}
+
+// listPlan returns the Plan of query that knows its list placeholders: the
+// connector's rewrite cache, or on SQLite, whose queries are otherwise never
+// lexed, a cache of its own made on first use.
+func (c *conn) listPlan(query string) (*rewrite.Plan, error) {
+	if c.connector.cache != nil {
+		if p := c.lastPlan; p != nil && p.Source() == query {
+			return p, nil
+		}
+		p, err := c.connector.cache.Plan(query)
+		if err == nil {
+			c.lastPlan = p
+		}
+		return p, err
+	}
+	lc := c.connector.listCache.Load()
+	if lc == nil {
+		c.connector.listCache.CompareAndSwap(nil, rewrite.NewListCache(rewriteCacheSize))
+		lc = c.connector.listCache.Load()
+	}
+	return lc.Plan(query)
+}
+
+// rewriteLists is rewrite for a call whose arguments hold a slice the
+// checker let through.
+func (c *conn) rewriteLists(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	c.listArgs = false
+	if len(args) == 0 {
+		// Left set by a call that database/sql refused after the check.
+		return c.rewrite(query, args)
+	}
+	plan, err := c.listPlan(query)
+	if err != nil {
+		return "", nil, err
+	}
+	args, err = c.listArgsOf(plan, args, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	return plan.Expand(args)
+}
+
+// lists is bind for a prepared statement whose arguments hold a slice the
+// checker let through. When a list argument is to be expanded, the native
+// query differs from the prepared one, and it returns that query for the
+// connection to run; else "" and the arguments checked.
+func (s *stmt) lists(args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	c := s.conn
+	c.listArgs = false
+	plan := s.plan
+	if plan == nil {
+		var err error
+		if plan, err = c.listPlan(s.sql); err != nil {
+			return "", nil, err
+		}
+	}
+	args, err := c.listArgsOf(plan, args, s)
+	if err != nil {
+		return "", nil, err
+	}
+	for i := range args {
+		if _, ok := args[i].Value.(rewrite.List); ok {
+			return plan.Expand(args)
+		}
+	}
+	return "", args, nil
+}
+
+// listCall is the call that runs a prepared statement's query with its lists
+// expanded: another native query, which the connection runs as a call of
+// its own (op is OpExec or OpQuery), preparing and closing it when the
+// driver asks (driver.ErrSkip), as database/sql does.
+func (c *conn) listCall(ctx context.Context, op middleware.Op, query, native string, args []driver.NamedValue, err error) *callState {
+	return newCallState(c, op, c.connector.interest(ctx, op), query, native, args, err)
+}
+
+// listArgsOf returns args with each slice the checker let through either a
+// rewrite.List of its converted elements, where plan has a list
+// placeholder for it, or checked as database/sql would have checked it.
+// st is the statement the call runs on, or nil.
+func (c *conn) listArgsOf(plan *rewrite.Plan, args []driver.NamedValue, st *stmt) ([]driver.NamedValue, error) {
+	out := args
+	copied := false
+	for i := 0; i < len(out); i++ {
+		nv := out[i]
+		if !listCandidate(nv.Value) {
+			continue
+		}
+		if !copied {
+			out = append([]driver.NamedValue(nil), out...)
+			copied = true
+		}
+		if plan.IsList(nv) {
+			l, err := c.listElements(nv)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Value = l
+			continue
+		}
+		err := c.checkLater(&nv, st)
+		switch {
+		case errors.Is(err, driver.ErrRemoveArgument):
+			out = append(out[:i], out[i+1:]...)
+			i--
+		case err != nil:
+			return nil, fmt.Errorf("sql: converting argument %s type: %w", describeNamedValue(&nv), err)
+		default:
+			out[i] = nv
+		}
+	}
+	return out, nil
+}
+
+// listElements converts each element of the slice nv holds as database/sql
+// converts an argument of a connection call: the real connection's
+// NamedValueChecker, then driver.DefaultParameterConverter (which calls a
+// driver.Valuer's Value).
+func (c *conn) listElements(nv driver.NamedValue) (rewrite.List, error) {
+	rv := reflect.ValueOf(nv.Value)
+	l := make(rewrite.List, rv.Len())
+	for i := range l {
+		e := driver.NamedValue{Ordinal: nv.Ordinal, Name: nv.Name, Value: rv.Index(i).Interface()}
+		err := checkValue(&e, c.checker, nil, 0)
+		if errors.Is(err, driver.ErrRemoveArgument) {
+			err = errors.New("the driver removes it, which an element cannot be")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sql: converting argument %s element %d type: %w", describeNamedValue(&nv), i, err)
+		}
+		l[i] = e.Value
+	}
+	return l, nil
+}
+
+// checkLater gives a slice that is not a list the check database/sql would
+// have given it: the real statement's or connection's NamedValueChecker,
+// the statement's ColumnConverter, driver.DefaultParameterConverter.
+func (c *conn) checkLater(nv *driver.NamedValue, st *stmt) error {
+	nvc := c.checker
+	var cci driver.ColumnConverter
+	want := 0
+	if st != nil {
+		if st.checker != nil {
+			nvc = st.checker
+		}
+		cci = st.converter
+		want = st.NumInput()
+	}
+	return checkValue(nv, nvc, cci, want)
+}
+
+// checkValue is database/sql's argument check (driverArgsConnLocked in its
+// convert.go): the NamedValueChecker, the ColumnConverter when it skips or
+// is nil, and the default conversion last.
+func checkValue(nv *driver.NamedValue, nvc driver.NamedValueChecker, cci driver.ColumnConverter, want int) error {
+	if nvc != nil {
+		if err := nvc.CheckNamedValue(nv); err != driver.ErrSkip {
+			return err
+		}
+	}
+	if cci != nil {
+		if err := columnConvert(nv, cci, want); err != driver.ErrSkip {
+			return err
+		}
+	}
+	v, err := driver.DefaultParameterConverter.ConvertValue(nv.Value)
+	if err == nil {
+		nv.Value = v
+	}
+	return err
+}
+
+// columnConvert is database/sql's ccChecker for a value that is no
+// driver.Valuer (a list candidate never is).
+func columnConvert(nv *driver.NamedValue, cci driver.ColumnConverter, want int) error {
+	index := nv.Ordinal - 1
+	if want <= index {
+		return nil
+	}
+	arg := nv.Value
+	v, err := cci.ColumnConverter(index).ConvertValue(arg)
+	if err != nil {
+		return err
+	}
+	if !driver.IsValue(v) {
+		return fmt.Errorf("driver ColumnConverter error converted %T to unsupported type %T", arg, v)
+	}
+	nv.Value = v
+	return nil
+}
+
+// describeNamedValue names an argument as database/sql's errors do.
+func describeNamedValue(nv *driver.NamedValue) string {
+	if nv.Name == "" {
+		return fmt.Sprintf("$%d", nv.Ordinal)
+	}
+	return fmt.Sprintf("with name %q", nv.Name)
+}
