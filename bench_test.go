@@ -168,7 +168,7 @@ func BenchmarkPointSelect(b *testing.B) {
 
 // BenchmarkObservability compares, on the same point SELECT: the raw
 // driver; databases with an empty middleware chain; with logging at a
-// disabled level; with tracing (SDK, always sample, in-memory recorder); and
+// disabled level; with insights (middleware/insights); with tracing (SDK, always sample, in-memory recorder); and
 // otelsql wrapping the raw driver with the same SDK setup.
 func BenchmarkObservability(b *testing.B) {
 	newTP := func() *sdktrace.TracerProvider {
@@ -186,6 +186,9 @@ func BenchmarkObservability(b *testing.B) {
 			})
 			b.Run("logging-disabled", func(b *testing.B) {
 				pointSelect(b, openBench(b, bt.url, databases.WithLogger(quiet)), table, bt.native)
+			})
+			b.Run("insights", func(b *testing.B) {
+				pointSelect(b, openBench(b, bt.url, databases.WithInsights()), table, bt.native)
 			})
 			b.Run("tracing", func(b *testing.B) {
 				pointSelect(b, openBench(b, bt.url, databases.WithTracerProvider(newTP())), table, bt.native)

@@ -71,13 +71,15 @@ var (
 // Pool options in the URL are an error here, since a connector cannot size
 // its pool; use Open for them.
 func NewConnector(url string, opts ...Option) (driver.Connector, error) {
-	c, err := newConnector(url, &Driver{}, opts)
+	d := &Driver{}
+	c, err := newConnector(url, d, opts)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.refusePoolOptions("sql.OpenDB"); err != nil {
 		return nil, err
 	}
+	d.insights = c.opts.insights
 	return c.public(), nil
 }
 
@@ -157,6 +159,11 @@ func (c *connector) public() driver.Connector {
 }
 
 func (c *connector) refusePoolOptions(via string) error {
+	if via == "sql.Open" && c.opts.insights != nil {
+		// The driver is shared by every DB of its name: no DB could find
+		// its own insights (Insights).
+		return fmt.Errorf("databases: insights (option insights=on or WithInsights) for %q need databases.Open or sql.OpenDB(databases.NewConnector(...)): %s shares one driver among DBs, so databases.Insights could not tell whose they are", c.cfg.redacted, via)
+	}
 	if names := c.cfg.pool.given(); len(names) > 0 {
 		return fmt.Errorf("databases: bad URL %q: option %s needs databases.Open: %s gives a driver no access to its pool", c.cfg.redacted, strings.Join(names, ", "), via)
 	}

@@ -48,6 +48,7 @@
 //	target_session_attrs  any (default), read-write, read-only, primary, standby or prefer-standby: the server a connection takes, as libpq
 //	connect_timeout       whole seconds: the bound of each host's connection attempt; 0 (default) is none
 //	stmt_cache            N: prepared statements kept per connection (SQLite, MySQL: 64; 0: off)
+//	insights              on/off: aggregate queries and report N+1 (middleware/insights, Insights); Open or sql.OpenDB only
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access

@@ -10,6 +10,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 
+	"github.com/go-databases/databases/middleware/insights"
+
 	// The real drivers behind the default schemes.
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -30,6 +32,10 @@ func init() {
 // connection it opens.
 type Driver struct {
 	opts []Option
+	// insights is what Insights returns for a DB whose driver this is: a
+	// DB from Open or from sql.OpenDB of NewConnector's connector, which
+	// have a Driver of their own.
+	insights *insights.Insights
 }
 
 var (
@@ -67,10 +73,12 @@ func (d *Driver) OpenConnector(url string) (driver.Connector, error) {
 // conn_max_idle_time and their aliases). Like sql.Open it does not connect;
 // call PingContext to check the server.
 func Open(url string, opts ...Option) (*sql.DB, error) {
-	c, err := newConnector(url, &Driver{opts: opts}, nil)
+	d := &Driver{opts: opts}
+	c, err := newConnector(url, d, nil)
 	if err != nil {
 		return nil, err
 	}
+	d.insights = c.opts.insights
 	db := sql.OpenDB(c.public())
 	if err := c.registerPoolMetrics(db); err != nil {
 		db.Close()
@@ -78,6 +86,16 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 	}
 	c.cfg.pool.apply(db)
 	return db, nil
+}
+
+// Insights returns the middleware/insights of a DB opened with the URL
+// option insights=on or with WithInsights, by Open or through
+// NewConnector; nil when insights are off.
+func Insights(db *sql.DB) *insights.Insights {
+	if d, ok := db.Driver().(*Driver); ok {
+		return d.insights
+	}
+	return nil
 }
 
 // Register registers a driver under name whose connections all get opts,

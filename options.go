@@ -10,15 +10,14 @@ package databases
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"slices"
 
-	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-databases/databases/middleware"
+	"github.com/go-databases/databases/middleware/insights"
 	"github.com/go-databases/databases/middleware/logging"
 	"github.com/go-databases/databases/middleware/tracing"
 )
@@ -33,6 +32,11 @@ type options struct {
 	logging        *loggerOption // WithLogger
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
+	insightsOpts   []insights.Option // WithInsights; nil: only the URL turns insights on
+	insightsOn     bool
+	insights       *insights.Insights // built with the pipeline
+	poolNames      PoolMetricNames
+	poolName       string
 }
 
 // newOptions applies the options of the driver (Register, Open), then
@@ -84,10 +88,18 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithMeterProvider records the db.client.operation.duration histogram on
-// mp and, for a DB from Open, the pool metrics of database/sql through
-// otelsql.RegisterDBStatsMetrics, unregistered when the DB closes.
+// mp and, for a DB from Open, the pool metrics of database/sql
+// (poolmetrics.go), unregistered when the DB closes.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(o *options) { o.meterProvider = mp }
+}
+
+// WithInsights aggregates every query and reports N+1 queries with
+// middleware/insights, configured by opts, like the URL option
+// insights=on; databases.Insights(db) returns it. A DB from sql.Open or a
+// name from Register cannot give it back, so there it is an error.
+func WithInsights(opts ...insights.Option) Option {
+	return func(o *options) { o.insightsOn, o.insightsOpts = true, opts }
 }
 
 // pipeline returns the pipeline every driver call runs through: the
@@ -102,7 +114,8 @@ func (o *options) pipeline(cfg *config) *middleware.Pipeline {
 }
 
 // builtins returns the built-in middleware the options and URL ask for:
-// tracing outermost, so that log records carry the span in their context.
+// tracing outermost, so that insights and log records see the span in
+// their context, then insights, then logging.
 func (o *options) builtins(cfg *config) []middleware.Middleware {
 	var mw []middleware.Middleware
 	if o.tracerProvider != nil || o.meterProvider != nil || cfg.trace {
@@ -117,6 +130,17 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 			topts = append(topts, tracing.WithQueryLiterals())
 		}
 		mw = append(mw, tracing.New(topts...))
+	}
+	if o.insightsOn || cfg.insights {
+		var iopts []insights.Option
+		if o.logging != nil && o.logging.logger != nil {
+			iopts = append(iopts, insights.WithLogger(o.logging.logger))
+		}
+		if o.meterProvider != nil {
+			iopts = append(iopts, insights.WithMeterProvider(o.meterProvider))
+		}
+		o.insights = insights.New(append(iopts, o.insightsOpts...)...)
+		mw = append(mw, o.insights)
 	}
 	var fromURL []logging.Option
 	if cfg.slow > 0 {
@@ -182,21 +206,4 @@ func (p poolOptions) apply(db *sql.DB) {
 	if p.maxIdleTm != nil {
 		db.SetConnMaxIdleTime(*p.maxIdleTm)
 	}
-}
-
-// registerPoolMetrics reports db.Stats() as OpenTelemetry metrics.
-func (c *connector) registerPoolMetrics(db *sql.DB) error {
-	if c.opts.meterProvider == nil {
-		return nil
-	}
-	reg, err := otelsql.RegisterDBStatsMetrics(db,
-		otelsql.WithMeterProvider(c.opts.meterProvider),
-		otelsql.WithAttributes(tracing.SystemName(c.cfg.dialect.name)))
-	if err != nil {
-		return fmt.Errorf("databases: pool metrics: %w", err)
-	}
-	c.mu.Lock()
-	c.poolMetrics = reg
-	c.mu.Unlock()
-	return nil
 }

@@ -46,6 +46,7 @@ type config struct {
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
 	literals bool          // sanitize=off: log and trace query text with its literals
+	insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
@@ -108,6 +109,7 @@ var urlOptions = map[string]urlOption{
 	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
 	"stmt_cache":         {apply: setStmtCache},
+	"insights":           {apply: setInsights},
 
 	"load_balance_hosts":   {apply: setLoadBalance},
 	"target_session_attrs": {apply: setTargetAttrs},
@@ -262,6 +264,20 @@ func setTrace(p *urlParse, v string) error {
 		return fmt.Errorf("%q is not on or off", v)
 	}
 	p.cfg.trace = b
+	return nil
+}
+
+// setInsights reads the insights URL option: on aggregates every query
+// and reports N+1 queries with middleware/insights.
+func setInsights(p *urlParse, v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true":
+		p.cfg.insights = true
+	case "off", "false":
+		p.cfg.insights = false
+	default:
+		return fmt.Errorf("%q is not on or off", v)
+	}
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package integration proves that the "databases" driver works under the
 // libraries Go programs already use: sqlx, sqlc-generated code, GORM, bun
-// and goose. It is a module of its own so that the library's go.mod does
-// not carry their dependencies.
+// and goose, and that the page of middleware/insights renders in a real
+// browser (headless Chromium through chromedp). It is a module of its own
+// so that the library's go.mod does not carry their dependencies.
 //
 // The tests run against SQLite in memory always, and against PostgreSQL and
 // MySQL when DATABASES_TEST_POSTGRES_URL and DATABASES_TEST_MYSQL_URL are

@@ -1,7 +1,7 @@
 // Command databases runs SQL against any database URL and prints the
 // results.
 //
-//	databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [SQL ...]
+//	databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [-insights] [SQL ...]
 //
 //	go run ./cmd/databases "CREATE TABLE t (x)" "INSERT INTO t VALUES (1), (2)" "SELECT * FROM t"
 //	go run ./cmd/databases -url postgres://postgres@127.0.0.1/test -f schema.sql
@@ -40,6 +40,10 @@
 // (SQLite's, whose values carry their own type) stay numbers, booleans are
 // true or false and the rest are strings. -log LEVEL writes a log record
 // per driver call to standard error, -trace a line per finished span.
+// -insights writes, at the end of the run (a failed one too), the table of
+// middleware/insights to standard error: per query summary its calls,
+// errors, total, mean, p50, p95 and p99 time in milliseconds, rows and N+1
+// reports, the most costly first; the whole run is one N+1 scope.
 //
 // When reading a result set fails midway, the rows read before are printed
 // (the table without its row count, the json array closed), then the error.
@@ -71,6 +75,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/middleware/insights"
 	"github.com/go-databases/databases/rewrite"
 )
 
@@ -94,8 +99,9 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	format := fs.String("format", "table", "output `format`: table, csv or json")
 	logLevel := fs.String("log", "", "log every driver call to standard error from this `level` (debug, info, warn, error)")
 	traced := fs.Bool("trace", false, "print every finished OpenTelemetry span to standard error")
+	withInsights := fs.Bool("insights", false, "print what each query cost (calls, errors, latencies, rows) to standard error at the end")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [SQL ...]\n\n"+
+		fmt.Fprintf(stderr, "usage: databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [-insights] [SQL ...]\n\n"+
 			"Each SQL argument is one statement. With -f, or without arguments from standard input,\n"+
 			"a script is split at each ';' outside quotes and comments.\n"+
 			"Exit status: 0 ok, 1 SQL or runtime error, 2 usage error.\n\n")
@@ -131,6 +137,11 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defer tp.Shutdown(ctx)
 		opts = append(opts, databases.WithTracerProvider(tp))
 	}
+	var report io.Writer
+	if *withInsights {
+		report = stderr
+		opts = append(opts, databases.WithInsights())
+	}
 
 	var src source
 	if fs.NArg() > 0 {
@@ -156,7 +167,7 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitError
 		}
 	}
-	if err := run(ctx, *url, src, out, opts...); err != nil {
+	if err := run(ctx, *url, src, out, report, opts...); err != nil {
 		fmt.Fprintln(stderr, errorLine(err))
 		return exitError
 	}
@@ -192,12 +203,20 @@ type source struct {
 
 // run executes the statements in order on one connection, so that a
 // transaction or temporary table spans them, and stops at the first error.
-func run(ctx context.Context, url string, src source, out formatter, opts ...databases.Option) error {
+// With insights on, their table goes to report at the end.
+func run(ctx context.Context, url string, src source, out formatter, report io.Writer, opts ...databases.Option) error {
 	db, err := databases.Open(url, opts...)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if ins := databases.Insights(db); ins != nil && report != nil {
+		ctx = insights.Scope(ctx)
+		defer func() {
+			fmt.Fprintln(report, "insights:")
+			ins.WriteText(report, 0)
+		}()
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err

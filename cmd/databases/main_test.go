@@ -263,13 +263,37 @@ func TestRunTraced(t *testing.T) {
 	var out, spans strings.Builder
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spanPrinter{&spans}))
 	src := source{statements: []statement{{Text: "CREATE TABLE users (id INTEGER)"}, {Text: "SELECT id FROM users"}}}
-	err := run(context.Background(), "sqlite:///:memory:", src, tableFormat{&out}, databases.WithTracerProvider(tp))
+	err := run(context.Background(), "sqlite:///:memory:", src, tableFormat{&out}, nil, databases.WithTracerProvider(tp))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`span "CREATE users"`, `span "SELECT users"`, `db.system.name="sqlite"`, `db.response.returned_rows="0"`} {
 		if !strings.Contains(spans.String(), want) {
 			t.Errorf("spans lack %s:\n%s", want, spans.String())
+		}
+	}
+}
+
+// TestInsightsFlag: -insights prints the table of queries after the run,
+// on standard error, a failed run too, with literals masked. Every
+// statement runs as a query, so no rows affected are counted.
+func TestInsightsFlag(t *testing.T) {
+	script := "CREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\nSELECT x FROM t WHERE x = 1;\nSELECT * FROM missing;\n"
+	code, stdout, stderr := runCLI(t, script, "-insights", "-format", "csv")
+	if code != 1 {
+		t.Fatalf("exit status %d; want 1 (the last statement fails)\n%s", code, stderr)
+	}
+	if stdout != "x\n1\n" {
+		t.Errorf("stdout %q: the table must not go there", stdout)
+	}
+	for _, line := range []string{
+		`(?m)^\s*calls\s+errors\s+total_ms\s+mean_ms\s+p50_ms\s+p95_ms\s+p99_ms\s+rows\s+n\+1\s+summary$`,
+		`(?m)^\s*2\s+0(\s+[0-9.]+){5}\s+0\s+0\s+INSERT INTO t VALUES \(\.\.\.\)$`,
+		`(?m)^\s*1\s+0(\s+[0-9.]+){5}\s+1\s+0\s+SELECT x FROM t WHERE x = \?$`,
+		`(?m)^\s*1\s+1(\s+[0-9.]+){5}\s+0\s+0\s+SELECT \* FROM missing$`,
+	} {
+		if !regexp.MustCompile(line).MatchString(stderr) {
+			t.Errorf("stderr lacks a line matching %s:\n%s", line, stderr)
 		}
 	}
 }
