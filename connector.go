@@ -43,6 +43,10 @@ type connector struct {
 	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
 	shared *shared // force_rollback: the one real connection
+	// replicas are the read replicas (replica.go); nil without. parent is,
+	// in the connector of one replica, the primary's.
+	replicas *replicaSet
+	parent   *connector
 	connID atomic.Uint64
 	txID   atomic.Uint64
 
@@ -100,36 +104,45 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if cfg.forceRollback || c.opts.forceRollback {
 		c.shared = newShared(c)
 	}
+	if c.raw, err = rawConnector(cfg, cfg.dsn); err != nil {
+		return nil, err
+	}
+	if err := c.openReplicas(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rawConnector returns the real driver's connector for dsn, which is the
+// URL's or one of its replicas'.
+func rawConnector(cfg *config, dsn string) (driver.Connector, error) {
 	if cfg.driverName == dialectPostgres.defaultDriver {
 		// pgx's own connector parses its DSN at every Connect; parsing
 		// once here also reports a bad option when the DB is opened.
-		pc, err := pgx.ParseConfig(cfg.dsn)
+		pc, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		c.raw = boxConnector(stdlib.GetConnector(*pc))
-		return c, nil
+		return boxConnector(stdlib.GetConnector(*pc)), nil
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if dc, ok := real.(driver.DriverContext); ok {
-		raw, err := dc.OpenConnector(cfg.dsn)
+		raw, err := dc.OpenConnector(dsn)
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		c.raw = boxConnector(raw)
-	} else {
-		c.raw = &dsnConnector{driver: real, dsn: cfg.dsn}
+		return boxConnector(raw), nil
 	}
-	return c, nil
+	return &dsnConnector{driver: real, dsn: dsn}, nil
 }
 
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -163,13 +176,23 @@ func (c *connector) interest(ctx context.Context, op middleware.Op) middleware.I
 
 // connect opens and wraps one real connection, through the chain.
 func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
+	w, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return wrapConn(w), nil
+}
+
+// open opens one real connection through the chain and returns it as a
+// conn, before wrapConn.
+func (c *connector) open(ctx context.Context) (conn, error) {
 	in := c.interest(ctx, middleware.OpConnect)
 	if in == middleware.None {
 		raw, err := c.rawConnect(ctx)
 		if err != nil {
-			return nil, err
+			return conn{}, err
 		}
-		return wrapConn(newConn(raw, c, c.connID.Add(1))), nil
+		return newConn(raw, c, c.connID.Add(1)), nil
 	}
 	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
 	var raw driver.Conn
@@ -182,9 +205,9 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 		if raw != nil {
 			raw.Close()
 		}
-		return nil, err
+		return conn{}, err
 	}
-	return wrapConn(newConn(raw, c, call.ConnID)), nil
+	return newConn(raw, c, call.ConnID), nil
 }
 
 // rawConnect opens a real connection, or in force_rollback mode a view of
@@ -231,6 +254,9 @@ func (c closingConnector) Close() error {
 	}
 	if c.shared != nil {
 		errs = append(errs, c.shared.close())
+	}
+	if c.replicas != nil {
+		errs = append(errs, c.replicas.close())
 	}
 	if c.keeper != nil {
 		errs = append(errs, c.keeper.Close())

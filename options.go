@@ -33,6 +33,7 @@ type options struct {
 	logging        *loggerOption // WithLogger
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
+	replicaURLs    []string // WithReplicas
 }
 
 // newOptions applies the options of the driver (Register, Open), then

@@ -90,6 +90,9 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 		}
 	}
 	res, err := s.execDirect(ctx, args)
+	if s.conn.rep != nil {
+		s.conn.noteWrite(s.sql)
+	}
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}
@@ -118,6 +121,9 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 		}
 	}
 	r, err := s.queryDirect(ctx, args)
+	if s.conn.rep != nil {
+		s.conn.noteQueryWrite(s.sql)
+	}
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}

@@ -47,6 +47,8 @@ type config struct {
 	literals bool          // sanitize=off: log and trace query text with its literals
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
+
+	replicas replicaOptions // read replicas (replica_url.go)
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -101,6 +103,11 @@ var urlOptions = map[string]urlOption{
 	"trace":              {apply: setTrace},
 	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
+	"replicas":           {apply: setReplicas},
+	"read_your_writes":   {apply: setReadYourWrites},
+	"max_replica_wait":   {apply: setMaxReplicaWait},
+	"max_replica_lag":    {apply: setMaxReplicaLag},
+	"replica_fallback":   {apply: setReplicaFallback},
 }
 
 // setPlaceholders reads the placeholders option: native sends queries as
