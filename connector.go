@@ -47,8 +47,8 @@ type connector struct {
 	// in the connector of one replica, the primary's.
 	replicas *replicaSet
 	parent   *connector
-	connID atomic.Uint64
-	txID   atomic.Uint64
+	connID   atomic.Uint64
+	txID     atomic.Uint64
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive

@@ -42,9 +42,9 @@ type replicaHealth struct {
 	downUntil time.Time // skipped until then
 	lastErr   error
 
-	lag       time.Duration // last read; lagStopped when replication is not running
-	lagAt     time.Time     // when it was read (zero: never)
-	lagKnown  bool
+	lag      time.Duration // last read; lagStopped when replication is not running
+	lagAt    time.Time     // when it was read (zero: never)
+	lagKnown bool
 }
 
 // failed marks the replica down after err, with backoff, and returns the
