@@ -2,6 +2,7 @@ package logging
 
 import (
 	"log/slog"
+	"net"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -22,6 +23,8 @@ const (
 	KeyURL          = "db.url"
 	KeyConnID       = "db.conn_id"
 	KeyTxID         = "db.tx_id"
+	KeyReplica      = "db.replica"
+	KeyServer       = "server.address"
 	KeyRowsAffected = "db.rows_affected"
 	KeyRowsReturned = "db.rows_returned"
 	KeyDuration     = "duration"
@@ -29,7 +32,7 @@ const (
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 13
+const maxAttrs = 15
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -61,6 +64,9 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	}
 	if c.TxID != 0 {
 		buf = append(buf, slog.Uint64(KeyTxID, c.TxID))
+	}
+	if c.DB != nil && c.DB.Replica {
+		buf = append(buf, slog.Bool(KeyReplica, true), slog.String(KeyServer, net.JoinHostPort(c.DB.Address, strconv.Itoa(c.DB.Port))))
 	}
 	switch c.Op {
 	case middleware.OpExec, middleware.OpStmtExec:
