@@ -1,6 +1,7 @@
 // Package pgtemp runs a private PostgreSQL server for one test: initdb into
 // a temporary directory, pg_ctl start and stop on a free loopback port. The
-// test can stop and start the server while a pool uses it.
+// test can stop and start the server while a pool uses it, start a
+// streaming standby of it with pg_basebackup, and promote that standby.
 package pgtemp
 
 import (
@@ -17,12 +18,13 @@ import (
 
 // Server is a private PostgreSQL instance.
 type Server struct {
-	Port int
-	dir  string // data directory
-	bin  string // directory of initdb, pg_ctl and postgres
-	t    testing.TB
-	uid  int // run the binaries as this user (root cannot); -1: as the caller
-	gid  int
+	Port     int
+	dir      string   // data directory
+	bin      string   // directory of initdb, pg_ctl and postgres
+	settings []string // extra server settings, "name=value"
+	t        testing.TB
+	uid      int // run the binaries as this user (root cannot); -1: as the caller
+	gid      int
 }
 
 // BinDir returns the newest /usr/lib/postgresql/*/bin holding initdb and
@@ -48,23 +50,46 @@ func isExec(path string) bool {
 	return err == nil && fi.Mode()&0o111 != 0
 }
 
-// Start initialises a cluster in a temporary directory and starts it. It
-// skips the test when the PostgreSQL binaries are missing, or when the test
-// runs as root and there is no postgres user to run them as. The server is
-// stopped when the test ends.
-func Start(t testing.TB) *Server {
+// skip skips t with why, or fails it under CI=true, where the server
+// binaries must be installed.
+func skip(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// Start initialises a cluster in a temporary directory and starts it, with
+// extra server settings such as "synchronous_commit=off" (each passed as
+// -c). It skips the test when the PostgreSQL binaries are missing, or when
+// the test runs as root and there is no postgres user to run them as (under
+// CI=true it fails instead). The server is stopped when the test ends.
+func Start(t testing.TB, settings ...string) *Server {
+	t.Helper()
+	s := newServer(t, settings)
+	if out, err := s.command("initdb", "-D", s.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	s.StartServer()
+	return s
+}
+
+// newServer prepares a Server with its own temporary directory and free
+// port, and registers its stop at the end of the test.
+func newServer(t testing.TB, settings []string) *Server {
 	t.Helper()
 	bin := BinDir()
 	if bin == "" {
-		t.Skip("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; install the postgresql package to run this test")
+		skip(t, "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; install the postgresql package to run this test")
 	}
-	s := &Server{bin: bin, t: t, uid: -1, gid: -1}
+	s := &Server{bin: bin, settings: settings, t: t, uid: -1, gid: -1}
 	base := t.TempDir()
 	if os.Geteuid() == 0 {
 		// initdb refuses to run as root.
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skip("running as root and there is no postgres user to run initdb as")
+			skip(t, "running as root and there is no postgres user to run initdb as")
 		}
 		s.uid, _ = strconv.Atoi(u.Uid)
 		s.gid, _ = strconv.Atoi(u.Gid)
@@ -80,10 +105,6 @@ func Start(t testing.TB) *Server {
 	}
 	s.dir = filepath.Join(base, "data")
 	s.Port = freePort(t)
-	if out, err := s.command("initdb", "-D", s.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	s.StartServer()
 	t.Cleanup(func() {
 		if s.running() {
 			s.command("pg_ctl", "-D", s.dir, "-m", "immediate", "-w", "stop").Run()
@@ -92,16 +113,40 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// URL is the server's postgres:// URL for the database "postgres".
-func (s *Server) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
+// StartStandby copies the running server s with pg_basebackup -R into a
+// new server that streams from it, and starts it with the extra settings
+// (such as "recovery_min_apply_delay=700ms"). The standby is stopped when
+// the test t ends.
+func (s *Server) StartStandby(t testing.TB, settings ...string) *Server {
+	t.Helper()
+	st := newServer(t, settings)
+	if out, err := st.command("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres",
+		"-D", st.dir, "-R", "-X", "stream", "-c", "fast", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("pg_basebackup: %v\n%s", err, out)
+	}
+	st.StartServer()
+	return st
 }
+
+// URL is the server's postgres:// URL for the database "postgres".
+func (s *Server) URL() string { return s.URLFor("postgres") }
+
+// URLFor is the server's postgres:// URL for the database db.
+func (s *Server) URLFor(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, db)
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
 // StartServer starts the (stopped) server and waits until it accepts
 // connections.
 func (s *Server) StartServer() {
 	s.t.Helper()
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off -c max_connections=40", s.Port, filepath.Dir(s.dir))
+	for _, kv := range s.settings {
+		opts += " -c " + kv
+	}
 	if out, err := s.command("pg_ctl", "-D", s.dir, "-l", filepath.Join(filepath.Dir(s.dir), "log"), "-o", opts, "-w", "-t", "30", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(filepath.Dir(s.dir), "log"))
 		s.t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
@@ -110,11 +155,32 @@ func (s *Server) StartServer() {
 
 // StopServer stops the server (fast shutdown: sessions are terminated) and
 // waits until it is gone.
-func (s *Server) StopServer() {
+func (s *Server) StopServer() { s.stop("fast") }
+
+// StopImmediate stops the server the way a crash would (pg_ctl stop -m
+// immediate: no checkpoint, sessions cut) and waits until it is gone.
+func (s *Server) StopImmediate() { s.stop("immediate") }
+
+func (s *Server) stop(mode string) {
 	s.t.Helper()
-	if out, err := s.command("pg_ctl", "-D", s.dir, "-m", "fast", "-w", "-t", "30", "stop").CombinedOutput(); err != nil {
-		s.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	if out, err := s.command("pg_ctl", "-D", s.dir, "-m", mode, "-w", "-t", "30", "stop").CombinedOutput(); err != nil {
+		s.t.Fatalf("pg_ctl stop -m %s: %v\n%s", mode, err, out)
 	}
+}
+
+// Promote makes a standby a primary (pg_ctl promote) and waits until it
+// takes writes.
+func (s *Server) Promote() {
+	s.t.Helper()
+	if out, err := s.command("pg_ctl", "-D", s.dir, "-w", "-t", "30", "promote").CombinedOutput(); err != nil {
+		s.t.Fatalf("pg_ctl promote: %v\n%s", err, out)
+	}
+}
+
+// Log returns what the server wrote to its log file.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(filepath.Dir(s.dir), "log"))
+	return string(b)
 }
 
 func (s *Server) running() bool {
