@@ -297,8 +297,13 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
-	if c.rep != nil && c.rep.inTx() {
-		return c.rep.rc.prepare(ctx, query)
+	if c.rep != nil {
+		if rc, err := c.route(ctx); rc != nil || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			return rc.prepare(ctx, query)
+		}
 	}
 	var ts txStatement
 	if c.connector.shared == nil {

@@ -5,7 +5,9 @@ package databases
 // use through the replica's own connector and closed with it. A
 // transaction begun ReadOnly runs on the replica from BEGIN to COMMIT; a
 // statement outside a transaction whose context comes from ReadReplica runs
-// there too; everything else runs on the primary. Before a replica read,
+// there too, and so does a statement prepared under ReadReplica (which is
+// also how database/sql runs a MySQL query with arguments); everything
+// else runs on the primary. Before a replica read,
 // read-your-writes makes the replica catch up with the writes this DB
 // acknowledged (replica_position.go); health and fallback are in
 // replica_health.go.

@@ -213,7 +213,7 @@ func TestReplicaRouting(t *testing.T) {
 				defer c.Close()
 				return []server{whereRan(t, b, c, rctx), whereRan(t, b, c, ctx), whereRan(t, b, c, rctx), whereRan(t, b, c, ctx)}
 			}, []server{onReplica, onPrimary, onReplica, onPrimary}},
-			{"prepared outside a transaction: primary", func(t *testing.T) []server {
+			{"prepared under ReadReplica outside a transaction: replica", func(t *testing.T) []server {
 				st, err := db.PrepareContext(rctx, b.where())
 				if err != nil {
 					t.Fatal(err)
@@ -224,7 +224,7 @@ func TestReplicaRouting(t *testing.T) {
 					t.Fatal(err)
 				}
 				return []server{x}
-			}, []server{onPrimary}},
+			}, []server{onReplica}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
