@@ -439,3 +439,48 @@ func TestReplicaObservability(t *testing.T) {
 		}
 	})
 }
+
+// TestReplicaMaxLag: a replica further behind than max_replica_lag is
+// skipped, and with replica_fallback=error the error says why; once it has
+// caught up (and its lag is read again) it serves reads again.
+func TestReplicaMaxLag(t *testing.T) {
+	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
+		ctx := t.Context()
+		setup := openReplicaDB(t, b.url(""))
+		createReplicated(t, b, setup, "replicas_lag")
+		db := openReplicaDB(t, b.url("max_replica_lag=100ms&read_your_writes=false&replica_fallback=error"))
+		// A trickle of writes keeps the stale replica behind.
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				setup.Exec("INSERT INTO replicas_lag VALUES (?, 0)", i)
+			}
+		})
+		time.Sleep(1500 * time.Millisecond)
+		_, err := db.QueryContext(ReadReplica(ctx), "SELECT 1")
+		close(stop)
+		wg.Wait()
+		if !errors.Is(err, ErrNoReplica) || !strings.Contains(fmtErr(err), "exceeds max_replica_lag 100ms") {
+			t.Fatalf("read of a lagging replica: %v; want ErrNoReplica saying its lag exceeds max_replica_lag", err)
+		}
+		t.Logf("lagging: %v", err)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			var s server
+			err := db.QueryRowContext(ReadReplica(ctx), b.where()).Scan(&s.replica, &s.port)
+			if err == nil && s.replica {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica not used 15s after writes stopped: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
