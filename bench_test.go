@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/XSAM/otelsql"
+	"github.com/go-sql-driver/mysql"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -44,7 +47,26 @@ func benchTargets(b *testing.B) []benchTarget {
 	if url := os.Getenv("DATABASES_TEST_POSTGRES_URL"); url != "" {
 		targets = append(targets, benchTarget{name: "postgres", rawDriver: "pgx", rawDSN: url, url: url, native: "$1"})
 	}
+	if url := os.Getenv("DATABASES_TEST_MYSQL_URL"); url != "" {
+		targets = append(targets, benchTarget{name: "mysql", rawDriver: "mysql", rawDSN: mysqlDSN(b, url), url: url, native: "?"})
+	}
 	return targets
+}
+
+// mysqlDSN turns a mysql:// URL of the test setup (user, host, port,
+// database, parseTime) into go-sql-driver's DSN, for the raw side.
+func mysqlDSN(b *testing.B, raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := mysql.NewConfig()
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net, cfg.Addr = "tcp", u.Host
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	cfg.ParseTime = u.Query().Get("parseTime") == "true"
+	return cfg.FormatDSN()
 }
 
 // setup creates and fills the table the benchmarks read.
@@ -103,6 +125,14 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// withOption adds a query option to a URL.
+func withOption(url, opt string) string {
+	if strings.Contains(url, "?") {
+		return url + "&" + opt
+	}
+	return url + "?" + opt
+}
+
 func openBench(b *testing.B, url string, opts ...databases.Option) *sql.DB {
 	db, err := databases.Open(url, opts...)
 	if err != nil {
@@ -113,9 +143,12 @@ func openBench(b *testing.B, url string, opts ...databases.Option) *sql.DB {
 }
 
 // BenchmarkPointSelect compares a point SELECT through the raw driver and
-// through databases with no middleware, on SQLite and PostgreSQL, in one
-// run. "databases" sends the raw driver's native query; "databases-portable"
-// writes it with ? and lets the rewrite make it $1.
+// through databases with no middleware, on SQLite, PostgreSQL and MySQL, in
+// one run: drop-in QueryRowContext + Scan with one argument, never
+// prepared by the caller. "databases" sends the raw driver's native query
+// and keeps its statement (stmt_cache's default); "databases-stmt_cache=0"
+// turns that off; "databases-portable" writes it with ? and lets the
+// rewrite make it $1.
 func BenchmarkPointSelect(b *testing.B) {
 	for _, bt := range benchTargets(b) {
 		b.Run(bt.name, func(b *testing.B) {
@@ -123,6 +156,9 @@ func BenchmarkPointSelect(b *testing.B) {
 			db := openBench(b, bt.url)
 			b.Run("raw", func(b *testing.B) { pointSelect(b, raw, table, bt.native) })
 			b.Run("databases", func(b *testing.B) { pointSelect(b, db, table, bt.native) })
+			b.Run("databases-stmt_cache=0", func(b *testing.B) {
+				pointSelect(b, openBench(b, withOption(bt.url, "stmt_cache=0")), table, bt.native)
+			})
 			if bt.native != "?" {
 				b.Run("databases-portable", func(b *testing.B) { pointSelect(b, db, table, "?") })
 			}

@@ -29,7 +29,8 @@ type callState struct {
 
 	res      driver.Result
 	rows     driver.Rows
-	rowsStmt driver.Stmt     // a statement to close with the rows
+	native   string          // the native query before middleware could change it
+	rowsStmt closer          // a statement to close, or give back to the cache, with the rows
 	rowsCtx  context.Context // the context the real query ran with
 	wrapped  rows            // what a query returns to database/sql
 }
@@ -48,6 +49,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	// Field by field: the state is zero already (new, or cleared by release).
 	call := &s.call
 	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
+	s.native = native
 	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
@@ -75,11 +77,27 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	var err error
 	switch call.Op {
 	case middleware.OpExec:
-		s.res, err = s.conn.execOrPrepare(ctx, call.NativeQuery, call.Args)
+		c := s.conn
+		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native {
+			s.res, call.StmtCache, err = c.execCached(ctx, call.NativeQuery, call.Args, s)
+		} else {
+			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
+		}
+		if err != nil && c.retryStale(err) {
+			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
+		}
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
-		s.rows, s.rowsStmt, err = s.conn.queryOrPrepare(ctx, call.NativeQuery, call.Args)
+		c := s.conn
+		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native {
+			s.rows, s.rowsStmt, call.StmtCache, err = c.queryCached(ctx, call.NativeQuery, call.Args, s)
+		} else {
+			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
+		}
+		if err != nil && c.retryStale(err) {
+			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
+		}
 		s.rowsCtx = ctx
 	case middleware.OpStmtQuery:
 		s.rows, err = s.stmt.queryNative(ctx, call.Args)
@@ -98,6 +116,29 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 		call.RowsAffected = rowsAffected(s.res)
 	}
 	return err
+}
+
+// prepareNested prepares a statement for the cache, on a miss, as an
+// OpPrepare call of the middleware nested in the call s runs.
+// It returns the query prepared, which a middleware may have changed.
+func (s *callState) prepareNested(ctx context.Context, query string) (driver.Stmt, string, error) {
+	c := s.conn
+	in := c.connector.interest(ctx, middleware.OpPrepare)
+	if in == middleware.None {
+		st, err := c.prepareNative(ctx, query)
+		return st, query, err
+	}
+	p := newCallState(c, middleware.OpPrepare, in, s.call.Query, query, nil, nil)
+	p.call.StmtCache = middleware.StmtCacheMiss
+	var st driver.Stmt
+	err := p.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
+		var err error
+		query = call.NativeQuery
+		st, err = c.prepareNative(ctx, query)
+		return err
+	})
+	p.release()
+	return st, query, err
 }
 
 // do runs a call whose only result is its error through the pipeline.

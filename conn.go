@@ -3,6 +3,7 @@ package databases
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"reflect"
 
 	"github.com/go-databases/databases/middleware"
@@ -74,6 +75,8 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	}
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
+	} else if c.stmts > 0 {
+		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
 	}
 	return w
 }
@@ -99,11 +102,17 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.prepare(context.Background(), query)
 }
 
+// Close closes the statements the connection kept, then the connection.
 func (c *conn) Close() error {
 	if c.rep != nil {
 		c.closeReplica()
 	}
-	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error { return c.raw.Close() })
+	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error {
+		if c.stmts == nil {
+			return c.raw.Close()
+		}
+		return errors.Join(c.stmts.closeAll(), c.raw.Close())
+	})
 }
 
 // Begin is the legacy call, which reaches the real driver's legacy Begin:
@@ -261,7 +270,15 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 		if err != nil {
 			return nil, err
 		}
-		return c.execNative(ctx, native, args)
+		if c.stmts.wants(native, len(args)) {
+			res, _, err := c.execCached(ctx, native, args, nil)
+			return res, err
+		}
+		res, err := c.execNative(ctx, native, args)
+		if err != nil && c.retryStale(err) {
+			res, err = c.execNative(ctx, native, args)
+		}
+		return res, err
 	}
 	return newCallState(c, middleware.OpExec, in, query, native, args, err).exec(ctx)
 }
@@ -291,7 +308,14 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 		if err != nil {
 			return nil, err
 		}
-		return c.queryNative(ctx, native, args)
+		if c.stmts.wants(native, len(args)) {
+			return c.queryThroughCache(ctx, native, args)
+		}
+		r, err := c.queryNative(ctx, native, args)
+		if err != nil && c.retryStale(err) {
+			r, err = c.queryNative(ctx, native, args)
+		}
+		return r, err
 	}
 	return newCallState(c, middleware.OpQuery, in, query, native, args, err).query(ctx)
 }

@@ -43,6 +43,7 @@ type connector struct {
 	chain  *middleware.Pipeline // nil: calls go straight to the real driver
 	db     *middleware.Database
 	shared *shared // force_rollback: the one real connection
+	stmts  int     // prepared statements each connection keeps (stmtcache.go)
 	// replicas are the read replicas (replica.go); nil without. parent is,
 	// in the connector of one replica, the primary's.
 	replicas *replicaSet
@@ -85,6 +86,9 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		return nil, err
 	}
 	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts)}
+	if c.stmts, err = stmtCacheSize(cfg); err != nil {
+		return nil, err
+	}
 	c.chain = c.opts.pipeline(cfg)
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,

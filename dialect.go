@@ -17,12 +17,27 @@ type dialect struct {
 	defaultDriver string // name the real driver registers with database/sql
 	rewrite       rewrite.Dialect
 	scan          sqlscan.Dialect
+
+	// The prepared-statement cache with the default driver: statements
+	// kept per connection unless stmt_cache says otherwise (0: off), and
+	// the fewest arguments a query needs to be cached. README, "Statement
+	// cache", gives the measurements behind them.
+	stmtCache        int
+	stmtCacheMinArgs int
 }
 
 var (
-	dialectSQLite   = &dialect{name: "sqlite", defaultDriver: "sqlite", rewrite: rewrite.SQLite, scan: sqlscan.SQLite}
+	// SQLite prepares every query it is not given prepared: cache them all.
+	dialectSQLite = &dialect{name: "sqlite", defaultDriver: "sqlite", rewrite: rewrite.SQLite, scan: sqlscan.SQLite,
+		stmtCache: 64}
+	// pgx caches prepared statements itself.
 	dialectPostgres = &dialect{name: "postgres", defaultDriver: "pgx", rewrite: rewrite.Postgres, scan: sqlscan.Postgres}
-	dialectMySQL    = &dialect{name: "mysql", defaultDriver: "mysql", rewrite: rewrite.MySQL, scan: sqlscan.MySQL}
+	// go-sql-driver prepares, runs and closes a query with arguments (three
+	// round trips) and sends one without in one: cache the first kind. 64
+	// per connection keeps 100 connections at 6 400 statements, within
+	// the server's default max_prepared_stmt_count of 16 382.
+	dialectMySQL = &dialect{name: "mysql", defaultDriver: "mysql", rewrite: rewrite.MySQL, scan: sqlscan.MySQL,
+		stmtCache: 64, stmtCacheMinArgs: 1}
 )
 
 // schemes maps every accepted URL scheme to its dialect.

@@ -32,6 +32,7 @@
 //	trace                on/off: trace every call with the global OpenTelemetry providers
 //	sanitize             on (default)/off: off logs and traces query text with its literals
 //	force_rollback       true: test mode, everything is rolled back when the DB closes
+//	stmt_cache           N: prepared statements kept per connection (SQLite, MySQL: 64; 0: off)
 //	placeholders         portable (default) or native: native sends every query as written
 //	txlock               SQLite BEGIN mode of read-write transactions: immediate (default), deferred or exclusive (alias _txlock)
 //	ssl                  true/false: sslmode=require/disable on PostgreSQL, tls=true/false on MySQL

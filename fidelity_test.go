@@ -238,7 +238,10 @@ func TestDriverSentinelsUnchanged(t *testing.T) {
 			t.Skip("modernc sqlite returns neither sentinel from these calls")
 		}
 		ctx := context.Background()
-		c, err := newConnector(b.URL, &Driver{}, nil)
+		// Without the statement cache, go-sql-driver asks database/sql to
+		// prepare instead of executing with arguments when
+		// interpolateParams is off; with it, the wrapper prepares.
+		c, err := newConnector(b.URL+"&stmt_cache=0", &Driver{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,12 +251,22 @@ func TestDriverSentinelsUnchanged(t *testing.T) {
 		}
 		args := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
 		if b.Dialect == "mysql" {
-			// go-sql-driver asks database/sql to prepare instead of
-			// executing with arguments when interpolateParams is off.
 			_, err := wc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args)
 			if err != driver.ErrSkip {
 				t.Fatalf("ExecContext with args = %v; want driver.ErrSkip itself", err)
 			}
+			cached, err := newConnector(b.URL, &Driver{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := cached.Connect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args); err != nil {
+				t.Fatalf("ExecContext with args, statement cache on = %v; want it run", err)
+			}
+			cc.Close()
 		}
 		DriverConn(wc).(driver.Conn).Close()
 		_, err = wc.(driver.ExecerContext).ExecContext(ctx, "SELECT 1", nil)

@@ -37,6 +37,8 @@ type realConn struct {
 	resetter      driver.SessionResetter
 	validator     driver.Validator
 	checker       driver.NamedValueChecker
+
+	stmts *stmtCache // the prepared-statement cache (stmtcache.go); nil when off
 }
 
 func newRealConn(raw driver.Conn) realConn {

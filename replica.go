@@ -163,7 +163,7 @@ func (c *connector) openReplicas() error {
 		db := *c.db
 		db.Address, db.Port, db.Replica, db.URL = a.host, a.port, true, urls[i]
 		set.list = append(set.list, &replica{addr: a, conn: &connector{
-			cfg: c.cfg, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, parent: c,
+			cfg: c.cfg, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
 		}})
 	}
 	if c.opts.meterProvider != nil {
@@ -409,14 +409,12 @@ func (c *conn) resetReplica(ctx context.Context) {
 	if rp.rc == nil {
 		return
 	}
-	if err := rp.rc.reusable(ctx); err != nil {
-		c.closeReplica()
-		return
+	err := rp.rc.reusable(ctx)
+	if err == nil && rp.rc.resetter != nil {
+		err = rp.rc.resetSession(ctx)
 	}
-	if rp.rc.resetter != nil {
-		if err := rp.rc.resetter.ResetSession(ctx); err != nil {
-			c.closeReplica()
-		}
+	if err != nil {
+		c.closeReplica()
 	}
 }
 

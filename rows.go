@@ -2,6 +2,7 @@ package databases
 
 import (
 	"database/sql/driver"
+	"errors"
 	"io"
 	"reflect"
 
@@ -14,9 +15,14 @@ import (
 // lives in the query's call state and wrapRows returns it as one of the
 // pointer-shaped types of wrap_gen.go, with exactly the optional interfaces
 // of the real rows, so wrapping allocates nothing.
+//
+// Without middleware, rows that a cached prepared statement returned are
+// wrapped too (state nil): closing them gives the statement back
+// (stmtcache.go).
 type rows struct {
 	raw   driver.Rows
-	state *callState // the query's call, ended with OpRows at Close
+	state *callState // the query's call, ended with OpRows at Close; nil without middleware
+	after closer     // without middleware: the statement to close or give back with the rows
 	done  bool
 }
 
@@ -52,6 +58,9 @@ func (r *rows) Next(dest []driver.Value) error { return r.advanced(r.raw.Next(de
 // advanced counts the row the real rows moved to, or keeps the error that
 // ended them, for the query's call; it returns err.
 func (r *rows) advanced(err error) error {
+	if r.state == nil {
+		return err
+	}
 	switch err {
 	case nil:
 		r.state.call.RowsReturned++
@@ -69,6 +78,9 @@ func (r *rows) Close() error {
 	}
 	r.done = true
 	s := r.state
+	if s == nil {
+		return errors.Join(r.raw.Close(), r.after.Close())
+	}
 	s.call.Op = middleware.OpRows
 	err := s.observe(s.rowsCtx, s.final)
 	s.release()

@@ -38,6 +38,7 @@ type config struct {
 
 	native        bool   // placeholders=native: send queries as written
 	forceRollback bool   // force_rollback=true: the test mode
+	stmtCache     *int   // stmt_cache=N: prepared statements kept per connection; nil: the dialect's default
 	txlock        string // SQLite: BEGIN mode of read-write transactions
 	pool          poolOptions
 
@@ -108,6 +109,7 @@ var urlOptions = map[string]urlOption{
 	"max_replica_wait":   {apply: setMaxReplicaWait},
 	"max_replica_lag":    {apply: setMaxReplicaLag},
 	"replica_fallback":   {apply: setReplicaFallback},
+	"stmt_cache":         {apply: setStmtCache},
 }
 
 // setPlaceholders reads the placeholders option: native sends queries as
@@ -222,6 +224,17 @@ func setSlow(p *urlParse, v string) error {
 			p.cfg.logLevel = &l
 		}
 	}
+	return nil
+}
+
+// setStmtCache reads the stmt_cache option: how many prepared statements
+// each connection keeps; 0 turns the cache off.
+func setStmtCache(p *urlParse, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a number of statements (0 or more)", v)
+	}
+	p.cfg.stmtCache = &n
 	return nil
 }
 

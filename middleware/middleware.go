@@ -130,7 +130,38 @@ type Call struct {
 	// (nil when they were read to the end or closed before).
 	RowsErr error
 
+	// StmtCache says, in OpExec and OpQuery (and their OpRows), whether
+	// the connection's prepared-statement cache served the call. On a miss
+	// the statement was prepared by an OpPrepare call nested in this one,
+	// whose StmtCache is StmtCacheMiss too, and kept.
+	StmtCache StmtCache
+
 	final Handler // the real call, set by Pipeline.Run
+}
+
+// StmtCache says how a call used the connection's prepared-statement
+// cache (the stmt_cache URL option).
+type StmtCache uint8
+
+const (
+	// StmtUncached: the call did not use the cache: it is off, the query
+	// is not one it keeps, or its statement was serving open rows.
+	StmtUncached StmtCache = iota
+	// StmtCacheHit: a statement the connection had prepared earlier ran.
+	StmtCacheHit
+	// StmtCacheMiss: the statement was prepared for this call and kept.
+	StmtCacheMiss
+)
+
+// String returns "", "hit" or "miss".
+func (s StmtCache) String() string {
+	switch s {
+	case StmtCacheHit:
+		return "hit"
+	case StmtCacheMiss:
+		return "miss"
+	}
+	return ""
 }
 
 // Handler performs a call: the next middleware, or the real driver.

@@ -9,6 +9,7 @@ package dberr
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,4 +62,32 @@ func Retryable(err error) bool {
 // or the context.
 func FromServer(err error) bool {
 	return Code(err) != ""
+}
+
+// StaleStatement reports whether err says that a statement prepared earlier
+// no longer fits the schema or the session, so that preparing it again
+// would get past it: PostgreSQL 0A000 "cached plan must not change result
+// type", MySQL 1615 (needs to be re-prepared) and 1243 (unknown prepared
+// statement handler, after the session was reset), SQLite SCHEMA.
+func StaleStatement(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "0A000" && strings.Contains(pg.Message, "cached plan must not change result type")
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1615 || my.Number == 1243
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return lite.Code()&0xff == sqlite3.SQLITE_SCHEMA
+	}
+	return false
+}
+
+// TooManyStatements reports whether err is MySQL's 1461: the server's
+// max_prepared_stmt_count is reached.
+func TooManyStatements(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && my.Number == 1461
 }

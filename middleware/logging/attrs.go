@@ -27,12 +27,13 @@ const (
 	KeyServer       = "server.address"
 	KeyRowsAffected = "db.rows_affected"
 	KeyRowsReturned = "db.rows_returned"
+	KeyStmtCache    = "db.stmt_cache"
 	KeyDuration     = "duration"
 	KeyError        = "error"
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 15
+const maxAttrs = 16
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -75,6 +76,9 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 		}
 	case middleware.OpRows:
 		buf = append(buf, slog.Int64(KeyRowsReturned, c.RowsReturned))
+	}
+	if c.StmtCache != middleware.StmtUncached {
+		buf = append(buf, slog.String(KeyStmtCache, c.StmtCache.String()))
 	}
 	if d >= 0 {
 		buf = append(buf, slog.Duration(KeyDuration, d))

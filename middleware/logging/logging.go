@@ -178,6 +178,11 @@ func (m *logMiddleware) Interest(ctx context.Context, op middleware.Op) middlewa
 
 // Handle runs the call and logs it when the logger is enabled for its level.
 func (m *logMiddleware) Handle(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
+	if c.Op == middleware.OpPrepare && c.StmtCache == middleware.StmtCacheMiss {
+		// The statement cache's prepare, inside the call it serves: that
+		// call's record covers it (db.stmt_cache=miss) and its error.
+		return next(ctx, c)
+	}
 	err := next(ctx, c)
 	if err == nil && (c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery) {
 		return nil // logged when its rows close, as OpRows

@@ -41,6 +41,10 @@ type database struct {
 	// ops describe the operations that have no query text.
 	ops [32]*operation
 
+	// stmtCacheOpts are the options of a statement-cache lookup's count,
+	// by middleware.StmtCache.
+	stmtCacheOpts [3][]metric.AddOption
+
 	queries  queryCache   // for exec and query
 	prepares queryCache   // for prepare
 	size     atomic.Int32 // queries cached in both
@@ -129,6 +133,10 @@ func newDatabase(t *tracer, db *middleware.Database) *database {
 		if name != "" {
 			d.ops[op] = d.fixed(t, middleware.Op(op))
 		}
+	}
+	for _, use := range []middleware.StmtCache{middleware.StmtCacheHit, middleware.StmtCacheMiss} {
+		set := attribute.NewSet(append(slices.Clip(d.attrs), stmtCacheAttrs[use]...)...)
+		d.stmtCacheOpts[use] = []metric.AddOption{metric.WithAttributeSet(set)}
 	}
 	return d
 }

@@ -37,9 +37,12 @@ func Example() {
 	}
 	// Output:
 	// CONNECT
+	// PREPARE CREATE users
 	// CREATE users
 	// BEGIN
+	// PREPARE INSERT users
 	// INSERT users
 	// COMMIT
+	// PREPARE SELECT users
 	// SELECT users
 }

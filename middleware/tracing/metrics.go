@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/dbconv"
+
+	"github.com/go-databases/databases/middleware"
 )
 
 // durationBuckets are the bucket boundaries, in seconds, the conventions
@@ -61,4 +63,38 @@ func (t *tracer) record(ctx context.Context, d *database, o *operation, start ti
 		attrs = append(attrs, semconv.DBResponseStatusCode(e.code))
 	}
 	t.duration.Record(ctx, seconds, metric.WithAttributes(attrs...))
+}
+
+// The statement cache's lookups: a counter of package databases' own
+// (the conventions name none), with the result as an attribute.
+const (
+	stmtCacheLookups = "databases.stmt_cache.lookups"
+	stmtCacheKey     = attribute.Key("databases.stmt_cache")
+)
+
+// stmtCacheAttrs are the span attribute of a call the statement cache
+// served (hit) or prepared for (miss), by middleware.StmtCache; shared, so
+// that setting one allocates nothing.
+var stmtCacheAttrs = [...][]attribute.KeyValue{
+	middleware.StmtCacheHit:  {stmtCacheKey.String("hit")},
+	middleware.StmtCacheMiss: {stmtCacheKey.String("miss")},
+}
+
+// newStmtCacheLookups creates the databases.stmt_cache.lookups counter.
+func newStmtCacheLookups(mp metric.MeterProvider) metric.Int64Counter {
+	m := mp.Meter(scope, metric.WithSchemaURL(semconv.SchemaURL))
+	c, err := m.Int64Counter(stmtCacheLookups, metric.WithUnit("{lookup}"),
+		metric.WithDescription("Lookups in the per-connection prepared-statement cache, by result (hit or miss)."))
+	if err != nil {
+		otel.Handle(err)
+	}
+	return c
+}
+
+// countStmtCache counts a lookup of the statement cache on d.
+func (t *tracer) countStmtCache(ctx context.Context, d *database, use middleware.StmtCache) {
+	if !t.lookups.Enabled(ctx) {
+		return
+	}
+	t.lookups.Add(ctx, 1, d.stmtCacheOpts[use]...)
 }

@@ -35,6 +35,7 @@ func New(opts ...Option) middleware.Middleware {
 	return &tracer{
 		tracer:    cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
 		duration:  newDuration(cfg.mp),
+		lookups:   newStmtCacheLookups(cfg.mp),
 		ops:       cfg.ops,
 		commenter: cfg.commenter,
 		literals:  cfg.literals,
@@ -45,6 +46,7 @@ func New(opts ...Option) middleware.Middleware {
 type tracer struct {
 	tracer    trace.Tracer
 	duration  metric.Float64Histogram
+	lookups   metric.Int64Counter // databases.stmt_cache.lookups
 	ops       opSet
 	commenter bool
 	literals  bool // db.query.text keeps literals (WithQueryLiterals)
@@ -105,6 +107,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		if commented {
 			c.NativeQuery = native
 		}
+		t.stmtCache(ctx, d, span, recording, c.StmtCache)
 		if err != nil {
 			// The rows never come: the query ends here.
 			t.end(ctx, d, o, span, recording, start, err, -1)
@@ -116,8 +119,23 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if commented {
 		c.NativeQuery = native
 	}
+	if c.Op == middleware.OpExec {
+		t.stmtCache(ctx, d, span, recording, c.StmtCache)
+	}
 	t.end(ctx, d, o, span, recording, start, err, -1)
 	return err
+}
+
+// stmtCache marks the span of a call the statement cache took part in, and
+// counts the lookup.
+func (t *tracer) stmtCache(ctx context.Context, d *database, span trace.Span, recording bool, use middleware.StmtCache) {
+	if use == middleware.StmtUncached {
+		return
+	}
+	if recording {
+		span.SetAttributes(stmtCacheAttrs[use]...)
+	}
+	t.countStmtCache(ctx, d, use)
 }
 
 // isRecording is span.IsRecording, answered without it for a sampled span,
