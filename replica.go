@@ -39,8 +39,8 @@ func ReadReplica(ctx context.Context) context.Context {
 // AfterPosition returns a context under which replica reads wait until the
 // replica has replayed the write position token, from WritePosition
 // (possibly of another process), as they wait for this DB's own writes. An
-// empty token waits for nothing. A token that cannot be read fails the
-// read.
+// empty token waits for nothing; a token that cannot be read fails the
+// read. On a DB without replicas the token is not needed, and not read.
 func AfterPosition(ctx context.Context, token string) context.Context {
 	if token == "" {
 		return ctx
