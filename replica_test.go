@@ -448,7 +448,9 @@ func TestReplicaMaxLag(t *testing.T) {
 		ctx := t.Context()
 		setup := openReplicaDB(t, b.url(""))
 		createReplicated(t, b, setup, "replicas_lag")
-		db := openReplicaDB(t, b.url("max_replica_lag=100ms&read_your_writes=false&replica_fallback=error"))
+		reader := metric.NewManualReader()
+		db := openReplicaDB(t, b.url("max_replica_lag=100ms&read_your_writes=false&replica_fallback=error"),
+			WithMeterProvider(metric.NewMeterProvider(metric.WithReader(reader))))
 		// A trickle of writes keeps the stale replica behind.
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -480,6 +482,23 @@ func TestReplicaMaxLag(t *testing.T) {
 			t.Fatalf("read of a lagging replica: %v; want ErrNoReplica saying its lag exceeds max_replica_lag", err)
 		}
 		t.Logf("lagging: %v", err)
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(ctx, &rm); err != nil {
+			t.Fatal(err)
+		}
+		var lag float64
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if g, ok := m.Data.(metricdata.Gauge[float64]); ok && m.Name == "db.client.replica.lag" {
+					for _, p := range g.DataPoints {
+						lag = p.Value
+					}
+				}
+			}
+		}
+		if lag <= 0.1 {
+			t.Errorf("db.client.replica.lag = %v s, want the lag that made the replica skipped", lag)
+		}
 		deadline := time.Now().Add(15 * time.Second)
 		for {
 			var s server
