@@ -113,6 +113,10 @@ type replicaSet struct {
 	pos    position
 	posSeq uint64
 
+	// reads and waits count the primary positions read and the waits on
+	// a replica, the round trips read-your-writes adds (for benchmarks).
+	reads, waits atomic.Uint64
+
 	pos0    *positionReader // reads and waits for positions in the dialect
 	metrics *replicaMetrics // nil without WithMeterProvider
 }
@@ -525,6 +529,7 @@ func (s *replicaSet) primaryPosition(ctx context.Context, c *conn, need uint64) 
 	}
 	s.posMu.Unlock()
 	seq := s.writes.Load()
+	s.reads.Add(1)
 	p, err := s.pos0.read(ctx, &c.realConn)
 	if err != nil {
 		return position{}, 0, err
@@ -545,6 +550,7 @@ func (s *replicaSet) wait(ctx context.Context, r *replica, rc *conn, p position)
 	}
 	limit := s.opts.wait()
 	start := time.Now()
+	s.waits.Add(1)
 	ok, err := s.pos0.wait(ctx, &rc.realConn, p, limit)
 	s.metrics.recordWait(ctx, r, time.Since(start), ok, err)
 	if err != nil {

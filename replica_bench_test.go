@@ -72,12 +72,33 @@ func BenchmarkReplicaRead(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			var set *replicaSet
+			sc, err := db.Conn(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sc.Raw(func(dc any) error {
+				set = dc.(interface{ self() *conn }).self().connector.replicas
+				return nil
+			})
+			sc.Close()
+			// report gives the round trips read-your-writes added per
+			// iteration: primary positions read, replica checks or waits.
+			report := func(b *testing.B) func() {
+				reads, waits := set.reads.Load(), set.waits.Load()
+				return func() {
+					n := float64(b.N)
+					b.ReportMetric(float64(set.reads.Load()-reads)/n, "positions/op")
+					b.ReportMetric(float64(set.waits.Load()-waits)/n, "waits/op")
+				}
+			}
 			b.Run("raw-replica-read", func(b *testing.B) {
 				for b.Loop() {
 					read(b, rawReplica, ctx, rawQ)
 				}
 			})
 			b.Run("ReadReplica-read", func(b *testing.B) {
+				defer report(b)()
 				for b.Loop() {
 					read(b, db, rctx, "SELECT v FROM replicas_bench WHERE id = ?")
 				}
@@ -89,6 +110,7 @@ func BenchmarkReplicaRead(b *testing.B) {
 				}
 			})
 			b.Run("write-then-ReadReplica-read", func(b *testing.B) {
+				defer report(b)()
 				for b.Loop() {
 					write(b, db, "UPDATE replicas_bench SET v = v + 1 WHERE id = ?")
 					read(b, db, rctx, "SELECT v FROM replicas_bench WHERE id = ?")
