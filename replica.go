@@ -322,10 +322,11 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 			rp.rc = rc
 		}
 		if err := set.checkLag(ctx, r, rp.rc); err != nil {
+			broke := c.replicaBroke(ctx, rp.rc, err)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if c.replicaBroke(ctx, rp.rc, err) {
+			if broke {
 				skipped = append(skipped, r.addr.String()+": "+r.health.lastReason())
 				continue
 			}
@@ -337,14 +338,15 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 		}
 		ok, why, err := c.catchUp(ctx, r, rp.rc)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			var bad *badPositionError
 			if errors.As(err, &bad) {
 				return nil, err
 			}
-			if c.replicaBroke(ctx, rp.rc, err) {
+			broke := c.replicaBroke(ctx, rp.rc, err) // a cancelled wait may leave the connection closed
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if broke {
 				skipped = append(skipped, r.addr.String()+": "+r.health.lastReason())
 				continue
 			}
