@@ -478,6 +478,17 @@ func TestReplicaMaxLag(t *testing.T) {
 		}
 		close(stop)
 		wg.Wait()
+		if err == nil {
+			sc, _ := db.Conn(ctx)
+			sc.Raw(func(dc any) error {
+				for _, r := range dc.(interface{ self() *conn }).self().connector.replicas.list {
+					lag, known := r.health.lastLag()
+					t.Logf("replica %s: lag %v (known %v)", r.addr, lag, known)
+				}
+				return nil
+			})
+			sc.Close()
+		}
 		if !errors.Is(err, ErrNoReplica) || !strings.Contains(fmtErr(err), "exceeds max_replica_lag 100ms") {
 			t.Fatalf("read of a lagging replica: %v; want ErrNoReplica saying its lag exceeds max_replica_lag", err)
 		}
