@@ -42,7 +42,8 @@ type conn struct {
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 
-	server *server // the host it reached (hosts.go)
+	server *server      // the host it reached (hosts.go)
+	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
@@ -71,6 +72,9 @@ var (
 
 func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	w := conn{realConn: newRealConn(raw), connector: c, id: id}
+	if c.replicas != nil {
+		w.rep = &replicaConn{}
+	}
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
 	} else if c.stmts > 0 {
@@ -102,6 +106,9 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 
 // Close closes the statements the connection kept, then the connection.
 func (c *conn) Close() error {
+	if c.rep != nil {
+		c.closeReplica()
+	}
 	return c.run(context.Background(), middleware.OpConnClose, func(context.Context) error {
 		if c.stmts == nil {
 			return c.raw.Close()
@@ -142,6 +149,9 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 // call state rather than a closure.
 func (c *connResetter) ResetSession(ctx context.Context) error {
 	w := (*conn)(c)
+	if w.rep != nil {
+		w.resetReplica(ctx)
+	}
 	in := w.connector.interest(ctx, middleware.OpResetSession)
 	if in == middleware.None {
 		return w.resetSession(ctx)
@@ -160,6 +170,9 @@ func (c *conn) resetSession(ctx context.Context) error {
 // leaked transaction is closed at once, releasing its locks.
 func (c *connValidator) IsValid() bool {
 	w := (*conn)(c)
+	if w.rep != nil {
+		w.rep.settle(w)
+	}
 	if w.mustCheck() {
 		if err := w.run(context.Background(), middleware.OpResetSession, w.reusable); err != nil {
 			return false
@@ -237,6 +250,14 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.rep != nil {
+		return c.execRouted(ctx, query, args)
+	}
+	return c.execHere(ctx, query, args)
+}
+
+// execHere runs a statement on this connection's own server.
+func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, err)
 	c.failed(err)
@@ -269,6 +290,14 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.rep != nil {
+		return c.queryRouted(ctx, query, args)
+	}
+	return c.queryHere(ctx, query, args)
+}
+
+// queryHere is execHere for queries.
+func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, err)
 	c.failed(err)
@@ -299,6 +328,14 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.rep != nil {
+		if rc, err := c.route(ctx); rc != nil || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			return rc.prepare(ctx, query)
+		}
+	}
 	var ts txStatement
 	if c.connector.shared == nil {
 		ts = c.classify(query)
@@ -350,10 +387,15 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
+	if c.rep != nil && opts.ReadOnly {
+		if t, err, routed := c.beginReplica(ctx, opts); routed {
+			return t, err
+		}
+	}
 	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
-	id := c.connector.txID.Add(1)
+	id := c.connector.nextTxID()
 	var t driver.Tx
 	var err error
 	if in := c.connector.interest(ctx, middleware.OpBegin); in == middleware.None {

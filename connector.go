@@ -46,8 +46,12 @@ type connector struct {
 	hosts  *hostList // the real connector when the URL has a host list (hosts.go); nil otherwise
 	server *server   // the one host of a URL without a list
 	stmts  int       // prepared statements each connection keeps (stmtcache.go)
-	connID atomic.Uint64
-	txID   atomic.Uint64
+	// replicas are the read replicas (replica.go); nil without. parent is,
+	// in the connector of one replica, the primary's.
+	replicas *replicaSet
+	parent   *connector
+	connID   atomic.Uint64
+	txID     atomic.Uint64
 
 	// SQLite: the plans of queries bound with a list (inlist.go).
 	listCache atomic.Pointer[rewrite.Cache]
@@ -111,48 +115,71 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if cfg.forceRollback || c.opts.forceRollback {
 		c.shared = newShared(c)
 	}
+	if c.hosts, err = hostsConnector(cfg); err != nil {
+		return nil, err
+	}
+	if c.hosts != nil {
+		c.raw = c.hosts
+	} else if c.raw, err = rawConnector(cfg, cfg.dsn); err != nil {
+		return nil, err
+	}
+	if err := c.openReplicas(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rawConnector returns the real driver's connector for dsn, which is the
+// URL's or one of its replicas'.
+func rawConnector(cfg *config, dsn string) (driver.Connector, error) {
 	if cfg.driverName == dialectPostgres.defaultDriver {
 		// pgx's own connector parses its DSN at every Connect; parsing
 		// once here also reports a bad option when the DB is opened.
-		pc, err := pgx.ParseConfig(cfg.dsn)
+		pc, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		if len(cfg.hosts) > 1 {
-			c.hosts = newPostgresHosts(cfg, pc)
-			c.raw = c.hosts
-			return c, nil
-		}
-		c.raw = boxConnector(stdlib.GetConnector(*pc))
-		return c, nil
+		return boxConnector(stdlib.GetConnector(*pc)), nil
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}) {
-		if c.hosts, err = newMySQLHosts(cfg, real); err != nil {
-			return nil, err
-		}
-		c.raw = c.hosts
-		return c, nil
-	}
 	if dc, ok := real.(driver.DriverContext); ok {
-		raw, err := dc.OpenConnector(cfg.dsn)
+		raw, err := dc.OpenConnector(dsn)
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		c.raw = boxConnector(raw)
-	} else {
-		c.raw = &dsnConnector{driver: real, dsn: cfg.dsn}
+		return boxConnector(raw), nil
 	}
-	return c, nil
+	return &dsnConnector{driver: real, dsn: dsn}, nil
+}
+
+// hostsConnector returns the connector of a URL's host list (hosts.go):
+// with more than one host, or with an option that picks among hosts on
+// MySQL; nil for a URL that names one server.
+func hostsConnector(cfg *config) (*hostList, error) {
+	switch {
+	case cfg.dialect == dialectPostgres && cfg.driverName == dialectPostgres.defaultDriver && len(cfg.hosts) > 1:
+		pc, err := pgx.ParseConfig(cfg.dsn)
+		if err != nil {
+			return nil, cfg.driverError(err)
+		}
+		return newPostgresHosts(cfg, pc), nil
+	case cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}):
+		real, err := lookupDriver(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return newMySQLHosts(cfg, real)
+	}
+	return nil, nil
 }
 
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -191,11 +218,21 @@ func (c *connector) interest(ctx context.Context, op middleware.Op) middleware.I
 
 // connect opens and wraps one real connection, through the chain.
 func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
+	w, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return wrapConn(w), nil
+}
+
+// open opens one real connection through the chain and returns it as a
+// conn, before wrapConn.
+func (c *connector) open(ctx context.Context) (conn, error) {
 	in := c.interest(ctx, middleware.OpConnect)
 	if in == middleware.None {
 		raw, at, err := c.rawConnect(ctx)
 		if err != nil {
-			return nil, err
+			return conn{}, err
 		}
 		return c.wrap(raw, at, c.connID.Add(1)), nil
 	}
@@ -214,16 +251,16 @@ func (c *connector) connect(ctx context.Context) (driver.Conn, error) {
 		if raw != nil {
 			raw.Close()
 		}
-		return nil, err
+		return conn{}, err
 	}
 	return c.wrap(raw, at, call.ConnID), nil
 }
 
-// wrap wraps a real connection to the host at.
-func (c *connector) wrap(raw driver.Conn, at *server, id uint64) driver.Conn {
+// wrap is the connection to the host at, before wrapConn.
+func (c *connector) wrap(raw driver.Conn, at *server, id uint64) conn {
 	w := newConn(raw, c, id)
 	w.server = at
-	return wrapConn(w)
+	return w
 }
 
 // rawConnect opens a real connection, or in force_rollback mode a view of
@@ -275,6 +312,9 @@ func (c closingConnector) Close() error {
 	}
 	if c.shared != nil {
 		errs = append(errs, c.shared.close())
+	}
+	if c.replicas != nil {
+		errs = append(errs, c.replicas.close())
 	}
 	if c.keeper != nil {
 		errs = append(errs, c.keeper.Close())

@@ -49,6 +49,11 @@
 //	connect_timeout       whole seconds: the bound of each host's connection attempt; 0 (default) is none
 //	stmt_cache            N: prepared statements kept per connection (SQLite, MySQL: 64; 0: off)
 //	insights              on/off: aggregate queries and report N+1 (middleware/insights, Insights); Open or sql.OpenDB only
+//	replicas              host:port,host:port: read replicas (not SQLite); see ReadReplica
+//	read_your_writes      true (default)/false: replica reads wait for this DB's writes
+//	max_replica_wait      e.g. 500ms (default 1s): longest such wait, then the read runs on the primary
+//	max_replica_lag       e.g. 5s: skip replicas further behind (default: no limit)
+//	replica_fallback      primary (default) or error: what a replica read does when no replica is usable
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access

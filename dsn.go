@@ -180,7 +180,7 @@ func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 		rawPath = "/" // pgx looks for the user info up to the first '/'
 	}
 	cfg.dsn = "postgres://" + userInfo + hostPart + rawPath + q
-	return nil
+	return p.replicaDSNs(hostPart, func(h string) string { return "postgres://" + userInfo + h + rawPath + q })
 }
 
 func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
@@ -254,7 +254,7 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		mc.Addr = addr
 		cfg.hostDSNs = append(cfg.hostDSNs, dsnOf())
 	}
-	return nil
+	return p.replicaDSNs(hostPart, func(h string) string { return mysqlReplicaDSN(cfg.dsn, h) })
 }
 
 // hasParam reports whether the driver-bound query string sets key.

@@ -287,13 +287,6 @@ func showVars(ctx context.Context, raw driver.Conn, query string) (map[string]st
 	}
 }
 
-func asString(v driver.Value) string {
-	if b, ok := v.([]byte); ok {
-		return string(b)
-	}
-	return fmt.Sprint(v)
-}
-
 // hostAttempt is one host tried and why it was not taken.
 type hostAttempt struct {
 	at  server

@@ -37,6 +37,7 @@ type options struct {
 	insights       *insights.Insights // built with the pipeline
 	poolNames      PoolMetricNames
 	poolName       string
+	replicaURLs    []string // WithReplicas
 }
 
 // newOptions applies the options of the driver (Register, Open), then

@@ -91,6 +91,9 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 	}
 	res, err := s.execDirect(ctx, args)
 	s.conn.failed(err)
+	if s.conn.rep != nil {
+		s.conn.noteWrite(s.sql)
+	}
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}
@@ -128,6 +131,9 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 	}
 	r, err := s.queryDirect(ctx, args)
 	s.conn.failed(err)
+	if s.conn.rep != nil {
+		s.conn.noteQueryWrite(s.sql)
+	}
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}

@@ -36,6 +36,9 @@ func (t *tx) end(op middleware.Op) error {
 // finish commits or rolls back through the real driver, after the
 // connection's own check that the transaction can still commit (txguard.go).
 func (t *tx) finish(op middleware.Op) error {
+	if t.conn.rep != nil {
+		defer t.conn.rep.txEnded(t.conn)
+	}
 	if err := t.conn.endTx(t.ctx, op == middleware.OpCommit, t.raw.Rollback); err != nil {
 		return err
 	}

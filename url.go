@@ -54,6 +54,7 @@ type config struct {
 	hosts    []server // every host of the URL, in order; nil for SQLite and sockets
 	hostDSNs []string // MySQL: the DSN of each host
 	pick     hostPick
+	replicas replicaOptions // read replicas (replica_url.go)
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
@@ -108,6 +109,11 @@ var urlOptions = map[string]urlOption{
 	"trace":              {apply: setTrace},
 	"sanitize":           {apply: setSanitize},
 	"force_rollback":     {apply: setForceRollback},
+	"replicas":           {apply: setReplicas},
+	"read_your_writes":   {apply: setReadYourWrites},
+	"max_replica_wait":   {apply: setMaxReplicaWait},
+	"max_replica_lag":    {apply: setMaxReplicaLag},
+	"replica_fallback":   {apply: setReplicaFallback},
 	"stmt_cache":         {apply: setStmtCache},
 	"insights":           {apply: setInsights},
 

@@ -90,6 +90,9 @@ type Database struct {
 	// query text is read (backslash escapes, ANSI quotes); 0 elsewhere.
 	// Read query text with sqlscan.New(sqlscan.ParseDialect(Dialect), SQLMode, q).
 	SQLMode sqlscan.Mode
+	// Replica is set on the Database of a read replica: Address and Port
+	// are then the replica's, and the calls it carries ran there.
+	Replica bool
 }
 
 // Call is one driver call as middleware sees it. Fields may be added in

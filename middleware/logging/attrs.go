@@ -24,6 +24,7 @@ const (
 	KeyServerPort   = "server.port"
 	KeyConnID       = "db.conn_id"
 	KeyTxID         = "db.tx_id"
+	KeyReplica      = "db.replica"
 	KeyRowsAffected = "db.rows_affected"
 	KeyRowsReturned = "db.rows_returned"
 	KeyStmtCache    = "db.stmt_cache"
@@ -32,7 +33,7 @@ const (
 )
 
 // maxAttrs is the most attributes one record carries.
-const maxAttrs = 16
+const maxAttrs = 17
 
 // attrs appends the attributes of c's record to buf.
 func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Duration, err error) []slog.Attr {
@@ -70,6 +71,9 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 	}
 	if c.TxID != 0 {
 		buf = append(buf, slog.Uint64(KeyTxID, c.TxID))
+	}
+	if c.DB != nil && c.DB.Replica {
+		buf = append(buf, slog.Bool(KeyReplica, true))
 	}
 	switch c.Op {
 	case middleware.OpExec, middleware.OpStmtExec:

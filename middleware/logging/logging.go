@@ -55,6 +55,8 @@
 //	server.port      its port, when known
 //	db.conn_id       the connection, numbered from 1 per connector
 //	db.tx_id         the transaction, when the call runs in one
+//	db.replica       true when the call ran on a read replica
+//	server.address   the replica's host:port, when the call ran on one
 //	db.rows_affected rows changed by exec and stmt.exec, when the driver tells
 //	db.rows_returned rows read by a query
 //	duration         how long the call took (a query: until its rows closed);

@@ -126,6 +126,9 @@ func newDatabase(t *tracer, db *middleware.Database) *database {
 	if db.Port > 0 {
 		d.attrs = append(d.attrs, semconv.ServerPort(db.Port))
 	}
+	if db.Replica {
+		d.attrs = append(d.attrs, attribute.Bool("db.replica", true))
+	}
 	for op, name := range opNames {
 		if name != "" {
 			d.ops[op] = d.fixed(t, middleware.Op(op))

@@ -21,7 +21,8 @@
 // for the others. Keywords and names keep the case they were written in.
 //
 // Every span carries db.system.name ("sqlite", "postgresql" or "mysql"),
-// db.namespace, and server.address and server.port when there is a server.
+// db.namespace, and server.address and server.port when there is a server:
+// for a call run on a read replica, the replica's, and db.replica true.
 // Query spans add db.query.text (the query the driver receives, before any
 // sqlcommenter comment, literals masked: see Query text), db.operation.name
 // and db.collection.name. A failed operation sets the span status to

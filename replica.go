@@ -1,0 +1,567 @@
+package databases
+
+// Read replicas: routing. A connection of a DB with replicas holds its
+// primary connection and at most one replica connection, opened on first
+// use through the replica's own connector and closed with it. A
+// transaction begun ReadOnly runs on the replica from BEGIN to COMMIT; a
+// statement outside a transaction whose context comes from ReadReplica runs
+// there too, and so does a statement prepared under ReadReplica (which is
+// also how database/sql runs a MySQL query with arguments); everything
+// else runs on the primary. Before a replica read,
+// read-your-writes makes the replica catch up with the writes this DB
+// acknowledged (replica_position.go); health and fallback are in
+// replica_health.go.
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-databases/databases/sqlscan"
+)
+
+type readReplicaKey struct{}
+type afterPositionKey struct{}
+
+// ReadReplica returns a context under which statements run outside a
+// transaction go to a read replica. On a DB without replicas they run on
+// the primary, so code written for replicas works on one server.
+func ReadReplica(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readReplicaKey{}, true)
+}
+
+// AfterPosition returns a context under which replica reads wait until the
+// replica has replayed the write position token, from WritePosition
+// (possibly of another process), as they wait for this DB's own writes. An
+// empty token waits for nothing; a token that cannot be read fails the
+// read. On a DB without replicas the token is not needed, and not read.
+func AfterPosition(ctx context.Context, token string) context.Context {
+	if token == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, afterPositionKey{}, token)
+}
+
+// WithReplicas adds read replicas given by URLs of their own, for replicas
+// that differ from the primary in more than host and port (another user,
+// TLS settings). Each must select the primary's backend and real driver.
+func WithReplicas(urls ...string) Option {
+	return func(o *options) { o.replicaURLs = append(o.replicaURLs, urls...) }
+}
+
+// WritePosition returns an opaque token for the position of the last write
+// db acknowledged, read on the primary, or "" when db has written nothing.
+// Hand it to another process (a cookie, a header), whose AfterPosition
+// makes its replica reads see the write.
+func WritePosition(ctx context.Context, db *sql.DB) (string, error) {
+	sc, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer sc.Close()
+	var token string
+	err = sc.Raw(func(dc any) error {
+		s, ok := dc.(interface{ self() *conn })
+		if !ok {
+			return fmt.Errorf("databases.WritePosition: the DB was not opened by package databases, or is in force_rollback mode")
+		}
+		c := s.self()
+		if set := c.connector.replicas; set != nil && set.writes.Load() == 0 {
+			return nil
+		}
+		p, err := c.connector.positions().read(ctx, &c.realConn)
+		if err != nil {
+			return fmt.Errorf("databases.WritePosition: %w", err)
+		}
+		token = p.token()
+		return nil
+	})
+	return token, err
+}
+
+// self returns the connection behind the value wrapConn built.
+func (c *conn) self() *conn { return c }
+
+// nextTxID numbers a transaction; those of replicas share the primary's
+// numbering.
+func (c *connector) nextTxID() uint64 {
+	if c.parent != nil {
+		return c.parent.txID.Add(1)
+	}
+	return c.txID.Add(1)
+}
+
+// replicaSet is what a connector with replicas shares among its
+// connections: the replicas, and the count of writes acknowledged, which
+// read-your-writes compares with what each replica was seen to have.
+type replicaSet struct {
+	opts replicaOptions
+	list []*replica
+	next atomic.Uint32 // the replica a new replica connection tries first
+
+	// writes counts the writes acknowledged on the primary. pos is a
+	// position of the primary read when writes was posSeq: it covers
+	// every write counted up to posSeq.
+	writes atomic.Uint64
+	posMu  sync.Mutex
+	pos    position
+	posSeq uint64
+
+	// reads and waits count the primary positions read and the waits on
+	// a replica, the round trips read-your-writes adds (for benchmarks).
+	reads, waits atomic.Uint64
+
+	pos0    *positionReader // reads and waits for positions in the dialect
+	metrics *replicaMetrics // nil without WithMeterProvider
+}
+
+// replica is one replica server.
+type replica struct {
+	addr     replicaAddr
+	conn     *connector    // opens and wraps connections to it
+	caughtUp atomic.Uint64 // the writes count it was last seen to have replayed
+
+	health replicaHealth // replica_health.go
+}
+
+// openReplicas builds the connector of each replica: the primary's, with
+// the replica's real connector and a middleware.Database naming it. In
+// force_rollback mode replicas are ignored: every call runs in the one
+// transaction on the primary, which sees the test's own writes.
+func (c *connector) openReplicas() error {
+	ro := c.cfg.replicas
+	addrs, dsns := ro.addrs, ro.dsns
+	urls := make([]string, len(addrs))
+	for _, u := range c.opts.replicaURLs {
+		if c.cfg.dialect == dialectSQLite {
+			return fmt.Errorf("databases.WithReplicas: SQLite has no server to replicate")
+		}
+		a, dsn, err := replicaFromURL(c.cfg, u)
+		if err != nil {
+			return err
+		}
+		addrs, dsns, urls = append(addrs, a), append(dsns, dsn), append(urls, RedactURL(u))
+	}
+	if len(addrs) == 0 || c.shared != nil {
+		return nil
+	}
+	for i, a := range addrs {
+		for _, b := range addrs[:i] {
+			if strings.EqualFold(a.host, b.host) && a.port == b.port {
+				return fmt.Errorf("databases: bad URL %q: option replicas: replica %s is named twice", c.cfg.redacted, a)
+			}
+		}
+	}
+	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.dialect)}
+	for i, a := range addrs {
+		raw, err := rawConnector(c.cfg, dsns[i])
+		if err != nil {
+			return err
+		}
+		db := *c.db
+		db.Address, db.Port, db.Replica, db.URL = a.host, a.port, true, urls[i]
+		at := a
+		set.list = append(set.list, &replica{addr: a, conn: &connector{
+			cfg: c.cfg, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
+			server: &at,
+		}})
+	}
+	if c.opts.meterProvider != nil {
+		m, err := newReplicaMetrics(c.opts.meterProvider, c.cfg.dialect, set)
+		if err != nil {
+			return err
+		}
+		set.metrics = m
+	}
+	c.replicas = set
+	return nil
+}
+
+// positions returns the connector's position reader; a connector without
+// replicas makes one per call (WritePosition).
+func (c *connector) positions() *positionReader {
+	if c.replicas != nil {
+		return c.replicas.pos0
+	}
+	return newPositionReader(c.cfg.dialect)
+}
+
+// close closes what the replicas hold.
+func (s *replicaSet) close() error {
+	var errs []error
+	if s.metrics != nil {
+		errs = append(errs, s.metrics.close())
+	}
+	for _, r := range s.list {
+		if cl, ok := r.conn.raw.(interface{ Close() error }); ok {
+			errs = append(errs, cl.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// replicaConn is a connection's routing state.
+type replicaConn struct {
+	r  *replica // the replica rc is connected to
+	rc *conn    // the replica connection; nil until a replica read needs it
+
+	txWrote bool // the primary's open transaction ran a write
+	pending bool // a write ran through a query whose rows were still open
+}
+
+// inTx reports whether a transaction is open on the replica connection:
+// every statement of the connection then goes there.
+func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.txID != 0 }
+
+// execRouted runs a statement on the replica or the primary.
+func (c *conn) execRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.rep.settle(c)
+	rc, err := c.route(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rc != nil {
+		res, err := rc.execHere(ctx, query, args)
+		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
+			return res, err
+		}
+	}
+	res, err := c.execHere(ctx, query, args)
+	c.noteWrite(query)
+	return res, err
+}
+
+// queryRouted is execRouted for queries.
+func (c *conn) queryRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.rep.settle(c)
+	rc, err := c.route(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rc != nil {
+		r, err := rc.queryHere(ctx, query, args)
+		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
+			return r, err
+		}
+	}
+	r, err := c.queryHere(ctx, query, args)
+	c.noteQueryWrite(query)
+	return r, err
+}
+
+// route returns the replica connection a statement runs on, or nil for the
+// primary: the replica's while a read-only transaction is open there, a
+// ready replica's for a ReadReplica statement outside a transaction.
+func (c *conn) route(ctx context.Context) (*conn, error) {
+	if c.rep.inTx() {
+		return c.rep.rc, nil
+	}
+	if c.txID != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
+		return nil, nil
+	}
+	return c.replicaReady(ctx)
+}
+
+// beginReplica begins a read-only transaction on a ready replica; routed
+// is false when it must run on the primary.
+func (c *conn) beginReplica(ctx context.Context, opts driver.TxOptions) (t driver.Tx, err error, routed bool) {
+	c.rep.settle(c)
+	if c.txID != 0 || c.rawTx {
+		return nil, nil, false
+	}
+	rc, err := c.replicaReady(ctx)
+	if err != nil {
+		return nil, err, true
+	}
+	if rc == nil {
+		return nil, nil, false
+	}
+	t, err = rc.begin(ctx, opts, rc.beginNative)
+	if err != nil && c.replicaBroke(ctx, rc, err) && !c.connector.replicas.opts.fallbackError {
+		return nil, nil, false
+	}
+	return t, err, true
+}
+
+// replicaReady returns a replica connection that is healthy and has
+// replayed what the read must see, opening one when needed; nil (run on
+// the primary) or an error (replica_fallback=error) when there is none.
+func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
+	set := c.connector.replicas
+	var skipped []string
+	for range len(set.list) + 1 {
+		rp := c.rep
+		now := time.Now()
+		if rp.r != nil {
+			if why := rp.r.health.skip(now, set.opts.maxLag); why != "" {
+				c.closeReplica()
+			}
+		}
+		if rp.r == nil {
+			r, why := set.pick(now)
+			if r == nil {
+				return nil, set.fallback(ctx, append(skipped, why...))
+			}
+			rp.r = r
+		}
+		r := rp.r
+		if rp.rc == nil {
+			rc, err := r.connect(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				skipped = append(skipped, r.addr.String()+": "+r.health.failed(time.Now(), err))
+				rp.r = nil
+				continue
+			}
+			rp.rc = rc
+		}
+		if err := set.checkLag(ctx, r, rp.rc); err != nil {
+			broke := c.replicaBroke(ctx, rp.rc, err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if broke {
+				skipped = append(skipped, r.addr.String()+": "+r.health.lastReason())
+				continue
+			}
+		}
+		if why := r.health.skip(time.Now(), set.opts.maxLag); why != "" {
+			skipped = append(skipped, r.addr.String()+": "+why)
+			c.closeReplica()
+			continue
+		}
+		ok, why, err := c.catchUp(ctx, r, rp.rc)
+		if err != nil {
+			var bad *badPositionError
+			if errors.As(err, &bad) {
+				return nil, err
+			}
+			broke := c.replicaBroke(ctx, rp.rc, err) // a cancelled wait may leave the connection closed
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if broke {
+				skipped = append(skipped, r.addr.String()+": "+r.health.lastReason())
+				continue
+			}
+			return nil, set.fallback(ctx, append(skipped, r.addr.String()+": "+err.Error()))
+		}
+		if !ok {
+			return nil, set.fallback(ctx, append(skipped, r.addr.String()+": "+why))
+		}
+		return rp.rc, nil
+	}
+	return nil, set.fallback(ctx, skipped)
+}
+
+// connect opens a connection to the replica, refusing writes in its
+// session: the server refuses them even for a user whom read_only does not
+// bind (MySQL's SUPER).
+func (r *replica) connect(ctx context.Context) (*conn, error) {
+	w, err := r.conn.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rc := &w
+	stmt := "SET SESSION TRANSACTION READ ONLY"
+	if r.conn.cfg.dialect == dialectPostgres {
+		stmt = "SET default_transaction_read_only = on"
+	}
+	if _, err := rc.execOrPrepare(ctx, stmt, nil); err != nil {
+		rc.raw.Close()
+		return nil, err
+	}
+	r.health.connected()
+	return rc, nil
+}
+
+// replicaBroke reports whether err from the replica connection rc means the
+// connection is gone; if so the replica is marked down, with backoff, and
+// the connection closed. A cancelled context marks nothing.
+func (c *conn) replicaBroke(ctx context.Context, rc *conn, err error) bool {
+	broken := errors.Is(err, driver.ErrBadConn) || rc.validator != nil && !rc.validator.IsValid() || rc.pg != nil && rc.pg.IsClosed()
+	if !broken {
+		return false
+	}
+	if ctx.Err() == nil && c.rep.r != nil {
+		c.rep.r.health.failed(time.Now(), err)
+	}
+	if c.rep.rc == rc {
+		c.closeReplica()
+	}
+	return true
+}
+
+// closeReplica closes the replica connection, if there is one.
+func (c *conn) closeReplica() {
+	rp := c.rep
+	if rp.rc != nil {
+		rp.rc.Close()
+	}
+	rp.rc, rp.r = nil, nil
+}
+
+// resetReplica runs as the connection is reused: a replica connection that
+// cannot be reused is closed, and the next replica read opens another.
+func (c *conn) resetReplica(ctx context.Context) {
+	rp := c.rep
+	rp.settle(c)
+	if rp.rc == nil {
+		return
+	}
+	err := rp.rc.reusable(ctx)
+	if err == nil && rp.rc.resetter != nil {
+		err = rp.rc.resetSession(ctx)
+	}
+	if err != nil {
+		c.closeReplica()
+	}
+}
+
+// mayWrite reports whether a statement may write: anything but one
+// statement that begins with SELECT, SHOW, EXPLAIN, DESCRIBE, DESC, VALUES
+// or SET. Writes are counted for read-your-writes.
+func (c *conn) mayWrite(query string) bool {
+	if strings.IndexByte(query, ';') >= 0 {
+		return true
+	}
+	cfg := c.connector.cfg
+	kw := sqlscan.FirstKeyword(cfg.dialect.scan, cfg.mysqlMode, query)
+	switch strings.ToUpper(kw) {
+	case "SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "SET":
+		return false
+	}
+	return true
+}
+
+// noteWrite counts a statement that ran on the primary and may have
+// written: at once outside a transaction, at its end inside one.
+func (c *conn) noteWrite(query string) {
+	if !c.mayWrite(query) {
+		return
+	}
+	if c.txID != 0 {
+		c.rep.txWrote = true
+		return
+	}
+	c.connector.replicas.writes.Add(1)
+}
+
+// noteQueryWrite is noteWrite for a query, whose write (INSERT …
+// RETURNING) commits only as its rows are read: it is counted again when
+// the connection goes back to the pool or runs its next statement.
+func (c *conn) noteQueryWrite(query string) {
+	c.noteWrite(query)
+	if c.txID == 0 && c.mayWrite(query) {
+		c.rep.pending = true
+	}
+}
+
+// settle counts a write whose rows were open when it was first counted.
+func (rp *replicaConn) settle(c *conn) {
+	if rp.pending {
+		rp.pending = false
+		c.connector.replicas.writes.Add(1)
+	}
+}
+
+// txEnded counts the writes of a primary transaction as it ends.
+func (rp *replicaConn) txEnded(c *conn) {
+	if rp.txWrote {
+		rp.txWrote = false
+		c.connector.replicas.writes.Add(1)
+	}
+}
+
+// catchUp makes sure the replica has replayed what a read must see: the
+// position of an AfterPosition token, and with read_your_writes every write
+// this DB acknowledged. When the replica was already seen to have replayed
+// them it costs nothing; otherwise the primary's position is read on c
+// (once for any number of reads that follow the same writes) and the
+// replica waits for it, at most max_replica_wait. ok is false, with the
+// reason, when it did not get there in time.
+func (c *conn) catchUp(ctx context.Context, r *replica, rc *conn) (ok bool, why string, err error) {
+	set := c.connector.replicas
+	if token, _ := ctx.Value(afterPositionKey{}).(string); token != "" {
+		p, err := set.pos0.parse(token)
+		if err != nil {
+			return false, "", err
+		}
+		if ok, why, err := set.wait(ctx, r, rc, p); !ok || err != nil {
+			return ok, why, err
+		}
+	}
+	if !set.opts.ryw() {
+		return true, "", nil
+	}
+	need := set.writes.Load()
+	if need <= r.caughtUp.Load() {
+		return true, "", nil
+	}
+	p, seq, err := set.primaryPosition(ctx, c, need)
+	if err != nil {
+		return false, "reading the primary's position: " + err.Error(), nil
+	}
+	ok, why, err = set.wait(ctx, r, rc, p)
+	if ok {
+		for {
+			old := r.caughtUp.Load()
+			if old >= seq || r.caughtUp.CompareAndSwap(old, seq) {
+				break
+			}
+		}
+	}
+	return ok, why, err
+}
+
+// primaryPosition returns a position of the primary that covers the first
+// need writes: the last one read when it does, else one read now on c.
+func (s *replicaSet) primaryPosition(ctx context.Context, c *conn, need uint64) (position, uint64, error) {
+	s.posMu.Lock()
+	if s.posSeq >= need {
+		p, seq := s.pos, s.posSeq
+		s.posMu.Unlock()
+		return p, seq, nil
+	}
+	s.posMu.Unlock()
+	seq := s.writes.Load()
+	s.reads.Add(1)
+	p, err := s.pos0.read(ctx, &c.realConn)
+	if err != nil {
+		return position{}, 0, err
+	}
+	s.posMu.Lock()
+	if seq > s.posSeq {
+		s.pos, s.posSeq = p, seq
+	}
+	s.posMu.Unlock()
+	return p, seq, nil
+}
+
+// wait waits until the replica has replayed p, at most max_replica_wait,
+// and records the wait.
+func (s *replicaSet) wait(ctx context.Context, r *replica, rc *conn, p position) (bool, string, error) {
+	if p.empty() {
+		return true, "", nil
+	}
+	limit := s.opts.wait()
+	start := time.Now()
+	s.waits.Add(1)
+	ok, err := s.pos0.wait(ctx, &rc.realConn, p, limit)
+	s.metrics.recordWait(ctx, r, time.Since(start), ok, err)
+	if err != nil {
+		return false, "", err
+	}
+	if !ok {
+		return false, fmt.Sprintf("did not replay the primary's position %s within max_replica_wait %s", p.value, limit), nil
+	}
+	return true, "", nil
+}
