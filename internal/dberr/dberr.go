@@ -7,6 +7,8 @@
 package dberr
 
 import (
+	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -150,4 +152,33 @@ func LoginRefused(err error) bool {
 		return my.Number == 1044 || my.Number == 1045 || my.Number == 1049
 	}
 	return false
+}
+
+// Class names err for the logs, spans and aggregates of the built-in
+// middleware: the code the database answered with (Code), else the name of
+// a well-known sentinel error, whose Go type (*errors.errorString) would
+// say nothing; "" for any other error, which the caller names by its type.
+func Class(err error) string {
+	if code := Code(err); code != "" {
+		return code
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	return ""
+}
+
+// sentinels name the errors that are values rather than types.
+var sentinels = []struct {
+	err  error
+	name string
+}{
+	{context.Canceled, "context.Canceled"},
+	{context.DeadlineExceeded, "context.DeadlineExceeded"},
+	{driver.ErrBadConn, "driver.ErrBadConn"},
+	{sql.ErrConnDone, "sql.ErrConnDone"},
+	{sql.ErrTxDone, "sql.ErrTxDone"},
+	{mysql.ErrInvalidConn, "mysql.ErrInvalidConn"},
 }

@@ -1,12 +1,10 @@
 package tracing
 
 import (
-	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 
-	"github.com/go-sql-driver/mysql"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/go-databases/databases/internal/dberr"
@@ -17,20 +15,6 @@ type failure struct {
 	failed bool
 	typ    string // error.type
 	code   string // db.response.status_code; "" when the database gave none
-}
-
-// sentinels name the errors that are values rather than types, whose Go
-// type (*errors.errorString) would say nothing.
-var sentinels = []struct {
-	err  error
-	name string
-}{
-	{context.Canceled, "context.Canceled"},
-	{context.DeadlineExceeded, "context.DeadlineExceeded"},
-	{driver.ErrBadConn, "driver.ErrBadConn"},
-	{sql.ErrConnDone, "sql.ErrConnDone"},
-	{sql.ErrTxDone, "sql.ErrTxDone"},
-	{mysql.ErrInvalidConn, "mysql.ErrInvalidConn"},
 }
 
 // classify describes err. sql.ErrNoRows and driver.ErrSkip are not
@@ -44,15 +28,8 @@ func classify(err error) failure {
 		return failure{}
 	}
 	f := failure{failed: true, code: statusCode(err)}
-	if f.code != "" {
-		f.typ = f.code
+	if f.typ = dberr.Class(err); f.typ != "" {
 		return f
-	}
-	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
-			f.typ = s.name
-			return f
-		}
 	}
 	f.typ = semconv.ErrorType(err).Value.AsString()
 	if f.typ == "*errors.errorString" {
