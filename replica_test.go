@@ -29,6 +29,8 @@ type replicaBackend struct {
 	primaryPort int
 	stop, start func() // stop and start the replica server
 	rawReplica  func(t testing.TB) *sql.DB
+	// setDelay changes a MariaDB replica's MASTER_DELAY; nil on PostgreSQL.
+	setDelay func(time.Duration) error
 }
 
 // url returns the primary's URL with the replica and the options given.
@@ -83,6 +85,7 @@ func forEachReplicaBackend(t *testing.T, stale bool, fn func(t *testing.T, b *re
 				}
 			},
 			rawReplica: func(t testing.TB) *sql.DB { return rawDB(t, "mysql", m.Replica.DSN()) },
+			setDelay:   m.SetDelay,
 		})
 	})
 }
@@ -451,6 +454,13 @@ func TestReplicaMaxLag(t *testing.T) {
 		reader := metric.NewManualReader()
 		db := openReplicaDB(t, b.url("max_replica_lag=100ms&read_your_writes=false&replica_fallback=error"),
 			WithMeterProvider(metric.NewMeterProvider(metric.WithReader(reader))))
+		if b.setDelay != nil {
+			// MariaDB's lag is whole seconds since the event's timestamp:
+			// a delay of 1 s keeps it at 0 most of the time; 3 s shows 1–2.
+			if err := b.setDelay(3 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
 		// A trickle of writes keeps the stale replica behind.
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
