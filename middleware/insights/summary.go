@@ -66,23 +66,25 @@ func Summarize(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
 			break
 		}
 	}
-	if short && b.Len() <= MaxSummaryLen {
-		return cut(b.String()) + "…"
-	}
-	return cut(b.String())
+	return cut(b.String(), short)
 }
 
-// cut returns s cut to MaxSummaryLen bytes at a character boundary, with
-// "…" appended, and with bytes that are not UTF-8 replaced by U+FFFD.
-func cut(s string) string {
+// cut returns s with bytes that are not UTF-8 replaced by U+FFFD (which
+// can make it longer), then cut to MaxSummaryLen bytes at a character
+// boundary with "…" appended; "…" is appended too when more was left out.
+func cut(s string, more bool) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) > MaxSummaryLen {
 		n := MaxSummaryLen
 		for n > 0 && !utf8.RuneStart(s[n]) {
 			n--
 		}
-		s = s[:n] + "…"
+		return s[:n] + "…"
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	if more {
+		return s + "…"
+	}
+	return s
 }
 
 // word is a token of a summary: its text, and whether white space or a

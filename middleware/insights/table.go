@@ -152,7 +152,7 @@ func (t *table) lookup(db *middleware.Database, q string) *entry {
 // sample returns the text kept for N+1 reports: cut like a summary, and
 // copied, so that it does not keep a caller's larger string alive.
 func sample(text string) string {
-	return strings.Clone(cut(text))
+	return strings.Clone(cut(text, false))
 }
 
 // entry returns the entry of summary, creating it when there is none.
