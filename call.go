@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/go-databases/databases/middleware"
@@ -30,7 +31,7 @@ type callState struct {
 	res      driver.Result
 	rows     driver.Rows
 	native   string          // the native query before middleware could change it
-	rowsStmt closer          // a statement to close, or give back to the cache, with the rows
+	rowsStmt io.Closer       // a statement to close, or give back to the cache, with the rows
 	rowsCtx  context.Context // the context the real query ran with
 	wrapped  rows            // what a query returns to database/sql
 }

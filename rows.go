@@ -22,7 +22,7 @@ import (
 type rows struct {
 	raw   driver.Rows
 	state *callState // the query's call, ended with OpRows at Close; nil without middleware
-	after closer     // without middleware: the statement to close or give back with the rows
+	after io.Closer  // without middleware: the statement to close or give back with the rows
 	done  bool
 }
 

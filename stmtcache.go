@@ -17,6 +17,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -183,7 +184,7 @@ func (r *realConn) execCached(ctx context.Context, query string, args []driver.N
 // queryCached is execCached for queries. It returns, with the rows, what
 // must be closed after them: the cached statement, which is busy until
 // then, or a statement prepared for this call alone.
-func (r *realConn) queryCached(ctx context.Context, query string, args []driver.NamedValue, s *callState) (driver.Rows, closer, middleware.StmtCache, error) {
+func (r *realConn) queryCached(ctx context.Context, query string, args []driver.NamedValue, s *callState) (driver.Rows, io.Closer, middleware.StmtCache, error) {
 	e, use, err := r.lookup(ctx, query, s)
 	if e == nil {
 		if err != nil {
@@ -250,10 +251,6 @@ func stmtCacheSize(cfg *config) (int, error) {
 	}
 	return cfg.dialect.stmtCache, nil
 }
-
-// closer is what is closed after a query's rows: a statement prepared for
-// the query alone, or a cached one given back.
-type closer interface{ Close() error }
 
 // retryStale reports whether a call that failed with err runs once more:
 // pgx's own statement cache made it fail after a schema change (SQLSTATE
