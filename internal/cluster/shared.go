@@ -24,7 +24,7 @@ func SharedGalera(t testing.TB) *Galera {
 	shared.Lock()
 	defer shared.Unlock()
 	if shared.galera == nil && shared.err == nil {
-		shared.galera, shared.err = NewGalera(3)
+		shared.galera, shared.err = startGalera(3)
 		if shared.err == nil {
 			t.Logf("3-node Galera cluster synced in %v (shared by the tests of this binary)", shared.galera.StartTime)
 		}
