@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/go-databases/databases/middleware"
@@ -52,6 +51,7 @@ type connector struct {
 	parent   *connector
 	connID   atomic.Uint64
 	txID     atomic.Uint64
+	creds    *credentials // WithCredentials or password_file (credentials.go); nil: the URL's password
 
 	// SQLite: the plans of queries bound with a list (inlist.go).
 	listCache atomic.Pointer[rewrite.Cache]
@@ -115,12 +115,15 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if cfg.forceRollback || c.opts.forceRollback {
 		c.shared = newShared(c)
 	}
-	if c.hosts, err = hostsConnector(cfg); err != nil {
+	if c.creds, err = newCredentials(cfg, c.opts.credentials); err != nil {
+		return nil, err
+	}
+	if c.hosts, err = hostsConnector(cfg, c.creds); err != nil {
 		return nil, err
 	}
 	if c.hosts != nil {
 		c.raw = c.hosts
-	} else if c.raw, err = rawConnector(cfg, cfg.dsn); err != nil {
+	} else if c.raw, err = rawConnector(cfg, cfg.dsn, c.creds); err != nil {
 		return nil, err
 	}
 	if err := c.openReplicas(); err != nil {
@@ -130,8 +133,9 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 }
 
 // rawConnector returns the real driver's connector for dsn, which is the
-// URL's or one of its replicas'.
-func rawConnector(cfg *config, dsn string) (driver.Connector, error) {
+// URL's or one of its replicas'; with creds, one that gets them at each
+// new connection.
+func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector, error) {
 	if cfg.driverName == dialectPostgres.defaultDriver {
 		// pgx's own connector parses its DSN at every Connect; parsing
 		// once here also reports a bad option when the DB is opened.
@@ -139,7 +143,10 @@ func rawConnector(cfg *config, dsn string) (driver.Connector, error) {
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		return boxConnector(stdlib.GetConnector(*pc)), nil
+		return creds.pgConnector(*pc), nil
+	}
+	if creds != nil {
+		return creds.mysqlConnector(cfg, dsn) // newCredentials allows no other driver
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
@@ -158,20 +165,20 @@ func rawConnector(cfg *config, dsn string) (driver.Connector, error) {
 // hostsConnector returns the connector of a URL's host list (hosts.go):
 // with more than one host, or with an option that picks among hosts on
 // MySQL; nil for a URL that names one server.
-func hostsConnector(cfg *config) (*hostList, error) {
+func hostsConnector(cfg *config, creds *credentials) (*hostList, error) {
 	switch {
 	case cfg.dialect == dialectPostgres && cfg.driverName == dialectPostgres.defaultDriver && len(cfg.hosts) > 1:
 		pc, err := pgx.ParseConfig(cfg.dsn)
 		if err != nil {
 			return nil, cfg.driverError(err)
 		}
-		return newPostgresHosts(cfg, pc), nil
+		return newPostgresHosts(cfg, pc, creds), nil
 	case cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}):
 		real, err := lookupDriver(cfg)
 		if err != nil {
 			return nil, err
 		}
-		return newMySQLHosts(cfg, real)
+		return newMySQLHosts(cfg, real, creds)
 	}
 	return nil, nil
 }

@@ -42,21 +42,29 @@ type hostList struct {
 	// check: ask each server what target_session_attrs and Galera need
 	// (with one host and no target there is nothing to ask).
 	check bool
+	// perServer: credentials come from WithCredentials, per server, so
+	// a login one host refuses another may take.
+	perServer bool
 }
 
 var _ driver.Connector = (*hostList)(nil)
 
 // newMySQLHosts builds the host list of a MySQL URL: one real connector per
-// host, from the DSN of each.
-func newMySQLHosts(cfg *config, real driver.Driver) (*hostList, error) {
-	l := &hostList{pick: cfg.pick, cfg: cfg, check: len(cfg.hosts) > 1 || cfg.pick.target != ""}
+// host, from the DSN of each, getting creds at each connection when given.
+func newMySQLHosts(cfg *config, real driver.Driver, creds *credentials) (*hostList, error) {
+	l := &hostList{pick: cfg.pick, cfg: cfg, check: len(cfg.hosts) > 1 || cfg.pick.target != "", perServer: creds != nil && creds.provider != nil}
 	hosts, dsns := cfg.hosts, cfg.hostDSNs
 	if len(hosts) == 0 { // a socket, or go-sql-driver's default host
 		hosts, dsns = []server{{host: cfg.host, port: cfg.port}}, []string{cfg.dsn}
 	}
 	for i, s := range hosts {
 		e := hostEntry{server: s}
-		if dc, ok := real.(driver.DriverContext); ok {
+		if creds != nil {
+			var err error
+			if e.raw, err = creds.mysqlConnector(cfg, dsns[i]); err != nil {
+				return nil, err
+			}
+		} else if dc, ok := real.(driver.DriverContext); ok {
 			raw, err := dc.OpenConnector(dsns[i])
 			if err != nil {
 				return nil, cfg.driverError(err)
@@ -73,9 +81,10 @@ func newMySQLHosts(cfg *config, real driver.Driver) (*hostList, error) {
 // newPostgresHosts builds the host list of a PostgreSQL URL from pgx's
 // parsed config: one pgx connector per host, each with the TLS and plain
 // variants pgx made of that host (sslmode=prefer), and none of pgx's own
-// target_session_attrs check, which the list makes itself.
-func newPostgresHosts(cfg *config, pc *pgx.ConnConfig) *hostList {
-	l := &hostList{pick: cfg.pick, cfg: cfg, check: cfg.pick.target != ""}
+// target_session_attrs check, which the list makes itself; each gets
+// creds at each connection when given.
+func newPostgresHosts(cfg *config, pc *pgx.ConnConfig, creds *credentials) *hostList {
+	l := &hostList{pick: cfg.pick, cfg: cfg, check: cfg.pick.target != "", perServer: creds != nil && creds.provider != nil}
 	all := append([]*pgconn.FallbackConfig{{Host: pc.Host, Port: pc.Port, TLSConfig: pc.TLSConfig}}, pc.Fallbacks...)
 	for i := 0; i < len(all); {
 		j := i + 1
@@ -88,7 +97,7 @@ func newPostgresHosts(cfg *config, pc *pgx.ConnConfig) *hostList {
 		c.ValidateConnect = nil
 		l.entries = append(l.entries, hostEntry{
 			server: server{host: all[i].Host, port: int(all[i].Port)},
-			raw:    boxConnector(stdlib.GetConnector(c)),
+			raw:    creds.pgConnector(c),
 		})
 		i = j
 	}
@@ -137,7 +146,7 @@ func (l *hostList) connect(ctx context.Context) (driver.Conn, *server, error) {
 			raw.Close()
 		}
 		tried = append(tried, hostAttempt{at: e.server, err: err})
-		if ctx.Err() != nil || dberr.LoginRefused(err) {
+		if ctx.Err() != nil || dberr.LoginRefused(err) && !l.perServer {
 			break // another host would be refused the same way, or the caller gave up
 		}
 	}

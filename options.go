@@ -38,6 +38,8 @@ type options struct {
 	poolNames      PoolMetricNames
 	poolName       string
 	replicaURLs    []string // WithReplicas
+
+	credentials CredentialsFunc // WithCredentials (credentials.go)
 }
 
 // newOptions applies the options of the driver (Register, Open), then

@@ -127,9 +127,13 @@ func userInfoSpan(raw string) (s span, ok bool) {
 // secretKey reports whether a query option name, as written in the URL,
 // names a secret. It is decoded the way any driver might (%XX, '+' as a
 // space, surrounding spaces trimmed) and compared in lower case, so that
-// pass%77ord and Password count.
+// pass%77ord and Password count. password_file names a file, not a
+// secret, and is shown so that messages can say which file.
 func secretKey(rawKey string) bool {
 	k := strings.ToLower(strings.TrimSpace(decodeLenient(rawKey, true)))
+	if k == "password_file" {
+		return false
+	}
 	for _, s := range []string{"pass", "pwd", "secret", "token"} {
 		if strings.Contains(k, s) {
 			return true

@@ -160,7 +160,7 @@ func (c *connector) openReplicas() error {
 	}
 	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.dialect)}
 	for i, a := range addrs {
-		raw, err := rawConnector(c.cfg, dsns[i])
+		raw, err := rawConnector(c.cfg, dsns[i], c.creds)
 		if err != nil {
 			return err
 		}

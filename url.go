@@ -48,6 +48,9 @@ type config struct {
 	literals bool          // sanitize=off: log and trace query text with its literals
 	insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
 
+	hasPassword  bool   // the URL gives a password (user:password@, or pgx's password=)
+	passwordFile string // password_file=PATH: the password of each new connection (credentials.go)
+
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
 	// The hosts of the URL and how to pick one of them (hosts.go).
@@ -116,6 +119,7 @@ var urlOptions = map[string]urlOption{
 	"replica_fallback":   {apply: setReplicaFallback},
 	"stmt_cache":         {apply: setStmtCache},
 	"insights":           {apply: setInsights},
+	"password_file":      {apply: setPasswordFile},
 
 	"load_balance_hosts":   {apply: setLoadBalance},
 	"target_session_attrs": {apply: setTargetAttrs},
@@ -389,6 +393,10 @@ func parseURL(raw string) (*config, error) {
 
 	p := &urlParse{cfg: cfg, seen: map[string]string{}}
 	if err := p.parseQuery(rawQuery); err != nil {
+		return nil, fail("%v", err)
+	}
+	cfg.hasPassword = hasPassword || p.hasParam("password")
+	if err := p.checkPasswordFile(hasPassword); err != nil {
 		return nil, fail("%v", err)
 	}
 
