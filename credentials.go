@@ -49,34 +49,6 @@ func WithCredentials(f CredentialsFunc) Option {
 	return func(o *options) { o.credentials = f }
 }
 
-// setPasswordFile reads the password_file option: the path of a file whose
-// content, less a final newline, is the password of each new connection.
-func setPasswordFile(p *urlParse, v string) error {
-	if v == "" {
-		return fmt.Errorf("empty path")
-	}
-	p.cfg.passwordFile = v
-	return nil
-}
-
-// checkPasswordFile refuses password_file where it cannot apply: on
-// SQLite, and beside a password in the URL (user:password@ or, for pgx,
-// password=), since then the URL would say two things.
-func (p *urlParse) checkPasswordFile(hasPassword bool) error {
-	key, ok := p.seen["password_file"]
-	switch {
-	case !ok:
-		return nil
-	case p.cfg.dialect == dialectSQLite:
-		return fmt.Errorf("option %s: SQLite has no user or password; it opens a file", key)
-	case hasPassword:
-		return fmt.Errorf("option %s: the URL also gives a password (user:password@); give one or the other", key)
-	case p.hasParam("password"):
-		return fmt.Errorf("option %s: the URL also gives option password; give one or the other", key)
-	}
-	return nil
-}
-
 // credentials are where a connector's new connections get their user and
 // password: the provider of WithCredentials, or else the URL's
 // password_file. A nil *credentials is the URL's own.

@@ -54,6 +54,7 @@
 //	max_replica_wait      e.g. 500ms (default 1s): longest such wait, then the read runs on the primary
 //	max_replica_lag       e.g. 5s: skip replicas further behind (default: no limit)
 //	replica_fallback      primary (default) or error: what a replica read does when no replica is usable
+//	password_file         path: the password of each new connection, read from the file then (not SQLite); see WithCredentials
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access
