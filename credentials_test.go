@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -546,5 +547,31 @@ func execSQL(t *testing.T, db *sql.DB, query string) {
 	t.Helper()
 	if _, err := db.Exec(query); err != nil {
 		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// TestCredentialsDocExample: the token cache docs/credentials.md shows is
+// the code of example_credentials_test.go, byte for byte, so the copy
+// people take is the one ExampleWithCredentials runs.
+func TestCredentialsDocExample(t *testing.T) {
+	doc, err := os.ReadFile("docs/credentials.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("example_credentials_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, m := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(doc), -1) {
+		if strings.Contains(m[1], "type tokenCache struct") {
+			if found || !strings.Contains(string(example), m[1]) {
+				t.Fatalf("docs/credentials.md's token cache is not the code of example_credentials_test.go:\n%s", m[1])
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("docs/credentials.md shows no token cache")
 	}
 }
