@@ -143,8 +143,12 @@ type credsServer struct {
 	url    func(password string) string // the user's URL, with password when not ""
 	server string                       // host:port as the provider is given it
 	port   string
-	// rotate sets the user's password on the server.
+	// rotate sets the password of credsUser on the server.
 	rotate func(t *testing.T, password string)
+	// addUser creates another user with password, who can run queries,
+	// and drops it when the test ends; setPassword sets a user's password.
+	addUser     func(t *testing.T, user, password string)
+	setPassword func(t *testing.T, user, password string)
 	// loginRefused is the driver error of a wrong password.
 	loginRefused func(err error) bool
 }
@@ -168,18 +172,23 @@ func credsServers(t *testing.T) []func(t *testing.T) *credsServer {
 			}
 			srv := pgtemp.Start(t, "hba_file="+hba)
 			admin := openAdmin(t, srv.URL())
+			setPassword := func(t *testing.T, user, pw string) {
+				execSQL(t, admin, "ALTER ROLE "+user+" PASSWORD '"+pw+"'")
+			}
 			execSQL(t, admin, "CREATE ROLE "+credsUser+" LOGIN PASSWORD 'pw1'")
 			port := fmt.Sprint(srv.Port)
 			return &credsServer{
+				setPassword: setPassword,
+				addUser: func(t *testing.T, user, pw string) {
+					execSQL(t, admin, "CREATE ROLE "+user+" LOGIN PASSWORD '"+pw+"'")
+				},
 				name:   "postgres",
 				server: srv.Addr(),
 				port:   port,
 				url: func(pw string) string {
 					return "postgres://" + userInfo(true, credsUser, pw, pw != "") + srv.Addr() + "/postgres?sslmode=disable"
 				},
-				rotate: func(t *testing.T, pw string) {
-					execSQL(t, admin, "ALTER ROLE "+credsUser+" PASSWORD '"+pw+"'")
-				},
+				rotate: func(t *testing.T, pw string) { setPassword(t, credsUser, pw) },
 				loginRefused: func(err error) bool {
 					var pg *pgconn.PgError
 					return errors.As(err, &pg) && pg.Code == "28P01"
@@ -194,10 +203,16 @@ func credsServers(t *testing.T) []func(t *testing.T) *credsServer {
 			if err != nil {
 				t.Fatal(err)
 			}
-			execSQL(t, admin, "DROP USER IF EXISTS '"+credsUser+"'@'%'")
-			execSQL(t, admin, "CREATE USER '"+credsUser+"'@'%' IDENTIFIED BY 'pw1'")
-			execSQL(t, admin, "GRANT ALL ON `"+strings.TrimPrefix(u.Path, "/")+"`.* TO '"+credsUser+"'@'%'")
-			t.Cleanup(func() { admin.Exec("DROP USER IF EXISTS '" + credsUser + "'@'%'") })
+			addUser := func(t *testing.T, user, pw string) {
+				execSQL(t, admin, "DROP USER IF EXISTS '"+user+"'@'%'")
+				execSQL(t, admin, "CREATE USER '"+user+"'@'%' IDENTIFIED BY '"+pw+"'")
+				execSQL(t, admin, "GRANT ALL ON `"+strings.TrimPrefix(u.Path, "/")+"`.* TO '"+user+"'@'%'")
+				t.Cleanup(func() { admin.Exec("DROP USER IF EXISTS '" + user + "'@'%'") })
+			}
+			setPassword := func(t *testing.T, user, pw string) {
+				execSQL(t, admin, "ALTER USER '"+user+"'@'%' IDENTIFIED BY '"+pw+"'")
+			}
+			addUser(t, credsUser, "pw1")
 			host := u.Host
 			if u.Port() == "" {
 				host += ":3306"
@@ -214,9 +229,9 @@ func credsServers(t *testing.T) []func(t *testing.T) *credsServer {
 					}
 					return v.String()
 				},
-				rotate: func(t *testing.T, pw string) {
-					execSQL(t, admin, "ALTER USER '"+credsUser+"'@'%' IDENTIFIED BY '"+pw+"'")
-				},
+				addUser:     addUser,
+				setPassword: setPassword,
+				rotate:      func(t *testing.T, pw string) { setPassword(t, credsUser, pw) },
 				loginRefused: func(err error) bool {
 					var my *mysql.MySQLError
 					return errors.As(err, &my) && my.Number == 1045
