@@ -490,8 +490,9 @@ func TestCredentialsProviderError(t *testing.T) {
 
 // TestCredentialsHostList: a host list whose first host's credentials fail
 // (a wrong password, or an error of the provider) connects to the second,
-// each asked for with its own server name. The two hosts are two
-// addresses of one server.
+// each asked for with its own server name; a password_file, the same for
+// every host, stops at the first refused login, as a URL's password does.
+// The two hosts are two addresses of one server.
 func TestCredentialsHostList(t *testing.T) {
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		first, second := s.server, "localhost:"+s.port
@@ -529,6 +530,24 @@ func TestCredentialsHostList(t *testing.T) {
 				}
 			})
 		}
+		// password_file is the same for every host: a login the first
+		// refuses, the list does not try on the next.
+		t.Run("password_file refused", func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "password")
+			if err := os.WriteFile(file, []byte("wrong"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			u := strings.Replace(s.url(""), first, first+","+second, 1) + "&password_file=" + url.QueryEscape(file)
+			db, err := Open(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.Ping()
+			if err == nil || !strings.Contains(err.Error(), first+": ") || strings.Contains(err.Error(), second+": ") || !s.loginRefused(err) {
+				t.Errorf("error %v; want the refused login of %s alone", err, first)
+			}
+		})
 	})
 }
 
