@@ -29,9 +29,56 @@ import (
 // p99 or rows, the largest first; ?limit= keeps that many (100 by
 // default, 0 for all). Only query summaries are shown: no literal and no
 // argument value.
+//
+// On a nil *Insights, which is what databases.Insights returns for a DB
+// opened without insights, the handler serves a page (and, with
+// ?format=json, {"enabled": false, "message": …}) that says insights are
+// off and how to turn them on, so a mounted handler never fails a request.
 func (i *Insights) Handler() http.Handler {
+	if i == nil {
+		return http.HandlerFunc(serveOff)
+	}
 	return http.HandlerFunc(i.serveHTTP)
 }
+
+// offMessage says how to turn insights on.
+const offMessage = "Query insights are off for this database. Turn them on with the URL option insights=on " +
+	"(databases.Open(\"postgres://…?sslmode=disable&insights=on\"); databases.URLWithOption adds it to any URL), " +
+	"or with databases.WithInsights() passed to databases.Open or databases.NewConnector."
+
+// serveOff answers for a DB without insights.
+func serveOff(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	switch f := r.URL.Query().Get("format"); f {
+	case "json":
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			Enabled bool   `json:"enabled"`
+			Message string `json:"message"`
+		}{false, offMessage})
+	case "", "html":
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		offPage.Execute(w, offMessage)
+	default:
+		http.Error(w, "insights: format="+strconv.Quote(f)+" is not html or json", http.StatusBadRequest)
+	}
+}
+
+var offPage = template.Must(template.New("off").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>databases: query insights are off</title>
+<style>body { font: 14px system-ui, sans-serif; margin: 1em; max-width: 50em; }</style>
+</head>
+<body>
+<h1>Query insights are off</h1>
+<p id="off">{{.}}</p>
+</body>
+</html>
+`))
 
 // sortKeys are the orders ?sort= takes, each the largest first.
 var sortKeys = map[string]func(a, b Query) int{
@@ -108,12 +155,13 @@ type jsonQuery struct {
 
 func writeJSON(w http.ResponseWriter, st Stats, queries []Query) {
 	out := struct {
+		Enabled      bool        `json:"enabled"`
 		Queries      []jsonQuery `json:"queries"`
 		MaxQueries   int         `json:"max_queries"`
 		Evicted      uint64      `json:"evicted"`
 		EvictedCalls uint64      `json:"evicted_calls"`
 		NPlusOne     uint64      `json:"n_plus_one"`
-	}{Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne}
+	}{Enabled: true, Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne}
 	for _, q := range queries {
 		out.Queries = append(out.Queries, jsonQuery{
 			Summary: q.Summary, Calls: q.Calls, Errors: q.Errors, Rows: q.RowsReturned + q.RowsAffected,
