@@ -68,6 +68,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,17 +194,32 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // arguments that are not flags: the URL, if one comes first, and the SQL
 // arguments, which end the flags (SQL may start with "--").
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
+	flags, rest := cutAtSQL(args)
+	if err := fs.Parse(flags); err != nil {
 		return nil, err
 	}
-	rest := fs.Args()
+	rest = append(fs.Args(), rest...)
 	if len(rest) == 0 || !isURL(rest[0]) || len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
 		return rest, nil
 	}
-	if err := fs.Parse(rest[1:]); err != nil {
+	flags, after := cutAtSQL(rest[1:])
+	if err := fs.Parse(flags); err != nil {
 		return nil, err
 	}
-	return append([]string{rest[0]}, fs.Args()...), nil
+	return append(append([]string{rest[0]}, fs.Args()...), after...), nil
+}
+
+// cutAtSQL cuts args before the first that starts with an SQL comment
+// ("-- …", "--\n") and is not the value of a flag, which the flag package
+// would take for a flag.
+func cutAtSQL(args []string) (flags, sql []string) {
+	for i, a := range args {
+		isValue := i > 0 && slices.Contains([]string{"c", "f", "url", "format", "log"}, strings.TrimLeft(args[i-1], "-"))
+		if !isValue && len(a) > 2 && strings.HasPrefix(a, "--") && strings.ContainsRune(" \t\r\n", rune(a[2])) {
+			return args[:i], args[i:]
+		}
+	}
+	return args, nil
 }
 
 // isURL reports whether an argument is a URL rather than SQL: a scheme and
