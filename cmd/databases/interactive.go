@@ -39,7 +39,7 @@ func (s *session) interactive(ctx context.Context, stdout, stderr io.Writer) int
 		f.Close()
 	}
 	fmt.Fprintf(stdout, "databases: %s (%s). \\? for help, \\q to quit.\n", s.url, s.dialect)
-	f := &feeder{s: s, next: 1}
+	f := &feeder{s: s, next: 1, perStatement: true}
 	for {
 		prompt := s.dialect.String() + "=> "
 		if f.pending() {

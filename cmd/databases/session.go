@@ -146,6 +146,9 @@ type feeder struct {
 	line  int      // line of the script where buf starts
 	next  int      // line of the next line given
 	typed []string // lines given since buf was last empty, for history
+	// perStatement numbers lines from each statement's first, as the
+	// prompt wants: there the lines of a session are not a file's.
+	perStatement bool
 }
 
 // add takes one line.
@@ -156,6 +159,9 @@ func (f *feeder) add(ctx context.Context, text string) error {
 		line := f.next
 		f.next++
 		return f.s.exec(ctx, f.src, statement{Text: strings.TrimSpace(text), Line: line})
+	}
+	if f.perStatement && strings.TrimSpace(f.buf) == "" {
+		f.buf, f.next = "", 1
 	}
 	if f.buf == "" {
 		f.line = f.next
