@@ -1,63 +1,25 @@
-// Command databases runs SQL against any database URL and prints the
-// results.
+// Command databases runs SQL on any database URL and prints the results,
+// as psql, mysql and usql do, on SQLite, PostgreSQL and MySQL/MariaDB alike:
 //
-//	databases [-url URL] [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [-insights] [SQL ...]
+//	databases [URL] [-c SQL]... [-f FILE] [-format table|csv|json] [-log LEVEL] [-trace] [-insights] [SQL ...]
 //
-//	go run ./cmd/databases "CREATE TABLE t (x)" "INSERT INTO t VALUES (1), (2)" "SELECT * FROM t"
-//	go run ./cmd/databases -url postgres://postgres@127.0.0.1/test -f schema.sql
-//	echo "SELECT 1 AS one;" | go run ./cmd/databases -format json
+//	go install github.com/go-databases/databases/cmd/databases@latest
+//	databases postgres://app@db/shop?sslmode=disable -c 'SELECT 1'
+//	DATABASE_URL=mysql://root@127.0.0.1/test databases -f schema.sql
+//	databases sqlite:///app.db          # a prompt, with line editing and history
 //
-// Each SQL argument is one statement. With -f FILE (- for standard input),
-// or without arguments from standard input, a script is split into
-// statements at each ';' outside quotes, comments, dollar-quoted bodies and
-// the BEGIN … END body of CREATE TRIGGER, FUNCTION, PROCEDURE or EVENT, read
-// by the rules of the URL's dialect and, on MySQL, its sql_mode. The default
-// URL is sqlite:///:memory:.
+// The URL is the first argument, -url, $DATABASE_URL or sqlite:///:memory:,
+// in that order. SQL comes from -c, the arguments, -f FILE or standard
+// input, split into statements by the URL's dialect; every statement runs
+// on one connection, and its result shows as soon as it ends. Without SQL
+// and with a terminal on standard input it prompts; \? lists the commands
+// (\dt, \d TABLE, \l, \q). An error names the statement, and the line and
+// column where the database or the placeholder rewrite places it.
 //
-// All statements run in order on one connection, so a script's BEGIN …
-// COMMIT, session settings and temporary tables span its statements; the
-// first failing statement stops the run.
+// Exit status: 0 when every statement ran (or the prompt ended), 1 for an
+// SQL or runtime error (a script stops at the first), 2 for a usage error.
 //
-// Every statement runs as a query, and the driver's answer decides what is
-// printed: each result set the statement returns (a MySQL CALL may return
-// several) or, for a statement without one, "ok" in the table format and
-// nothing in csv and json. database/sql counts affected rows only for Exec,
-// which cannot tell whether a statement returns rows, so no count is
-// printed: add RETURNING to see the rows a statement changed.
-//
-// -format table (the default) prints aligned columns and a row count, each
-// value on one line: NULL as NULL, and backslash escapes for what would
-// break the line or look like another value: \\ for a backslash, \t, \n and
-// \r, \xHH or \uHHHH for other control characters and bytes that are not
-// UTF-8, \NULL for the text NULL; binary values as \x and hex. csv prints
-// each result set with a header row, an empty line between result sets, and
-// NULL and the empty string as PostgreSQL's COPY … CSV writes them: NULL an
-// empty field, the empty string "". json prints each result set as one
-// array of objects on a line of its own; a column whose database type is
-// numeric (integer, decimal or floating point) gives JSON numbers on every
-// backend, with the digits the database sent (NaN and infinities as
-// strings); in other columns, values the driver returns as Go numbers
-// (SQLite's, whose values carry their own type) stay numbers, booleans are
-// true or false and the rest are strings. -log LEVEL writes a log record
-// per driver call to standard error, -trace a line per finished span.
-// -insights writes, at the end of the run (a failed one too), the table of
-// middleware/insights to standard error: per query summary its calls,
-// errors, total, mean, p50, p95 and p99 time in milliseconds, rows and N+1
-// reports, the most costly first; the whole run is one N+1 scope.
-//
-// When reading a result set fails midway, the rows read before are printed
-// (the table without its row count, the json array closed), then the error.
-//
-// An error names the statement by number and, for a script, by file and
-// line: "databases: statement 2 (schema.sql:7): ...". A placeholder error
-// from the rewriter keeps its "at offset N" (a byte offset in the
-// statement) and is located at the placeholder's line and column.
-//
-// Exit status:
-//
-//	0  every statement ran
-//	1  a statement, the connection or the script failed
-//	2  usage error: unknown flag, bad flag value, both -f and SQL arguments
+// The whole reference, output formats included, is docs/runner.md.
 package main
 
 import (
