@@ -163,7 +163,7 @@ func TestAggregation(t *testing.T) {
 			}
 		}
 		check(t, ins, map[string]want{
-			"CREATE TABLE " + tbl + " (id INTEGER PRIMARY KEY, name VARCHAR(?))": {calls: 1},
+			"CREATE TABLE " + tbl + " (id INTEGER PRIMARY KEY, name VARCHAR(40))": {calls: 1},
 			"INSERT INTO " + tbl + " (id, name) VALUES (...)":                    {calls: 11, affected: 12},
 			"SELECT name FROM " + tbl + " WHERE id = ?":                          {calls: 6, returned: 5},
 			"SELECT id FROM " + tbl + " ORDER BY id":                             {calls: 1, returned: 12},
