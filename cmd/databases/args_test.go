@@ -160,3 +160,26 @@ func TestScriptStreams(t *testing.T) {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestErrorPositionBackends: a syntax error is placed at its line, and at
+// its column where the database says (PostgreSQL's position, SQLite's
+// token; MySQL gives the line only), in a script and in -c.
+func TestErrorPositionBackends(t *testing.T) {
+	want := map[string]string{
+		"sqlite":   "(%s, line 3, column 3): SQL logic error: near \"FORM\": syntax error (1)\n    FORM t\n    ^\n",
+		"postgres": "(%s, line 3, column 3): ERROR: syntax error at or near \"FORM\" (SQLSTATE 42601)\n    FORM t\n    ^\n",
+		"mysql":    "(%s, line 3): Error 1064 (42000): You have an error in your SQL syntax;",
+	}
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		code, _, stderr := runCLI(t, "", b.URL, "-c", "SELECT 1;\nSELECT *\n  FORM t")
+		w := strings.Replace(want[b.Dialect], "%s", "argument 1", 1)
+		if code != 1 || !strings.Contains(stderr, "databases: statement 2 "+w) {
+			t.Errorf("-c: exit %d, stderr:\n%s\nwant it to contain:\n%s", code, stderr, w)
+		}
+		code, _, stderr = runCLI(t, "SELECT 1;\nSELECT *\n  FORM t;\n", b.URL)
+		w = strings.Replace(strings.Replace(want[b.Dialect], "%s, line ", "stdin:", 1), ", column ", ":", 1)
+		if code != 1 || !strings.Contains(stderr, "databases: statement 2 "+w) {
+			t.Errorf("script: exit %d, stderr:\n%s\nwant it to contain:\n%s", code, stderr, w)
+		}
+	})
+}

@@ -206,9 +206,10 @@ func TestResultSetBackends(t *testing.T) {
 				step{"VACUUM " + table, "ok\n"})
 		case "mysql":
 			proc := dbtest.Name("cli_proc")
+			schema := b.URL[strings.LastIndexByte(b.URL, '/')+1 : strings.IndexByte(b.URL, '?')]
 			steps = append(steps,
-				step{"CHECK TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " check status OK\n(1 row)\n"},
-				step{"ANALYZE TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " analyze status OK\n(1 row)\n"},
+				step{"CHECK TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\n" + schema + "." + table + " check status OK\n(1 row)\n"},
+				step{"ANALYZE TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\n" + schema + "." + table + " analyze status OK\n(1 row)\n"},
 				step{"CREATE PROCEDURE " + proc + "() BEGIN SELECT 1 AS a; SELECT 2 AS b; END", "ok\n"},
 				step{"CALL " + proc + "()", "a\n-\n1\n(1 row)\nb\n-\n2\n(1 row)\n"},
 				step{"DROP PROCEDURE " + proc, "ok\n"})
