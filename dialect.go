@@ -20,8 +20,8 @@ type dialect struct {
 
 	// The prepared-statement cache with the default driver: statements
 	// kept per connection unless stmt_cache says otherwise (0: off), and
-	// the fewest arguments a query needs to be cached. README, "Statement
-	// cache", gives the measurements behind them.
+	// the fewest arguments a query needs to be cached. docs/statement-cache.md
+	// gives the measurements behind them.
 	stmtCache        int
 	stmtCacheMinArgs int
 }
@@ -65,7 +65,7 @@ func (d *dialect) String() string { return d.name }
 // PostgreSQL) and refuses WriteCommitted and Linearizable; go-sql-driver
 // refuses those three; modernc accepts every level, and SQLite runs every
 // transaction serializable (strictly: one writer at a time, and each
-// transaction reads the latest commit), which gives each of them. The README's
+// transaction reads the latest commit), which gives each of them. docs/transactions.md's
 // transaction table gives the reason for each row.
 var levels = map[*dialect][]sql.IsolationLevel{
 	dialectSQLite: {sql.LevelDefault, sql.LevelReadUncommitted, sql.LevelReadCommitted, sql.LevelWriteCommitted,

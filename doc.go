@@ -80,7 +80,7 @@
 // (IN (?), IN (:ids)) becomes one placeholder per element on every backend,
 // padded to a power of two; an empty one makes IN match nothing and NOT IN
 // match everything. Anywhere else a slice goes to the real driver as it is
-// (pgx binds it as an array). See the README's IN lists section.
+// (pgx binds it as an array). See docs/placeholders.md, "IN lists".
 //
 // # Transactions
 //

@@ -510,7 +510,7 @@ func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*
 }
 
 // legacyIfaces are the connection interfaces from before contexts, which
-// the wrapper does not offer (README, Fidelity).
+// the wrapper does not offer (docs/fidelity.md).
 var legacyIfaces = []iface{
 	{"Execer", is[driver.Execer]},
 	{"Queryer", is[driver.Queryer]},

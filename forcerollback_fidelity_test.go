@@ -104,7 +104,7 @@ func checkSharedSets(t *testing.T, c *connector, query string, observed bool) {
 		r, w := ifaceSet(raw, list), ifaceSet(wrapped, list)
 		if what != "conn" && what != "stmt" {
 			// Rows of this mode may be read into memory, where Go 1.27's
-			// RowsColumnScanner cannot work: they never offer it (README,
+			// RowsColumnScanner cannot work: they never offer it (docs/fidelity.md,
 			// force_rollback), and must never claim it.
 			r = slices.DeleteFunc(r, func(x string) bool { return x == "RowsColumnScanner" })
 		}

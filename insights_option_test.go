@@ -2,6 +2,9 @@ package databases_test
 
 import (
 	"database/sql"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -83,5 +86,39 @@ func TestInsightsOption(t *testing.T) {
 	}
 	if _, err := databases.Open("sqlite:///:memory:?insights=maybe"); err == nil || !strings.Contains(err.Error(), `option insights: "maybe" is not on or off`) {
 		t.Errorf("insights=maybe: %v", err)
+	}
+}
+
+// TestInsightsHandlerOff: the handler of a DB opened without insights
+// serves, as HTML and as JSON, that insights are off and how to turn them
+// on, rather than panicking on every request.
+func TestInsightsHandlerOff(t *testing.T) {
+	db, err := databases.Open("sqlite:///:memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := databases.Insights(db).Handler()
+	for _, tt := range []struct{ target, contentType string }{
+		{"/debug/databases", "text/html"},
+		{"/debug/databases?format=json", "application/json"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tt.target, nil))
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), tt.contentType) {
+			t.Errorf("GET %s: %d %s; want 200 %s", tt.target, rec.Code, rec.Header().Get("Content-Type"), tt.contentType)
+		}
+		for _, want := range []string{"off", "insights=on", "WithInsights"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s: the answer does not say %q:\n%s", tt.target, want, body)
+			}
+		}
+		if tt.contentType == "application/json" {
+			var v struct{ Enabled *bool }
+			if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v.Enabled == nil || *v.Enabled {
+				t.Errorf("GET %s: enabled = %v, %v; want false", tt.target, v.Enabled, err)
+			}
+		}
 	}
 }

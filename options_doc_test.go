@@ -1,7 +1,7 @@
 package databases
 
-// The option tables of doc.go and README.md, tied to the option table of
-// the URL parser (urlOptions) and to the With… functions, so that neither
+// The option tables of doc.go and docs/options.md, tied to the option table
+// of the URL parser (urlOptions) and to the With… functions, so that neither
 // document can go stale.
 
 import (
@@ -18,10 +18,13 @@ import (
 
 // TestOptionsDoc checks the tables that list options:
 //
-//   - the options tables of doc.go ("Options owned by the package") and
-//     README.md ("## Options") have a row for every option of urlOptions,
-//     give each alias in the row of the option it stands for, and list
-//     nothing urlOptions does not know;
+//   - the options table of doc.go ("Options owned by the package") and the
+//     headings of docs/options.md have a row (a heading) for every option
+//     of urlOptions, give each alias in the row of the option it stands
+//     for, and list nothing urlOptions does not know;
+//   - every heading of docs/options.md gives the option's type, values,
+//     default, backends and an example URL that uses the option (or an
+//     alias) and that the parser accepts;
 //   - every option in the example URLs of doc.go ("URLs") and README.md
 //     ("## URLs") is the package's or one the dialect's real driver reads
 //     (driverOptions);
@@ -30,21 +33,28 @@ import (
 func TestOptionsDoc(t *testing.T) {
 	doc := readFile(t, "doc.go")
 	readme := readFile(t, "README.md")
+	optionsDoc := readFile(t, filepath.Join("docs", "options.md"))
 
 	docOptions := section(t, "doc.go", doc, "// # Options owned by the package\n", "\n// #")
-	readmeOptions := section(t, "README.md", readme, "\n## Options\n", "\n## ")
+	headings := optionHeadings(optionsDoc)
 	tables := []struct {
 		where string
 		rows  map[string][]string // option to its aliases
 	}{
 		{"doc.go's options table", docOptionRows(docOptions)},
-		{"README.md's options table", readmeOptionRows(readmeOptions)},
+		{"docs/options.md's headings", headingRows(headings)},
 	}
 	for _, table := range tables {
 		t.Run(table.where, func(t *testing.T) {
 			checkOptionTable(t, table.where, table.rows)
 		})
 	}
+
+	t.Run("docs/options.md's fields", func(t *testing.T) {
+		for _, h := range headings {
+			checkOptionHeading(t, h)
+		}
+	})
 
 	urls := []struct {
 		where string
@@ -98,7 +108,7 @@ func checkOptionTable(t *testing.T, where string, rows map[string][]string) {
 		opt, ok := urlOptions[name]
 		switch {
 		case !ok:
-			t.Errorf("%s has a row for %s, which the URL parser does not know", where, name)
+			t.Errorf("%s has a row for %s, which the URL parser (urlOptions in url.go) does not know", where, name)
 		case opt.canonical != "":
 			t.Errorf("%s has a row for %s, an alias of %s", where, name, opt.canonical)
 		}
@@ -111,7 +121,7 @@ func checkOptionTable(t *testing.T, where string, rows map[string][]string) {
 	for name, opt := range urlOptions {
 		if opt.canonical == "" {
 			if _, ok := rows[name]; !ok {
-				t.Errorf("%s has no row for %s", where, name)
+				t.Errorf("%s has no row for %s (docs/options.md: a heading \"## `%s`\" with its fields)", where, name, name)
 			}
 		} else if !slices.Contains(rows[opt.canonical], name) {
 			t.Errorf("%s does not give %s as an alias of %s", where, name, opt.canonical)
@@ -161,22 +171,73 @@ func docOptionRows(text string) map[string][]string {
 	return rows
 }
 
-// readmeOptionRows reads the rows of README.md's options table, whose
-// first cell is "`name`" or "`name` (alias `other`)".
-func readmeOptionRows(text string) map[string][]string {
-	rows := map[string][]string{}
-	name := regexp.MustCompile("`([^`]+)`")
-	for _, m := range regexp.MustCompile("(?m)^\\| (`[^|]*) \\|").FindAllStringSubmatch(text, -1) {
-		names := name.FindAllStringSubmatch(m[1], -1)
-		option, _, _ := strings.Cut(m[1], " ")
-		rows[names[0][1]] = nil
-		if option != m[1] {
-			for _, a := range names[1:] {
-				rows[names[0][1]] = append(rows[names[0][1]], a[1])
+// optionHeading is the section of one option in docs/options.md: a heading
+// "## `name`", an optional line "Alias: `a`." or "Aliases: `a`, `b`.", a
+// description, and the fields "- Type: …", "- Values: …", "- Default: …",
+// "- Backends: …" and "- Example: `url`".
+type optionHeading struct {
+	name    string
+	aliases []string
+	body    string
+}
+
+// optionHeadings splits docs/options.md at its option headings.
+func optionHeadings(text string) []optionHeading {
+	var out []optionHeading
+	heading := regexp.MustCompile("(?m)^## `(\\w+)`\\s*$")
+	alias := regexp.MustCompile("(?m)^Alias(?:es)?: (.*)$")
+	locs := heading.FindAllStringSubmatchIndex(text, -1)
+	for k, loc := range locs {
+		end := len(text)
+		if k+1 < len(locs) {
+			end = locs[k+1][0]
+		}
+		h := optionHeading{name: text[loc[2]:loc[3]], body: text[loc[1]:end]}
+		if m := alias.FindStringSubmatch(h.body); m != nil {
+			for _, a := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(m[1], -1) {
+				h.aliases = append(h.aliases, a[1])
 			}
 		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// headingRows gives the headings as rows: option to its aliases.
+func headingRows(headings []optionHeading) map[string][]string {
+	rows := map[string][]string{}
+	for _, h := range headings {
+		rows[h.name] = h.aliases
 	}
 	return rows
+}
+
+// checkOptionHeading checks that h has every field, and an example URL that
+// sets the option (or an alias) and that the parser accepts.
+func checkOptionHeading(t *testing.T, h optionHeading) {
+	t.Helper()
+	for _, field := range []string{"Type", "Values", "Default", "Backends", "Example"} {
+		if !regexp.MustCompile("(?m)^- " + field + ": \\S").MatchString(h.body) {
+			t.Errorf("docs/options.md: %s has no \"- %s: …\" line", h.name, field)
+		}
+	}
+	m := regexp.MustCompile("(?m)^- Example: `([^`]+)`").FindStringSubmatch(h.body)
+	if m == nil {
+		return
+	}
+	example := m[1]
+	if _, err := parseURL(example); err != nil {
+		t.Errorf("docs/options.md: the example of %s does not parse: %v", h.name, err)
+	}
+	_, query, _ := strings.Cut(example, "?")
+	sets := false
+	for pair := range strings.SplitSeq(query, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		sets = sets || key == h.name || slices.Contains(h.aliases, key)
+	}
+	if !sets {
+		t.Errorf("docs/options.md: the example of %s, %s, does not set it", h.name, example)
+	}
 }
 
 // docURLs returns the URLs of doc.go's URL list: "//\turl  description".

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,11 +16,11 @@ import (
 	"github.com/go-databases/databases/sqlscan"
 )
 
-// TestREADMEAuditExample: the audit middleware README.md shows is the code
-// of example_audit_test.go, byte for byte, so the copy people take is the one
-// the example runs.
+// TestREADMEAuditExample: the audit middleware docs/observability.md shows
+// is the code of example_audit_test.go, byte for byte, so the copy people
+// take is the one the example runs.
 func TestREADMEAuditExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join("docs", "observability.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestREADMEAuditExample(t *testing.T) {
 		}
 	}
 	if len(blocks) != 1 {
-		t.Fatalf("README.md has %d go blocks with middleware.On, want 1", len(blocks))
+		t.Fatalf("docs/observability.md has %d go blocks with middleware.On, want 1", len(blocks))
 	}
 	if !strings.Contains(blocks[0], "var audit = middleware.On(") || !strings.Contains(string(example), blocks[0]) {
 		t.Fatalf("the README block is not the code of example_audit_test.go:\n%s", blocks[0])

@@ -346,7 +346,7 @@ func TestStmtCacheOpenRows(t *testing.T) {
 // made again with other columns, is read right through a statement kept
 // from before, on every dialect, outside a transaction; inside one too on
 // SQLite and MySQL. On PostgreSQL the error pgx's own cache gives inside a
-// transaction stands (the README says so), as without this package.
+// transaction stands (docs/statement-cache.md says so), as without this package.
 func TestStmtCacheSchemaChange(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, opts := range []string{"", "stmt_cache=4"} {

@@ -175,7 +175,7 @@ func sep(url string) string {
 	return "?"
 }
 
-// isolationWant is the README's isolation table: per dialect, the level the
+// isolationWant is the isolation table of docs/transactions.md: per dialect, the level the
 // server reports inside a transaction begun with each sql.IsolationLevel
 // ("default" for the server's default); a level missing is refused.
 var isolationWant = map[string]map[sql.IsolationLevel]string{

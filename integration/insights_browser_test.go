@@ -56,10 +56,16 @@ func browser(t *testing.T) context.Context {
 
 // row is a row of the page's table as the browser renders it.
 type row struct {
-	Summary string `json:"summary"`
-	Calls   string `json:"calls"`
-	Errors  string `json:"errors"`
-	Bars    int    `json:"bars"`
+	Summary  string `json:"summary"`
+	Calls    string `json:"calls"`
+	Errors   string `json:"errors"`
+	Classes  string `json:"classes"`
+	Returned string `json:"returned"`
+	Affected string `json:"affected"`
+	Bars     int    `json:"bars"`
+	Labels   int    `json:"labels"`
+	Lines    int    `json:"lines"`  // lines the query text takes
+	Broken   bool   `json:"broken"` // a word of the query text split over two lines
 }
 
 // readTable reads the rendered table of queries.
@@ -67,18 +73,50 @@ const readTable = `Array.from(document.querySelectorAll('#queries tbody tr')).ma
 	summary: r.cells[0].textContent,
 	calls: r.cells[1].textContent,
 	errors: r.cells[2].textContent,
+	classes: r.cells[3].textContent,
+	returned: r.cells[9].textContent,
+	affected: r.cells[10].textContent,
 	bars: r.querySelectorAll('svg rect').length,
+	labels: r.querySelectorAll('svg text').length,
+	lines: (() => {
+		const range = document.createRange();
+		range.selectNodeContents(r.cells[0]);
+		return new Set(Array.from(range.getClientRects()).map(x => Math.round(x.top))).size;
+	})(),
+	broken: (() => {
+		// Each word's characters must lie on one line: a word that
+		// starts on one line and ends on another was broken.
+		const text = r.cells[0].firstChild;
+		if (!text) return false;
+		const s = text.textContent;
+		const range = document.createRange();
+		let start = 0;
+		for (const w of s.split(' ')) {
+			if (w.length > 1) {
+				range.setStart(text, start); range.setEnd(text, start + 1);
+				const first = range.getBoundingClientRect().top;
+				range.setStart(text, start + w.length - 1); range.setEnd(text, start + w.length);
+				if (Math.abs(range.getBoundingClientRect().top - first) > 2) return true;
+			}
+			start += w.length + 1;
+		}
+		return false;
+	})(),
 }))`
 
 // TestInsightsPageInBrowser loads the insights page in Chromium after a
-// workload on SQLite, sorts it by a column with a click, and checks the
-// rendered table: the order, a histogram per query, and a query whose text
-// holds <script> shown as text with no script on the page. The screenshot
-// is saved as an artefact of the test (go test -artifacts).
+// workload on a SQLite file, sorts it by a column with a click, and checks
+// the rendered page: the title names the database and backend, the order,
+// a histogram with a labelled axis per query, error classes in the table,
+// rows returned and affected apart, DDL with its type sizes, a long query
+// wrapped between words, and a query whose text holds <script> shown as
+// text with no script on the page. The screenshot is saved as an artefact
+// of the test (go test -artifacts).
 func TestInsightsPageInBrowser(t *testing.T) {
 	ctx := browser(t)
 	ins := insights.New()
-	db, err := databases.Open("sqlite:///:memory:", databases.WithMiddleware(ins))
+	file := filepath.Join(t.TempDir(), "shop.db")
+	db, err := databases.Open("sqlite:///"+file, databases.WithMiddleware(ins))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +151,8 @@ func TestInsightsPageInBrowser(t *testing.T) {
 	screenshot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	must(err)
 
-	if len(byTotal) != 5 || len(byCalls) != 5 {
-		t.Fatalf("%d rows by total, %d by calls; want 5:\n%v\n%v", len(byTotal), len(byCalls), byTotal, byCalls)
+	if len(byTotal) != 7 || len(byCalls) != 7 {
+		t.Fatalf("%d rows by total, %d by calls; want 7:\n%v\n%v", len(byTotal), len(byCalls), byTotal, byCalls)
 	}
 	if !strings.HasPrefix(byTotal[0].Summary, "WITH RECURSIVE") {
 		t.Errorf("first by total: %q; want the slow recursive query", byTotal[0].Summary)
@@ -130,7 +168,7 @@ func TestInsightsPageInBrowser(t *testing.T) {
 			t.Errorf("%q: no histogram bars", r.Summary)
 		}
 	}
-	if want := []int{40, 5, 3, 1, 1}; !slices.Equal(calls, want) {
+	if want := []int{40, 5, 3, 1, 1, 1, 1}; !slices.Equal(calls, want) {
 		t.Errorf("calls after sorting by calls: %v; want %v (rows %v)", calls, want, byCalls)
 	}
 	if byCalls[0].Summary != "SELECT name FROM items WHERE id = ?" {
@@ -140,8 +178,33 @@ func TestInsightsPageInBrowser(t *testing.T) {
 	if i < 0 || byCalls[i].Summary != `SELECT ? AS "<script>document.title='owned'</script>"` {
 		t.Errorf("no row shows the query with <script> as text: %v", byCalls)
 	}
-	if scripts != 0 || title != "databases: queries" {
-		t.Errorf("the page has %d script elements and the title %q; want none and its own", scripts, title)
+	if want := "databases: Queries on " + file + " (sqlite)"; scripts != 0 || title != want {
+		t.Errorf("the page has %d script elements and the title %q; want none and %q", scripts, title, want)
+	}
+	find := func(summary string) row {
+		t.Helper()
+		i := slices.IndexFunc(byCalls, func(r row) bool { return r.Summary == summary })
+		if i < 0 {
+			t.Fatalf("no row %q: %v", summary, byCalls)
+		}
+		return byCalls[i]
+	}
+	// Error classes show in the table, not only in a tooltip; rows
+	// returned and affected are apart; each histogram has its axis
+	// labelled at both ends; DDL keeps its type sizes; a long query wraps
+	// between words.
+	if r := find("SELECT * FROM missing"); !strings.Contains(r.Classes, "1 × 5") {
+		t.Errorf("the failing query's error classes: %q; want SQLite's code 1, five times", r.Classes)
+	}
+	if r := find("UPDATE items SET name = ? WHERE id >= ?"); r.Returned != "0" || r.Affected != "3" {
+		t.Errorf("UPDATE: returned %s, affected %s; want 0 and 3", r.Returned, r.Affected)
+	}
+	if r := byTotal[0]; r.Returned != "3" || r.Affected != "0" || r.Labels != 2 {
+		t.Errorf("the recursive query: returned %s, affected %s, %d axis labels; want 3, 0, 2", r.Returned, r.Affected, r.Labels)
+	}
+	find("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40))")
+	if r := byTotal[0]; r.Lines < 2 || r.Broken {
+		t.Errorf("the long recursive query takes %d lines, a word broken: %v; want it wrapped between words", r.Lines, r.Broken)
 	}
 	if i := slices.IndexFunc(byCalls, func(r row) bool { return r.Summary == "SELECT * FROM missing" }); i < 0 || byCalls[i].Errors != "5" {
 		t.Errorf("the failing query's row: %v", byCalls)
@@ -153,11 +216,14 @@ func TestInsightsPageInBrowser(t *testing.T) {
 	t.Logf("screenshot: %s (%d bytes)", path, len(screenshot))
 }
 
-// workload runs five kinds of query: many lookups, a slow recursive query,
-// failures, one with <script> in a quoted name.
+// workload runs seven kinds of query: the table made and filled, many
+// lookups, a slow recursive query with a long text, failures, one with
+// <script> in a quoted name.
 func workload(t *testing.T, db *sql.DB) {
 	t.Helper()
-	mustExec(t, db, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+	mustExec(t, db, "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40))")
+	mustExec(t, db, "INSERT INTO items (id, name) VALUES (100, 'a'), (101, 'b'), (102, 'c')")
+	mustExec(t, db, "UPDATE items SET name = 'z' WHERE id >= 100")
 	var name string
 	for i := range 40 {
 		if err := db.QueryRow("SELECT name FROM items WHERE id = ?", i).Scan(&name); err != sql.ErrNoRows {
@@ -166,7 +232,7 @@ func workload(t *testing.T, db *sql.DB) {
 	}
 	for range 3 {
 		var n int
-		if err := db.QueryRow("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT count(*) FROM c").Scan(&n); err != nil {
+		if err := db.QueryRow("WITH RECURSIVE counter_of_many_numbers(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM counter_of_many_numbers WHERE x < 100000) SELECT count(*) AS how_many_numbers_were_counted FROM counter_of_many_numbers").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 	}

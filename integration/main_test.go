@@ -26,7 +26,7 @@ func skipSummary() string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return "integration: skipped " + strings.Join(missing, ", ") + "; see README.md, \"Two commands\""
+	return "integration: skipped " + strings.Join(missing, ", ") + "; see CONTRIBUTING.md, \"The test loop\""
 }
 
 func TestSkipSummary(t *testing.T) {
@@ -35,8 +35,8 @@ func TestSkipSummary(t *testing.T) {
 		want            string
 	}{
 		{"postgres://x", "mysql://x", ""},
-		{"", "mysql://x", "integration: skipped postgres (DATABASES_TEST_POSTGRES_URL is not set); see README.md, \"Two commands\""},
-		{"", "", "integration: skipped postgres (DATABASES_TEST_POSTGRES_URL is not set), mysql (DATABASES_TEST_MYSQL_URL is not set); see README.md, \"Two commands\""},
+		{"", "mysql://x", "integration: skipped postgres (DATABASES_TEST_POSTGRES_URL is not set); see CONTRIBUTING.md, \"The test loop\""},
+		{"", "", "integration: skipped postgres (DATABASES_TEST_POSTGRES_URL is not set), mysql (DATABASES_TEST_MYSQL_URL is not set); see CONTRIBUTING.md, \"The test loop\""},
 	}
 	for _, tt := range tests {
 		t.Setenv("DATABASES_TEST_POSTGRES_URL", tt.postgres)

@@ -24,6 +24,9 @@ type formatter interface {
 	Rows(rows *sql.Rows) error
 	// Done reports a statement that returned no result set.
 	Done() error
+	// Count reports an INSERT, UPDATE, DELETE, REPLACE or MERGE (verb) that
+	// changed n rows.
+	Count(verb string, n int64) error
 }
 
 // formats lists the values of -format.
@@ -50,6 +53,11 @@ type tableFormat struct{ out io.Writer }
 
 func (f tableFormat) Done() error {
 	_, err := fmt.Fprintln(f.out, "ok")
+	return err
+}
+
+func (f tableFormat) Count(verb string, n int64) error {
+	_, err := fmt.Fprintf(f.out, "%s %d\n", verb, n)
 	return err
 }
 
@@ -92,7 +100,8 @@ type csvFormat struct {
 	sets int
 }
 
-func (f *csvFormat) Done() error { return nil }
+func (f *csvFormat) Done() error               { return nil }
+func (f *csvFormat) Count(string, int64) error { return nil }
 
 func (f *csvFormat) Rows(rows *sql.Rows) error {
 	cols, err := rows.Columns()
@@ -153,7 +162,8 @@ func appendCSVField(buf []byte, v any) []byte {
 // nothing.
 type jsonFormat struct{ out io.Writer }
 
-func (f jsonFormat) Done() error { return nil }
+func (f jsonFormat) Done() error               { return nil }
+func (f jsonFormat) Count(string, int64) error { return nil }
 
 func (f jsonFormat) Rows(rows *sql.Rows) error {
 	cols, err := rows.Columns()

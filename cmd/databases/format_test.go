@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -131,7 +132,7 @@ func TestFormatsBackends(t *testing.T) {
 		format string
 		want   string
 	}{
-		{"table", "n  s    z     t      e  c\n-  -    -     -      -  -\n7  a,b  NULL  \\NULL     x\\ty\\nz\n(1 row)\nok\n"},
+		{"table", "n  s    z     t      e  c\n-  -    -     -      -  -\n7  a,b  NULL  \\NULL     x\\ty\\nz\n(1 row)\nINSERT 1\n"},
 		{"csv", "n,s,z,t,e,c\n7,\"a,b\",,NULL,\"\",\"x\ty\nz\"\n"},
 		{"json", `[{"n":7,"s":"a,b","z":null,"t":"NULL","e":"","c":"x\ty\nz"}]` + "\n"},
 	}
@@ -147,19 +148,23 @@ func TestFormatsBackends(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.ExecContext(ctx, "DROP TABLE "+table)
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
 		for _, tt := range tests {
 			t.Run(tt.format, func(t *testing.T) {
 				var out strings.Builder
-				f := newFormatter(tt.format, &out)
-				if err := runOne(ctx, conn, query, f); err != nil {
+				s, err := openSession(ctx, b.URL, newFormatter(tt.format, &out), io.Discard, nil)
+				if err != nil {
 					t.Fatal(err)
 				}
-				if err := runOne(ctx, conn, "INSERT INTO "+table+" VALUES (1)", f); err != nil {
+				defer s.close()
+				if b.Dialect == "sqlite" { // a database of its own
+					if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+table+" (x INTEGER)"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := runOne(ctx, s, query); err != nil {
+					t.Fatal(err)
+				}
+				if err := runOne(ctx, s, "INSERT INTO "+table+" VALUES (1)"); err != nil {
 					t.Fatal(err)
 				}
 				if out.String() != tt.want {

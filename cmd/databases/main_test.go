@@ -53,9 +53,9 @@ SELECT id, name FROM t ORDER BY id;
 			"CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
 			"INSERT INTO t (name, data) VALUES ('ada', x'00ff'), ('grace', NULL)",
 			"SELECT id, name, data FROM t ORDER BY id",
-		}, stdout: "ok\nok\nid  name   data\n--  ----   ----\n1   ada    \\x00ff\n2   grace  NULL\n(2 rows)\n"},
+		}, stdout: "ok\nINSERT 2\nid  name   data\n--  ----   ----\n1   ada    \\x00ff\n2   grace  NULL\n(2 rows)\n"},
 		{name: "script file", args: []string{"-f", script},
-			stdout: "ok\nok\nid  name\n--  ----\n1   a;b\n2   it's\n(2 rows)\n"},
+			stdout: "ok\nINSERT 2\nid  name\n--  ----\n1   a;b\n2   it's\n(2 rows)\n"},
 		{name: "script on stdin", stdin: "SELECT 1 AS one; SELECT 'x;y' AS two;",
 			stdout: "one\n---\n1\n(1 row)\ntwo\n---\nx;y\n(1 row)\n"},
 		{name: "-f - reads stdin", stdin: "SELECT 1 AS one", args: []string{"-f", "-", "-format", "csv"},
@@ -76,7 +76,9 @@ SELECT x FROM t;`, stdout: "x\n2\n"},
 		{name: "SQL error stops the run", args: []string{"-f", failing}, code: 1,
 			stderrHas: "databases: statement 2 (" + failing + ":3): ", stdoutLack: "2\n(1 row)"},
 		{name: "SQL error in arguments", args: []string{"SELECT 1", "SELECT nope"}, code: 1,
-			stderrHas: "databases: statement 2: "},
+			stderrHas: "databases: statement 2 (argument 2, line 1): SQL logic error: no such column: nope (1)\n"},
+		{name: "SQL error position", args: []string{"SELECT 1;\nSELECT *\n  FORM t"}, code: 1,
+			stderrHas: "databases: statement 2 (argument 1, line 3, column 3): SQL logic error: near \"FORM\": syntax error (1)\n    FORM t\n    ^\n"},
 		{name: "unterminated script", stdin: "SELECT 1;\nSELECT 'oops", code: 1,
 			stderrHas: "databases: stdin: line 2: unterminated quoted string"},
 		{name: "missing file", args: []string{"-f", filepath.Join(t.TempDir(), "nope.sql")}, code: 1,
@@ -145,10 +147,11 @@ func TestStatementError(t *testing.T) {
 		err    error
 		want   string
 	}{
-		{"argument", "", errors.New("boom"), "statement 3: boom"},
+		{"argument", "argument 2", errors.New("boom"), "statement 3 (argument 2, line 4): boom"},
+		{"prompt", "", errors.New("boom"), "statement 3 (line 4): boom"},
 		{"script", "a.sql", errors.New("boom"), "statement 3 (a.sql:4): boom"},
-		{"placeholder", "a.sql", re, "statement 3 (a.sql:5:3): rewrite: named parameter :x has no argument at offset 12"},
-		{"placeholder in argument", "", re, "statement 3: rewrite: named parameter :x has no argument at offset 12"},
+		{"placeholder", "a.sql", re, "statement 3 (a.sql:5:3): rewrite: named parameter :x has no argument at offset 12\n    :x\n    ^"},
+		{"placeholder in argument", "argument 1", re, "statement 3 (argument 1, line 5, column 3): rewrite: named parameter :x has no argument at offset 12\n    :x\n    ^"},
 		{"no offset", "a.sql", &rewrite.Error{Offset: -1, Msg: "m"}, "statement 3 (a.sql:4): rewrite: m"},
 	}
 	for _, tt := range tests {
@@ -181,13 +184,13 @@ func TestResultSetBackends(t *testing.T) {
 		table := dbtest.Name("cli_rows")
 		steps := []step{
 			{"CREATE TABLE " + table + " (x VARCHAR(20))", "ok\n"},
-			{"INSERT INTO " + table + " VALUES ('a')", "ok\n"},
-			{"UPDATE " + table + " SET x = 'RETURNING'", "ok\n"},
-			{"/* SELECT */ UPDATE " + table + " SET x = 'select'", "ok\n"},
-			{"-- RETURNING\nDELETE FROM " + table + " WHERE x = 'RETURNING'", "ok\n"},
+			{"INSERT INTO " + table + " VALUES ('a')", "INSERT 1\n"},
+			{"UPDATE " + table + " SET x = 'RETURNING'", "UPDATE 1\n"},
+			{"/* SELECT */ UPDATE " + table + " SET x = 'select'", "UPDATE 1\n"},
+			{"-- RETURNING\nDELETE FROM " + table + " WHERE x = 'RETURNING'", "DELETE 0\n"},
 			{"INSERT INTO " + table + " VALUES ('b') RETURNING x", "x\n-\nb\n(1 row)\n"},
 			{"BEGIN", "ok\n"},
-			{"UPDATE " + table + " SET x = 'c' WHERE x = 'RETURNING x'", "ok\n"},
+			{"UPDATE " + table + " SET x = 'c' WHERE x = 'RETURNING x'", "UPDATE 0\n"},
 			{"SELECT x FROM " + table + " ORDER BY x", "x\n-\nb\nselect\n(2 rows)\n"},
 			{"COMMIT", "ok\n"},
 		}
@@ -203,9 +206,10 @@ func TestResultSetBackends(t *testing.T) {
 				step{"VACUUM " + table, "ok\n"})
 		case "mysql":
 			proc := dbtest.Name("cli_proc")
+			schema := b.URL[strings.LastIndexByte(b.URL, '/')+1 : strings.IndexByte(b.URL, '?')]
 			steps = append(steps,
-				step{"CHECK TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " check status OK\n(1 row)\n"},
-				step{"ANALYZE TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\ntest." + table + " analyze status OK\n(1 row)\n"},
+				step{"CHECK TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\n" + schema + "." + table + " check status OK\n(1 row)\n"},
+				step{"ANALYZE TABLE " + table, "Table Op Msg_type Msg_text\n----- -- -------- --------\n" + schema + "." + table + " analyze status OK\n(1 row)\n"},
 				step{"CREATE PROCEDURE " + proc + "() BEGIN SELECT 1 AS a; SELECT 2 AS b; END", "ok\n"},
 				step{"CALL " + proc + "()", "a\n-\n1\n(1 row)\nb\n-\n2\n(1 row)\n"},
 				step{"DROP PROCEDURE " + proc, "ok\n"})
@@ -251,7 +255,7 @@ func TestErrorMidResultBackends(t *testing.T) {
 				if !strings.HasSuffix(stdout, tt.want) || strings.Contains(stdout, "never") {
 					t.Errorf("stdout:\n%s\nwant it to end with:\n%s", stdout, tt.want)
 				}
-				if !strings.HasPrefix(stderr, "databases: statement 2: ") {
+				if !strings.HasPrefix(stderr, "databases: statement 2 (argument 2, line 1): ") {
 					t.Errorf("stderr:\n%s", stderr)
 				}
 			})
@@ -275,8 +279,8 @@ func TestRunTraced(t *testing.T) {
 }
 
 // TestInsightsFlag: -insights prints the table of queries after the run,
-// on standard error, a failed run too, with literals masked. Every
-// statement runs as a query, so no rows affected are counted.
+// on standard error, a failed run too, with literals masked. INSERT runs as
+// Exec, so its rows affected are counted.
 func TestInsightsFlag(t *testing.T) {
 	script := "CREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\nSELECT x FROM t WHERE x = 1;\nSELECT * FROM missing;\n"
 	code, stdout, stderr := runCLI(t, script, "-insights", "-format", "csv")
@@ -288,7 +292,7 @@ func TestInsightsFlag(t *testing.T) {
 	}
 	for _, line := range []string{
 		`(?m)^\s*calls\s+errors\s+total_ms\s+mean_ms\s+p50_ms\s+p95_ms\s+p99_ms\s+rows\s+n\+1\s+summary$`,
-		`(?m)^\s*2\s+0(\s+[0-9.]+){5}\s+0\s+0\s+INSERT INTO t VALUES \(\.\.\.\)$`,
+		`(?m)^\s*2\s+0(\s+[0-9.]+){5}\s+2\s+0\s+INSERT INTO t VALUES \(\.\.\.\)$`,
 		`(?m)^\s*1\s+0(\s+[0-9.]+){5}\s+1\s+0\s+SELECT x FROM t WHERE x = \?$`,
 		`(?m)^\s*1\s+1(\s+[0-9.]+){5}\s+0\s+0\s+SELECT \* FROM missing$`,
 	} {

@@ -77,6 +77,24 @@ func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]stateme
 	return out, nil
 }
 
+// terminated returns the length of the part of script that ends with the
+// last ';' ending a statement (0 when none has ended): the statements a
+// reader can run before it reads more. An unterminated quote or comment at
+// the end is not an error here: the next line may end it.
+func terminated(script string, d sqlscan.Dialect, mode sqlscan.Mode) int {
+	var body routine
+	end := 0
+	s := sqlscan.New(d, mode, script)
+	for t := s.Next(); t.Kind != sqlscan.EOF; t = s.Next() {
+		if t.Kind == sqlscan.Semicolon && !body.open() {
+			end, body = t.End, routine{}
+			continue
+		}
+		body.token(script, t)
+	}
+	return end
+}
+
 // newStatement returns the statement whose tokens span script[start:end],
 // without the white space at the end of a line comment that ends it.
 func newStatement(script string, start, end int) statement {

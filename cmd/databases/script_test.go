@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -330,6 +331,28 @@ func FuzzSplitScript(f *testing.F) {
 				if k == len(got) || tok.Start < got[k].Offset || tok.End > got[k].Offset+len(got[k].Text) {
 					t.Fatalf("%s %q: %s token %q is in no statement", r.d, script, tok.Kind, script[tok.Start:tok.End])
 				}
+			}
+			// Read a line at a time (the feeder), the script is the
+			// statements that end at terminated's offset, then the rest:
+			// the same statements as read whole (on MySQL, but where a
+			// /*! … */ is cut by a ';').
+			end := terminated(script, r.d, r.mode)
+			if end > 0 && script[end-1] != ';' {
+				t.Fatalf("%s %q: terminated at %d, not after a ';'", r.d, script, end)
+			}
+			head, err1 := splitScript(script[:end], r.d, r.mode)
+			tail, err2 := splitScript(script[end:], r.d, r.mode)
+			var texts []string
+			for _, st := range append(head, tail...) {
+				texts = append(texts, st.Text)
+			}
+			var want []string
+			for _, st := range got {
+				want = append(want, st.Text)
+			}
+			mysqlEdge := r.d == sqlscan.MySQL && strings.Contains(script, "*/")
+			if !mysqlEdge && (err1 != nil || err2 != nil || !slices.Equal(texts, want)) {
+				t.Fatalf("%s %q: cut at %d, read as %q (%v, %v); whole, %q", r.d, script, end, texts, err1, err2, want)
 			}
 		}
 	})

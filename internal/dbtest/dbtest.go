@@ -50,7 +50,7 @@ func (b Backend) Require(t testing.TB) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s is not set; CI must test %s", b.env, b.Dialect)
 	}
-	t.Skipf("%s is not set; set it to a %s URL to run this test (see README)", b.env, b.Dialect)
+	t.Skipf("%s is not set; set it to a %s URL to run this test (see CONTRIBUTING.md)", b.env, b.Dialect)
 }
 
 // Unconfigured names the backends whose server is not configured, each as

@@ -163,13 +163,13 @@ func TestAggregation(t *testing.T) {
 			}
 		}
 		check(t, ins, map[string]want{
-			"CREATE TABLE " + tbl + " (id INTEGER PRIMARY KEY, name VARCHAR(?))": {calls: 1},
-			"INSERT INTO " + tbl + " (id, name) VALUES (...)":                    {calls: 11, affected: 12},
-			"SELECT name FROM " + tbl + " WHERE id = ?":                          {calls: 6, returned: 5},
-			"SELECT id FROM " + tbl + " ORDER BY id":                             {calls: 1, returned: 12},
-			"UPDATE " + tbl + " SET name = ? WHERE id < ?":                       {calls: 1, affected: 5},
-			"SELECT name FROM " + tbl + " WHERE id IN (...)":                     {calls: 3, returned: 9},
-			"DELETE FROM " + tbl + "_missing WHERE id = ?":                       {calls: 2, errors: 2},
+			"CREATE TABLE " + tbl + " (id INTEGER PRIMARY KEY, name VARCHAR(40))": {calls: 1},
+			"INSERT INTO " + tbl + " (id, name) VALUES (...)":                     {calls: 11, affected: 12},
+			"SELECT name FROM " + tbl + " WHERE id = ?":                           {calls: 6, returned: 5},
+			"SELECT id FROM " + tbl + " ORDER BY id":                              {calls: 1, returned: 12},
+			"UPDATE " + tbl + " SET name = ? WHERE id < ?":                        {calls: 1, affected: 5},
+			"SELECT name FROM " + tbl + " WHERE id IN (...)":                      {calls: 3, returned: 9},
+			"DELETE FROM " + tbl + "_missing WHERE id = ?":                        {calls: 2, errors: 2},
 		})
 		db.ExecContext(ctx, "DROP TABLE "+tbl)
 	})

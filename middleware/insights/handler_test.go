@@ -108,7 +108,7 @@ func TestHandlerHTML(t *testing.T) {
 		`SELECT &#34;&lt;script&gt;alert(1)&lt;/script&gt;&#34; FROM t`,
 		`<th aria-sort="descending"><a href="?sort=calls">Calls ▼</a></th>`,
 		`<a href="?sort=p99">p99</a>`,
-		`<svg width="120" height="24"`,
+		`<svg width="160" height="40"`,
 		`<rect x="0"`,
 	} {
 		if !strings.Contains(body, want) {

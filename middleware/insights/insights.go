@@ -139,6 +139,13 @@ func (i *Insights) record(ctx context.Context, c *middleware.Call, err error, re
 	}
 }
 
+// Databases returns the databases the queries kept ran on (dialect,
+// database name or SQLite file, server address and port; no URL), in the
+// order first seen, at most eight: what the page's title names.
+func (i *Insights) Databases() []middleware.Database {
+	return i.table.databases()
+}
+
 // Queries returns the queries kept, the most costly (by total time) first.
 func (i *Insights) Queries() []Query {
 	return i.table.queries()

@@ -26,12 +26,16 @@ const MaxSummaryLen = 1024
 //
 // It is what pg_stat_statements calls a normalised query. It carries no
 // value of the query: no literal, no argument, no password. Names and
-// keywords are kept as written. Bytes that are not UTF-8 become U+FFFD, and
+// keywords are kept as written, and so are the numbers of a statement that
+// begins with CREATE, ALTER or DROP, which are sizes and precisions of
+// types rather than values (VARCHAR(20), DECIMAL(10, 2)); its strings are
+// still written '?'. Bytes that are not UTF-8 become U+FFFD, and
 // a summary longer than MaxSummaryLen is cut.
 func Summarize(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
 	toks := make([]word, 0, 16)
 	s := sqlscan.New(d, mode, q)
 	n, space, short := 0, false, false
+	first, ddl := true, false // at a statement's first token; in DDL
 	for {
 		t := s.Next()
 		if t.Kind == sqlscan.EOF {
@@ -46,7 +50,11 @@ func Summarize(d sqlscan.Dialect, mode sqlscan.Mode, q string) string {
 			break
 		}
 		w := word{text: q[t.Start:t.End], gap: space || len(toks) > 0 && t.Start > toks[len(toks)-1].end, end: t.End}
-		if t.Kind == sqlscan.String || t.Kind == sqlscan.Number || t.Kind == sqlscan.Param {
+		if first {
+			ddl = t.Kind == sqlscan.Word && (strings.EqualFold(w.text, "CREATE") || strings.EqualFold(w.text, "ALTER") || strings.EqualFold(w.text, "DROP"))
+		}
+		first = t.Kind == sqlscan.Semicolon
+		if t.Kind == sqlscan.String || t.Kind == sqlscan.Number && !ddl || t.Kind == sqlscan.Param {
 			w.text = "?"
 		}
 		space = false

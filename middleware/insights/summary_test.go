@@ -23,7 +23,12 @@ func TestSummarize(t *testing.T) {
 		{sqlscan.MySQL, "DELETE FROM t WHERE id IN (?, ?, ?)", "DELETE FROM t WHERE id IN (...)"},
 		{sqlscan.MySQL, "DELETE FROM t WHERE id in (7)", "DELETE FROM t WHERE id in (...)"},
 		{sqlscan.Postgres, "SELECT coalesce(a, 0), substr(b, 1, 2) FROM t", "SELECT coalesce(a, ?), substr(b, ?, ?) FROM t"},
-		{sqlscan.Postgres, "CREATE TABLE t (name VARCHAR(40))", "CREATE TABLE t (name VARCHAR(?))"},
+		// DDL's numbers are sizes of types, not values; its strings are masked.
+		{sqlscan.Postgres, "CREATE TABLE t (name VARCHAR(40))", "CREATE TABLE t (name VARCHAR(40))"},
+		{sqlscan.MySQL, "create table t (p DECIMAL(10, 2) DEFAULT 0, s VARCHAR(8) DEFAULT 'secret')", "create table t (p DECIMAL(10, 2) DEFAULT 0, s VARCHAR(8) DEFAULT ?)"},
+		{sqlscan.SQLite, "/* c */ ALTER TABLE t ADD COLUMN c VARCHAR(3)", "ALTER TABLE t ADD COLUMN c VARCHAR(3)"},
+		{sqlscan.SQLite, "CREATE TABLE t (x CHAR(2)); SELECT * FROM t LIMIT 5", "CREATE TABLE t (x CHAR(2)); SELECT * FROM t LIMIT ?"},
+		{sqlscan.SQLite, "SELECT 1; DROP TABLE t2", "SELECT ?; DROP TABLE t2"},
 		{sqlscan.Postgres, "SELECT $$ a 'quoted' body $$, E'it\\'s', x::int FROM t", "SELECT ?, ?, x::int FROM t"},
 		{sqlscan.MySQL, `SELECT "double quoted is a string", 0x1F FROM t`, "SELECT ?, ? FROM t"},
 		{sqlscan.Postgres, `SELECT "double quoted is a name" FROM t`, `SELECT "double quoted is a name" FROM t`},

@@ -104,7 +104,12 @@ type table struct {
 
 	evicted, evictedCalls atomic.Uint64
 	nPlusOne              atomic.Uint64
+
+	dbs []middleware.Database // the databases queries ran on, at most maxDatabases; under mu
 }
+
+// maxDatabases bounds the databases a table remembers for the page's title.
+const maxDatabases = 8
 
 // indexed pairs a query text with its entry.
 type indexed struct {
@@ -135,7 +140,7 @@ func (t *table) lookup(db *middleware.Database, q string) *entry {
 	}
 	d := sanitize.Dialect(db.Dialect)
 	summary := Summarize(d, db.SQLMode, q)
-	e := t.entry(summary, func() string { return sample(sanitize.Query(d, db.SQLMode, q)) })
+	e := t.entry(summary, db, func() string { return sample(sanitize.Query(d, db.SQLMode, q)) })
 	if len(q) <= maxIndexedLen {
 		if t.size.Add(1) > maxIndexed || t.bytes.Add(int64(len(q))) > maxIndexedBytes {
 			t.index.Clear()
@@ -164,9 +169,10 @@ func sample(text string) string {
 // distinct queries costs one sort per tenth of the table rather than a scan
 // per query: the queries whose total time is the largest stay, and a query
 // that keeps coming back soon outweighs the ones that ran once.
-func (t *table) entry(summary string, sampleText func() string) *entry {
+func (t *table) entry(summary string, db *middleware.Database, sampleText func() string) *entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.noteDatabase(db)
 	if e, ok := t.entries[summary]; ok {
 		return e
 	}
@@ -176,6 +182,28 @@ func (t *table) entry(summary string, sampleText func() string) *entry {
 	e := &entry{summary: summary, sample: sampleText(), firstSeen: time.Now(), weight: t.floor}
 	t.entries[summary] = e
 	return e
+}
+
+// noteDatabase remembers db, when it is new and there is room, for the
+// page's title. It runs when a query text is new, never on the path of a
+// query seen before. Under t.mu.
+func (t *table) noteDatabase(db *middleware.Database) {
+	if db.Dialect == "" || len(t.dbs) >= maxDatabases {
+		return
+	}
+	for _, d := range t.dbs {
+		if d.Dialect == db.Dialect && d.Namespace == db.Namespace && d.Address == db.Address && d.Port == db.Port {
+			return
+		}
+	}
+	t.dbs = append(t.dbs, middleware.Database{Dialect: db.Dialect, Namespace: db.Namespace, Address: db.Address, Port: db.Port, Replica: db.Replica})
+}
+
+// databases returns the databases noted, in the order first seen.
+func (t *table) databases() []middleware.Database {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.dbs)
 }
 
 // evict removes the lightest tenth of the entries (at least one) and
