@@ -232,4 +232,3 @@ func errColumn(err error) string {
 	}
 	return ""
 }
-

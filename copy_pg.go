@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,7 +34,9 @@ func copyPostgres(ctx, dctx context.Context, _ *conn, rc *realConn, t *copyTarge
 	}
 	ce := &CopyError{Table: t.name(), Row: r.rows - 1, Err: err} // pgx could not encode the last row read
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
+	if errors.As(err, &pg) && !(pg.Code == "57014" && strings.HasPrefix(pg.Message, "COPY from stdin failed")) {
+		// The server refused a row. (A failure pgx sent with CopyFail is
+		// the client's: the server's line is then where it had got to.)
 		ce.Row, ce.Column = pgCopyWhere(pg)
 	}
 	return 0, ce
