@@ -128,6 +128,7 @@ func (p *copyParser) skip() {
 }
 
 func (p *copyParser) fail(want string) error {
+	p.skip()
 	return fmt.Errorf("databases: COPY … FROM STDIN: want %s at byte offset %d", want, p.i)
 }
 
