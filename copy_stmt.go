@@ -25,10 +25,15 @@ import (
 
 // copyStmt is a prepared COPY … FROM STDIN.
 type copyStmt struct {
-	conn *conn
-	t    *copyTarget
-	rows [][]any // buffered by Exec, loaded by the Exec without arguments
+	conn  *conn
+	t     *copyTarget
+	rows  [][]any // buffered by Exec, loaded by the Exec without arguments
+	chunk []any   // holds the values of the rows, allocated copyChunkRows rows at a time
 }
+
+// copyChunkRows is how many rows' values one allocation of a buffering
+// copyStmt holds.
+const copyChunkRows = 1024
 
 var (
 	_ driver.Stmt              = (*copyStmt)(nil)
@@ -59,7 +64,7 @@ func (s *copyStmt) NumInput() int { return -1 }
 // transaction's statements after its Commit or Rollback, too late to load
 // them inside it.
 func (s *copyStmt) Close() error {
-	s.rows = nil
+	s.rows, s.chunk = nil, nil
 	return nil
 }
 
@@ -96,20 +101,23 @@ func (s *copyStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (d
 	}
 	if len(args) == 0 {
 		rows := s.rows
-		s.rows = nil
+		s.rows, s.chunk = nil, nil
 		n, err := s.conn.copyFrom(ctx, s.t, CopyRows(rows))
 		return driver.RowsAffected(n), err
 	}
 	if len(args) != len(s.t.columns) {
 		return nil, &CopyError{Table: s.t.name(), Row: int64(len(s.rows)), Err: errRowWidth(len(args), len(s.t.columns))}
 	}
-	row := make([]any, len(args))
-	for i, a := range args {
+	if cap(s.chunk)-len(s.chunk) < len(args) {
+		s.chunk = make([]any, 0, copyChunkRows*len(args))
+	}
+	start := len(s.chunk)
+	for _, a := range args {
 		if b, ok := a.Value.([]byte); ok {
 			a.Value = append([]byte(nil), b...) // the caller may reuse its buffer before the flush
 		}
-		row[i] = a.Value
+		s.chunk = append(s.chunk, a.Value)
 	}
-	s.rows = append(s.rows, row)
+	s.rows = append(s.rows, s.chunk[start:len(s.chunk):len(s.chunk)])
 	return driver.RowsAffected(0), nil
 }
