@@ -6,15 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
+	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-databases/databases"
 	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/go-databases/databases/middleware"
+	"github.com/go-databases/databases/middleware/logging"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // copyColumns are the columns of copyTable, in the order of copyRow.
@@ -506,5 +513,79 @@ func TestCopyFromForceRollback(t *testing.T) {
 		if c := count(t, e.plain, table); c != 0 {
 			t.Fatalf("%d rows left after Close", c)
 		}
+	})
+}
+
+// TestCopyFromObservability: the load's log record is "db copy" with the
+// rows loaded, and its span is COPY with the same count.
+func TestCopyFromObservability(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		var mu sync.Mutex
+		var logged []string
+		h := slogFunc(func(r slog.Record) {
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == logging.KeyRowsAffected {
+					mu.Lock()
+					logged = append(logged, r.Message+" "+a.Value.String())
+					mu.Unlock()
+				}
+				return true
+			})
+		})
+		db := openCopyDB(t, b, databases.WithLogger(slog.New(h)), databases.WithTracerProvider(tp))
+		table := copyTable(t, db, b.Dialect)
+		if _, err := databases.CopyFrom(context.Background(), db, table, copyColumns, databases.CopySeq(copyRows(1234, nil))); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		if !slices.Contains(logged, "db copy 1234") {
+			t.Errorf("log records with rows affected: %q", logged)
+		}
+		mu.Unlock()
+		var found bool
+		for _, s := range rec.Ended() {
+			if s.Name() != "COPY" {
+				continue
+			}
+			for _, a := range s.Attributes() {
+				if a.Key == "db.rows_affected" && a.Value.AsInt64() == 1234 {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no COPY span with db.rows_affected 1234")
+		}
+	})
+}
+
+// slogFunc is a slog.Handler that calls a function per record.
+type slogFunc func(slog.Record)
+
+func (f slogFunc) Enabled(context.Context, slog.Level) bool      { return true }
+func (f slogFunc) WithAttrs([]slog.Attr) slog.Handler            { return f }
+func (f slogFunc) WithGroup(string) slog.Handler                 { return f }
+func (f slogFunc) Handle(_ context.Context, r slog.Record) error { f(r); return nil }
+
+// TestCopyFromHostList: on a host list whose first host refuses
+// connections, the load runs on the host that answered.
+func TestCopyFromHostList(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		if b.Dialect == "sqlite" {
+			t.Skip("SQLite has no hosts")
+		}
+		u, err := url.Parse(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = "127.0.0.1:1," + u.Host
+		db := openCopyDB(t, dbtest.Backend{Dialect: b.Dialect, URL: u.String()})
+		table := copyTable(t, db, b.Dialect)
+		if got, err := databases.CopyFrom(context.Background(), db, table, copyColumns, databases.CopySeq(copyRows(3000, nil))); err != nil || got != 3000 {
+			t.Fatalf("CopyFrom: %d, %v", got, err)
+		}
+		checkCopied(t, db, table, 3000)
 	})
 }
