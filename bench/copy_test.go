@@ -39,12 +39,11 @@ var copyData = func() [][]any {
 
 // copyBackend is one server the loads run against.
 type copyBackend struct {
-	name     string
-	url      string // for databases.Open
-	driver   string // the raw driver's name for sql.Open
-	dsn      string // and its DSN
-	ddl      string
-	maxBatch int
+	name   string
+	url    string // for databases.Open
+	driver string // the raw driver's name for sql.Open
+	dsn    string // and its DSN
+	ddl    string
 }
 
 func copyBackends(b *testing.B) []copyBackend {
