@@ -172,7 +172,7 @@ func systemName(dialect string) string {
 
 // messages holds the message of each operation's record, built once.
 var messages = func() []string {
-	msgs := make([]string, middleware.OpResetSession+1)
+	msgs := make([]string, middleware.OpCopy+1)
 	for op := range msgs {
 		msgs[op] = "db " + middleware.Op(op).String()
 	}
