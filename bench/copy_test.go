@@ -1,17 +1,21 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
@@ -131,6 +135,11 @@ func BenchmarkCopy(b *testing.B) {
 			run("raw.VALUES500prepared", func(ctx context.Context) (int64, error) {
 				return rawValues(ctx, raw, be.name, table, true)
 			})
+			if be.name == "mysql" {
+				run("raw.LOADDATA", func(ctx context.Context) (int64, error) {
+					return loadData(ctx, raw, table)
+				})
+			}
 			run("raw.ExecPerRow", func(ctx context.Context) (int64, error) {
 				return rawPerRow(ctx, raw, be.name, table)
 			})
@@ -283,4 +292,106 @@ func rawPerRow(ctx context.Context, raw *sql.DB, dialect, table string) (int64, 
 		}
 	}
 	return copyN, tx.Commit()
+}
+
+// loadData is MySQL's LOAD DATA LOCAL INFILE, the rows written as
+// tab-separated text and streamed from memory through go-sql-driver's
+// reader handler, in one transaction.
+func loadData(ctx context.Context, raw *sql.DB, table string) (int64, error) {
+	var buf bytes.Buffer
+	for _, r := range copyData {
+		buf.WriteString(strconv.FormatInt(r[0].(int64), 10))
+		buf.WriteByte('\t')
+		buf.WriteString(r[1].(string)) // no tab, newline or backslash to escape
+		buf.WriteByte('\t')
+		buf.WriteString(strconv.FormatFloat(r[2].(float64), 'g', -1, 64))
+		buf.WriteByte('\t')
+		buf.WriteString(r[3].(time.Time).Format("2006-01-02 15:04:05.999999"))
+		buf.WriteByte('\n')
+	}
+	mysql.RegisterReaderHandler("bench_copy", func() io.Reader { return &buf })
+	defer mysql.DeregisterReaderHandler("bench_copy")
+	tx, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::bench_copy' INTO TABLE "+table+" CHARACTER SET utf8mb4 (id, name, score, at)")
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// BenchmarkCopyPaired interleaves databases' CopyFrom with the best raw
+// path of each backend (pgx native CopyFrom on PostgreSQL, multi-row VALUES
+// of 500 prepared once in one transaction elsewhere), alternating which
+// goes first, so that a server whose speed drifts during the run (a shared
+// machine) weighs on both alike. It reports each one's wall and CPU time
+// per row, and the ratios.
+func BenchmarkCopyPaired(b *testing.B) {
+	for _, be := range copyBackends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := databases.Open(be.url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			raw, err := sql.Open(be.driver, be.dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer raw.Close()
+			table := fmt.Sprintf("bench_copy_%d", os.Getpid())
+			db.Exec("DROP TABLE IF EXISTS " + table)
+			if _, err := db.Exec(fmt.Sprintf(be.ddl, table)); err != nil {
+				b.Fatal(err)
+			}
+			defer db.Exec("DROP TABLE " + table)
+			best := func(ctx context.Context) (int64, error) { return rawValues(ctx, raw, be.name, table, true) }
+			if be.name == "postgres" {
+				pc, err := pgx.Connect(ctx, be.url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer pc.Close(ctx)
+				best = func(ctx context.Context) (int64, error) {
+					return pc.CopyFrom(ctx, pgx.Identifier{table}, copyCols, pgx.CopyFromRows(copyData))
+				}
+			}
+			paths := []func(context.Context) (int64, error){
+				func(ctx context.Context) (int64, error) {
+					return databases.CopyFrom(ctx, db, table, copyCols, databases.CopyRows(copyData))
+				},
+				best,
+			}
+			var wall, cpu [2]time.Duration
+			b.StopTimer()
+			for i := 0; i < b.N; i++ {
+				for k := range 2 {
+					p := (i + k) % 2
+					if _, err := db.Exec("DELETE FROM " + table); err != nil {
+						b.Fatal(err)
+					}
+					c0, w0 := cpuTime(), time.Now()
+					n, err := paths[p](ctx)
+					wall[p] += time.Since(w0)
+					cpu[p] += cpuTime() - c0
+					if err != nil || n != copyN {
+						b.Fatalf("path %d: %d rows, %v", p, n, err)
+					}
+				}
+			}
+			rows := float64(b.N * copyN)
+			b.ReportMetric(float64(wall[0].Nanoseconds())/rows, "databases-ns/row")
+			b.ReportMetric(float64(wall[1].Nanoseconds())/rows, "best-raw-ns/row")
+			b.ReportMetric(float64(wall[0])/float64(wall[1]), "wall-ratio")
+			b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "cpu-ratio")
+		})
+	}
 }
