@@ -430,6 +430,36 @@ func TestCopyStmt(t *testing.T) {
 			}
 			checkCopied(t, db, table, n)
 		}
+
+		// A row the server refuses fails the flush, which names it.
+		table := copyTable(t, db, b.Dialect)
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		st, err := conn.PrepareContext(context.Background(), "COPY "+table+" (id, s) FROM STDIN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for i := range 300 {
+			var s any = "x"
+			if i == 123 {
+				s = nil
+			}
+			if _, err := st.Exec(i, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = st.Exec()
+		var ce *databases.CopyError
+		if !errors.As(err, &ce) || ce.Row != 123 {
+			t.Fatalf("flush: %v; want a CopyError of row 123", err)
+		}
+		if c := count(t, db, table); c != 0 {
+			t.Fatalf("%d rows kept", c)
+		}
 	})
 }
 
