@@ -328,6 +328,9 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
+	if s, ok, err := c.prepareCopy(ctx, query); ok { // COPY … FROM STDIN (copy_stmt.go)
+		return s, err
+	}
 	if c.rep != nil {
 		if rc, err := c.route(ctx); rc != nil || err != nil {
 			if err != nil {

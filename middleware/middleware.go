@@ -61,13 +61,14 @@ const (
 	OpStmtClose                  // close a prepared statement
 	OpConnClose                  // close a connection
 	OpResetSession               // reset a pooled connection before reuse
+	OpCopy                       // a bulk load (databases.CopyFrom, COPY … FROM STDIN); RowsAffected is the rows loaded
 )
 
 var opNames = [...]string{
 	OpConnect: "connect", OpPing: "ping", OpPrepare: "prepare", OpExec: "exec", OpQuery: "query",
 	OpStmtExec: "stmt.exec", OpStmtQuery: "stmt.query", OpRows: "rows", OpBegin: "begin",
 	OpCommit: "commit", OpRollback: "rollback", OpStmtClose: "stmt.close", OpConnClose: "conn.close",
-	OpResetSession: "reset_session",
+	OpResetSession: "reset_session", OpCopy: "copy",
 }
 
 // String returns the operation's name, such as "exec" or "stmt.query".
@@ -129,8 +130,8 @@ type Call struct {
 	// failures only (Failures): the clock is not read for such calls.
 	Start time.Time
 
-	// RowsAffected is set after next returns from OpExec and OpStmtExec;
-	// -1 when the driver cannot tell.
+	// RowsAffected is set after next returns from OpExec and OpStmtExec,
+	// -1 when the driver cannot tell; in OpCopy, the rows loaded.
 	RowsAffected int64
 	// RowsReturned counts the rows read; final in OpRows.
 	RowsReturned int64

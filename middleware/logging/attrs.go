@@ -76,7 +76,7 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 		buf = append(buf, slog.Bool(KeyReplica, true))
 	}
 	switch c.Op {
-	case middleware.OpExec, middleware.OpStmtExec:
+	case middleware.OpExec, middleware.OpStmtExec, middleware.OpCopy:
 		if err == nil && c.RowsAffected >= 0 {
 			buf = append(buf, slog.Int64(KeyRowsAffected, c.RowsAffected))
 		}
@@ -172,7 +172,7 @@ func systemName(dialect string) string {
 
 // messages holds the message of each operation's record, built once.
 var messages = func() []string {
-	msgs := make([]string, middleware.OpResetSession+1)
+	msgs := make([]string, middleware.OpCopy+1)
 	for op := range msgs {
 		msgs[op] = "db " + middleware.Op(op).String()
 	}

@@ -106,6 +106,7 @@ var opNames = [...]string{
 	middleware.OpStmtClose:    "DEALLOCATE",
 	middleware.OpConnClose:    "DISCONNECT",
 	middleware.OpResetSession: "RESET",
+	middleware.OpCopy:         "COPY",
 }
 
 // zeroDatabase stands for a call that names no database.

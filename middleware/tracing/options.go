@@ -27,7 +27,7 @@ func (s opSet) has(op middleware.Op) bool { return op < 32 && s&(1<<op) != 0 }
 var defaultOps = setOf(
 	middleware.OpConnect, middleware.OpPing, middleware.OpPrepare,
 	middleware.OpExec, middleware.OpQuery, middleware.OpStmtExec, middleware.OpStmtQuery,
-	middleware.OpBegin, middleware.OpCommit, middleware.OpRollback,
+	middleware.OpBegin, middleware.OpCommit, middleware.OpRollback, middleware.OpCopy,
 )
 
 func setOf(ops ...middleware.Op) opSet {
@@ -72,7 +72,7 @@ func WithQueryLiterals() Option {
 
 // WithOps sets the operations that get a span and a duration measurement,
 // replacing the default: Connect, Ping, Prepare, Exec, Query, Stmt Exec,
-// Stmt Query, Begin, Commit and Rollback. OpRows is not an operation of its
+// Stmt Query, Begin, Commit, Rollback and Copy. OpRows is not an operation of its
 // own here: the rows of a traced query always end the query's span.
 func WithOps(ops ...middleware.Op) Option {
 	return func(c *config) { c.ops = setOf(ops...) }

@@ -130,6 +130,9 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if c.Op == middleware.OpExec {
 		t.stmtCache(ctx, d, span, recording, c.StmtCache)
 	}
+	if c.Op == middleware.OpCopy && err == nil && recording {
+		span.SetAttributes(attribute.Int64(keyRowsAffected, c.RowsAffected))
+	}
 	if c.Op == middleware.OpConnect && c.ServerAddress != "" {
 		d = t.at(c.DB, c.ServerAddress, c.ServerPort) // the host of the list that answered
 		o = d.operation(t, c)
@@ -287,3 +290,7 @@ func (q *queryContext) Value(key any) any {
 	}
 	return q.Context.Value(key)
 }
+
+// keyRowsAffected carries the rows a COPY loaded, under the name the
+// logging middleware gives them.
+const keyRowsAffected = "db.rows_affected"
