@@ -29,6 +29,10 @@ import (
 // p99 or rows, the largest first; ?limit= keeps that many (100 by
 // default, 0 for all). Only query summaries are shown: no literal and no
 // argument value.
+//
+// With a pool source (SetPool; package databases gives one) the page also
+// shows a Connections table and the JSON a "pool" object: the connections
+// held by rows or a transaction, and the pool's waits (see Pool).
 func (i *Insights) Handler() http.Handler {
 	return http.HandlerFunc(i.serveHTTP)
 }
@@ -75,12 +79,12 @@ func (i *Insights) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f := params.Get("format"); f {
 	case "json":
 		w.Header().Set("Content-Type", "application/json")
-		writeJSON(w, i.Stats(), queries)
+		writeJSON(w, i.Stats(), queries, i.poolPage())
 	case "", "html":
 		// No script, style inline: nothing else may load or run.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		page.Execute(w, pageData{Stats: i.Stats(), Sort: by, Rows: rowsOf(queries), Limit: limit})
+		page.Execute(w, pageData{Stats: i.Stats(), Sort: by, Rows: rowsOf(queries), Limit: limit, Pool: i.poolPage()})
 	default:
 		http.Error(w, "insights: format="+strconv.Quote(f)+" is not html or json", http.StatusBadRequest)
 	}
@@ -106,14 +110,15 @@ type jsonQuery struct {
 	LastSeen      time.Time         `json:"last_seen"`
 }
 
-func writeJSON(w http.ResponseWriter, st Stats, queries []Query) {
+func writeJSON(w http.ResponseWriter, st Stats, queries []Query, pool *Pool) {
 	out := struct {
 		Queries      []jsonQuery `json:"queries"`
 		MaxQueries   int         `json:"max_queries"`
 		Evicted      uint64      `json:"evicted"`
 		EvictedCalls uint64      `json:"evicted_calls"`
 		NPlusOne     uint64      `json:"n_plus_one"`
-	}{Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne}
+		Pool         *jsonPool   `json:"pool,omitempty"` // connections.go
+	}{Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne, Pool: jsonPoolOf(pool, time.Now())}
 	for _, q := range queries {
 		out.Queries = append(out.Queries, jsonQuery{
 			Summary: q.Summary, Calls: q.Calls, Errors: q.Errors, Rows: q.RowsReturned + q.RowsAffected,
@@ -134,6 +139,7 @@ type pageData struct {
 	Sort  string
 	Limit int
 	Rows  []pageRow
+	Pool  *Pool // the Connections table (connections.go); nil: none
 }
 
 // pageRow is a query as the page shows it.
@@ -259,6 +265,7 @@ svg rect { fill: #4a7fb5; }
 {{- end}}
 </tbody>
 </table>
+{{template "connections" .Pool}}
 </body>
 </html>
 {{define "head"}}{{$d := index . 0}}{{$key := index . 1}}<th{{if eq $d.Sort $key}} aria-sort="descending"{{end}}><a href="?sort={{$key}}{{if ne $d.Limit 100}}&amp;limit={{$d.Limit}}{{end}}">{{index . 2}}{{if eq $d.Sort $key}} ▼{{end}}</a></th>{{end}}
