@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -38,6 +39,8 @@ type options struct {
 	poolNames      PoolMetricNames
 	poolName       string
 	replicaURLs    []string // WithReplicas
+
+	leakThreshold time.Duration // WithLeakThreshold (holds.go)
 }
 
 // newOptions applies the options of the driver (Register, Open), then

@@ -48,6 +48,8 @@ type config struct {
 	literals bool          // sanitize=off: log and trace query text with its literals
 	insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
 
+	leakThreshold time.Duration // leak_threshold=DURATION: report rows and transactions held longer (holds.go)
+
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
 	// The hosts of the URL and how to pick one of them (hosts.go).
@@ -116,6 +118,7 @@ var urlOptions = map[string]urlOption{
 	"replica_fallback":   {apply: setReplicaFallback},
 	"stmt_cache":         {apply: setStmtCache},
 	"insights":           {apply: setInsights},
+	"leak_threshold":     {apply: setLeakThreshold},
 
 	"load_balance_hosts":   {apply: setLoadBalance},
 	"target_session_attrs": {apply: setTargetAttrs},
