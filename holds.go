@@ -51,21 +51,6 @@ func WithLeakThreshold(d time.Duration) Option {
 	return func(o *options) { o.leakThreshold = max(d, 0) }
 }
 
-// setLeakThreshold reads the leak_threshold URL option: a duration, or 0
-// or off for none.
-func setLeakThreshold(p *urlParse, v string) error {
-	if v == "off" || v == "0" {
-		p.cfg.leakThreshold = 0
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("%q is not a duration such as 30s, nor off", v)
-	}
-	p.cfg.leakThreshold = d
-	return nil
-}
-
 // EventLeak is the name of the span event of a leak report, on the span of
 // the context the rows or transaction were opened with.
 const EventLeak = "databases.leak"

@@ -290,6 +290,21 @@ func setInsights(p *urlParse, v string) error {
 	return nil
 }
 
+// setLeakThreshold reads the leak_threshold URL option: a duration, or 0
+// or off for none (holds.go).
+func setLeakThreshold(p *urlParse, v string) error {
+	if v == "off" || v == "0" {
+		p.cfg.leakThreshold = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a duration such as 30s, nor off", v)
+	}
+	p.cfg.leakThreshold = d
+	return nil
+}
+
 // urlParse carries the state of one parse.
 type urlParse struct {
 	cfg        *config
