@@ -361,3 +361,37 @@ func TestInsightsConnections(t *testing.T) {
 		}
 	})
 }
+
+// TestLeakThresholdAllocs: with the option off a point SELECT allocates
+// what it did without the option (no hold, no call site); with it on, one
+// allocation more (the rows' hold, call site inside: capturing it
+// allocates nothing).
+func TestLeakThresholdAllocs(t *testing.T) {
+	allocs := func(url string) float64 {
+		db, err := databases.Open(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		table := createTable(t, db, "allocs", "id INTEGER PRIMARY KEY, name TEXT")
+		if _, err := db.Exec("INSERT INTO " + table + " VALUES (1, 'a')"); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		query := "SELECT name FROM " + table + " WHERE id = ?"
+		var name string
+		return testing.AllocsPerRun(200, func() {
+			if err := db.QueryRowContext(ctx, query, 1).Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	url := "sqlite:///" + t.TempDir() + "/allocs.db"
+	without, off, on := allocs(url), allocs(url+"?leak_threshold=off"), allocs(url+"?leak_threshold=30s")
+	if off != without {
+		t.Errorf("point SELECT with leak_threshold=off: %v allocations; want %v, as without the option", off, without)
+	}
+	if on != without+1 {
+		t.Errorf("point SELECT with leak_threshold=30s: %v allocations; want %v, one more than without (%v)", on, without+1, without)
+	}
+}
