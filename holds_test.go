@@ -13,6 +13,11 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/go-databases/databases"
 	"github.com/go-databases/databases/internal/dbtest"
 )
@@ -394,4 +399,113 @@ func TestLeakThresholdAllocs(t *testing.T) {
 	if on != without+1 {
 		t.Errorf("point SELECT with leak_threshold=30s: %v allocations; want %v, one more than without (%v)", on, without+1, without)
 	}
+}
+
+// TestLeakTelemetry: with tracing and metrics on, a leak is an event on the
+// span of the context the rows were opened with, naming this file and line,
+// and a count of databases.leaks; the time the rows held their connection
+// is a point of db.client.connection.use_time when they close.
+func TestLeakTelemetry(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	log := &holdLog{}
+	db, err := databases.Open("sqlite:///:memory:?leak_threshold="+testLeakThreshold.String(),
+		databases.WithTracerProvider(tp), databases.WithMeterProvider(mp), databases.WithLogger(slog.New(log)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	ctx, span := tp.Tracer("test").Start(context.Background(), "request")
+	rows, err := db.QueryContext(ctx, "SELECT 1 AS traced")
+	at := lineAbove()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(testLeakThreshold+10*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "leak")) > 0 }) {
+		t.Fatal("no leak reported")
+	}
+	span.End()
+	rows.Close()
+
+	var events []sdktrace.Event
+	for _, s := range spans.Ended() {
+		if s.Name() == "request" {
+			events = s.Events()
+		}
+	}
+	if len(events) != 1 || events[0].Name != databases.EventLeak {
+		t.Fatalf("events of the caller's span: %+v; want one %s", events, databases.EventLeak)
+	}
+	attrs := map[string]string{}
+	for _, a := range events[0].Attributes {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	if got := attrs["code.file.path"] + ":" + attrs["code.line.number"]; got != at {
+		t.Errorf("event at %s; want %s (%v)", got, at, attrs)
+	}
+	if attrs["databases.leak.kind"] != "rows" || attrs["db.query.summary"] != "SELECT ? AS traced" || attrs["db.system.name"] != "sqlite" {
+		t.Errorf("event attributes %v", attrs)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var leaks int64
+	var useTime uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				if m.Name == databases.MetricLeaks {
+					for _, p := range d.DataPoints {
+						if kind, _ := p.Attributes.Value("databases.leak.kind"); kind.AsString() == "rows" {
+							leaks += p.Value
+						}
+					}
+				}
+			case metricdata.Histogram[float64]:
+				if m.Name == "db.client.connection.use_time" {
+					for _, p := range d.DataPoints {
+						useTime += p.Count
+					}
+				}
+			}
+		}
+	}
+	if leaks != 1 {
+		t.Errorf("%s{kind=rows} = %d; want 1", databases.MetricLeaks, leaks)
+	}
+	if useTime != 1 {
+		t.Errorf("db.client.connection.use_time has %d points; want 1, the rows", useTime)
+	}
+}
+
+// TestLeakPrepared: rows of a prepared statement left open are reported
+// at the line that ran the statement, on each backend.
+func TestLeakPrepared(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, log := openLeaky(t, b.URL)
+		stmt, err := db.Prepare("SELECT 5 AS prepared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stmt.Close()
+		rows, err := stmt.Query()
+		at := lineAbove()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []holdRecord
+		if !waitFor(testLeakThreshold+10*time.Second, func() bool { got = log.matching(slog.LevelWarn, "leak"); return len(got) > 0 }) {
+			t.Fatal("no leak reported")
+		}
+		if r := got[0]; r.attrs["opened_at"] != at || r.attrs["query"] != "SELECT ? AS prepared" {
+			t.Errorf("leak record %+v; want opened at %s, query SELECT ? AS prepared", r, at)
+		}
+	})
 }
