@@ -61,7 +61,7 @@ const MetricLeaks = "databases.leaks"
 
 // callDepth bounds the frames kept of a call site: database/sql's and the
 // package's own come first, about ten of them.
-const callDepth = 32
+const callDepth = 24
 
 // holdKind says what holds a connection.
 type holdKind uint8
