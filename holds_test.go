@@ -441,7 +441,7 @@ func TestLeakTelemetry(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range events[0].Attributes {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if got := attrs["code.file.path"] + ":" + attrs["code.line.number"]; got != at {
 		t.Errorf("event at %s; want %s (%v)", got, at, attrs)
