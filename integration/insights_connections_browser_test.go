@@ -39,7 +39,7 @@ const readConnections = `Array.from(document.querySelectorAll('#connections tbod
 // its query; and the pool's figures above it.
 func TestInsightsConnectionsInBrowser(t *testing.T) {
 	ctx := browser(t)
-	db, err := databases.Open("sqlite:///"+filepath.Join(t.TempDir(), "conns.db")+"?insights=on&leak_threshold=1m&max_open_conns=4")
+	db, err := databases.Open("sqlite:///" + filepath.Join(t.TempDir(), "conns.db") + "?insights=on&leak_threshold=1m&max_open_conns=4")
 	if err != nil {
 		t.Fatal(err)
 	}
