@@ -43,6 +43,7 @@ type conn struct {
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 
 	server *server      // the host it reached (hosts.go)
+	txHold *hold        // the open transaction's hold (holds.go); nil without
 	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 }
 
@@ -128,11 +129,15 @@ func (c *connPinger) Ping(ctx context.Context) error {
 }
 
 func (c *connExecer) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.txHold != nil {
+		c.txHold.ran(query)
+	}
 	return (*conn)(c).exec(ctx, query, args)
 }
 
 func (c *connQueryer) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return (*conn)(c).query(ctx, query, args)
+	r, err := (*conn)(c).query(ctx, query, args)
+	return (*conn)(c).held(ctx, query, r, err)
 }
 
 func (c *connPreparer) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -140,7 +145,8 @@ func (c *connPreparer) PrepareContext(ctx context.Context, query string) (driver
 }
 
 func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return (*conn)(c).begin(ctx, opts, c.beginNative)
+	t, err := (*conn)(c).begin(ctx, opts, c.beginNative)
+	return (*conn)(c).heldTx(ctx, t, err)
 }
 
 // ResetSession discards a connection that a raw BEGIN left in a

@@ -55,6 +55,7 @@ type connector struct {
 
 	// SQLite: the plans of queries bound with a list (inlist.go).
 	listCache atomic.Pointer[rewrite.Cache]
+	holds     *holds // open rows and transactions (holds.go); nil when no option needs them
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
@@ -97,6 +98,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		return nil, err
 	}
 	c.chain = c.opts.pipeline(cfg)
+	c.holds = newHolds(c)
 	c.db = &middleware.Database{
 		Dialect:   cfg.dialect.name,
 		Namespace: cfg.database,
@@ -186,7 +188,7 @@ func hostsConnector(cfg *config, creds *credentials) (*hostList, error) {
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil || c.holds != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -313,6 +315,7 @@ func (c closingConnector) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
+	c.holds.close()
 	var errs []error
 	if c.poolMetrics != nil {
 		errs = append(errs, c.poolMetrics.Unregister())

@@ -48,6 +48,7 @@
 //	target_session_attrs  any (default), read-write, read-only, primary, standby or prefer-standby: the server a connection takes, as libpq
 //	connect_timeout       whole seconds: the bound of each host's connection attempt; 0 (default) is none
 //	stmt_cache            N: prepared statements kept per connection (SQLite, MySQL: 64; 0: off)
+//	leak_threshold        e.g. 30s: report rows and transactions held longer, with the caller's file:line (default off)
 //	insights              on/off: aggregate queries and report N+1 (middleware/insights, Insights); Open or sql.OpenDB only
 //	replicas              host:port,host:port: read replicas (not SQLite); see ReadReplica
 //	read_your_writes      true (default)/false: replica reads wait for this DB's writes

@@ -85,6 +85,7 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 		return nil, err
 	}
 	c.cfg.pool.apply(db)
+	c.holds.watchPool(db)
 	return db, nil
 }
 

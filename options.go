@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -39,7 +40,8 @@ type options struct {
 	poolName       string
 	replicaURLs    []string // WithReplicas
 
-	credentials CredentialsFunc // WithCredentials (credentials.go)
+	credentials   CredentialsFunc // WithCredentials (credentials.go)
+	leakThreshold time.Duration   // WithLeakThreshold (holds.go)
 }
 
 // newOptions applies the options of the driver (Register, Open), then

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -28,11 +29,16 @@ const (
 	// conventions' db.client.connection.count (state idle and used),
 	// db.client.connection.max when the pool has a limit and, when the URL sets max_idle_conns,
 	// db.client.connection.idle.max, each with db.client.connection.pool.name
-	// and db.system.name. The conventions are what dashboards and backends
-	// build on across languages, and otelsql's maintainers mean to move to
-	// them (XSAM/otelsql#598). sql.DBStats has no source for the others
-	// (idle.min, pending_requests, timeouts, wait_time, use_time and
-	// create_time): it counts waits only as a running total.
+	// and db.system.name, and the histogram db.client.connection.use_time
+	// from the driver's view of the pool: how long each rows (from the
+	// query to Close) and each transaction (BeginTx to Commit or Rollback)
+	// held its connection (holds.go); a single Exec and a sql.Conn are not
+	// seen. The conventions are what dashboards and backends build on
+	// across languages, and otelsql's maintainers mean to move to them
+	// (XSAM/otelsql#598). database/sql has no source for the others
+	// (idle.min, pending_requests, timeouts, wait_time and create_time): it
+	// counts waits only as running totals, with no count of the callers
+	// waiting now, and a driver never sees a caller wait.
 	PoolMetricsSemconv PoolMetricNames = iota
 	// PoolMetricsOtelsql reports otelsql's db.sql.connection.* names through
 	// otelsql.RegisterDBStatsMetrics, with the running totals of waits and
@@ -129,4 +135,17 @@ func (c *connector) registerSemconvPoolMetrics(db *sql.DB) (metric.Registration,
 		}
 		return nil
 	}, instruments...)
+}
+
+// newUseTime returns the histogram db.client.connection.use_time and its
+// attributes, which the holds record (holds.go). An error goes to the
+// global OpenTelemetry error handler and leaves no histogram.
+func (c *connector) newUseTime() (dbconv.ClientConnectionUseTime, attribute.Set) {
+	m := c.opts.meterProvider.Meter("github.com/go-databases/databases", metric.WithSchemaURL(semconv.SchemaURL))
+	h, err := dbconv.NewClientConnectionUseTime(m)
+	if err != nil {
+		otel.Handle(err)
+		return dbconv.ClientConnectionUseTime{}, attribute.Set{}
+	}
+	return h, attribute.NewSet(semconv.DBClientConnectionPoolName(c.poolName()), tracing.SystemName(c.cfg.dialect.name))
 }

@@ -137,7 +137,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 	if s.conn.txID != 0 {
 		s.conn.controlled(s.tx, err)
 	}
-	return r, err
+	return s.conn.held(ctx, s.sql, r, err)
 }
 
 func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {

@@ -48,8 +48,9 @@ type config struct {
 	literals bool          // sanitize=off: log and trace query text with its literals
 	insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
 
-	hasPassword  bool   // the URL gives a password (user:password@, or pgx's password=)
-	passwordFile string // password_file=PATH: the password of each new connection (credentials.go)
+	hasPassword   bool          // the URL gives a password (user:password@, or pgx's password=)
+	passwordFile  string        // password_file=PATH: the password of each new connection (credentials.go)
+	leakThreshold time.Duration // leak_threshold=DURATION: report rows and transactions held longer (holds.go)
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
@@ -120,6 +121,7 @@ var urlOptions = map[string]urlOption{
 	"stmt_cache":         {apply: setStmtCache},
 	"insights":           {apply: setInsights},
 	"password_file":      {apply: setPasswordFile},
+	"leak_threshold":     {apply: setLeakThreshold},
 
 	"load_balance_hosts":   {apply: setLoadBalance},
 	"target_session_attrs": {apply: setTargetAttrs},
@@ -288,6 +290,21 @@ func setInsights(p *urlParse, v string) error {
 	default:
 		return fmt.Errorf("%q is not on or off", v)
 	}
+	return nil
+}
+
+// setLeakThreshold reads the leak_threshold URL option: a duration, or 0
+// or off for none (holds.go).
+func setLeakThreshold(p *urlParse, v string) error {
+	if v == "off" || v == "0" {
+		p.cfg.leakThreshold = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a duration such as 30s, nor off", v)
+	}
+	p.cfg.leakThreshold = d
 	return nil
 }
 

@@ -139,6 +139,8 @@ var badURLs = []struct{ url, want string }{
 	{"postgres://u:hunter2@h/db?sslmode=bogus", "rejected"},
 	{"postgres://u:hunter2@h/db?log=loud", `option log: "loud" is not debug, info, warn, error or off`},
 	{"postgres://u:hunter2@h/db?slow=fast", `option slow: "fast" is not a duration`},
+	{"postgres://u:hunter2@h/db?leak_threshold=soon", `option leak_threshold: "soon" is not a duration such as 30s, nor off`},
+	{"postgres://u:hunter2@h/db?leak_threshold=-1s", `option leak_threshold: "-1s" is not a duration`},
 	{"postgres://u:hunter2@h/db?trace=maybe", `option trace: "maybe" is not on or off`},
 	{"postgres://u:hunter2@h/db?force_rollback=maybe", `option force_rollback: "maybe" is not true or false`},
 	{"postgres://u:hunter2@h/db?unix_socket=/tmp/s", "use ?host="},

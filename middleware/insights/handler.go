@@ -41,6 +41,10 @@ import (
 // opened without insights, the handler serves a page (and, with
 // ?format=json, {"enabled": false, "message": …}) that says insights are
 // off and how to turn them on, so a mounted handler never fails a request.
+//
+// With a pool source (SetPool; package databases gives one) the page also
+// shows a Connections table and the JSON a "pool" object: the connections
+// held by rows or a transaction, and the pool's waits (see Pool).
 func (i *Insights) Handler() http.Handler {
 	if i == nil {
 		return http.HandlerFunc(serveOff)
@@ -131,12 +135,14 @@ func (i *Insights) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f := params.Get("format"); f {
 	case "json":
 		w.Header().Set("Content-Type", "application/json")
-		writeJSON(w, i.Stats(), i.Databases(), queries)
+		writeJSON(w, i.Stats(), i.Databases(), queries, i.poolPage())
 	case "", "html":
 		// No script, style inline: nothing else may load or run.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		page.Execute(w, newPageData(i, by, limit, queries))
+		d := newPageData(i, by, limit, queries)
+		d.Pool = i.poolPage()
+		page.Execute(w, d)
 	default:
 		http.Error(w, "insights: format="+strconv.Quote(f)+" is not html or json", http.StatusBadRequest)
 	}
@@ -179,7 +185,7 @@ func jsonDatabases(dbs []middleware.Database) []jsonDatabase {
 	return out
 }
 
-func writeJSON(w http.ResponseWriter, st Stats, dbs []middleware.Database, queries []Query) {
+func writeJSON(w http.ResponseWriter, st Stats, dbs []middleware.Database, queries []Query, pool *Pool) {
 	out := struct {
 		Enabled      bool           `json:"enabled"`
 		Databases    []jsonDatabase `json:"databases"`
@@ -188,7 +194,8 @@ func writeJSON(w http.ResponseWriter, st Stats, dbs []middleware.Database, queri
 		Evicted      uint64         `json:"evicted"`
 		EvictedCalls uint64         `json:"evicted_calls"`
 		NPlusOne     uint64         `json:"n_plus_one"`
-	}{Enabled: true, Databases: jsonDatabases(dbs), Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne}
+		Pool         *jsonPool      `json:"pool,omitempty"` // connections.go
+	}{Enabled: true, Databases: jsonDatabases(dbs), Queries: make([]jsonQuery, 0, len(queries)), MaxQueries: st.MaxQueries, Evicted: st.Evicted, EvictedCalls: st.EvictedCalls, NPlusOne: st.NPlusOne, Pool: jsonPoolOf(pool, time.Now())}
 	for _, q := range queries {
 		out.Queries = append(out.Queries, jsonQuery{
 			Summary: q.Summary, Calls: q.Calls, Errors: q.Errors, Rows: q.RowsReturned + q.RowsAffected,

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -64,6 +65,7 @@ type Insights struct {
 	table   table
 	traces  traceScopes
 	counter metric.Int64Counter
+	pool    atomic.Pointer[func() Pool] // the Connections table's source (connections.go)
 }
 
 var _ middleware.Selective = (*Insights)(nil)

@@ -27,6 +27,7 @@ type pageData struct {
 	Sort      string
 	Limit     int
 	Rows      []pageRow
+	Pool      *Pool // the Connections table (connections.go); nil: none
 }
 
 // pageRow is a query as the page shows it.
@@ -220,7 +221,7 @@ svg text { font: 9px system-ui, sans-serif; fill: #444; }
 {{template "sections" .}}
 </body>
 </html>
-{{define "sections"}}{{template "queries" .}}{{end}}
+{{define "sections"}}{{template "queries" .}}{{template "connections" .Pool}}{{end}}
 {{define "header"}}<h1 id="title">{{.Title}}</h1>
 {{- if .Databases}}
 <ul id="databases">{{range .Databases}}<li>{{.}}</li>{{end}}</ul>
