@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,13 +21,6 @@ import (
 	"github.com/go-databases/databases/internal/cluster"
 	"github.com/go-databases/databases/internal/dbtest"
 )
-
-// TestMain stops the Galera cluster the tests share, if one was started.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	cluster.CloseShared()
-	os.Exit(code)
-}
 
 // clusterWorkload runs the transfer workload (createTransferTables and
 // transferTables.transfer) on a pool that reaches a cluster through a host

@@ -727,6 +727,7 @@ func TestReliabilityTargetSessionAttrsMariaDB(t *testing.T) {
 func TestReliabilityGaleraNotReady(t *testing.T) {
 	b := dbtest.Backends()[2]
 	b.Require(t)
+	dbtest.RequireClusters(t)
 	if _, err := os.Stat(cluster.GaleraProvider); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
