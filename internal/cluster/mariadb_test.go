@@ -62,7 +62,7 @@ func TestMariaDB(t *testing.T) {
 					t.Errorf("the replica with MASTER_DELAY=%v had the rows %v before they were due", delay, time.Until(due))
 				}
 			}
-			if err := m.WaitCaughtUp(10 * time.Second); err != nil {
+			if err := m.WaitCaughtUp(90 * time.Second); err != nil {
 				t.Fatal(err)
 			}
 			if now := time.Now(); delay > 0 && now.Before(due) {
