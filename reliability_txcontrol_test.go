@@ -405,7 +405,7 @@ func TestFaultNestedDeadlock(t *testing.T) {
 			if attempts == 1 {
 				nestedErr = databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
 					var err error
-					other, err = deadlock(t, db, tx, locks, heavy)
+					other, err = deadlock(t, db, tx, b.Dialect, locks, heavy)
 					return err
 				})
 				// The documented contract: a failed nested call was rolled
@@ -436,7 +436,7 @@ func TestFaultNestedDeadlock(t *testing.T) {
 // rows), PostgreSQL the one that waited longest (tx again).
 // The other transaction may wait until tx's outer transaction ends; wait
 // for it with the returned function after that.
-func deadlock(t *testing.T, db *sql.DB, tx *sql.Tx, locks, heavy string) (func(), error) {
+func deadlock(t *testing.T, db *sql.DB, tx *sql.Tx, dialect, locks, heavy string) (func(), error) {
 	other, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -449,15 +449,25 @@ func deadlock(t *testing.T, db *sql.DB, tx *sql.Tx, locks, heavy string) (func()
 	if _, err := other.Exec("UPDATE " + locks + " SET v = v + 1 WHERE id = 2"); err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	lockWait := lockWaiter(ctx, t, db, tx, dialect)
 	var wg sync.WaitGroup
+	done := make(chan error, 1)
 	wg.Go(func() {
-		time.Sleep(300 * time.Millisecond) // tx is waiting for row 2 by now
+		defer cancel()
+		// Once the server shows tx waiting for row 2, not after a sleep.
+		if err := lockWait(done); err != nil {
+			t.Errorf("tx did not wait for row 2: %v", err)
+			other.Rollback()
+			return
+		}
 		if _, err := other.Exec("UPDATE " + locks + " SET v = v + 1 WHERE id = 1"); err != nil {
 			t.Errorf("the other transaction: %v", err)
 		}
 		other.Rollback()
 	})
 	_, err = tx.Exec("UPDATE " + locks + " SET v = v + 1 WHERE id = 2")
+	done <- err
 	return wg.Wait, err
 }
 

@@ -300,7 +300,7 @@ func TestReplicaReadYourWrites(t *testing.T) {
 		}
 
 		reader := metric.NewManualReader()
-		on := openReplicaDB(t, b.url("max_replica_wait=5s"), WithMeterProvider(metric.NewMeterProvider(metric.WithReader(reader))))
+		on := openReplicaDB(t, b.url("max_replica_wait=30s"), WithMeterProvider(metric.NewMeterProvider(metric.WithReader(reader))))
 		var misses, onReplica atomic.Int64
 		var wg sync.WaitGroup
 		const workers, rounds = 20, 5
@@ -380,7 +380,7 @@ func TestReplicaWritePosition(t *testing.T) {
 			// The CREATE TABLE counted as a write.
 			t.Logf("token after CREATE: %q %v", tok, err)
 		}
-		reader := openReplicaDB(t, b.url("max_replica_wait=5s"))
+		reader := openReplicaDB(t, b.url("max_replica_wait=30s"))
 		count := func(ctx context.Context) int {
 			var n int
 			if err := reader.QueryRowContext(ReadReplica(ctx), "SELECT COUNT(*) FROM replicas_pos").Scan(&n); err != nil {
@@ -476,9 +476,10 @@ func TestReplicaMaxLag(t *testing.T) {
 		})
 		time.Sleep(1500 * time.Millisecond)
 		// MariaDB reports the lag in whole seconds, read once a second: try
-		// for up to 10 s (a loaded machine slows the writes that keep it behind).
+		// for up to drillBound (a loaded machine slows the writes that keep
+		// it behind); the loop ends at the first read refused.
 		var err error
-		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		for end := time.Now().Add(drillBound); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 			var rows *sql.Rows
 			if rows, err = db.QueryContext(ReadReplica(ctx), "SELECT 1"); err == nil {
 				rows.Close()
@@ -520,7 +521,7 @@ func TestReplicaMaxLag(t *testing.T) {
 		if lag <= 0.1 {
 			t.Errorf("db.client.replica.lag = %v s, want the lag that made the replica skipped", lag)
 		}
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(drillBound)
 		for {
 			var s ranOn
 			err := db.QueryRowContext(ReadReplica(ctx), b.where()).Scan(&s.replica, &s.port)
@@ -528,7 +529,7 @@ func TestReplicaMaxLag(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("replica not used 15s after writes stopped: %v", err)
+				t.Fatalf("replica not used %v after writes stopped: %v", drillBound, err)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

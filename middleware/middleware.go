@@ -96,6 +96,20 @@ type Database struct {
 	Replica bool
 }
 
+// SystemName is the OpenTelemetry db.system.name of the database's
+// dialect: "sqlite", "postgresql", "mysql", or "other_sql" for any other
+// (the value OpenTelemetry gives a SQL database it does not list). Log
+// records and spans both take it from here, so that the two agree.
+func (d Database) SystemName() string {
+	switch d.Dialect {
+	case "sqlite", "mysql":
+		return d.Dialect
+	case "postgres":
+		return "postgresql"
+	}
+	return "other_sql"
+}
+
 // Call is one driver call as middleware sees it. Fields may be added in
 // later versions. Middleware must not keep a Call after it returns.
 type Call struct {

@@ -179,3 +179,21 @@ func TestObserveFailures(t *testing.T) {
 		t.Errorf("All: chain %d, call ran %d times; want 1, 2 (the middleware calls next twice)", seen, runs)
 	}
 }
+
+// TestDatabaseSystemName checks the db.system.name of each dialect, and
+// "other_sql" for one OpenTelemetry would not know.
+func TestDatabaseSystemName(t *testing.T) {
+	tests := []struct{ dialect, want string }{
+		{"sqlite", "sqlite"},
+		{"postgres", "postgresql"},
+		{"mysql", "mysql"},
+		{"", "other_sql"},
+		{"oracle", "other_sql"},
+		{"postgresql", "other_sql"}, // a URL scheme, not a dialect name
+	}
+	for _, tt := range tests {
+		if got := (middleware.Database{Dialect: tt.dialect}).SystemName(); got != tt.want {
+			t.Errorf("Database{Dialect: %q}.SystemName() = %q; want %q", tt.dialect, got, tt.want)
+		}
+	}
+}

@@ -532,6 +532,11 @@ func refLexPostgres(q string) ([]token, int) {
 		c := q[i]
 		letter := c == '_' || c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 		digit := '0' <= c && c <= '9'
+		// A letter after a number runs into it: PostgreSQL reads 1E'…' as
+		// trailing junk 1E and a plain quote, and 0x1F$ as junk with its $.
+		if word == number && letter {
+			word = ident
+		}
 		if word == ident && (letter || digit || c == '$') || word == number && digit {
 			prev = i
 			i++
@@ -548,7 +553,7 @@ func refLexPostgres(q string) ([]token, int) {
 			prev = i
 			i++
 		case digit:
-			word = number
+			word, wordStart = number, i
 			prev = i
 			i++
 		case c == '\'' || c == '"':

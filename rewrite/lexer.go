@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -161,8 +160,10 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 		}
 		switch c := q[i]; c {
 		case '\'':
-			// E'…' takes backslash escapes when the E is a word of its own.
-			if i-1 >= l.boundary && q[i-1]|0x20 == 'e' && !l.inIdentifier(i-1) {
+			// E'…' takes backslash escapes when the E is a word of its own:
+			// not the end of an identifier, nor run into a number (1E'…'
+			// is trailing junk to PostgreSQL, and the quote a plain one).
+			if i-1 >= l.boundary && q[i-1]|0x20 == 'e' && (i-2 < l.boundary || !identCont[q[i-2]]) {
 				end, ok := scanBackslashed(q, i+1, '\'')
 				if !ok {
 					return l.fail(i, "unterminated quoted string")
@@ -242,7 +243,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 			}
 			// Inside [ ], a colon after an operand separates the bounds of
 			// an array slice (arr[lo:hi]); elsewhere :name is a parameter.
-			if end := scanName(q, i+1); end > i+1 && (l.depth == 0 || !l.afterOperand(i)) {
+			if end := sqlscan.ParamNameEnd(q, i+1); end > i+1 && (l.depth == 0 || !l.afterOperand(i)) {
 				return l.emit(tokNamed, i, end)
 			}
 			i++
@@ -258,7 +259,7 @@ func (l *lexer) nextPostgres() (tokKind, int, int, *Error) {
 			// operator (@>, <@, @@, …); elsewhere @name is a parameter. A
 			// placeholder is an operand: ?@x reads as $1@x once rewritten.
 			if i == 0 || q[i-1] == '=' || !pgOpChar[q[i-1]] || i == l.commentEnd || i == l.operandEnd {
-				if end := scanName(q, i+1); end > i+1 {
+				if end := sqlscan.ParamNameEnd(q, i+1); end > i+1 {
 					return l.emit(tokNamed, i, end)
 				}
 			}
@@ -344,7 +345,7 @@ func (l *lexer) nextMySQL() (tokKind, int, int, *Error) {
 				i += 2
 				continue
 			}
-			if end := scanName(q, i+1); end > i+1 {
+			if end := sqlscan.ParamNameEnd(q, i+1); end > i+1 {
 				return l.emit(tokNamed, i, end)
 			}
 			i++
@@ -541,30 +542,6 @@ func lineEnd(q string, i int) int {
 		return i + j
 	}
 	return len(q)
-}
-
-// scanName returns the end of the parameter name starting at i, or i when no
-// name starts there. A name is a letter or _ followed by letters, digits,
-// combining marks and _, decoded as UTF-8; invalid UTF-8 ends it.
-func scanName(q string, i int) int {
-	start := i
-	for i < len(q) {
-		c := q[i]
-		if c < utf8.RuneSelf {
-			k := nameByte[c]
-			if k == 0 || (k == nameDigit && i == start) {
-				break
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(q[i:])
-		if !unicode.IsLetter(r) && (i == start || !unicode.IsDigit(r) && !unicode.IsMark(r)) {
-			break
-		}
-		i += size
-	}
-	return i
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

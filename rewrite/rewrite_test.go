@@ -5,9 +5,13 @@ import (
 
 	"database/sql/driver"
 	"errors"
+	"math"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pos returns positional arguments as database/sql hands them to a driver.
@@ -531,27 +535,75 @@ func TestTooManyParameters(t *testing.T) {
 	}
 }
 
+// TestLinearTime checks that parsing takes time linear in the length of
+// inputs that would be quadratic for a naive scanner (re-scanning at every
+// $ or every comment opener, reading back over a run of words). Each shape
+// is parsed at k and 8k repetitions, alternately, and the fastest of
+// several runs of each is kept: a loaded machine only adds time to a run,
+// so the minimum is the work itself. Linear work takes about 8 times as
+// long at 8k, quadratic 64 times; the bound, 24, leaves linear work room
+// for cache effects and a quadratic none. The same measure is first shown
+// to catch a quadratic function.
 func TestLinearTime(t *testing.T) {
-	// Inputs that would be quadratic for a naive scanner (re-scanning at every
-	// $ or every comment opener) must still finish quickly.
-	for _, q := range []string{
-		strings.Repeat("$a", 200000),
-		strings.Repeat("/*", 100000) + strings.Repeat("*/", 100000),
-		"SELECT " + strings.Repeat(":a, ", 50000) + "1",
-		strings.Repeat("a$", 200000),
-		strings.Repeat("E'\\'", 1) + strings.Repeat("\\\\", 200000) + "'",
+	shapes := []struct {
+		name string
+		k    int
+		q    func(k int) string
+	}{
+		{"$a", 5000, func(k int) string { return strings.Repeat("$a", k) }},
+		{"nested comment openers", 2500, func(k int) string { return strings.Repeat("/*", k) + strings.Repeat("*/", k) }},
+		{":a list", 1250, func(k int) string { return "SELECT " + strings.Repeat(":a, ", k) + "1" }},
+		{"a$", 5000, func(k int) string { return strings.Repeat("a$", k) }},
+		{"E string of backslashes", 5000, func(k int) string { return "E'\\'" + strings.Repeat("\\\\", k) + "'" }},
 		// Deciding :name inside [ ] and @? reads back over whitespace and
 		// one word, and a comment saves what came before it.
-		"SELECT a[" + strings.Repeat(strings.Repeat(" ", 100)+":a", 2000) + "]",
-		"SELECT a[" + strings.Repeat(strings.Repeat("x", 1000)+":a", 200) + "]",
-		strings.Repeat("x /* */ @? ", 50000),
-		strings.Repeat("[/**/", 50000) + ":a",
-		strings.Repeat("'\\'", 100000),
-	} {
-		for _, g := range langs {
-			_, _ = parseMode(g.d, g.m, q)
+		{"spaces before :a in [ ]", 50, func(k int) string {
+			return "SELECT a[" + strings.Repeat(strings.Repeat(" ", 100)+":a", k) + "]"
+		}},
+		{"words before :a in [ ]", 5, func(k int) string {
+			return "SELECT a[" + strings.Repeat(strings.Repeat("x", 1000)+":a", k) + "]"
+		}},
+		{"@? after comments", 1250, func(k int) string { return strings.Repeat("x /* */ @? ", k) }},
+		{"[ and comments", 1250, func(k int) string { return strings.Repeat("[/**/", k) + ":a" }},
+		{"backslashed quotes", 2500, func(k int) string { return strings.Repeat("'\\'", k) }},
+	}
+	const bound = 24.0
+	quadratic := func(q string) {
+		for i := range q {
+			_ = strings.IndexByte(q[i:], 0)
 		}
 	}
+	if r := growth(func(k int) string { return strings.Repeat("x", k) }, 4000, quadratic); r <= bound {
+		t.Fatalf("a quadratic function grew %.1f times from k to 8k; the measure cannot tell it from a linear one (bound %.0f)", r, bound)
+	}
+	for _, sh := range shapes {
+		for _, g := range langs {
+			r := growth(sh.q, sh.k, func(q string) { _, _ = parseMode(g.d, g.m, q) })
+			if r > bound {
+				t.Errorf("%s, %s: parsing took %.1f times as long at %d repetitions as at %d; want at most %.0f (linear: about 8)",
+					sh.name, g, r, 8*sh.k, sh.k, bound)
+			}
+		}
+	}
+}
+
+// growth returns how many times longer f takes on shape(8k) than on
+// shape(k): the fastest of several alternating runs of each, with the
+// garbage collector off so that its work does not land in one of them.
+func growth(shape func(k int) string, k int, f func(q string)) float64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	small, large := shape(k), shape(8*k)
+	minSmall, minLarge := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	runtime.GC()
+	for range 9 {
+		start := time.Now()
+		f(small)
+		minSmall = min(minSmall, time.Since(start))
+		start = time.Now()
+		f(large)
+		minLarge = min(minLarge, time.Since(start))
+	}
+	return float64(minLarge) / float64(max(minSmall, time.Microsecond))
 }
 
 func TestExprKeywords(t *testing.T) {

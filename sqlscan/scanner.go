@@ -8,7 +8,10 @@
 //	postgres  '…' with '' (standard_conforming_strings on), E'…' with \,
 //	          U&'…', B'…', X'…', N'…', $$…$$ and $tag$…$tag$, "…" and U&"…"
 //	          identifiers, -- comments, nested /* /* */ */ comments,
-//	          $n, ?, :name placeholders (:: and := are operators)
+//	          $n, ?, :name placeholders (:: and := are operators), and
+//	          package rewrite's @name where @ is not part of an operator;
+//	          a number run into an identifier (1abc$$) is one token, as
+//	          PostgreSQL reads trailing junk
 //	mysql     '…' and "…" with \ escapes and doubling (Mode changes both),
 //	          `…` identifiers, # and "-- " comments (1--1 is arithmetic),
 //	          /* */ comments; /*! … */, /*!50001 … */ and /*M! … */ hold code,
@@ -19,7 +22,11 @@
 //	          it), ?, ?NNN, :name, @name and $name placeholders
 package sqlscan
 
-import "strconv"
+import (
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Dialect selects the lexical rules.
 type Dialect uint8
@@ -107,6 +114,7 @@ type Scanner struct {
 	mode Mode
 	exec bool // MySQL: inside /*! … */, whose content is code
 	err  *Error
+	prev Token // the last token returned
 }
 
 // New returns a scanner of q for dialect d.
@@ -177,7 +185,11 @@ func (s *Scanner) Next() Token {
 			if i+1 < n && (q[i+1] == ':' || q[i+1] == '=') {
 				return s.emit(Punct, i, i+2)
 			}
-			if end := nameEnd(q, i+1); end > i+1 {
+			end := ParamNameEnd(q, i+1)
+			if s.d == SQLite {
+				end = nameEnd(q, i+1)
+			}
+			if end > i+1 {
 				return s.emit(Param, i, end)
 			}
 			return s.emit(Punct, i, i+1)
@@ -196,7 +208,8 @@ func (s *Scanner) Next() Token {
 
 func (s *Scanner) emit(k Kind, start, end int) Token {
 	s.pos = end
-	return Token{k, start, end}
+	s.prev = Token{k, start, end}
+	return s.prev
 }
 
 // fail ends scanning with an unterminated token starting at start.
@@ -271,7 +284,11 @@ func (s *Scanner) number(i int) Token {
 		}
 	}
 	// MySQL identifiers may begin with digits: 1abc and 2e is a name there.
-	if s.d == MySQL && j < n && isWordByte(q[j]) {
+	// PostgreSQL reads a number run into an identifier as one token of
+	// trailing junk (an error) whose $ belong to the identifier: 1abc$$,
+	// 0x1F$$ and 1e3$$ start no dollar quote, while 12$$ and 1e+3$$ do.
+	if s.d == MySQL && j < n && isWordByte(q[j]) ||
+		s.d == Postgres && j < n && (isWordStart(q[j]) || q[j] == '$' && endsInLetter(q[i:j])) {
 		for j < n && isWordByte(q[j]) {
 			j++
 		}
@@ -399,8 +416,11 @@ func (s *Scanner) at(i int) Token {
 		if j < len(q) && q[j] == '@' {
 			j++
 		}
+		// The name is quoted as a string ('…', "…") or as an identifier
+		// (`…`, and "…" under ANSI_QUOTES, where \ escapes nothing).
 		if j < len(q) && (q[j] == '\'' || q[j] == '"' || q[j] == '`') {
-			return s.quoted(i, j+1, q[j], Word, q[j] != '`' && s.backslash())
+			ident := q[j] == '`' || q[j] == '"' && s.mode&ANSIQuotes != 0
+			return s.quoted(i, j+1, q[j], Word, !ident && s.backslash())
 		}
 		end := j
 		for end < len(q) && isWordByte(q[end]) {
@@ -412,6 +432,18 @@ func (s *Scanner) at(i int) Token {
 	case SQLite:
 		if end := nameEnd(q, i+1); end > i+1 {
 			return s.emit(Param, i, end)
+		}
+	case Postgres:
+		// @name is a placeholder of package rewrite, which replaces it
+		// before the server reads the text, unless the @ continues an
+		// operator (@>, <@, @@): after an operator character other than =
+		// with nothing between, a comment or placeholder aside.
+		adjacent := s.prev.End == i && i > 0
+		operand := adjacent && (s.prev.Kind == Comment || s.prev.Kind == Param)
+		if i == 0 || q[i-1] == '=' || !isPGOpChar(q[i-1]) || operand {
+			if end := ParamNameEnd(q, i+1); end > i+1 {
+				return s.emit(Param, i, end)
+			}
 		}
 	}
 	return s.emit(Punct, i, i+1)
@@ -452,8 +484,35 @@ func lineEnd(q string, i int, cr bool) int {
 	return len(q)
 }
 
-// nameEnd returns the end of a parameter name starting at i, or i when none
-// starts there.
+// ParamNameEnd returns the end of the name of a :name (or, on Postgres,
+// @name) placeholder starting at i, or i when no name starts there: a
+// letter or _ followed by letters, digits, combining marks and _, decoded
+// as UTF-8; anything else, invalid UTF-8 included, ends it. The name is
+// this project's syntax, not the server's (package rewrite replaces it),
+// so this one rule serves the rewrite lexer and the scanner alike.
+func ParamNameEnd(q string, i int) int {
+	start := i
+	for i < len(q) {
+		c := q[i]
+		if c < utf8.RuneSelf {
+			if !isWordStart(c) && (i == start || !isDigit(c)) {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(q[i:])
+		if !unicode.IsLetter(r) && (i == start || !unicode.IsDigit(r) && !unicode.IsMark(r)) {
+			break
+		}
+		i += size
+	}
+	return i
+}
+
+// nameEnd returns the end of a SQLite parameter name (:name, @name, $name)
+// starting at i, or i when none starts there: SQLite reads every byte from
+// 0x80 up as part of a name.
 func nameEnd(q string, i int) int {
 	if i >= len(q) || !isWordStart(q[i]) {
 		return i
@@ -466,6 +525,26 @@ func nameEnd(q string, i int) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// endsInLetter reports whether the byte before the trailing digits of a
+// number's text is a letter (0x1F, 1e3).
+func endsInLetter(num string) bool {
+	k := len(num)
+	for k > 0 && isDigit(num[k-1]) {
+		k--
+	}
+	return k > 0 && isWordStart(num[k-1])
+}
+
+// isPGOpChar reports whether c is one of the bytes PostgreSQL operators are
+// made of.
+func isPGOpChar(c byte) bool {
+	switch c {
+	case '+', '-', '*', '/', '<', '>', '=', '~', '!', '@', '#', '%', '^', '&', '|', '`', '?':
+		return true
+	}
+	return false
+}
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
 

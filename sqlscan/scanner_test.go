@@ -49,7 +49,22 @@ func TestTokens(t *testing.T) {
 		{Postgres, 0, "data ?? 'k' ?", "Word:data Punct:?? String:'k' Param:?", ""},
 		{Postgres, 0, "/* open", "Comment:/* open", "unterminated comment at byte offset 0"},
 		{Postgres, 0, "$q$ open", "String:$q$ open", "unterminated dollar-quoted string $q$ at byte offset 0"},
+		// Rewrite's @name on Postgres, unless the @ continues an operator;
+		// a comment or placeholder just before it is no operator.
+		{Postgres, 0, "@id <@ @@ x=@y /*c*/@z ?@w ~@v", "Param:@id Punct:< Punct:@ Punct:@ Punct:@ Word:x Punct:= Param:@y Comment:/*c*/ Param:@z Param:? Param:@w Punct:~ Punct:@ Word:v", ""},
+		// @E'…' is a name and a plain string once @E is replaced.
+		{Postgres, 0, `@E'\' x`, `Param:@E String:'\' Word:x`, ""},
+		// A :name is letters, digits and marks: € ends it, and the $ after
+		// it belongs to the identifier € starts, as PostgreSQL reads it.
+		{Postgres, 0, ":a€$b$ x", "Param::a Word:€$b$ Word:x", ""},
+		// A number run into an identifier is one token of trailing junk,
+		// whose $ start no dollar quote; 12$$ and 1e+3$$ still do.
+		{Postgres, 0, `0x1F$$a 1e3$$b 1E'\' 12$$c$$ 1e+3$$d$$`, `Word:0x1F$$a Word:1e3$$b Word:1E String:'\' Number:12 String:$$c$$ Number:1e+3 String:$$d$$`, ""},
 		{MySQL, 0, `'it\'s' "a\"b"`, `String:'it\'s' String:"a\"b"`, ""},
+		// Under ANSI_QUOTES @"…" quotes the name as an identifier: no
+		// backslash escapes (MariaDB: SELECT @"a\" reads the variable a\).
+		{MySQL, ANSIQuotes, `@"a\" x`, `Word:@"a\" Word:x`, ""},
+		{MySQL, 0, `@"a\"" x`, `Word:@"a\"" Word:x`, ""},
 		{MySQL, NoBackslashEscapes, `'C:\' x`, `String:'C:\' Word:x`, ""},
 		{MySQL, ANSIQuotes, `"a\" x`, `Ident:"a\" Word:x`, ""},
 		{MySQL, 0, "# c\nBEGIN", "Comment:# c Word:BEGIN", ""},

@@ -70,7 +70,7 @@ func TestGalera(t *testing.T) {
 
 	g.Kill(1)
 	start := time.Now()
-	if err := g.WaitSynced(30 * time.Second); err != nil {
+	if err := g.WaitSynced(90 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("after SIGKILL of node 2, nodes 1 and 3 formed a cluster of 2 in %v", time.Since(start).Round(time.Millisecond))

@@ -1,13 +1,13 @@
 package cluster
 
 import (
-	"os"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dbtest"
 )
 
-// TestMain stops the shared Galera cluster after the tests.
+// TestMain stops the shared Galera cluster after the tests, and ends with
+// one line naming what the run skipped.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	CloseShared()
-	os.Exit(code)
+	dbtest.Main(m, "internal/cluster", CloseShared)
 }

@@ -39,17 +39,21 @@ func TestMariaDB(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want int
-			for range 3 {
+			// MASTER_DELAY counts from the event's timestamp, in whole
+			// seconds: the rows are due no earlier than the start of the
+			// second the last was sent in plus the delay. Read after the
+			// INSERTs, the clock may have passed into the next second.
+			var due time.Time
+			for i := range 3 {
 				id++
+				if i == 2 {
+					due = time.Now().Truncate(time.Second).Add(delay)
+				}
 				if _, err := p.Exec("INSERT INTO cluster_repl VALUES (?)", id); err != nil {
 					t.Fatal(err)
 				}
 			}
 			want = id
-			// MASTER_DELAY counts from the event's timestamp, in whole
-			// seconds: the rows are due at the start of the second they
-			// were written in plus the delay.
-			due := time.Now().Truncate(time.Second).Add(delay)
 			count := func() int {
 				var n int
 				if err := r.QueryRow("SELECT COUNT(*) FROM cluster_repl").Scan(&n); err != nil {
@@ -62,7 +66,7 @@ func TestMariaDB(t *testing.T) {
 					t.Errorf("the replica with MASTER_DELAY=%v had the rows %v before they were due", delay, time.Until(due))
 				}
 			}
-			if err := m.WaitCaughtUp(10 * time.Second); err != nil {
+			if err := m.WaitCaughtUp(90 * time.Second); err != nil {
 				t.Fatal(err)
 			}
 			if now := time.Now(); delay > 0 && now.Before(due) {

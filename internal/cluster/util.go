@@ -8,13 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/go-databases/databases/internal/mytemp"
 	"github.com/go-sql-driver/mysql"
 )
 
-// require skips t with why (a failure under CI=true) when why is not "".
+// require skips t unless DATABASES_TEST_CLUSTERS=1 (dbtest.RequireClusters),
+// and skips it with why (a failure under CI=true) when why is not "".
 func require(t testing.TB, why string) {
 	t.Helper()
+	dbtest.RequireClusters(t)
 	if why == "" {
 		return
 	}

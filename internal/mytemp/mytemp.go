@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/go-databases/databases/internal/dbtest"
 )
 
 // Binaries the server needs, and where Debian's mariadb-server puts them.
@@ -66,10 +68,12 @@ func Missing() string {
 	return ""
 }
 
-// Require skips t with a message when the server cannot run here, or
-// fails it under CI=true, where it must.
+// Require skips t unless DATABASES_TEST_CLUSTERS=1 (dbtest.RequireClusters),
+// and skips it with a message when the server cannot run here, or fails it
+// under CI=true, where it must.
 func Require(t testing.TB) {
 	t.Helper()
+	dbtest.RequireClusters(t)
 	if why := Missing(); why != "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(why)

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dbtest"
 )
 
 // Server is a private PostgreSQL instance.
@@ -62,7 +64,8 @@ func skip(t testing.TB, why string) {
 
 // Start initialises a cluster in a temporary directory and starts it, with
 // extra server settings such as "synchronous_commit=off" (each passed as
-// -c). It skips the test when the PostgreSQL binaries are missing, or when
+// -c). It skips the test unless DATABASES_TEST_CLUSTERS=1
+// (dbtest.RequireClusters), and when the PostgreSQL binaries are missing, or when
 // the test runs as root and there is no postgres user to run them as (under
 // CI=true it fails instead). The server is stopped when the test ends.
 func Start(t testing.TB, settings ...string) *Server {
@@ -79,6 +82,7 @@ func Start(t testing.TB, settings ...string) *Server {
 // port, and registers its stop at the end of the test.
 func newServer(t testing.TB, settings []string) *Server {
 	t.Helper()
+	dbtest.RequireClusters(t)
 	bin := BinDir()
 	if bin == "" {
 		skip(t, "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; install the postgresql package to run this test")

@@ -42,7 +42,7 @@ func (m *logMiddleware) attrs(buf []slog.Attr, c *middleware.Call, d time.Durati
 		op = middleware.OpQuery
 	}
 	if c.DB != nil {
-		buf = append(buf, slog.String(KeySystem, systemName(c.DB.Dialect)))
+		buf = append(buf, slog.String(KeySystem, c.DB.SystemName()))
 	}
 	buf = append(buf, slog.String(KeyOperation, op.String()))
 	if c.Query != "" {
@@ -159,15 +159,6 @@ func truncate(v any, limit int) (any, int) {
 		return v[:limit], len(v)
 	}
 	return v, -1
-}
-
-// systemName returns the OpenTelemetry db.system.name of a dialect, so that
-// records and spans of one database carry the same value.
-func systemName(dialect string) string {
-	if dialect == "postgres" {
-		return "postgresql"
-	}
-	return dialect
 }
 
 // messages holds the message of each operation's record, built once.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/middleware/logging"
+	"github.com/go-databases/databases/middleware/tracing"
 )
 
 var testDB = &middleware.Database{Dialect: "postgres", Namespace: "shop", Address: "db.internal", Port: 5432,
@@ -240,5 +241,26 @@ func TestDisabledLevelAllocatesNothing(t *testing.T) {
 				t.Errorf("Handle at a disabled level: %v allocs per call; want 0", n)
 			}
 		})
+	}
+}
+
+// TestSystemNameAgreesWithTracing checks that a record and a span of the
+// same database carry the same db.system.name, for every dialect and for
+// one neither knows.
+func TestSystemNameAgreesWithTracing(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres", "mysql", "", "oracle"} {
+		h := newCapture(slog.LevelDebug)
+		c := &middleware.Call{Op: middleware.OpExec, DB: &middleware.Database{Dialect: dialect}, RowsAffected: -1}
+		if err := run(logging.New(slog.New(h)), t.Context(), c, nil); err != nil {
+			t.Fatal(err)
+		}
+		recs := h.records()
+		if len(recs) != 1 {
+			t.Fatalf("dialect %q: %d records; want 1", dialect, len(recs))
+		}
+		want := tracing.SystemName(dialect).Value.AsString()
+		if got := recs[0].attrs[logging.KeySystem].String(); got != want {
+			t.Errorf("dialect %q: record says %s=%q, span says %q", dialect, logging.KeySystem, got, want)
+		}
 	}
 }

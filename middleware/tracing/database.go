@@ -77,22 +77,14 @@ type operation struct {
 	okMetric []metric.RecordOption
 }
 
-// systemName maps a dialect to db.system.name.
 // SystemName returns the db.system.name attribute for a dialect of package
 // databases ("sqlite", "postgres", "mysql"), for callers that label other
-// telemetry (pool metrics) the way the spans are labelled.
+// telemetry (pool metrics) the way the spans are labelled. The value is
+// middleware.Database.SystemName's, which log records carry too.
 func SystemName(dialect string) attribute.KeyValue { return systemName(dialect) }
 
 func systemName(dialect string) attribute.KeyValue {
-	switch dialect {
-	case "sqlite":
-		return semconv.DBSystemNameSQLite
-	case "postgres":
-		return semconv.DBSystemNamePostgreSQL
-	case "mysql":
-		return semconv.DBSystemNameMySQL
-	}
-	return semconv.DBSystemNameKey.String("other_sql")
+	return semconv.DBSystemNameKey.String(middleware.Database{Dialect: dialect}.SystemName())
 }
 
 // opNames are the operation names, and span names, of the operations that
