@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,16 +15,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// TestMain lets a test run the command as a program of its own: the test
-// binary with DATABASES_CLI_MAIN=1 is the command, so the interactive tests
-// drive it through a pseudo-terminal, as a person would.
-func TestMain(m *testing.M) {
-	if os.Getenv("DATABASES_CLI_MAIN") == "1" {
-		os.Exit(cli(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // openPTY opens a pseudo-terminal pair of 24 rows and 120 columns.
 func openPTY(t *testing.T) (master, slave *os.File) {
