@@ -52,6 +52,7 @@ type connector struct {
 	parent   *connector
 	connID   atomic.Uint64
 	txID     atomic.Uint64
+	ddl      atomic.Uint64 // schema changes run through the DB (ddl.go)
 
 	// SQLite: the plans of queries bound with a list (inlist.go).
 	listCache atomic.Pointer[rewrite.Cache]
