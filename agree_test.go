@@ -367,3 +367,111 @@ func TestAgreeDDLInvalidatesPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestAgreeReplicas runs, on stale replicas (PostgreSQL standby, MariaDB
+// replica): writes dressed as reads, run on the primary, are seen by the
+// next ReadReplica read (read-your-writes counts them); a statement
+// prepared under ReadReplica waits for the replica at each execution; and
+// a statement that would make the replica session writable is refused,
+// so that a ReadReplica INSERT still fails and nothing is written.
+func TestAgreeReplicas(t *testing.T) {
+	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
+		ctx := t.Context()
+		rctx := ReadReplica(ctx)
+		db := openReplicaDB(t, b.url("max_replica_wait=10s"))
+		table := "agree_ryw"
+		createReplicated(t, b, db, table)
+		count := func(t *testing.T, table string, id int) int {
+			t.Helper()
+			var n int
+			if err := db.QueryRowContext(rctx, "SELECT COUNT(*) FROM "+table+" WHERE id = ?", id).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		t.Run("writes in disguise", func(t *testing.T) {
+			type disguise struct {
+				query string
+				table string // read after it; the test's table when ""
+				id    int
+			}
+			cases := []disguise{
+				{"EXPLAIN ANALYZE INSERT INTO agree_ryw VALUES (1, 0)", "", 1},
+				{"WITH x AS (INSERT INTO agree_ryw VALUES (2, 0) RETURNING id) SELECT id FROM x", "", 2},
+				{"SELECT 3 AS id INTO agree_ryw_into", "agree_ryw_into", 3},
+			}
+			if b.name != "postgres" {
+				cases = []disguise{
+					{"SET STATEMENT max_statement_time=60 FOR INSERT INTO agree_ryw VALUES (1, 0)", "", 1},
+					{"/*!50000 INSERT INTO agree_ryw VALUES (2, 0) */", "", 2},
+				}
+			}
+			count(t, table, 0) // the replica is seen caught up: only a write counted makes the next read wait
+			for _, c := range cases {
+				rows, err := db.QueryContext(ctx, c.query)
+				if err != nil {
+					t.Fatal(c.query, ": ", err)
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				into := c.table
+				if into == "" {
+					into = table
+				}
+				if n := count(t, into, c.id); n != 1 {
+					t.Errorf("after %q the replica read finds %d rows; want 1", c.query, n)
+				}
+			}
+		})
+		t.Run("prepared statement", func(t *testing.T) {
+			one := openReplicaDB(t, b.url("max_replica_wait=10s"))
+			one.SetMaxOpenConns(1)
+			st, err := one.PrepareContext(rctx, "SELECT COUNT(*) FROM agree_ryw WHERE id = ?")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			for i := 100; i < 103; i++ {
+				if _, err := one.ExecContext(ctx, "INSERT INTO agree_ryw VALUES (?, 0)", i); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := st.QueryRowContext(rctx, i).Scan(&n); err != nil || n != 1 {
+					t.Errorf("the prepared read of row %d finds %d rows, %v; want 1", i, n, err)
+				}
+			}
+		})
+		t.Run("read-only session", func(t *testing.T) {
+			one := openReplicaDB(t, b.url(""))
+			one.SetMaxOpenConns(1)
+			writable := []string{"SET default_transaction_read_only = off", "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", "RESET ALL"}
+			if b.name != "postgres" {
+				writable = []string{"SET SESSION TRANSACTION READ WRITE", "SET @@session.transaction_read_only = 0", "/*!40101 SET SESSION tx_read_only = 0 */"}
+			}
+			for _, q := range writable {
+				if _, err := one.ExecContext(rctx, q); err == nil {
+					t.Errorf("%s under ReadReplica: no error", q)
+				}
+				tx, err := one.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tx.ExecContext(ctx, q); err == nil {
+					t.Errorf("%s in a read-only transaction on the replica: no error", q)
+				}
+				tx.Rollback()
+				if _, err := one.ExecContext(rctx, "INSERT INTO agree_ryw VALUES (200, 0)"); err == nil {
+					t.Errorf("INSERT under ReadReplica after %s: no error", q)
+				}
+			}
+			var n int
+			if err := one.QueryRowContext(ctx, "SELECT COUNT(*) FROM agree_ryw WHERE id = 200").Scan(&n); err != nil || n != 0 {
+				t.Errorf("the primary holds %d rows of id 200, %v; want 0", n, err)
+			}
+			if err := b.rawReplica(t).QueryRow("SELECT COUNT(*) FROM agree_ryw WHERE id = 200").Scan(&n); err != nil || n != 0 {
+				t.Errorf("the replica holds %d rows of id 200, %v; want 0", n, err)
+			}
+		})
+	})
+}
