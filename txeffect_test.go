@@ -1,6 +1,11 @@
 package databases
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-databases/databases/sqlscan"
+)
 
 // TestClassify checks what each statement does to a transaction, on each
 // dialect, through comments, case, parentheses and multi-statement strings.
@@ -219,4 +224,40 @@ func BenchmarkClassify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzClassify: the reading of any text, in every dialect, ends, gives the
+// same answer twice, counts no more statements than the text has ';' and
+// one, and reads a write appended after a complete text as one more
+// statement, which writes.
+func FuzzClassify(f *testing.F) {
+	for _, q := range []string{
+		"SELECT 1", "WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x",
+		"/*!40101 SET SESSION TRANSACTION READ WRITE */", "SET STATEMENT a=1 FOR INSERT INTO t VALUES (1)",
+		"SELECT set_config('default_transaction_read_only', 'off', false)", "DO $$BEGIN NULL; END$$",
+		"SELECT 'a;b' -- c\n", "SELECT count(*) FROM t WHERE id IN (?, ?)",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+			ts := d.classify(0, q)
+			if again := d.classify(0, q); again != ts {
+				t.Fatalf("%s: %q read twice: %+v, then %+v", d, q, ts, again)
+			}
+			if ts.count > strings.Count(q, ";")+1 {
+				t.Fatalf("%s: %q: %d statements from %d ';'", d, q, ts.count, strings.Count(q, ";"))
+			}
+			s := sqlscan.New(d.scan, 0, q)
+			for s.Next().Kind != sqlscan.EOF {
+			}
+			if s.Err() != nil || d == dialectSQLite && strings.Contains(q, "/*") {
+				continue // the appended write would be inside the literal or comment
+			}
+			more := d.classify(0, q+"\n;INSERT INTO t VALUES (1)")
+			if more.count != ts.count+1 || more.does&effWrite == 0 {
+				t.Fatalf("%s: %q with a write appended: %d statements, %b; want %d, a write", d, q, more.count, more.does, ts.count+1)
+			}
+		}
+	})
 }
