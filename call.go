@@ -25,8 +25,9 @@ type callState struct {
 
 	in     middleware.Interest // what the chain wants of the call: All or Failures
 	conn   *conn
-	stmt   *stmt // for OpStmtExec and OpStmtQuery
-	preErr error // an error found before the call (a bad placeholder)
+	stmt   *stmt       // for OpStmtExec and OpStmtQuery
+	preErr error       // an error found before the call (a bad placeholder)
+	facts  txStatement // what the query does: whether it may be cached or run again
 
 	res      driver.Result
 	rows     driver.Rows
@@ -80,24 +81,24 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	switch call.Op {
 	case middleware.OpExec:
 		c := s.conn
-		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native {
+		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native && s.facts.cacheable() {
 			s.res, call.StmtCache, err = c.execCached(ctx, call.NativeQuery, call.Args, s)
 		} else {
 			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
 		}
-		if err != nil && c.retryStale(err) {
+		if err != nil && c.retryStale(err, s.facts) {
 			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
 		}
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
 		c := s.conn
-		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native {
+		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native && s.facts.cacheable() {
 			s.rows, s.rowsStmt, call.StmtCache, err = c.queryCached(ctx, call.NativeQuery, call.Args, s)
 		} else {
 			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
 		}
-		if err != nil && c.retryStale(err) {
+		if err != nil && c.retryStale(err, s.facts) {
 			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
 		}
 		s.rowsCtx = ctx

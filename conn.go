@@ -35,9 +35,16 @@ type conn struct {
 	spare    *callState    // a call state to reuse; see newCallState
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
 	listArgs bool          // the checker let a slice through: it may be an IN list (inlist.go)
-	// The last query classified and what it does to a transaction.
+	// The last query classified and what it does (txeffect.go), and the
+	// answers for the other texts the connection ran.
 	lastQuery string
 	lastTx    txStatement
+	facts     map[string]txStatement
+
+	ddlSeen    uint64      // the DB's schema changes this connection's cached statements have seen (ddl.go)
+	ddlPending bool        // a schema change ran in a transaction still open: others learn of it at its end
+	txCommit   txStatement // a statement that committed part of the open transaction (MySQL; lost.go)
+	openStmts  int         // statements prepared by the user and not closed (ddl.go)
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
@@ -194,30 +201,65 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // start begins every exec and query: it applies the transaction rules to
 // the statement (txguard.go, leak.go) and rewrites the placeholders.
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
-	var ts txStatement
-	if c.connector.shared == nil {
-		ts = c.classify(query)
-		if ts.effect != 0 || c.txID != 0 {
-			if err := c.control(ctx, ts); err != nil {
-				return "", nil, ts, err
-			}
+	ts := c.classify(query)
+	if c.connector.shared == nil && (ts.effect != 0 || c.txID != 0) {
+		if err := c.control(ctx, ts); err != nil {
+			return "", nil, ts, err
 		}
+	}
+	if c.ddlSeen != c.connector.schema().Load() {
+		c.invalidate(ctx)
 	}
 	native, args, err := c.rewrite(query, args)
 	return native, args, ts, err
 }
 
-// classify reads what a statement does to a transaction, in the
-// connection's dialect. The answer for the last query is kept, so a query a
-// connection runs again and again (the common case) is read once.
+// factsKept bounds the texts whose reading a connection keeps; past it the
+// set starts again.
+const factsKept = 256
+
+// classify reads what a statement does (txeffect.go), in the connection's
+// dialect, once per text: the answer for the last query is found again
+// with a string compare, and those of the others the connection ran in a
+// map.
 func (c *conn) classify(query string) txStatement {
 	if query == c.lastQuery && query != "" {
 		return c.lastTx
 	}
-	cfg := c.connector.cfg
-	ts := cfg.dialect.classify(cfg.mysqlMode, query)
+	ts, ok := c.facts[query]
+	if !ok {
+		cfg := c.connector.cfg
+		ts = cfg.dialect.classify(cfg.mysqlMode, query)
+		if c.facts == nil || len(c.facts) >= factsKept {
+			c.facts = make(map[string]txStatement)
+		}
+		if len(query) <= stmtCacheMaxQuery {
+			c.facts[query] = ts
+		}
+	}
 	c.lastQuery, c.lastTx = query, ts
 	return ts
+}
+
+// ran applies what a statement that ran, or failed, did beyond its result:
+// a session change drops the statements the connection kept, a schema
+// change makes every connection of the DB drop theirs (ddl.go), and inside
+// a transaction the rules of txguard.go and lost.go follow. It returns
+// the call's error, which a lost connection after a commit point turns
+// into ErrCommitUnknown.
+func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
+	c.failed(err)
+	if ts.does&effSession != 0 && c.stmts != nil {
+		c.stmts.closeAll()
+	}
+	if ts.does&effDDL != 0 || c.ddlPending {
+		c.schemaChanged(ctx, ts)
+	}
+	if c.txID != 0 {
+		c.controlled(ts, err)
+		err = c.lostAfterCommit(err)
+	}
+	return err
 }
 
 // txContext gives a statement of a transaction that was sent without a
@@ -265,34 +307,35 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 // execHere runs a statement on this connection's own server.
 func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
-	res, err := c.execDirect(ctx, query, native, args, err)
-	c.failed(err)
-	if c.txID != 0 {
-		c.controlled(ts, err)
+	res, err := c.execDirect(ctx, query, native, args, ts, err)
+	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+		err = c.ran(ctx, ts, err)
 	}
 	return res, err
 }
 
 // execDirect runs an exec call through the middleware, or straight to the
 // real driver when none wants it.
-func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Result, error) {
+func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Result, error) {
 	ctx = c.txContext(ctx)
 	in := c.connector.interest(ctx, middleware.OpExec)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
-		if c.stmts.wants(native, len(args)) {
+		if c.stmts.wants(native, len(args)) && ts.cacheable() {
 			res, _, err := c.execCached(ctx, native, args, nil)
 			return res, err
 		}
 		res, err := c.execNative(ctx, native, args)
-		if err != nil && c.retryStale(err) {
+		if err != nil && c.retryStale(err, ts) {
 			res, err = c.execNative(ctx, native, args)
 		}
 		return res, err
 	}
-	return newCallState(c, middleware.OpExec, in, query, native, args, err).exec(ctx)
+	s := newCallState(c, middleware.OpExec, in, query, native, args, err)
+	s.facts = ts
+	return s.exec(ctx)
 }
 
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -305,32 +348,33 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 // queryHere is execHere for queries.
 func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
-	r, err := c.queryDirect(ctx, query, native, args, err)
-	c.failed(err)
-	if c.txID != 0 {
-		c.controlled(ts, err)
+	r, err := c.queryDirect(ctx, query, native, args, ts, err)
+	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+		err = c.ran(ctx, ts, err)
 	}
 	return r, err
 }
 
 // queryDirect is execDirect for queries.
-func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, err error) (driver.Rows, error) {
+func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Rows, error) {
 	ctx = c.txContext(ctx)
 	in := c.connector.interest(ctx, middleware.OpQuery)
 	if in == middleware.None {
 		if err != nil {
 			return nil, err
 		}
-		if c.stmts.wants(native, len(args)) {
+		if c.stmts.wants(native, len(args)) && ts.cacheable() {
 			return c.queryThroughCache(ctx, native, args)
 		}
 		r, err := c.queryNative(ctx, native, args)
-		if err != nil && c.retryStale(err) {
+		if err != nil && c.retryStale(err, ts) {
 			r, err = c.queryNative(ctx, native, args)
 		}
 		return r, err
 	}
-	return newCallState(c, middleware.OpQuery, in, query, native, args, err).query(ctx)
+	s := newCallState(c, middleware.OpQuery, in, query, native, args, err)
+	s.facts = ts
+	return s.query(ctx)
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
@@ -342,17 +386,26 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 			if err != nil {
 				return nil, err
 			}
-			return rc.prepare(ctx, query)
+			return c.prepareReplica(ctx, rc, query)
 		}
 	}
-	var ts txStatement
-	if c.connector.shared == nil {
-		ts = c.classify(query)
-		if c.txID != 0 {
-			if err := c.control(ctx, ts); err != nil {
-				return nil, err
-			}
+	st, err := c.prepareHere(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return wrapStmt(st), nil
+}
+
+// prepareHere prepares a statement on this connection's own server.
+func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
+	ts := c.classify(query)
+	if c.connector.shared == nil && c.txID != 0 {
+		if err := c.control(ctx, ts); err != nil {
+			return stmt{}, err
 		}
+	}
+	if c.ddlSeen != c.connector.schema().Load() {
+		c.invalidate(ctx)
 	}
 	var plan *rewrite.Plan
 	native := query
@@ -383,11 +436,11 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 		st.release()
 	}
 	if err != nil {
-		return nil, err
+		return stmt{}, err
 	}
 	st := newStmt(s, c, query, native, plan)
 	st.tx = ts
-	return wrapStmt(st), nil
+	return st, nil
 }
 
 // begin checks the options against what the backend can give and begins

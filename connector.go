@@ -51,7 +51,8 @@ type connector struct {
 	parent   *connector
 	connID   atomic.Uint64
 	txID     atomic.Uint64
-	creds    *credentials // WithCredentials or password_file (credentials.go); nil: the URL's password
+	creds    *credentials  // WithCredentials or password_file (credentials.go); nil: the URL's password
+	ddl      atomic.Uint64 // schema changes run through the DB (ddl.go)
 
 	// SQLite: the plans of queries bound with a list (inlist.go).
 	listCache atomic.Pointer[rewrite.Cache]

@@ -145,7 +145,9 @@ func (s *stmt) lists(args []driver.NamedValue) (string, []driver.NamedValue, err
 // its own (op is OpExec or OpQuery), preparing and closing it when the
 // driver asks (driver.ErrSkip), as database/sql does.
 func (c *conn) listCall(ctx context.Context, op middleware.Op, query, native string, args []driver.NamedValue, err error) *callState {
-	return newCallState(c, op, c.connector.interest(ctx, op), query, native, args, err)
+	s := newCallState(c, op, c.connector.interest(ctx, op), query, native, args, err)
+	s.facts = c.classify(query)
+	return s
 }
 
 // listArgsOf returns args with each slice the checker let through either a

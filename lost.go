@@ -7,12 +7,16 @@ package databases
 // has an outcome nobody knows: its error says so (ErrCommitUnknown), and
 // Transact does not run it again. A transaction whose connection died
 // before COMMIT was sent was rolled back by the server; Transact runs it
-// again.
+// again, unless a statement of it committed part of it first (a MySQL
+// implicit commit, a procedure): then what was committed is not known to
+// be undone, the error says so (ErrCommitUnknown), and Transact does not
+// run it again.
 
 import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	"github.com/go-databases/databases/internal/dberr"
 )
@@ -32,6 +36,32 @@ func (e *commitUnknownError) Error() string {
 }
 
 func (e *commitUnknownError) Unwrap() []error { return []error{ErrCommitUnknown, e.cause} }
+
+// partCommittedError is ErrCommitUnknown for a transaction whose
+// connection was lost after a statement of it committed what ran before
+// it: that part is stored, the rest rolled back.
+type partCommittedError struct {
+	at    txStatement // the statement that committed
+	cause error
+}
+
+func (e *partCommittedError) Error() string {
+	return fmt.Sprintf("databases: the connection was lost after %s (byte offset %d) committed the transaction's earlier statements implicitly; they are stored, what ran after it was rolled back, and the transaction must not simply run again: %v",
+		e.at.keyword, e.at.offset, e.cause)
+}
+
+func (e *partCommittedError) Unwrap() []error { return []error{ErrCommitUnknown, e.cause} }
+
+// lostAfterCommit turns the error of a statement, Commit or Rollback of a
+// transaction begun by BeginTx into ErrCommitUnknown when the connection
+// was lost after a statement of the transaction committed part of it
+// (txCommit, set by controlled).
+func (c *conn) lostAfterCommit(err error) error {
+	if err == nil || c.txCommit.effect == 0 || !dberr.Unusable(err) || errors.Is(err, ErrCommitUnknown) {
+		return err
+	}
+	return &partCommittedError{at: c.txCommit, cause: err}
+}
 
 // failed notes the error of a call: a connection that can no longer serve
 // is marked bad. force_rollback's views of the shared connection are left
@@ -65,7 +95,7 @@ func (c *conn) commitFailed(err error) error {
 // context's deadline or cancellation is not retried, even when the driver
 // closed the connection for it: the caller gave up.
 func lostBeforeCommit(err, rbErr error) bool {
-	if errors.Is(err, ErrCommitUnknown) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrCommitUnknown) || errors.Is(rbErr, ErrCommitUnknown) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	return rbErr != nil && dberr.Unusable(rbErr) || dberr.Unusable(err) && (dberr.FromServer(err) || dberr.Unsent(err))

@@ -22,8 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-databases/databases/sqlscan"
 )
 
 type readReplicaKey struct{}
@@ -227,6 +225,9 @@ func (c *conn) execRouted(ctx context.Context, query string, args []driver.Named
 		return nil, err
 	}
 	if rc != nil {
+		if err := c.replicaMay(query); err != nil {
+			return nil, err
+		}
 		res, err := rc.execHere(ctx, query, args)
 		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
 			return res, err
@@ -245,6 +246,9 @@ func (c *conn) queryRouted(ctx context.Context, query string, args []driver.Name
 		return nil, err
 	}
 	if rc != nil {
+		if err := c.replicaMay(query); err != nil {
+			return nil, err
+		}
 		r, err := rc.queryHere(ctx, query, args)
 		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
 			return r, err
@@ -426,20 +430,62 @@ func (c *conn) resetReplica(ctx context.Context) {
 	}
 }
 
-// mayWrite reports whether a statement may write: anything but one
-// statement that begins with SELECT, SHOW, EXPLAIN, DESCRIBE, DESC, VALUES
-// or SET. Writes are counted for read-your-writes.
+// mayWrite reports whether a statement may write (effWrite): anything not
+// known to be a read, writes dressed as reads included (a data-modifying
+// CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, MariaDB's SET STATEMENT …
+// FOR INSERT, CALL, DO, a call of a function not known to be read-only).
+// Writes are counted for read-your-writes.
 func (c *conn) mayWrite(query string) bool {
-	if strings.IndexByte(query, ';') >= 0 {
-		return true
+	return c.classify(query).does&effWrite != 0
+}
+
+// replicaMay refuses, before it reaches the replica session, a statement
+// that would change or override the session's read-only state (effReadOnly:
+// SET default_transaction_read_only, SET SESSION TRANSACTION READ WRITE,
+// BEGIN READ WRITE, RESET ALL, …): the replica session refuses writes even
+// for a user that read_only does not bind, and must stay so.
+func (c *conn) replicaMay(query string) error {
+	if ts := c.classify(query); ts.does&effReadOnly != 0 {
+		return ts.refuse("", "would make the read replica's session writable; it is refused under ReadReplica and in a read-only transaction on a replica")
 	}
-	cfg := c.connector.cfg
-	kw := sqlscan.FirstKeyword(cfg.dialect.scan, cfg.mysqlMode, query)
-	switch strings.ToUpper(kw) {
-	case "SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "SET":
-		return false
+	return nil
+}
+
+// prepareReplica prepares a statement on the replica connection rc. Each
+// execution of it then checks, as a statement run under ReadReplica does,
+// that the replica has replayed what the read must see (replicaExec).
+func (c *conn) prepareReplica(ctx context.Context, rc *conn, query string) (driver.Stmt, error) {
+	if err := c.replicaMay(query); err != nil {
+		return nil, err
 	}
-	return true
+	st, err := rc.prepareHere(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st.primary = c
+	return wrapStmt(st), nil
+}
+
+// replicaExec runs before each execution of a statement prepared on the
+// replica connection rc: outside a transaction, the replica must have
+// replayed this DB's acknowledged writes (and an AfterPosition token)
+// first, as at prepare. A replica that does not catch up in time fails the
+// execution with the fallback's error: the statement is the replica's and
+// cannot move to the primary.
+func (c *conn) replicaExec(ctx context.Context, rc *conn) error {
+	rp := c.rep
+	if rp.rc != rc || rp.r == nil || rc.txID != 0 {
+		return nil // a statement of a read-only transaction, or of a replica connection since closed
+	}
+	rp.settle(c)
+	ok, why, err := c.catchUp(ctx, rp.r, rc)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w for a statement prepared on it: %s: %s", ErrNoReplica, rp.r.addr, why)
+	}
+	return nil
 }
 
 // noteWrite counts a statement that ran on the primary and may have

@@ -20,7 +20,10 @@ type stmt struct {
 	sql    string        // as the caller wrote it
 	native string        // as prepared by the real driver
 	plan   *rewrite.Plan // nil when the query was sent as written
-	tx     txStatement   // what the statement does to a transaction, read at prepare
+	tx     txStatement   // what the statement does (txeffect.go), read at prepare
+	// primary is, for a statement prepared on a replica connection, the
+	// primary connection that routed it there (replica.go); nil otherwise.
+	primary *conn
 }
 
 // Mixins: each adds one optional interface to the value wrapStmt builds.
@@ -44,10 +47,12 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 	if v, ok := raw.(*sharedStmt); ok {
 		v.mirror(&s)
 	}
+	c.openStmts++
 	return s
 }
 
 func (s *stmt) Close() error {
+	s.conn.openStmts--
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }
 
@@ -84,20 +89,32 @@ func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue
 }
 
 func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if s.tx.effect != 0 || s.conn.txID != 0 {
-		if err := s.conn.control(ctx, s.tx); err != nil {
-			return nil, err
-		}
+	if err := s.start(ctx); err != nil {
+		return nil, err
 	}
 	res, err := s.execDirect(ctx, args)
-	s.conn.failed(err)
 	if s.conn.rep != nil {
 		s.conn.noteWrite(s.sql)
 	}
-	if s.conn.txID != 0 {
-		s.conn.controlled(s.tx, err)
+	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return res, err
+}
+
+// start applies, before each execution, what a call of the connection
+// applies before it runs: the transaction rules, and for a statement
+// prepared on a replica the replica's catching up (replicaExec).
+func (s *stmt) start(ctx context.Context) error {
+	if s.conn.connector.shared == nil && (s.tx.effect != 0 || s.conn.txID != 0) {
+		if err := s.conn.control(ctx, s.tx); err != nil {
+			return err
+		}
+	}
+	if s.primary != nil {
+		return s.primary.replicaExec(ctx, s.conn)
+	}
+	return nil
 }
 
 func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -124,18 +141,15 @@ func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver
 }
 
 func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if s.tx.effect != 0 || s.conn.txID != 0 {
-		if err := s.conn.control(ctx, s.tx); err != nil {
-			return nil, err
-		}
+	if err := s.start(ctx); err != nil {
+		return nil, err
 	}
 	r, err := s.queryDirect(ctx, args)
-	s.conn.failed(err)
 	if s.conn.rep != nil {
 		s.conn.noteQueryWrite(s.sql)
 	}
-	if s.conn.txID != 0 {
-		s.conn.controlled(s.tx, err)
+	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return s.conn.held(ctx, s.sql, r, err)
 }

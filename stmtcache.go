@@ -257,9 +257,11 @@ func stmtCacheSize(cfg *config) (int, error) {
 // 0A000, cached plan must not change result type), pgx has dropped the
 // statement, and no transaction is open, so nothing ran and nothing was
 // rolled back. Inside a transaction the error stands: PostgreSQL has
-// aborted the transaction.
-func (r *realConn) retryStale(err error) bool {
-	return r.pg != nil && r.staleRetryable(err)
+// aborted the transaction. Only a query that is one statement, and runs no
+// others, runs again: of several, an earlier one may have been applied, or
+// committed (txStatement.rerunnable).
+func (r *realConn) retryStale(err error, ts txStatement) bool {
+	return r.pg != nil && ts.rerunnable() && r.staleRetryable(err)
 }
 
 // staleRetryable reports whether a statement that failed with err went

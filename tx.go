@@ -3,7 +3,9 @@ package databases
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 
+	"github.com/go-databases/databases/internal/dberr"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -36,16 +38,26 @@ func (t *tx) end(op middleware.Op) error {
 // finish commits or rolls back through the real driver, after the
 // connection's own check that the transaction can still commit (txguard.go).
 func (t *tx) finish(op middleware.Op) error {
-	if t.conn.rep != nil {
-		defer t.conn.rep.txEnded(t.conn)
+	c := t.conn
+	if c.rep != nil {
+		defer c.rep.txEnded(c)
 	}
-	if err := t.conn.endTx(t.ctx, op == middleware.OpCommit, t.raw.Rollback); err != nil {
-		return err
+	committed := c.txCommit
+	c.txCommit = txStatement{}
+	err := c.endTx(t.ctx, op == middleware.OpCommit, t.raw.Rollback)
+	switch {
+	case err != nil:
+	case op == middleware.OpCommit:
+		err = c.commitFailed(t.raw.Commit())
+	default:
+		err = t.raw.Rollback()
+		c.failed(err)
 	}
-	if op == middleware.OpCommit {
-		return t.conn.commitFailed(t.raw.Commit())
+	if committed.effect != 0 && err != nil && !errors.Is(err, ErrCommitUnknown) && dberr.Unusable(err) {
+		err = &partCommittedError{at: committed, cause: err}
 	}
-	err := t.raw.Rollback()
-	t.conn.failed(err)
+	if c.ddlPending {
+		c.schemaChanged(t.ctx, txStatement{})
+	}
 	return err
 }

@@ -1,5 +1,16 @@
 package databases
 
+// What a statement does, read once from its text by the dialect's lexical
+// rules (package sqlscan): the one reading every feature consults. Leak
+// detection (leak.go), the rules inside a transaction (txguard.go),
+// force_rollback's guard, the statement cache (stmtcache.go), the retry of
+// a stale statement, Transact's retry after a lost connection (lost.go),
+// the invalidation of cached plans after DDL (ddl.go) and replica routing
+// with read-your-writes (replica.go) all decide from it; none reads SQL for
+// itself. What cannot be told from the text counts as the worse case: a
+// statement not known to be a read is a write, one not known to keep the
+// transaction may commit it.
+
 import (
 	"fmt"
 	"strings"
@@ -8,9 +19,7 @@ import (
 )
 
 // txEffect is what a statement may do to the transaction of its
-// connection, read from its text by the dialect's lexical rules. Leak
-// detection (leak.go), the rules inside a transaction (txguard.go) and
-// force_rollback's guard all decide from it.
+// connection.
 type txEffect uint8
 
 const (
@@ -30,41 +39,273 @@ const (
 	effImplicitCommit
 	// effUnknown: the statement runs other statements the text does not
 	// show (MySQL CALL, EXECUTE, a BEGIN NOT ATOMIC block), so only the
-	// server can tell what it did.
+	// server can tell what it did to the transaction.
 	effUnknown
 )
 
-// txStatement is the effect of a query (of all its statements), and the
-// first statement that has one, for error messages.
+// stmtEffect is what a statement may do beyond the transaction: to the
+// data, the schema and the session.
+type stmtEffect uint8
+
+const (
+	// effWrite: the statement may change data, or is not known not to:
+	// everything but a read. A read is SELECT, WITH, VALUES, TABLE, SHOW,
+	// EXPLAIN, DESCRIBE, SET and the session and transaction statements,
+	// with none of INSERT, UPDATE, DELETE, MERGE, INTO, a locking clause or
+	// a call of a function not known to be read-only inside (a
+	// data-modifying CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, nextval).
+	effWrite stmtEffect = 1 << iota
+	// effSession changes session state that a prepared statement may have
+	// been parsed under: USE, SET (but a MySQL user variable), RESET,
+	// DISCARD, SET STATEMENT … FOR, a SQLite PRAGMA that assigns, ATTACH,
+	// DETACH.
+	effSession
+	// effReadOnly changes, or overrides, whether the session may write:
+	// default_transaction_read_only, transaction_read_only, tx_read_only,
+	// read_only, READ WRITE (SET SESSION TRANSACTION, BEGIN, START
+	// TRANSACTION), RESET ALL, DISCARD ALL, set_config of such a setting.
+	effReadOnly
+	// effDDL may change the schema, so that statements prepared before it
+	// are stale: CREATE, ALTER, DROP, RENAME, TRUNCATE, ATTACH, DETACH, and
+	// what runs statements the text does not show (effCalls).
+	effDDL
+	// effCalls runs statements the text does not show, on any dialect:
+	// CALL, DO, EXECUTE, a MySQL BEGIN NOT ATOMIC block. A procedure may
+	// commit, so such a call is never run again.
+	effCalls
+)
+
+// txStatement is what a query does (all its statements together), and the
+// first statement that does something to a transaction, for error
+// messages.
 type txStatement struct {
 	effect  txEffect
+	does    stmtEffect
+	count   int    // statements with code; more than one are never cached or run again
 	keyword string // its leading words, upper-cased: "START TRANSACTION"
 	offset  int    // its byte offset in the query
 }
 
-// classify reads every statement of query. The common case, a query of one
-// statement that starts with its keyword, costs a byte search and a
-// keyword compare.
+// cacheable reports whether the statement cache may keep the query: one
+// statement, which changes no session state its own parse depends on.
+// database/sql's pgx cannot prepare several statements (42601), and a
+// statement kept across USE or SET sql_mode answers as parsed before it.
+func (ts *txStatement) cacheable() bool {
+	return ts.count <= 1 && ts.does&effSession == 0
+}
+
+// rerunnable reports whether a call that failed before doing anything, by
+// the server's word (a stale statement), may run again: only one
+// statement, which neither ends a transaction nor runs others, so that no
+// part of it can have been applied. A text of several statements may fail
+// after an earlier one committed (INSERT; COMMIT; EXECUTE p).
+func (ts *txStatement) rerunnable() bool {
+	return ts.count <= 1 && ts.effect&(effBegin|effEnd|effImplicitCommit|effUnknown) == 0 && ts.does&effCalls == 0
+}
+
+// commitPoint reports whether the statement commits the open transaction
+// on dialect d, or may: MySQL's implicit commits and what runs statements
+// the text does not show.
+func (ts *txStatement) commitPoint(d *dialect) bool {
+	return d == dialectMySQL && ts.effect&(effImplicitCommit|effUnknown) != 0
+}
+
+// classify reads every statement of query: what each does to the
+// transaction, the data, the schema and the session. It allocates nothing;
+// connections keep its answer per text (conn.classify).
 func (d *dialect) classify(mode sqlscan.Mode, query string) txStatement {
-	if strings.IndexByte(query, ';') < 0 {
-		if kw := sqlscan.FirstKeyword(d.scan, mode, query); plainKeyword(kw) {
-			return txStatement{}
-		}
-	}
 	var ts txStatement
 	s := sqlscan.New(d.scan, mode, query)
+	named := false
 	for {
 		st, ok := s.NextStatement()
 		if !ok {
 			return ts
 		}
+		if !st.Code {
+			continue
+		}
+		ts.count++
 		eff := d.statementEffect(&s, &st)
-		if eff != 0 && ts.effect == 0 {
+		does := d.otherEffects(mode, &s, &st)
+		// Errors name the first statement that does something to the
+		// transaction, or else the first that changes the read-only state.
+		if eff != 0 && ts.effect == 0 || does&effReadOnly != 0 && ts.effect == 0 && !named {
 			ts.keyword, ts.offset = leadingWords(&st, eff), st.Start
+			named = true
 		}
 		ts.effect |= eff
+		ts.does |= does
 	}
 }
+
+// otherEffects is what one statement may do beyond the transaction: to
+// the data, the schema and the session; s is positioned just past it.
+func (d *dialect) otherEffects(mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlscan.Statement) stmtEffect {
+	kw := st.Keyword()
+	q := s.Text()[st.Start:st.End]
+	switch {
+	case kw == "":
+		return effWrite
+	case isWord(kw, "SELECT"), isWord(kw, "WITH"), isWord(kw, "VALUES"), isWord(kw, "TABLE"), isWord(kw, "EXPLAIN"):
+		return d.scanBody(mode, q, false)
+	case isWord(kw, "SHOW"), isWord(kw, "DESCRIBE"), isWord(kw, "DESC"), isWord(kw, "LISTEN"), isWord(kw, "UNLISTEN"),
+		isWord(kw, "COMMIT"), isWord(kw, "ROLLBACK"), isWord(kw, "SAVEPOINT"), isWord(kw, "RELEASE"), isWord(kw, "END"),
+		isWord(kw, "ABORT"), isWord(kw, "XA"), isWord(kw, "PREPARE"), isWord(kw, "DEALLOCATE"):
+		return 0
+	case isWord(kw, "SET"):
+		eff := d.scanBody(mode, q, true)
+		if w := st.Word(1); d != dialectMySQL || !strings.HasPrefix(w, "@") || strings.HasPrefix(w, "@@") {
+			eff |= effSession
+		}
+		return eff
+	case isWord(kw, "USE"):
+		return effSession
+	case isWord(kw, "RESET"), isWord(kw, "DISCARD"):
+		eff := effSession | d.scanBody(mode, q, true)
+		if strings.EqualFold(st.Word(1), "ALL") {
+			eff |= effReadOnly
+		}
+		return eff
+	case isWord(kw, "BEGIN"):
+		if d == dialectMySQL && st.Is("BEGIN", "NOT", "ATOMIC") {
+			return effWrite | effDDL | effCalls
+		}
+		return d.scanBody(mode, q, true) &^ effWrite
+	case isWord(kw, "START"):
+		if st.Is("START", "TRANSACTION") {
+			return d.scanBody(mode, q, true) &^ effWrite
+		}
+		return effWrite
+	case isWord(kw, "PRAGMA"):
+		if strings.IndexByte(q, '=') >= 0 {
+			return effWrite | effSession
+		}
+		return 0
+	case isWord(kw, "CALL"), isWord(kw, "DO"), isWord(kw, "EXECUTE"):
+		return effWrite | effDDL | effCalls
+	case isWord(kw, "CREATE"), isWord(kw, "ALTER"), isWord(kw, "DROP"), isWord(kw, "RENAME"), isWord(kw, "TRUNCATE"):
+		return effWrite | effDDL
+	case isWord(kw, "ATTACH"), isWord(kw, "DETACH"):
+		return effWrite | effDDL | effSession
+	}
+	return effWrite
+}
+
+// scanBody reads the tokens of one statement q for writes in disguise
+// (effWrite) and, with settings (a SET, RESET, BEGIN or START statement),
+// for the names of the session's read-only settings and READ WRITE
+// (effReadOnly). In any statement a set_config call counts as changing
+// the read-only state unless its setting is a literal naming another.
+func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffect {
+	var eff stmtEffect
+	sc := sqlscan.New(d.scan, mode, q)
+	first := true
+	var prev sqlscan.Token // the last token but comments
+	setConfig, roString, param := false, false, false
+	for {
+		t := sc.Next()
+		switch t.Kind {
+		case sqlscan.EOF:
+			if setConfig && (roString || param) {
+				eff |= effReadOnly | effSession
+			}
+			return eff
+		case sqlscan.Comment:
+			continue
+		case sqlscan.Word:
+			w := q[t.Start:t.End]
+			switch {
+			case first:
+			case isWord(w, "INSERT"), isWord(w, "UPDATE"), isWord(w, "DELETE"), isWord(w, "MERGE"), isWord(w, "INTO"),
+				isWord(w, "SHARE"), isWord(w, "COPY"):
+				eff |= effWrite
+			case settings && readOnlySetting(w):
+				eff |= effReadOnly
+			case settings && isWord(w, "WRITE") && prev.Kind == sqlscan.Word && isWord(q[prev.Start:prev.End], "READ"):
+				eff |= effReadOnly
+			}
+			first = false
+		case sqlscan.Punct:
+			if q[t.Start] == '(' && prev.Kind == sqlscan.Word && !first {
+				name := q[prev.Start:prev.End]
+				if strings.EqualFold(name, "set_config") {
+					setConfig = true
+				}
+				if !readFunction(name) {
+					eff |= effWrite
+				}
+			}
+		case sqlscan.String:
+			if containsFold(q[t.Start:t.End], "read_only") {
+				roString = true
+			}
+		case sqlscan.Param:
+			param = true
+		}
+		prev = t
+	}
+}
+
+// readOnlySetting reports whether w, a word of a SET or RESET statement,
+// names a setting of the session's read-only state, in any spelling
+// (@@session.transaction_read_only reads as @@session . transaction_read_only).
+func readOnlySetting(w string) bool {
+	w = strings.TrimLeft(w, "@")
+	return strings.EqualFold(w, "default_transaction_read_only") || strings.EqualFold(w, "transaction_read_only") ||
+		strings.EqualFold(w, "tx_read_only") || strings.EqualFold(w, "read_only")
+}
+
+// readFunction reports whether name, a word before an opening parenthesis,
+// is known not to write: a keyword (IN (…), AS (…)) or a built-in
+// function of one of the three dialects that only reads. Any other call
+// (nextval, a user's function) counts as a write.
+func readFunction(name string) bool {
+	if len(name) > 32 {
+		return false
+	}
+	var b [32]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return readFunctions[string(b[:len(name)])]
+}
+
+// readFunctions are the words of readFunction, in lower case.
+var readFunctions = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		select from join on using where and or not as in exists any all some values over filter within
+		between like ilike when then else case having limit offset lateral cast array row distinct by
+		is null with union intersect except group order partition window rows range returning
+		count sum avg min max coalesce nullif greatest least lower upper length char_length
+		character_length octet_length bit_length substr substring trim ltrim rtrim btrim concat concat_ws
+		abs round floor ceil ceiling mod power pow sqrt exp ln log log10 sign trunc convert
+		now current_timestamp current_date current_time localtime localtimestamp date time datetime
+		julianday strftime unixepoch extract date_trunc date_part date_format date_add date_sub datediff
+		timestampdiff to_char to_date to_timestamp to_number age make_date make_interval
+		row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
+		json_extract json_object json_array json_value json_query json_build_object jsonb_build_object
+		json_build_array jsonb_build_array json_agg jsonb_agg to_json to_jsonb json_array_length
+		jsonb_array_length json_each jsonb_each json_typeof jsonb_typeof array_agg string_agg group_concat
+		unnest generate_series array_length cardinality array_position array_to_string string_to_array
+		if ifnull iif nvl isnull typeof pg_typeof version database schema current_database current_schema
+		current_user session_user user system_user pg_is_in_recovery inet_server_port inet_server_addr
+		pg_backend_pid connection_id found_rows row_count pg_current_wal_lsn pg_current_wal_insert_lsn
+		pg_last_wal_replay_lsn md5 sha1 sha2 hex unhex quote random rand uuid gen_random_uuid format
+		printf replace position strpos instr locate left right lpad rpad reverse repeat split_part
+		regexp_replace regexp_matches regexp_match regexp_like regexp_substr bool_and bool_or every
+		char chr ascii ord unicode encode decode to_hex bit_and bit_or bit_xor std stddev variance
+		var_pop var_samp stddev_pop stddev_samp zeroblob randomblob glob likelihood unlikely total
+		changes last_insert_rowid sqlite_version sleep pg_sleep`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // plainKeyword reports whether a statement starting with kw does nothing to
 // the transaction on any dialect: the statements programs run all the time.

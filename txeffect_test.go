@@ -1,6 +1,11 @@
 package databases
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-databases/databases/sqlscan"
+)
 
 // TestClassify checks what each statement does to a transaction, on each
 // dialect, through comments, case, parentheses and multi-statement strings.
@@ -84,6 +89,123 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestStatementFacts checks the rest of the reading, on each dialect: the
+// statements a text holds, which may write (unknown counts as a write,
+// writes dressed as reads included), which change session state, the
+// session's read-only state or the schema, and from these what the
+// statement cache may keep and what a retry may run again. The disguises:
+// comments, MySQL /*! */ code, a statement after ';', case.
+func TestStatementFacts(t *testing.T) {
+	const (
+		W  = effWrite
+		S  = effSession
+		RO = effReadOnly
+		D  = effDDL
+		C  = effCalls
+	)
+	all := func(e stmtEffect) [3]stmtEffect { return [3]stmtEffect{e, e, e} }
+	tests := []struct {
+		query string
+		want  [3]stmtEffect // sqlite, postgres, mysql; of the bits above
+		count int
+	}{
+		{"SELECT v FROM t WHERE id = ?", all(0), 1},
+		{"select count(*), max(v) from t", all(0), 1},
+		{"SELECT 1; SELECT 2", all(0), 2},
+		{"SELECT 1; -- nothing\n", all(0), 1},
+		{"/* c */ SELECT 1 /* ; */", all(0), 1},
+		{"SELECT ';INSERT'", all(0), 1},
+		{"SELECT 1; INSERT INTO t VALUES (1)", all(W), 2},
+		{"INSERT INTO t VALUES (1)", all(W), 1},
+		{"SHOW TABLES", all(0), 1},
+		{"EXPLAIN SELECT * FROM t", all(0), 1},
+		{"EXPLAIN ANALYZE INSERT INTO t VALUES (1)", all(W), 1},
+		{"SELECT * INTO newtbl FROM t", all(W), 1},
+		{"WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x", all(W), 1},
+		{"WITH x AS (SELECT 1 AS a) SELECT a FROM x", all(0), 1},
+		{"SELECT nextval('s')", all(W), 1},
+		{"SELECT my_func(1)", all(W), 1},
+		{"SELECT * FROM t FOR UPDATE", all(W), 1},
+		{"SELECT * FROM t LOCK IN SHARE MODE", all(W), 1},
+		{"SELECT * FROM t WHERE id IN (1, 2) AND EXISTS (SELECT 1)", all(0), 1},
+		{"SET STATEMENT max_statement_time=60 FOR INSERT INTO t VALUES (1)", all(W | S), 1},
+		{"CALL p()", all(W | D | C), 1},
+		{"DO 'BEGIN NULL; END'", all(W | D | C), 1},
+		{"COPY t FROM STDIN", all(W), 1},
+		{"USE otherdb", all(S), 1},
+		{"SET search_path = other", all(S), 1},
+		{"SET ROLE reader", all(S), 1},
+		{"SET NAMES utf8mb4", all(S), 1},
+		{"SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')", all(S), 1},
+		{"SET @x = 1", [3]stmtEffect{S, S, 0}, 1},
+		{"RESET search_path", all(S), 1},
+		{"DISCARD ALL", all(S | RO), 1},
+		{"SET default_transaction_read_only = off", all(S | RO), 1},
+		{"set Default_Transaction_Read_Only to default", all(S | RO), 1},
+		{"SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", all(S | RO), 1},
+		{"SET SESSION TRANSACTION READ WRITE", all(S | RO), 1},
+		{"SET SESSION TRANSACTION READ ONLY", all(S), 1},
+		{"SET @@session.transaction_read_only = 0", all(S | RO), 1},
+		{"SET tx_read_only = 0", all(S | RO), 1},
+		{"/*!40101 SET SESSION TRANSACTION READ WRITE */", [3]stmtEffect{0, 0, S | RO}, 1},
+		{"SELECT 1; SET SESSION TRANSACTION READ WRITE", all(S | RO), 2},
+		{"BEGIN READ WRITE", all(RO), 1},
+		{"START TRANSACTION READ WRITE", all(RO), 1},
+		{"SELECT set_config('default_transaction_read_only', 'off', false)", all(W | S | RO), 1},
+		{"SELECT set_config(?, 'off', false)", all(W | S | RO), 1},
+		{"SELECT set_config('search_path', 'x', false)", all(W), 1},
+		{"SELECT read_only FROM t", all(0), 1},
+		{"CREATE TABLE t (x INT)", all(W | D), 1},
+		{"ALTER TABLE t ADD COLUMN y INT", all(W | D), 1},
+		{"/*!40000 ALTER TABLE t DISABLE KEYS */", [3]stmtEffect{0, 0, W | D}, 1},
+		{"DROP TABLE t", all(W | D), 1},
+		{"ATTACH DATABASE 'x' AS x", all(W | D | S), 1},
+		{"PRAGMA foreign_keys = ON", all(W | S), 1},
+		{"PRAGMA table_info(t)", all(0), 1},
+		{"INSERT INTO ledger VALUES (1); COMMIT; EXECUTE p", all(W | D | C), 3},
+	}
+	for _, tt := range tests {
+		for i, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+			ts := d.classify(0, tt.query)
+			if got := ts.does; got != tt.want[i] {
+				t.Errorf("%s: classify(%q) = %010b, want %010b", d, tt.query, got, tt.want[i])
+			}
+			if ts.count != tt.count && !(tt.want[i] == 0 && tt.count == 1 && ts.count == 0) {
+				t.Errorf("%s: classify(%q) counts %d statements, want %d", d, tt.query, ts.count, tt.count)
+			}
+		}
+	}
+}
+
+// TestStatementUses: what each feature may do with a statement, from the
+// reading: the cache keeps one statement that changes no session state; a
+// retry runs again one statement that runs no others and ends no
+// transaction; a MySQL commit point is implicit or unknown.
+func TestStatementUses(t *testing.T) {
+	tests := []struct {
+		query                      string
+		cacheable, rerun, mycommit bool
+	}{
+		{"SELECT v FROM t WHERE id = ?", true, true, false},
+		{"INSERT INTO t VALUES (?)", true, true, false},
+		{"INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", false, false, false},
+		{"INSERT INTO ledger VALUES (1); COMMIT; EXECUTE p", false, false, true},
+		{"USE other", false, true, false},
+		{"SET sql_mode = 'ANSI'", false, true, false},
+		{"SET STATEMENT max_statement_time=1 FOR SELECT 1", false, true, false},
+		{"COMMIT", true, false, false},
+		{"CALL p()", true, false, true},
+		{"CREATE TABLE IF NOT EXISTS t (x INT)", true, false, true},
+	}
+	for _, tt := range tests {
+		ts := dialectMySQL.classify(0, tt.query)
+		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(dialectMySQL) != tt.mycommit {
+			t.Errorf("%q: cacheable %v, rerunnable %v, commit point %v; want %v, %v, %v",
+				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(dialectMySQL), tt.cacheable, tt.rerun, tt.mycommit)
+		}
+	}
+}
+
 // TestClassifyAllocs: the statements programs run all the time cost no
 // allocation.
 func TestClassifyAllocs(t *testing.T) {
@@ -102,4 +224,40 @@ func BenchmarkClassify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzClassify: the reading of any text, in every dialect, ends, gives the
+// same answer twice, counts no more statements than the text has ';' and
+// one, and reads a write appended after a complete text as one more
+// statement, which writes.
+func FuzzClassify(f *testing.F) {
+	for _, q := range []string{
+		"SELECT 1", "WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x",
+		"/*!40101 SET SESSION TRANSACTION READ WRITE */", "SET STATEMENT a=1 FOR INSERT INTO t VALUES (1)",
+		"SELECT set_config('default_transaction_read_only', 'off', false)", "DO $$BEGIN NULL; END$$",
+		"SELECT 'a;b' -- c\n", "SELECT count(*) FROM t WHERE id IN (?, ?)",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+			ts := d.classify(0, q)
+			if again := d.classify(0, q); again != ts {
+				t.Fatalf("%s: %q read twice: %+v, then %+v", d, q, ts, again)
+			}
+			if ts.count > strings.Count(q, ";")+1 {
+				t.Fatalf("%s: %q: %d statements from %d ';'", d, q, ts.count, strings.Count(q, ";"))
+			}
+			s := sqlscan.New(d.scan, 0, q)
+			for s.Next().Kind != sqlscan.EOF {
+			}
+			if s.Err() != nil || d == dialectSQLite && strings.Contains(q, "/*") {
+				continue // the appended write would be inside the literal or comment
+			}
+			more := d.classify(0, q+"\n;INSERT INTO t VALUES (1)")
+			if more.count != ts.count+1 || more.does&effWrite == 0 {
+				t.Fatalf("%s: %q with a write appended: %d statements, %b; want %d, a write", d, q, more.count, more.does, ts.count+1)
+			}
+		}
+	})
 }

@@ -63,7 +63,7 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 	}
 	if c.txCheck != 0 {
 		if err := c.checkTx(ctx); err != nil {
-			return err
+			return c.lostAfterCommit(err)
 		}
 	}
 	if c.txAborted != nil {
@@ -84,9 +84,12 @@ func (c *conn) controlled(ts txStatement, err error) {
 	if c.txID == 0 || c.connector.shared != nil {
 		return
 	}
-	if ts.effect&(effImplicitCommit|effUnknown) != 0 && c.connector.cfg.dialect == dialectMySQL {
+	if ts.commitPoint(c.connector.cfg.dialect) {
 		c.txCheck |= checkImplicitCommit
 		c.txCause = ts
+		if c.txCommit.effect == 0 && !dberr.Unsent(err) {
+			c.txCommit = ts // it was sent: the server committed before running it
+		}
 	}
 	if err != nil && mayEndTx(err) {
 		c.txCheck |= checkFailed
