@@ -434,9 +434,11 @@ func (c *conn) resetReplica(ctx context.Context) {
 // known to be a read, writes dressed as reads included (a data-modifying
 // CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, MariaDB's SET STATEMENT …
 // FOR INSERT, CALL, DO, a call of a function not known to be read-only).
-// Writes are counted for read-your-writes.
+// Writes are counted for read-your-writes, and so is the end of a
+// transaction (COMMIT of a raw BEGIN), which makes its writes visible.
 func (c *conn) mayWrite(query string) bool {
-	return c.classify(query).does&effWrite != 0
+	ts := c.classify(query)
+	return ts.does&effWrite != 0 || ts.effect&effEnd != 0
 }
 
 // replicaMay refuses, before it reaches the replica session, a statement
