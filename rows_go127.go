@@ -29,10 +29,11 @@ type rowsColumnScanner rows
 
 // columnScan is what rowsColumnScanner keeps of its rows (see above).
 type columnScan struct {
-	raw    bool           // read with NextRow, scan with the real ScanColumn
-	row    bool           // vals holds the current row
-	missed bool           // a column of the current row went to the real ScanColumn
-	vals   []driver.Value // the current row as the real Next gives it
+	raw    bool            // read with NextRow, scan with the real ScanColumn
+	row    bool            // vals holds the current row
+	missed bool            // a column of the current row went to the real ScanColumn
+	vals   []driver.Value  // the current row as the real Next gives it
+	small  [4]driver.Value // vals of up to four columns, without an allocation
 }
 
 // NextRow advances the real rows and counts the row as Next does.
@@ -44,7 +45,11 @@ func (r *rowsColumnScanner) NextRow() error {
 	}
 	if !s.raw && s.vals == nil {
 		if _, ok := r.raw.(*stdlib.Rows); ok {
-			s.vals = make([]driver.Value, len(r.raw.Columns()))
+			if n := len(r.raw.Columns()); n <= len(s.small) {
+				s.vals = s.small[:n:n]
+			} else {
+				s.vals = make([]driver.Value, n)
+			}
 		} else {
 			s.raw = true // another driver's ScanColumn may differ from its Next
 		}
