@@ -29,6 +29,13 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
+// arraysOn reports whether a list may go to the real driver as one array
+// parameter (rewrite.Array): PostgreSQL through pgx, which encodes a Go
+// slice as an array whatever the query execution mode.
+func (c *connector) arraysOn() bool {
+	return c.cfg.dialect == dialectPostgres && c.cfg.driverName == dialectPostgres.defaultDriver
+}
+
 // listsOn reports whether a slice may be a list argument: placeholders are
 // rewritten (not placeholders=native).
 func (c *connector) listsOn() bool { return !(c.cfg.native || c.opts.native) }
@@ -133,7 +140,8 @@ func (s *stmt) lists(args []driver.NamedValue) (string, []driver.NamedValue, err
 		return "", nil, err
 	}
 	for i := range args {
-		if _, ok := args[i].Value.(rewrite.List); ok {
+		switch args[i].Value.(type) {
+		case rewrite.List, rewrite.Array:
 			return plan.Expand(args)
 		}
 	}
@@ -166,7 +174,13 @@ func (c *conn) listArgsOf(plan *rewrite.Plan, args []driver.NamedValue, st *stmt
 			out = append([]driver.NamedValue(nil), out...)
 			copied = true
 		}
-		if plan.IsList(nv) {
+		if list, array := plan.ListKind(nv); list {
+			if array && c.connector.arraysOn() {
+				if a, ok := arrayOf(nv.Value); ok {
+					out[i].Value = a
+					continue
+				}
+			}
 			l, err := c.listElements(nv)
 			if err != nil {
 				return nil, err
@@ -188,25 +202,130 @@ func (c *conn) listArgsOf(plan *rewrite.Plan, args []driver.NamedValue, st *stmt
 	return out, nil
 }
 
+// commonSlices are the slice types a list argument of which is converted
+// without reflection.
+var commonSlices = [...]reflect.Type{
+	reflect.TypeFor[[]int64](), reflect.TypeFor[[]int](), reflect.TypeFor[[]int32](),
+	reflect.TypeFor[[]string](), reflect.TypeFor[[]float64](), reflect.TypeFor[[]bool](),
+	reflect.TypeFor[[]time.Time](), reflect.TypeFor[[]any](), reflect.TypeFor[[]driver.Valuer](),
+}
+
+// common returns v as one of commonSlices: v itself, or a named
+// slice type over one of them converted to it; nil for any other type.
+func common(v any) any {
+	switch v.(type) {
+	case []int64, []int, []int32, []string, []float64, []bool, []time.Time, []any, []driver.Valuer:
+		return v
+	}
+	t := reflect.TypeOf(v)
+	if t.Kind() != reflect.Slice {
+		return nil
+	}
+	for _, c := range commonSlices {
+		if t.Elem() == c.Elem() {
+			return reflect.ValueOf(v).Convert(c).Interface()
+		}
+	}
+	return nil
+}
+
+// arrayOf returns a list argument as a PostgreSQL array parameter when pgx
+// encodes it as raw pgx encodes the same slice (a typed slice of a common
+// element type) and it is not empty: an empty list keeps = ANY('{}'),
+// since a nil slice would be a NULL array, under which NOT IN would match
+// nothing.
+func arrayOf(v any) (rewrite.Array, bool) {
+	switch s := common(v).(type) {
+	case []int64:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []int:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []int32:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []string:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []float64:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []bool:
+		return rewrite.Array{V: s}, len(s) > 0
+	case []time.Time:
+		return rewrite.Array{V: s}, len(s) > 0
+	}
+	return rewrite.Array{}, false
+}
+
 // listElements converts each element of the slice nv holds as database/sql
 // converts an argument of a connection call: the real connection's
 // NamedValueChecker, then driver.DefaultParameterConverter (which calls a
-// driver.Valuer's Value).
+// driver.Valuer's Value). The common slice types are read without
+// reflection; without a checker, their elements are what the default
+// conversion makes of them (int and int32 become int64, the others are
+// driver.Values already).
 func (c *conn) listElements(nv driver.NamedValue) (rewrite.List, error) {
+	switch s := common(nv.Value).(type) {
+	case []int64:
+		return elements(c, &nv, s, func(v int64) driver.Value { return v })
+	case []int:
+		return elements(c, &nv, s, func(v int) driver.Value { return int64(v) })
+	case []int32:
+		return elements(c, &nv, s, func(v int32) driver.Value { return int64(v) })
+	case []string:
+		return elements(c, &nv, s, func(v string) driver.Value { return v })
+	case []float64:
+		return elements(c, &nv, s, func(v float64) driver.Value { return v })
+	case []bool:
+		return elements(c, &nv, s, func(v bool) driver.Value { return v })
+	case []time.Time:
+		return elements(c, &nv, s, func(v time.Time) driver.Value { return v })
+	case []any:
+		return elements(c, &nv, s, nil)
+	case []driver.Valuer:
+		return elements(c, &nv, s, nil)
+	}
 	rv := reflect.ValueOf(nv.Value)
 	l := make(rewrite.List, rv.Len())
 	for i := range l {
-		e := driver.NamedValue{Ordinal: nv.Ordinal, Name: nv.Name, Value: rv.Index(i).Interface()}
-		err := checkValue(&e, c.checker, nil, 0)
-		if errors.Is(err, driver.ErrRemoveArgument) {
-			err = errors.New("the driver removes it, which an element cannot be")
-		}
+		v, err := c.element(&nv, i, rv.Index(i).Interface())
 		if err != nil {
-			return nil, fmt.Errorf("sql: converting argument %s element %d type: %w", describeNamedValue(&nv), i, err)
+			return nil, err
 		}
-		l[i] = e.Value
+		l[i] = v
 	}
 	return l, nil
+}
+
+// elements is listElements for a slice of a common type: value is the
+// default conversion of an element, used when the connection has no
+// checker, or nil to convert each element as any other.
+func elements[T any](c *conn, nv *driver.NamedValue, s []T, value func(T) driver.Value) (rewrite.List, error) {
+	l := make(rewrite.List, len(s))
+	if value != nil && c.checker == nil {
+		for i, v := range s {
+			l[i] = value(v)
+		}
+		return l, nil
+	}
+	for i, v := range s {
+		e, err := c.element(nv, i, v)
+		if err != nil {
+			return nil, err
+		}
+		l[i] = e
+	}
+	return l, nil
+}
+
+// element converts element i, v, of the list argument nv.
+func (c *conn) element(nv *driver.NamedValue, i int, v any) (driver.Value, error) {
+	e := driver.NamedValue{Ordinal: nv.Ordinal, Name: nv.Name, Value: v}
+	err := checkValue(&e, c.checker, nil, 0)
+	if errors.Is(err, driver.ErrRemoveArgument) {
+		err = errors.New("the driver removes it, which an element cannot be")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sql: converting argument %s element %d type: %w", describeNamedValue(nv), i, err)
+	}
+	return e.Value, nil
 }
 
 // checkLater gives a slice that is not a list the check database/sql would

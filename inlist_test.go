@@ -21,6 +21,24 @@ type kindValuer string
 
 func (k kindValuer) Value() (driver.Value, error) { return string(k), nil }
 
+// Named slice types over the common ones, and a slice of a named element
+// type (read by reflection).
+type (
+	idList  []int64
+	kinds   []string
+	anyList []any
+	idType  int64
+)
+
+// anys copies s into a []any.
+func anys(s []int64) []any {
+	a := make([]any, len(s))
+	for i, v := range s {
+		a[i] = v
+	}
+	return a
+}
+
 // inListBase is the time of row 0; row i is inListBase + i hours.
 var inListBase = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
@@ -89,6 +107,10 @@ type inListCase struct {
 	args     []any
 	want     []int64
 	err      string // error substring
+	// noExec: the prepared statement is not also run with Exec, which
+	// hangs go-sql-driver/mysql v1.10.1 (the raw driver too) for a SELECT
+	// with a NULL argument that returns no rows.
+	noExec bool
 }
 
 func inListCases() []inListCase {
@@ -132,8 +154,38 @@ func inListCases() []inListCase {
 			args: []any{[]any{1, struct{}{}}}, err: "sql: converting argument $1 element 1 type: unsupported type struct {}, a struct"},
 		{name: "too many for sqlite", dialects: "sqlite", query: "SELECT id FROM %[1]s WHERE id IN (?)",
 			args: []any{seq(1, 32767)}, err: "list argument $1 has 32767 elements: the statement would have 32767 parameters, more than the 32766 sqlite allows"},
-		{name: "too many for the server", dialects: "postgres mysql", query: "SELECT id FROM %[1]s WHERE kind = ? AND id IN (?)",
+		{name: "too many for the server", dialects: "mysql", query: "SELECT id FROM %[1]s WHERE kind = ? AND id IN (?)",
 			args: []any{"a", seq(1, 65535)}, err: "list argument $2 has 65535 elements: the statement would have 65536 parameters, more than the 65535"},
+		{name: "too many for the server, expanded", dialects: "postgres", query: "SELECT id FROM %[1]s WHERE kind = ? AND id IN (?)",
+			args: []any{"a", anys(seq(1, 65535))}, err: "list argument $2 has 65535 elements: the statement would have 65536 parameters, more than the 65535"},
+		{name: "one array of 65535 elements", dialects: "postgres", query: "SELECT id FROM %[1]s WHERE kind = ? AND id IN (?) ORDER BY id",
+			args: []any{"a", seq(1, 65535)}, want: []int64{1, 3, 5}},
+		// The common slice types, and named types over them.
+		{name: "int32s", query: "SELECT id FROM %[1]s WHERE id IN (?) ORDER BY id", args: []any{[]int32{2, 5}}, want: []int64{2, 5}},
+		{name: "float64s", query: "SELECT id FROM %[1]s WHERE n IN (?) ORDER BY id", args: []any{[]float64{20, 30}}, want: []int64{2, 3}},
+		{name: "bools", query: "SELECT id FROM %[1]s WHERE (id > 4) IN (?) ORDER BY id", args: []any{[]bool{true}}, want: []int64{5, 6}},
+		{name: "named slice type", query: "SELECT id FROM %[1]s WHERE id NOT IN (?) ORDER BY id", args: []any{idList{1, 2, 3, 4}}, want: []int64{5, 6}},
+		{name: "named slice of strings", query: "SELECT id FROM %[1]s WHERE kind IN (?) ORDER BY id", args: []any{kinds{"c"}}, want: []int64{6}},
+		{name: "named slice of any", query: "SELECT id FROM %[1]s WHERE id IN (?) ORDER BY id", args: []any{anyList{1, "2"}}, want: []int64{1, 2}},
+		{name: "driver.Valuers", query: "SELECT id FROM %[1]s WHERE kind IN (?) ORDER BY id", args: []any{[]driver.Valuer{kindValuer("b")}}, want: []int64{2, 4}},
+		{name: "named element type", query: "SELECT id FROM %[1]s WHERE id IN (?) ORDER BY id", args: []any{[]idType{3}}, want: []int64{3}},
+		// NULL: IN and NOT IN are three-valued, whether the list is
+		// expanded or (PostgreSQL) one array: a NULL operand matches
+		// neither, and a NULL element makes NOT IN match nothing.
+		{name: "NULL operand IN", query: "SELECT id FROM %[1]s WHERE NULLIF(id, 6) IN (?) ORDER BY id", args: []any{[]int64{5, 6}}, want: []int64{5}},
+		{name: "NULL operand NOT IN", query: "SELECT id FROM %[1]s WHERE NULLIF(id, 6) NOT IN (?) ORDER BY id", args: []any{[]int64{1, 2}}, want: []int64{3, 4, 5}},
+		{name: "NULL CASE operand NOT IN", query: "SELECT id FROM %[1]s WHERE CASE WHEN id > 4 THEN NULL ELSE id END NOT IN (?) ORDER BY id",
+			args: []any{[]int64{1}}, want: []int64{2, 3, 4}},
+		{name: "NULL element IN", query: "SELECT id FROM %[1]s WHERE id IN (?) ORDER BY id", args: []any{[]any{nil, 2}}, want: []int64{2}},
+		{name: "NULL element NOT IN", query: "SELECT id FROM %[1]s WHERE id NOT IN (?) ORDER BY id", args: []any{[]any{nil, 2}}, want: []int64{}, noExec: true},
+		{name: "NOT IN negated", query: "SELECT id FROM %[1]s WHERE NOT NULLIF(id, 6) NOT IN (?) ORDER BY id", args: []any{[]int64{1, 2}}, want: []int64{1, 2}},
+		// PostgreSQL: IN binds tighter than =, so these stay expanded.
+		{name: "comparison before IN", dialects: "postgres", query: "SELECT id FROM %[1]s WHERE TRUE = id IN (?) ORDER BY id",
+			args: []any{[]int64{2, 3}}, want: []int64{2, 3}},
+		{name: "comparison after IN", dialects: "postgres", query: "SELECT id FROM %[1]s WHERE id IN (?) = FALSE ORDER BY id",
+			args: []any{[]int64{2, 3, 4, 5, 6}}, want: []int64{1}},
+		{name: "int out of range", dialects: "postgres", query: "SELECT id FROM %[1]s WHERE id IN (?) ORDER BY id",
+			args: []any{[]int64{1, 1 << 40}}, err: "1099511627776"},
 		{name: "sqlite ?NNN with a list", dialects: "sqlite", query: "SELECT id FROM %[1]s WHERE id IN (?1)",
 			args: []any{[]int64{1}}, err: "all ? or all named on sqlite"},
 	}
@@ -189,6 +241,9 @@ func TestInLists(t *testing.T) {
 					for range 2 {
 						got, err := queryIDs(ctx, preparedQuerier{st}, "", tc.args...)
 						checkInList(t, tc, got, err)
+					}
+					if tc.noExec {
+						return
 					}
 					if res, err := st.ExecContext(ctx, tc.args...); tc.err == "" && err != nil {
 						t.Fatalf("Exec: %v", err)
@@ -276,33 +331,63 @@ func checkInList(t *testing.T, tc inListCase, got []int64, err error) {
 // placeholder per element, padded to a power of two by repeating the last,
 // $n numbering going on after the list on PostgreSQL.
 func TestInListNativeQuery(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
-		ctx := context.Background()
-		var seen []string
-		var seenArgs [][]driver.NamedValue
-		db := openObserved(t, b.URL, func(query string, args []driver.NamedValue) {
-			seen = append(seen, query)
-			seenArgs = append(seenArgs, args)
-		})
-		if _, err := queryIDs(ctx, db, "SELECT 1 AS id WHERE 1 IN (?) AND 2 = ?", []int64{1, 2, 3}, 2); err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]string{
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+		want  map[string]string // native query by dialect
+		vals  map[string]string // its arguments, printed
+	}{{
+		name: "expanded", query: "SELECT 1 AS id WHERE 1 IN (?) AND 2 = ?", args: []any{[]any{int64(1), 2, 3}, 2},
+		want: map[string]string{
 			"sqlite":   "SELECT 1 AS id WHERE 1 IN (?, ?, ?, ?) AND 2 = ?",
 			"postgres": "SELECT 1 AS id WHERE 1 IN ($1, $2, $3, $4) AND 2 = $5",
 			"mysql":    "SELECT 1 AS id WHERE 1 IN (?, ?, ?, ?) AND 2 = ?",
-		}[b.Dialect]
-		if len(seen) == 0 || seen[len(seen)-1] != want {
-			t.Fatalf("native queries %q, want %q last", seen, want)
-		}
-		var vals []any
-		for _, a := range seenArgs[len(seenArgs)-1] {
-			vals = append(vals, a.Value)
-		}
-		if fmt.Sprint(vals) != "[1 2 3 3 2]" {
-			t.Fatalf("native arguments %v", vals)
-		}
-	})
+		},
+		vals: map[string]string{"sqlite": "[1 2 3 3 2]", "postgres": "[1 2 3 3 2]", "mysql": "[1 2 3 3 2]"},
+	}, {
+		// A typed slice is one array on PostgreSQL.
+		name: "array", query: "SELECT 1 AS id WHERE 1 IN (?) AND 2 = ?", args: []any{[]int64{1, 2, 3}, 2},
+		want: map[string]string{
+			"sqlite":   "SELECT 1 AS id WHERE 1 IN (?, ?, ?, ?) AND 2 = ?",
+			"postgres": "SELECT 1 AS id WHERE 1 = ANY($1) AND 2 = $2",
+			"mysql":    "SELECT 1 AS id WHERE 1 IN (?, ?, ?, ?) AND 2 = ?",
+		},
+		vals: map[string]string{"sqlite": "[1 2 3 3 2]", "postgres": "[[1 2 3] 2]", "mysql": "[1 2 3 3 2]"},
+	}, {
+		name: "named array", query: "SELECT 1 AS id WHERE 1 NOT IN (:ids)", args: []any{sql.Named("ids", idList{4, 5})},
+		want: map[string]string{
+			"sqlite":   "SELECT 1 AS id WHERE 1 NOT IN (:ids$1, :ids$2)",
+			"postgres": "SELECT 1 AS id WHERE 1 <> ALL($1)",
+			"mysql":    "SELECT 1 AS id WHERE 1 NOT IN (?, ?)",
+		},
+		vals: map[string]string{"sqlite": "[4 5]", "postgres": "[[4 5]]", "mysql": "[4 5]"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+				ctx := context.Background()
+				var seen []string
+				var seenArgs [][]driver.NamedValue
+				db := openObserved(t, b.URL, func(query string, args []driver.NamedValue) {
+					seen = append(seen, query)
+					seenArgs = append(seenArgs, args)
+				})
+				if _, err := queryIDs(ctx, db, tc.query, tc.args...); err != nil {
+					t.Fatal(err)
+				}
+				if want := tc.want[b.Dialect]; len(seen) == 0 || seen[len(seen)-1] != want {
+					t.Fatalf("native queries %q, want %q last", seen, want)
+				}
+				var vals []any
+				for _, a := range seenArgs[len(seenArgs)-1] {
+					vals = append(vals, a.Value)
+				}
+				if got := fmt.Sprint(vals); got != tc.vals[b.Dialect] {
+					t.Fatalf("native arguments %v, want %v", got, tc.vals[b.Dialect])
+				}
+			})
+		})
+	}
 }
 
 // TestInListFidelity: arguments that are no list behave exactly as with the

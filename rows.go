@@ -24,6 +24,8 @@ type rows struct {
 	state *callState // the query's call, ended with OpRows at Close; nil without middleware
 	after io.Closer  // without middleware: the statement to close or give back with the rows
 	done  bool
+	//lint:ignore U1000 read from Go 1.27 on (rows_go127.go)
+	scan columnScan // Go 1.27: how the current row is scanned (rows_go127.go)
 }
 
 // Mixins: each carries the methods of one optional interface, asserted on

@@ -16,6 +16,16 @@ import (
 // list after IN or NOT IN.
 type List []driver.Value
 
+// Array is an argument bound to a list placeholder on PostgreSQL as one
+// array parameter: Expand writes x IN (?) as x = ANY($n) and x NOT IN (?)
+// as x <> ALL($n), and passes V, a non-empty Go slice the driver encodes as
+// an array, as that parameter. x IN (a, b) is x = a OR x = b, and
+// x = ANY(ARRAY[a, b]) is defined as the same OR, NULLs included (x NOT IN
+// and x <> ALL are the ANDs of <>), so only the number of parameters
+// changes: one for every length, and one plan. Plan.ListKind says where the
+// rewrite keeps that meaning: see site.array.
+type Array struct{ V any }
+
 // Limits on the number of parameters of one statement: PostgreSQL's and
 // MySQL's wire protocols count them in 16 bits, and modernc.org/sqlite is
 // built with SQLITE_MAX_VARIABLE_NUMBER 32766.
@@ -46,6 +56,12 @@ type site struct {
 	trail      bool  // a space after it
 	list       bool  // the whole parenthesised list after IN or NOT IN
 	not        bool  // after NOT IN
+	// array: PostgreSQL, and the operand before IN is made of operators
+	// that bind tighter than = (an identifier, a cast, arithmetic, a
+	// function call…), so that IN (…) can become = ANY(…) without another
+	// parse: IN binds tighter than the comparison operators there, and
+	// a < b IN (…) would turn into a < b = ANY(…).
+	array bool
 }
 
 // lists is what a Plan with list placeholders keeps to expand them.
@@ -77,8 +93,16 @@ func (p *Plan) HasLists() bool { return p.extra != nil && p.extra.lists != nil }
 // IsList reports whether the argument nv, by its name or its position,
 // binds to a list placeholder.
 func (p *Plan) IsList(nv driver.NamedValue) bool {
+	list, _ := p.ListKind(nv)
+	return list
+}
+
+// ListKind reports whether the argument nv, by its name or its position,
+// binds to a list placeholder, and whether every placeholder it binds to
+// may take an Array (PostgreSQL, see site.array).
+func (p *Plan) ListKind(nv driver.NamedValue) (list, array bool) {
 	if !p.HasLists() {
-		return false
+		return false, false
 	}
 	ls := p.extra.lists
 	j := int32(-1)
@@ -93,14 +117,16 @@ func (p *Plan) IsList(nv driver.NamedValue) bool {
 		j = int32(nv.Ordinal - 1)
 	}
 	if j < 0 {
-		return false
+		return false, false
 	}
+	array = true
 	for i := range ls.sites {
-		if ls.sites[i].param == j && ls.sites[i].list {
-			return true
+		if s := &ls.sites[i]; s.param == j {
+			list = list || s.list
+			array = array && s.list && s.array
 		}
 	}
-	return false
+	return list, list && array
 }
 
 // maybeList reports whether q may hold a list placeholder: a ( followed,
@@ -177,12 +203,104 @@ func markLists(d Dialect, m sqlscan.Mode, q string, sites []site) bool {
 			continue // t.in (…) is no operator
 		}
 		s.list, s.kw, s.close = true, int32(toks[k-2].Start), int32(toks[last+1].End)
+		op := k - 3 // the last token of the operand before IN
 		if word(k-3, "NOT") {
 			s.not, s.kw = true, int32(toks[k-3].Start)
+			op--
 		}
+		s.array = d == Postgres && tightOperand(q, toks, op) && looseAfter(q, toks, last+2)
 		found = true
 	}
 	return found
+}
+
+// tightOperand reports whether the operand that ends at toks[i] and comes
+// before an IN is made only of what binds tighter than =: going back from
+// it at its parenthesis depth, no comparison (=, <, >, !), no IS, LIKE,
+// ILIKE, SIMILAR, BETWEEN or IN comes before a word or byte that starts an
+// expression (WHERE, AND, OR, NOT, a comma, an opening parenthesis…);
+// CASE … END counts as parentheses. Past an AND only a BETWEEN matters
+// (a BETWEEN b AND c IN …). It errs on the side of false: a query it
+// rejects is expanded instead.
+func tightOperand(q string, toks []sqlscan.Token, i int) bool {
+	if i < 0 {
+		return false
+	}
+	depth, pastAnd := 0, false
+	for ; i >= 0; i-- {
+		t := toks[i]
+		text := q[t.Start:t.End]
+		switch t.Kind {
+		case sqlscan.Semicolon:
+			return true
+		case sqlscan.Punct:
+			switch text {
+			case ")":
+				depth++
+			case "(":
+				if depth == 0 {
+					return true
+				}
+				depth--
+			case ",":
+				if depth == 0 {
+					return true
+				}
+			case "=", "<", ">", "!":
+				if depth == 0 && !pastAnd {
+					return false
+				}
+			}
+		case sqlscan.Word:
+			w := strings.ToUpper(text)
+			switch {
+			case w == "END": // CASE … END is one operand, read as ( … )
+				depth++
+				continue
+			case w == "CASE" && depth > 0:
+				depth--
+				continue
+			case depth > 0:
+				continue
+			}
+			switch w {
+			case "BETWEEN":
+				return false
+			case "IS", "ISNULL", "NOTNULL", "LIKE", "ILIKE", "SIMILAR", "IN", "ANY", "ALL", "SOME", "ESCAPE", "OVERLAPS":
+				if !pastAnd {
+					return false
+				}
+			case "AND":
+				pastAnd = true
+			case "WHERE", "OR", "NOT", "ON", "WHEN", "THEN", "ELSE", "SELECT", "HAVING", "RETURNING", "CASE", "BY", "SET":
+				return true
+			}
+		}
+	}
+	return depth == 0
+}
+
+// looseAfter reports whether what follows the ) of an IN list, toks[i],
+// binds looser than = or ends the expression: x IN (…) = y is
+// (x IN (…)) = y, which x = ANY(…) = y is not.
+func looseAfter(q string, toks []sqlscan.Token, i int) bool {
+	if i >= len(toks) {
+		return true
+	}
+	t := toks[i]
+	switch text := q[t.Start:t.End]; t.Kind {
+	case sqlscan.Semicolon:
+		return true
+	case sqlscan.Punct:
+		return text == ")" || text == ","
+	case sqlscan.Word:
+		switch strings.ToUpper(text) {
+		case "BETWEEN", "LIKE", "ILIKE", "SIMILAR", "IN", "NOT", "COLLATE", "AT":
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 // parseSQLiteLists is the Plan of a SQLite query that may have list
@@ -276,16 +394,19 @@ func bucket(n int) int {
 // keyed by it) has one form per size class, not one per length. An empty
 // List makes IN match nothing and NOT IN match everything: on PostgreSQL
 // x IN (…) becomes x = ANY('{}') and x NOT IN (…) x <> ALL('{}'), on MySQL
-// the list is an empty subquery, and SQLite takes IN () as it is. Without
-// Lists, Expand returns Query and Bind's arguments.
+// the list is an empty subquery, and SQLite takes IN () as it is. An
+// Array (PostgreSQL) is written as x = ANY($n) or x <> ALL($n) with its
+// slice as the one argument. Without Lists or Arrays, Expand returns Query
+// and Bind's arguments.
 //
-// A List bound to a placeholder that is not a list, a SQLite query with
+// A List bound to a placeholder that is not a list, an Array bound to one
+// that ListKind does not allow, a SQLite query with
 // ?NNN placeholders or both positional and named ones, and more parameters
 // than the dialect allows (MaxParams) are errors (*Error).
 func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	hasList := false
 	for i := range args {
-		if _, ok := args[i].Value.(List); ok {
+		if isListValue(args[i].Value) {
 			hasList = true
 			break
 		}
@@ -305,7 +426,8 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 	if err != nil {
 		return "", nil, err
 	}
-	// widths[j]: the padded length of argument j when it is a List, else -1.
+	// widths[j]: the padded length of argument j when it is a List, -2 for
+	// an Array, else -1.
 	var small [8]int
 	widths := small[:0]
 	if len(vals) > len(small) {
@@ -313,8 +435,11 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 	}
 	for j := range vals {
 		w := -1
-		if l, ok := vals[j].Value.(List); ok {
+		switch l := vals[j].Value.(type) {
+		case List:
 			w = len(l)
+		case Array:
+			w = -2
 		}
 		widths = append(widths, w)
 	}
@@ -326,6 +451,9 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 		}
 		if widths[s.param] >= 0 && !s.list {
 			return "", nil, errorAt(int(s.start), "list argument "+p.argName(int(s.param), args)+" is bound to a placeholder that is not the whole list after IN")
+		}
+		if widths[s.param] == -2 && !(s.list && s.array) {
+			return "", nil, errorAt(int(s.start), "array argument "+p.argName(int(s.param), args)+" is bound to a placeholder that cannot become = ANY")
 		}
 		uses[s.param]++
 	}
@@ -376,8 +504,17 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 			key = -1
 		}
 	}
+	arrays := 0
+	for _, w := range widths {
+		if w == -2 {
+			arrays++
+		}
+	}
+	if lists == 0 && arrays == 1 {
+		key = 0 // one Array and no other list: one form, cache[0]
+	}
 	var query string
-	cache := ls.single && lists == 1 && key > 0 && key < len(ls.cache)
+	cache := ls.single && (lists == 1 && key > 0 && key < len(ls.cache) || lists == 0 && arrays == 1)
 	if cache {
 		if s := ls.cache[key].Load(); s != nil {
 			query = *s
@@ -390,6 +527,15 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 		}
 	}
 	return query, p.expandArgs(vals, widths, perSite, padded), nil
+}
+
+// isListValue reports whether v is a List or an Array.
+func isListValue(v any) bool {
+	switch v.(type) {
+	case List, Array:
+		return true
+	}
+	return false
 }
 
 // values maps args onto the query's distinct arguments (positional order,
@@ -447,7 +593,7 @@ func (p *Plan) firstSite(j int) int {
 // misplacedList reports a List bound to a query without list placeholders.
 func (p *Plan) misplacedList(args []driver.NamedValue) *Error {
 	for i := range args {
-		if _, ok := args[i].Value.(List); ok {
+		if isListValue(args[i].Value) {
 			name := "$" + strconv.Itoa(args[i].Ordinal)
 			if args[i].Name != "" {
 				name = strconv.Quote(args[i].Name)
@@ -506,6 +652,18 @@ func (p *Plan) expandQuery(widths []int) string {
 		w := -1
 		if s.param >= 0 {
 			w = widths[s.param]
+		}
+		if w == -2 && s.list {
+			b.WriteString(q[prev:s.kw])
+			if s.not {
+				b.WriteString("<> ALL(")
+			} else {
+				b.WriteString("= ANY(")
+			}
+			dollar(base[s.param])
+			b.WriteByte(')')
+			prev = int(s.close)
+			continue
 		}
 		if w < 0 || !s.list {
 			if p.dialect == SQLite {
@@ -572,7 +730,11 @@ func (p *Plan) expandArgs(vals []driver.NamedValue, widths []int, perSite bool, 
 	put := func(j int, name string) {
 		l, ok := vals[j].Value.(List)
 		if !ok {
-			out = append(out, driver.NamedValue{Ordinal: len(out) + 1, Name: name, Value: vals[j].Value})
+			v := vals[j].Value
+			if a, ok := v.(Array); ok {
+				v = a.V
+			}
+			out = append(out, driver.NamedValue{Ordinal: len(out) + 1, Name: name, Value: v})
 			return
 		}
 		for i := range widths[j] {

@@ -53,6 +53,18 @@ var listCases = []listCase{
 		want: "SELECT 1 WHERE a = ANY('{}') AND b = $1", bound: []any{2}},
 	{name: "pg/empty not in", d: Postgres, in: "SELECT 1 WHERE a NOT  IN (?) AND b = ?", args: pos(list(), 2),
 		want: "SELECT 1 WHERE a <> ALL('{}') AND b = $1", bound: []any{2}},
+	{name: "pg/array", d: Postgres, in: "SELECT * FROM t WHERE a = ? AND id IN (?) AND k = ?", args: pos(1, Array{[]int64{5, 6, 7}}, "x"),
+		want: "SELECT * FROM t WHERE a = $1 AND id = ANY($2) AND k = $3", bound: []any{1, []int64{5, 6, 7}, "x"}},
+	{name: "pg/array not in", d: Postgres, in: "SELECT * FROM t WHERE id NOT IN ( ? /* c */ ) ORDER BY id", args: pos(Array{[]string{"a"}}),
+		want: "SELECT * FROM t WHERE id <> ALL($1) ORDER BY id", bound: []any{[]string{"a"}}},
+	{name: "pg/array named twice", d: Postgres, in: "SELECT 1 WHERE a IN (:ids) OR b NOT IN (:ids) AND k = :k", args: named("k", "x", "ids", Array{[]int{1}}),
+		want: "SELECT 1 WHERE a = ANY($1) OR b <> ALL($1) AND k = $2", bound: []any{[]int{1}, "x"}},
+	{name: "pg/array and list", d: Postgres, in: "SELECT 1 WHERE a IN (?) AND b IN (?)", args: pos(Array{[]int64{1}}, list(2, 3, 4)),
+		want: "SELECT 1 WHERE a = ANY($1) AND b IN ($2, $3, $4, $5)", bound: []any{[]int64{1}, 2, 3, 4, 4}},
+	{name: "pg/array after a comparison", d: Postgres, in: "SELECT 1 WHERE x = a IN (?)", args: pos(Array{[]int64{1}}),
+		err: "array argument $1 is bound to a placeholder that cannot become = ANY", off: 25},
+	{name: "pg/array before a comparison", d: Postgres, in: "SELECT 1 WHERE a IN (?) = TRUE", args: pos(Array{[]int64{1}}),
+		err: "array argument $1 is bound to a placeholder that cannot become = ANY", off: 21},
 	{name: "pg/any keeps the slice", d: Postgres, in: "SELECT 1 WHERE a = ANY(?) AND b IN (?)", args: pos([]int64{1}, list(1)),
 		want: "SELECT 1 WHERE a = ANY($1) AND b IN ($2)", bound: []any{[]int64{1}, 1}},
 	{name: "pg/list not at a list", d: Postgres, in: "SELECT 1 WHERE a = ANY(?) AND b IN (?)", args: pos(list(1), 2),
@@ -184,6 +196,57 @@ func TestIsList(t *testing.T) {
 	}
 	if p, _ := Parse(SQLite, "SELECT 1 WHERE b IN (?)"); p.HasLists() {
 		t.Fatal("Parse lexed a SQLite query")
+	}
+}
+
+// TestListKind: on PostgreSQL a list placeholder takes an Array only where
+// IN (…) can become = ANY(…) with the same meaning: its operand and what
+// follows bind tighter than = (see tightOperand); never on MySQL or SQLite.
+func TestListKind(t *testing.T) {
+	for _, tc := range []struct {
+		d     Dialect
+		q     string
+		array bool
+	}{
+		{Postgres, "SELECT 1 FROM t WHERE id IN (?)", true},
+		{Postgres, "SELECT 1 FROM t WHERE id NOT IN (?) ORDER BY id", true},
+		{Postgres, "SELECT 1 FROM t WHERE t.id::int + 1 IN (?)", true},
+		{Postgres, "SELECT 1 FROM t WHERE lower(name || 'x') IN (?)", true},
+		{Postgres, "SELECT 1 FROM t WHERE a = 1 AND id IN (?) AND b = 2", true},
+		{Postgres, "SELECT 1 FROM t WHERE (a = 1) IN (?)", true},
+		{Postgres, "SELECT 1 FROM t WHERE NOT id IN (?)", true},
+		{Postgres, "SELECT id IN (?) FROM t", true},
+		{Postgres, "SELECT 1 FROM t WHERE CASE WHEN b = 1 THEN 1 ELSE 2 END IN (?)", true},
+		{Postgres, "SELECT 1 FROM t WHERE id IN (?) IS TRUE", true},
+		{Postgres, "SELECT 1 FROM t WHERE f(id IN (?), 2)", true},
+		{Postgres, "SELECT 1 FROM t WHERE x = id IN (?)", false},
+		{Postgres, "SELECT 1 FROM t WHERE x <= id IN (?)", false},
+		{Postgres, "SELECT 1 FROM t WHERE a BETWEEN 1 AND id IN (?)", false},
+		{Postgres, "SELECT 1 FROM t WHERE a LIKE b IN (?)", false},
+		{Postgres, "SELECT 1 FROM t WHERE a = CASE WHEN b THEN 1 ELSE 2 END IN (?)", false},
+		{Postgres, "SELECT 1 FROM t WHERE id IN (?) = TRUE", false},
+		{Postgres, "SELECT 1 FROM t WHERE id IN (?) < x", false},
+		{Postgres, "SELECT 1 FROM t WHERE id IN (?) NOT LIKE 'x'", false},
+		{Postgres, "x END IN (?)", false},
+		{MySQL, "SELECT 1 FROM t WHERE id IN (?)", false},
+	} {
+		p, err := Parse(tc.d, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, array := p.ListKind(driver.NamedValue{Ordinal: 1})
+		if !list || array != tc.array {
+			t.Errorf("%s: ListKind = %v, %v; want true, %v", tc.q, list, array, tc.array)
+		}
+	}
+	p, _ := parseSQLiteLists("SELECT 1 FROM t WHERE id IN (?)")
+	if list, array := p.ListKind(driver.NamedValue{Ordinal: 1}); !list || array {
+		t.Errorf("sqlite: ListKind = %v, %v; want true, false", list, array)
+	}
+	// A parameter used at two lists takes an Array only when both can.
+	p, _ = Parse(Postgres, "SELECT 1 WHERE a IN (:ids) OR x = b IN (:ids)")
+	if list, array := p.ListKind(driver.NamedValue{Ordinal: 1, Name: "ids"}); !list || array {
+		t.Errorf("two sites: ListKind = %v, %v; want true, false", list, array)
 	}
 }
 
