@@ -189,6 +189,9 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // the statement (txguard.go, leak.go) and rewrites the placeholders.
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
 	var ts txStatement
+	if err := c.guardTransact(ctx); err != nil {
+		return "", nil, ts, err
+	}
 	if c.connector.shared == nil {
 		ts = c.classify(query)
 		if ts.effect != 0 || c.txID != 0 {
@@ -260,6 +263,7 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, err)
+	err = explainLock(c.connector.cfg, "statement", err)
 	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
@@ -300,6 +304,7 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, err)
+	err = explainLock(c.connector.cfg, "query", err)
 	c.failed(err)
 	if c.txID != 0 {
 		c.controlled(ts, err)
@@ -384,6 +389,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
+	noteBegin(ctx, c)
 	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,7 @@
 //	max_replica_wait      e.g. 500ms (default 1s): longest such wait, then the read runs on the primary
 //	max_replica_lag       e.g. 5s: skip replicas further behind (default: no limit)
 //	replica_fallback      primary (default) or error: what a replica read does when no replica is usable
+//	transact_attempts     N (default 30): how many times Transact runs a transaction that fails with a retryable error; 1: never again
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access

@@ -26,18 +26,19 @@ import (
 type Option func(*options)
 
 type options struct {
-	native         bool // send queries as written
-	forceRollback  bool
-	chain          middleware.Chain
-	logging        *loggerOption // WithLogger
-	tracerProvider trace.TracerProvider
-	meterProvider  metric.MeterProvider
-	insightsOpts   []insights.Option // WithInsights; nil: only the URL turns insights on
-	insightsOn     bool
-	insights       *insights.Insights // built with the pipeline
-	poolNames      PoolMetricNames
-	poolName       string
-	replicaURLs    []string // WithReplicas
+	native           bool // send queries as written
+	forceRollback    bool
+	chain            middleware.Chain
+	logging          *loggerOption // WithLogger
+	tracerProvider   trace.TracerProvider
+	meterProvider    metric.MeterProvider
+	insightsOpts     []insights.Option // WithInsights; nil: only the URL turns insights on
+	insightsOn       bool
+	insights         *insights.Insights // built with the pipeline
+	poolNames        PoolMetricNames
+	poolName         string
+	replicaURLs      []string // WithReplicas
+	transactAttempts int      // WithTransactAttempts; 0: not given
 }
 
 // newOptions applies the options of the driver (Register, Open), then
@@ -101,6 +102,26 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // name from Register cannot give it back, so there it is an error.
 func WithInsights(opts ...insights.Option) Option {
 	return func(o *options) { o.insightsOn, o.insightsOpts = true, opts }
+}
+
+// WithTransactAttempts bounds how many times Transact runs a transaction
+// that fails with a retryable error (IsRetryable), like the URL option
+// transact_attempts, which wins when both are given; 1 never retries. The
+// default is DefaultTransactAttempts.
+func WithTransactAttempts(n int) Option {
+	return func(o *options) { o.transactAttempts = n }
+}
+
+// transactAttempts is the bound on Transact's attempts for the connector's
+// DB: the URL's, then WithTransactAttempts', then the default.
+func (c *connector) transactAttempts() int {
+	switch {
+	case c.cfg.transactAttempts > 0:
+		return c.cfg.transactAttempts
+	case c.opts.transactAttempts > 0:
+		return c.opts.transactAttempts
+	}
+	return DefaultTransactAttempts
 }
 
 // pipeline returns the pipeline every driver call runs through: the

@@ -573,7 +573,7 @@ func TestFaultLostBeforeCommit(t *testing.T) {
 				return err
 			}
 			if runs.Load() == 1 {
-				if _, err := db.ExecContext(ctx, fmt.Sprintf(kill, id)); err != nil {
+				if _, err := db.ExecContext(WithoutTransaction(ctx), fmt.Sprintf(kill, id)); err != nil {
 					t.Fatal(err)
 				}
 				time.Sleep(50 * time.Millisecond) // the server ends the session
