@@ -31,7 +31,7 @@
 //
 // # Options owned by the package
 //
-//	log                   debug, info, warn, error or off: log every driver call to slog.Default()
+//	log                   debug, info, warn, error or off: log driver calls to slog.Default(); info shows each exec and query, debug the rest too
 //	slow                  e.g. 200ms: log calls at least this long at warn
 //	trace                 on/off: trace every call with the global OpenTelemetry providers
 //	sanitize              on (default)/off: off logs and traces query text with its literals

@@ -28,12 +28,12 @@ type sharedRows struct {
 	mu       sync.Mutex
 	detached bool
 	closed   bool
-	readErr  error       // what ended reading the real rows early
+	readErr  error // what ended reading the real rows early
 	// Go 1.27's RowsColumnScanner (forcerollback_rows_go127.go): onRow is
 	// set while NextRow has moved the real rows to a row not yet read into
 	// memory; cur is the row NextRow moved to once detached.
-	onRow bool
-	cur   []driver.Value
+	onRow    bool
+	cur      []driver.Value
 	sets     []resultSet // detached: the result sets left, the current one first
 	nextErr  error       // detached: what moving past the last set returns
 	closeErr error       // detached: what closing the real rows returned

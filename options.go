@@ -68,7 +68,8 @@ func WithNativePlaceholders() Option {
 }
 
 // WithLogger logs every driver call to logger through middleware/logging
-// (debug per call, warn when slow, error on failure). The URL options
+// (info per exec and query, debug for the other calls, warn when slow,
+// error on failure). The URL options
 // log=LEVEL and slow=DURATION do the same with slog.Default(); a slow
 // threshold or sanitize=off in the URL also applies to logger, after opts,
 // so it overrides one given there.
