@@ -23,12 +23,12 @@ import (
 // lockCause is what every error of a lock wait that gave up says.
 const lockCause = "another connection of this DB holds it (one in a transaction, or with rows open)"
 
-// TestSQLiteLockWaitsEnd: each way a program can wait for its own lock
+// TestReliabilitySQLiteLocks: each way a program can wait for its own lock
 // ends within busy_timeout plus a generous slack (CI is a loaded machine),
 // with an error naming the cause. ctx bounds each case at a minute, so
 // that the multi-minute retries this replaced fail the test rather than
 // hang it.
-func TestSQLiteLockWaitsEnd(t *testing.T) {
+func TestReliabilitySQLiteLocks(t *testing.T) {
 	const busy = time.Second
 	const slack = 4 * time.Second
 	dir := t.TempDir()
