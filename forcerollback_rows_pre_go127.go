@@ -2,6 +2,6 @@
 
 package databases
 
-// captureRow has nothing to do before Go 1.27: database/sql reads each
-// row whole with Next.
-func (r *sharedRows) captureRow() {}
+// captureRow has nothing to read before Go 1.27, where database/sql reads
+// each row whole with Next and nothing sets onRow or cur.
+func (r *sharedRows) captureRow() { r.onRow, r.cur = false, nil }
