@@ -267,6 +267,11 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
 	}
 	p.passthru = append(p.passthru, "autocommit=1")
+	// DATE, DATETIME and TIMESTAMP scan into time.Time, as on PostgreSQL
+	// and SQLite; parseTime=false in the URL keeps go-sql-driver's []byte.
+	if !p.hasParam("parseTime") {
+		p.passthru = append(p.passthru, "parseTime=true")
+	}
 	q := p.query()
 	dsnOf := func() string {
 		dsn := mc.FormatDSN()

@@ -159,7 +159,7 @@ func TestURLTraceOption(t *testing.T) {
 	if got := strings.Join(names, ","); !strings.Contains(got, "CREATE users") || !strings.Contains(got, "SELECT users") {
 		t.Fatalf("spans = %s", got)
 	}
-	if !strings.Contains(c.text(), "DEBUG db query SELECT COUNT(*) FROM users [span]") {
+	if !strings.Contains(c.text(), "INFO db query SELECT COUNT(*) FROM users [span]") {
 		t.Fatalf("query record without its span:\n%s", c.text())
 	}
 }

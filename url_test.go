@@ -46,11 +46,11 @@ func TestParseURL(t *testing.T) {
 		{url: "mysql://root:p%2Fw@127.0.0.1:3306/test?parseTime=true&loc=UTC", dialect: "mysql", driver: "mysql",
 			host: "127.0.0.1", port: 3306, database: "test", dsn: "root:p/w@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&autocommit=1"},
 		{url: "mariadb://root@[::1]/test?ssl=false", dialect: "mysql", driver: "mysql", host: "::1", database: "test",
-			dsn: "root@tcp([::1])/test?tls=false&autocommit=1"},
+			dsn: "root@tcp([::1])/test?tls=false&autocommit=1&parseTime=true"},
 		{url: "mysql://root@/test?unix_socket=/run/mysqld/mysqld.sock", dialect: "mysql", driver: "mysql", database: "test",
-			dsn: "root@unix(/run/mysqld/mysqld.sock)/test?autocommit=1"},
+			dsn: "root@unix(/run/mysqld/mysqld.sock)/test?autocommit=1&parseTime=true"},
 		{url: "MySQL://root@h/test?interpolateParams=true", dialect: "mysql", driver: "mysql", host: "h", database: "test",
-			dsn: "root@tcp(h)/test?interpolateParams=true&autocommit=1"},
+			dsn: "root@tcp(h)/test?interpolateParams=true&autocommit=1&parseTime=true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
