@@ -173,7 +173,7 @@ func queryCorpus() []queryCase {
 		{`SELECT "abc FROM t WHERE x = ?`, "unterminated quoted identifier at offset 7", "unterminated quoted string at offset 7", "unrecognized token"},
 		{"SELECT 1 /* ? ", "unterminated comment at offset 9", "unterminated comment at offset 9", ""},
 		{"SELECT 1 /* /* ? */", "unterminated comment at offset 9", "query has no parameters, got 1 argument", ""},
-		{"SELECT ? , $1", "parameter $1 follows positional ? parameters (one style per query) at offset 11", "Error 1054", ""},
+		{"SELECT ? , $1", "parameter $1 at offset 11 follows positional ? parameters (one style per query): if a ? is the jsonb operator write it ??", "Error 1054", ""},
 		{"SELECT $1, ?", "parameter ? follows native $n parameters (one style per query) at offset 11", "Error 1054", "missing argument with index 2"},
 		{"SELECT ?, :name", "named parameter :name follows positional ? parameters", "named parameter :name follows positional ? parameters", `missing named argument "name"`},
 		{"SELECT :name, ?", "parameter ? follows named parameters (one style per query) at offset 14", "parameter ? follows named parameters (one style per query) at offset 14", `missing named argument "name"`},
