@@ -201,7 +201,11 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // start begins every exec and query: it applies the transaction rules to
 // the statement (txguard.go, leak.go) and rewrites the placeholders.
 func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
-	ts := c.classify(query)
+	var ts txStatement
+	if err := c.guardTransact(ctx); err != nil {
+		return "", nil, ts, err
+	}
+	ts = c.classify(query)
 	if c.connector.shared == nil && (ts.effect != 0 || c.txID != 0) {
 		if err := c.control(ctx, ts); err != nil {
 			return "", nil, ts, err
@@ -308,6 +312,7 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, ts, err)
+	err = explainLock(c.connector.cfg, "statement", err)
 	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
 		err = c.ran(ctx, ts, err)
 	}
@@ -349,6 +354,7 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, ts, err)
+	err = explainLock(c.connector.cfg, "query", err)
 	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
 		err = c.ran(ctx, ts, err)
 	}
@@ -446,6 +452,7 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
+	noteBegin(ctx, c)
 	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@
 //
 // # Options owned by the package
 //
-//	log                   debug, info, warn, error or off: log every driver call to slog.Default()
+//	log                   debug, info, warn, error or off: log driver calls to slog.Default(); info shows each exec and query, debug the rest too
 //	slow                  e.g. 200ms: log calls at least this long at warn
 //	trace                 on/off: trace every call with the global OpenTelemetry providers
 //	sanitize              on (default)/off: off logs and traces query text with its literals
@@ -56,6 +56,7 @@
 //	max_replica_lag       e.g. 5s: skip replicas further behind (default: no limit)
 //	replica_fallback      primary (default) or error: what a replica read does when no replica is usable
 //	password_file         path: the password of each new connection, read from the file then (not SQLite); see WithCredentials
+//	transact_attempts     N (default 30): how many times Transact runs a transaction that fails with a retryable error; 1: never again
 //
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -63,29 +64,47 @@ func (p *urlParse) sqlite(rawPath string) error {
 	cfg.database = file
 	cfg.memory = file == ":memory:"
 
-	set := map[string]bool{}
+	set := map[string]string{} // PRAGMA name: the value the URL sets
 	for _, pair := range p.passthru {
 		k, v, _ := strings.Cut(pair, "=")
 		k, _ = url.QueryUnescape(k)
+		v, _ = url.QueryUnescape(v)
 		if pragma, ok := sqliteShorthands[k]; ok {
-			set[pragma] = true
+			set[pragma] = v
 			continue
+		}
+		if k == "cache" && strings.EqualFold(v, "shared") {
+			cfg.sharedCache = true
 		}
 		if k != "_pragma" {
 			continue
 		}
-		v, _ = url.QueryUnescape(v)
-		name, _, _ := strings.Cut(v, "(")
-		name, _, _ = strings.Cut(name, "=")
-		set[strings.ToLower(strings.TrimSpace(name))] = true
+		name, value, _ := strings.Cut(v, "(")
+		if n, val, ok := strings.Cut(name, "="); ok {
+			name, value = n, val
+		}
+		set[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(strings.TrimSuffix(value, ")"))
 	}
+	// In a shared cache SQLite locks tables and finds deadlocks among the
+	// connections that wait (unlock-notify): a deferred BEGIN cannot
+	// deadlock unseen there, while BEGIN IMMEDIATE would wait for every
+	// write transaction of the DB, one that waits for this connection too.
 	cfg.txlock = "immediate"
+	if cfg.sharedCache {
+		cfg.txlock = "deferred"
+	}
 	if p.txlock != "" {
 		cfg.txlock = p.txlock
 	}
 	for _, d := range sqliteDefaults {
-		if set[d.pragma] || (d.fileOnly && cfg.memory) {
+		if v, ok := set[d.pragma]; ok || (d.fileOnly && cfg.memory) {
+			if d.pragma == "busy_timeout" {
+				cfg.busyTimeout = sqliteMillis(v)
+			}
 			continue
+		}
+		if d.pragma == "busy_timeout" {
+			cfg.busyTimeout = sqliteMillis(d.value)
 		}
 		p.passthru = append(p.passthru, "_pragma="+url.QueryEscape(d.pragma+"("+d.value+")"))
 	}
@@ -100,6 +119,13 @@ func (p *urlParse) sqlite(rawPath string) error {
 	}
 	cfg.dsn = "file:" + escapeFilePath(file) + p.query()
 	return nil
+}
+
+// sqliteMillis reads a busy_timeout in milliseconds; modernc refuses one
+// that is not a number when it connects.
+func sqliteMillis(v string) time.Duration {
+	n, _ := strconv.Atoi(v)
+	return time.Duration(max(n, 0)) * time.Millisecond
 }
 
 // escapeFilePath escapes the bytes a SQLite file: URI path cannot hold.
@@ -241,6 +267,11 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		return fmt.Errorf("option autocommit: databases keeps MySQL in autocommit outside transactions; use BeginTx or Transact")
 	}
 	p.passthru = append(p.passthru, "autocommit=1")
+	// DATE, DATETIME and TIMESTAMP scan into time.Time, as on PostgreSQL
+	// and SQLite; parseTime=false in the URL keeps go-sql-driver's []byte.
+	if !p.hasParam("parseTime") {
+		p.passthru = append(p.passthru, "parseTime=true")
+	}
 	q := p.query()
 	dsnOf := func() string {
 		dsn := mc.FormatDSN()

@@ -371,6 +371,9 @@ func TestArrayScanMatchesPgx(t *testing.T) {
 		{"log=debug", open(t, "log=debug")},
 		{"trace=on", open(t, "trace=on")},
 		{"WithMiddleware", open(t, "", WithMiddleware(counter))},
+		// Test mode scans as production does.
+		{"force_rollback", open(t, "force_rollback=true")},
+		{"force_rollback+WithMiddleware", open(t, "force_rollback=true", WithMiddleware(counter))},
 	}
 	raw := openRaw(t, b.URL)
 
@@ -481,7 +484,7 @@ func TestArrayScanMatchesPgx(t *testing.T) {
 		}
 		got := scan(ctx, db, query, int64s)
 		works := got == tests[0].want
-		if len(claims) > 0 != works || !works && !strings.Contains(got, "unsupported Scan") {
+		if goHasColumnScanner != works || len(claims) > 0 != works || !works && !strings.Contains(got, "unsupported Scan") {
 			t.Errorf("force_rollback, %d middleware: rows claim %v and scan %s", len(opts), claims, got)
 		}
 	}

@@ -5,8 +5,10 @@ package databases
 // read into memory (detached), every result set of them, so that a query
 // inside a loop over rows works instead of deadlocking. They offer the
 // optional interfaces of the real rows that still hold in memory
-// (wrapSharedRows, generated); they never offer to scan columns themselves,
-// since what they hold in memory is already converted to driver values.
+// (wrapSharedRows, generated). On Go 1.27 that includes scanning columns
+// themselves (RowsColumnScanner), through the real rows while attached, as
+// production does; rows in memory hold driver values, which scan as
+// database/sql converts them.
 
 import (
 	"database/sql/driver"
@@ -26,7 +28,12 @@ type sharedRows struct {
 	mu       sync.Mutex
 	detached bool
 	closed   bool
-	readErr  error       // what ended reading the real rows early
+	readErr  error // what ended reading the real rows early
+	// Go 1.27's RowsColumnScanner (forcerollback_rows_go127.go): onRow is
+	// set while NextRow has moved the real rows to a row not yet read into
+	// memory; cur is the row NextRow moved to once detached.
+	onRow    bool
+	cur      []driver.Value
 	sets     []resultSet // detached: the result sets left, the current one first
 	nextErr  error       // detached: what moving past the last set returns
 	closeErr error       // detached: what closing the real rows returned
@@ -79,22 +86,27 @@ func (r *sharedRows) Next(dest []driver.Value) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.detached {
-		set := &r.sets[0]
-		if len(set.rows) == 0 {
-			if set.err != nil {
-				return set.err
-			}
-			return io.EOF
-		}
-		copy(dest, set.rows[0])
-		set.rows = set.rows[1:]
-		return nil
+		return r.nextDetached(dest)
 	}
 	err := r.conn.s.use(func() error { return r.raw.Next(dest) })
 	if err != nil && err != io.EOF {
 		r.readErr = err
 	}
 	return err
+}
+
+// nextDetached moves to the next row in memory; r.mu is held.
+func (r *sharedRows) nextDetached(dest []driver.Value) error {
+	set := &r.sets[0]
+	if len(set.rows) == 0 {
+		if set.err != nil {
+			return set.err
+		}
+		return io.EOF
+	}
+	copy(dest, set.rows[0])
+	set.rows = set.rows[1:]
+	return nil
 }
 
 func (r *sharedRowsNextResultSet) HasNextResultSet() bool {
@@ -157,8 +169,10 @@ func (r *sharedRows) detach() {
 	s.release(r.conn)
 }
 
-// readAll reads what is left of the real rows; r.mu and phys are held.
+// readAll reads what is left of the real rows, the row NextRow moved to
+// first; r.mu and phys are held.
 func (r *sharedRows) readAll() {
+	r.captureRow()
 	r.sets = []resultSet{r.readSet()}
 	next, ok := r.raw.(driver.RowsNextResultSet)
 	if !ok || r.sets[0].err != nil {

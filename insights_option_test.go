@@ -84,7 +84,7 @@ func TestInsightsOption(t *testing.T) {
 			t.Errorf("sql.Open(%q): %v; want an error naming insights and databases.Open", url, err)
 		}
 	}
-	if _, err := databases.Open("sqlite:///:memory:?insights=maybe"); err == nil || !strings.Contains(err.Error(), `option insights: "maybe" is not on or off`) {
+	if _, err := databases.Open("sqlite:///:memory:?insights=maybe"); err == nil || !strings.Contains(err.Error(), `option insights: "maybe" is not a boolean`) {
 		t.Errorf("insights=maybe: %v", err)
 	}
 }

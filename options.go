@@ -42,6 +42,8 @@ type options struct {
 
 	credentials   CredentialsFunc // WithCredentials (credentials.go)
 	leakThreshold time.Duration   // WithLeakThreshold (holds.go)
+
+	transactAttempts int // WithTransactAttempts; 0: not given
 }
 
 // newOptions applies the options of the driver (Register, Open), then
@@ -71,7 +73,8 @@ func WithNativePlaceholders() Option {
 }
 
 // WithLogger logs every driver call to logger through middleware/logging
-// (debug per call, warn when slow, error on failure). The URL options
+// (info per exec and query, debug for the other calls, warn when slow,
+// error on failure). The URL options
 // log=LEVEL and slow=DURATION do the same with slog.Default(); a slow
 // threshold or sanitize=off in the URL also applies to logger, after opts,
 // so it overrides one given there.
@@ -105,6 +108,26 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // name from Register cannot give it back, so there it is an error.
 func WithInsights(opts ...insights.Option) Option {
 	return func(o *options) { o.insightsOn, o.insightsOpts = true, opts }
+}
+
+// WithTransactAttempts bounds how many times Transact runs a transaction
+// that fails with a retryable error (IsRetryable), like the URL option
+// transact_attempts, which wins when both are given; 1 never retries. The
+// default is DefaultTransactAttempts.
+func WithTransactAttempts(n int) Option {
+	return func(o *options) { o.transactAttempts = n }
+}
+
+// transactAttempts is the bound on Transact's attempts for the connector's
+// DB: the URL's, then WithTransactAttempts', then the default.
+func (c *connector) transactAttempts() int {
+	switch {
+	case c.cfg.transactAttempts > 0:
+		return c.cfg.transactAttempts
+	case c.opts.transactAttempts > 0:
+		return c.opts.transactAttempts
+	}
+	return DefaultTransactAttempts
 }
 
 // pipeline returns the pipeline every driver call runs through: the

@@ -23,7 +23,7 @@ func TestURLLogOption(t *testing.T) {
 		query      string
 		want, deny []string
 	}{
-		{"log=debug", []string{"DEBUG db exec CREATE TABLE t (x INTEGER)", "INFO db connect"}, nil},
+		{"log=debug", []string{"INFO db exec CREATE TABLE t (x INTEGER)", "INFO db connect"}, nil},
 		{"log=info", []string{"INFO db connect"}, []string{"DEBUG"}},
 		{"log=off", nil, []string{"db "}},
 		{"slow=1ns", []string{"WARN db exec CREATE TABLE t (x INTEGER)"}, []string{"DEBUG", "INFO"}},
@@ -87,7 +87,7 @@ func TestURLTraceOption(t *testing.T) {
 	if got := strings.Join(names, ","); !strings.Contains(got, "CREATE users") || !strings.Contains(got, "SELECT users") {
 		t.Fatalf("spans = %s", got)
 	}
-	if !strings.Contains(c.text(), "DEBUG db query SELECT COUNT(*) FROM users [span]") {
+	if !strings.Contains(c.text(), "INFO db query SELECT COUNT(*) FROM users [span]") {
 		t.Fatalf("query record without its span:\n%s", c.text())
 	}
 }
@@ -102,10 +102,10 @@ func TestURLSlowWithLogger(t *testing.T) {
 		opts  []logging.Option
 		want  string
 	}{
-		{"no threshold", "", nil, "DEBUG db exec CREATE TABLE t (x INTEGER)"},
+		{"no threshold", "", nil, "INFO db exec CREATE TABLE t (x INTEGER)"},
 		{"URL threshold", "?slow=1ns", nil, "WARN db exec CREATE TABLE t (x INTEGER)"},
 		{"code threshold", "", []logging.Option{logging.WithSlowThreshold(time.Nanosecond)}, "WARN db exec CREATE TABLE t (x INTEGER)"},
-		{"URL overrides code", "?slow=1h", []logging.Option{logging.WithSlowThreshold(time.Nanosecond)}, "DEBUG db exec CREATE TABLE t (x INTEGER)"},
+		{"URL overrides code", "?slow=1h", []logging.Option{logging.WithSlowThreshold(time.Nanosecond)}, "INFO db exec CREATE TABLE t (x INTEGER)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -574,7 +574,7 @@ func TestFaultLostBeforeCommit(t *testing.T) {
 				return err
 			}
 			if runs.Load() == 1 {
-				if _, err := db.ExecContext(ctx, fmt.Sprintf(kill, id)); err != nil {
+				if _, err := db.ExecContext(WithoutTransaction(ctx), fmt.Sprintf(kill, id)); err != nil {
 					t.Fatal(err)
 				}
 				waitSessionGone(t, db, dialect, id)

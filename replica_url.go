@@ -8,7 +8,6 @@ package databases
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -82,9 +81,9 @@ func setReadYourWrites(p *urlParse, v string) error {
 	if err := noReplicasOnSQLite(p); err != nil {
 		return err
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := parseBool(v)
 	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
+		return err
 	}
 	p.cfg.replicas.readYourWrites, p.cfg.replicas.ryWGiven = b, true
 	return nil

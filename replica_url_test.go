@@ -33,7 +33,7 @@ func TestReplicaURL(t *testing.T) {
 			addrs: []string{"127.0.0.1:3307"}, dsns: []string{"root:p/w@tcp(127.0.0.1:3307)/test?parseTime=true&autocommit=1"},
 			ryw: true, wait: time.Second},
 		{url: "mariadb://root@h/test?replicas=r1&read_your_writes=true",
-			addrs: []string{"r1:3306"}, dsns: []string{"root@tcp(r1:3306)/test?autocommit=1"}, ryw: true, wait: time.Second},
+			addrs: []string{"r1:3306"}, dsns: []string{"root@tcp(r1:3306)/test?autocommit=1&parseTime=true"}, ryw: true, wait: time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

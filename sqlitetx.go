@@ -19,9 +19,12 @@ func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.T
 	if opts.ReadOnly {
 		mode = "deferred"
 	}
-	if _, err := c.execOrPrepare(ctx, "BEGIN "+strings.ToUpper(mode), nil); err != nil {
-		return nil, err
+	begin := "BEGIN " + strings.ToUpper(mode)
+	wctx, done := boundWait(ctx, c.connector.cfg, begin)
+	if _, err := c.execOrPrepare(wctx, begin, nil); err != nil {
+		return nil, done(err)
 	}
+	done(nil)
 	t := &sqliteTx{conn: c, ctx: ctx, readOnly: opts.ReadOnly}
 	if opts.ReadOnly {
 		if _, err := c.execOrPrepare(ctx, "PRAGMA query_only = 1", nil); err != nil {
@@ -42,21 +45,34 @@ type sqliteTx struct {
 func (t *sqliteTx) Commit() error   { return t.finish("COMMIT") }
 func (t *sqliteTx) Rollback() error { return t.finish("ROLLBACK") }
 
-// finish ends the transaction and makes the connection writable again. A
-// COMMIT that fails (SQLITE_BUSY past the busy timeout, say) is rolled back,
-// as database/sql considers the transaction over either way; a connection
-// that cannot be brought back to autocommit is marked bad and discarded.
+// finish ends the transaction and makes the connection writable again.
+// COMMIT runs under the context of BeginTx, as modernc's own Commit does:
+// a COMMIT waiting for another connection's lock ends when that context
+// does. A COMMIT that fails (SQLITE_BUSY past the busy timeout, say) is
+// rolled back, as database/sql considers the transaction over either way;
+// ROLLBACK runs whatever the context, since database/sql calls it to end a
+// transaction whose context ended. A connection that cannot be brought
+// back to autocommit is marked bad and discarded.
 func (t *sqliteTx) finish(stmt string) error {
 	c := t.conn
+	cfg := c.connector.cfg
 	ctx := context.WithoutCancel(t.ctx)
-	_, err := c.execOrPrepare(ctx, stmt, nil)
+	if stmt == "COMMIT" {
+		ctx = t.ctx
+	}
+	wctx, done := boundWait(ctx, cfg, stmt)
+	_, err := c.execOrPrepare(wctx, stmt, nil)
+	err = done(err)
+	bg := context.WithoutCancel(t.ctx)
 	if err != nil && stmt == "COMMIT" {
-		if _, rbErr := c.execOrPrepare(ctx, "ROLLBACK", nil); rbErr != nil {
+		rctx, rdone := boundWait(bg, cfg, "ROLLBACK")
+		// An interrupted COMMIT leaves the transaction rolled back already.
+		if _, rbErr := c.execOrPrepare(rctx, "ROLLBACK", nil); rdone(rbErr) != nil && !strings.Contains(rbErr.Error(), "no transaction is active") {
 			c.bad = true
 		}
 	}
 	if t.readOnly {
-		if _, qoErr := c.execOrPrepare(ctx, "PRAGMA query_only = 0", nil); qoErr != nil {
+		if _, qoErr := c.execOrPrepare(bg, "PRAGMA query_only = 0", nil); qoErr != nil {
 			c.bad = true
 		}
 	}

@@ -42,6 +42,11 @@ type config struct {
 	txlock        string // SQLite: BEGIN mode of read-write transactions
 	pool          poolOptions
 
+	busyTimeout time.Duration // SQLite: how long a statement waits for another connection's lock
+	sharedCache bool          // SQLite: cache=shared, whose lock waits busy_timeout does not bound
+
+	transactAttempts int // transact_attempts=N: runs of a Transact; 0: DefaultTransactAttempts
+
 	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
 	slow     time.Duration // slow=DURATION: warn about calls at least this long
 	trace    bool          // trace=on: trace with the global OpenTelemetry providers
@@ -122,6 +127,7 @@ var urlOptions = map[string]urlOption{
 	"insights":           {apply: setInsights},
 	"password_file":      {apply: setPasswordFile},
 	"leak_threshold":     {apply: setLeakThreshold},
+	"transact_attempts":  {apply: setTransactAttempts},
 
 	"load_balance_hosts":   {apply: setLoadBalance},
 	"target_session_attrs": {apply: setTargetAttrs},
@@ -155,19 +161,45 @@ func setTxLock(p *urlParse, v string) error {
 
 // setSSL reads the ssl option, which becomes sslmode or tls in the DSN.
 func setSSL(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
+	b, err := parseBool(v)
 	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
+		return err
 	}
 	p.ssl = &b
 	return nil
 }
 
+// boolWords is the one vocabulary of every boolean option, in any case.
+var boolWords = map[string]bool{
+	"true": true, "on": true, "yes": true, "1": true,
+	"false": false, "off": false, "no": false, "0": false,
+}
+
+// parseBool reads the value of a boolean option.
+func parseBool(v string) (bool, error) {
+	b, ok := boolWords[strings.ToLower(v)]
+	if !ok {
+		return false, fmt.Errorf("%q is not a boolean: use true/false, on/off, yes/no or 1/0", v)
+	}
+	return b, nil
+}
+
+// setTransactAttempts reads the transact_attempts option: how many times
+// Transact runs a transaction that fails with a retryable error.
+func setTransactAttempts(p *urlParse, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not a number of attempts (1 or more; 1 never retries)", v)
+	}
+	p.cfg.transactAttempts = n
+	return nil
+}
+
 // setForceRollback reads the force_rollback option, the test mode.
 func setForceRollback(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(v)
+	b, err := parseBool(v)
 	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
+		return err
 	}
 	p.cfg.forceRollback = b
 	return nil
@@ -211,16 +243,14 @@ func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, strin
 // setLog reads the log URL option.
 func setLog(p *urlParse, v string) error {
 	var l slog.Level
-	switch strings.ToLower(v) {
-	case "off", "false", "none":
-		p.cfg.logLevel = nil
-		return nil
-	case "on", "true":
-		l = slog.LevelInfo
-	default:
-		if err := l.UnmarshalText([]byte(v)); err != nil {
-			return fmt.Errorf("%q is not debug, info, warn, error or off", v)
+	if on, ok := boolWords[strings.ToLower(v)]; ok || strings.EqualFold(v, "none") {
+		if !on {
+			p.cfg.logLevel = nil
+			return nil
 		}
+		l = slog.LevelInfo
+	} else if err := l.UnmarshalText([]byte(v)); err != nil {
+		return fmt.Errorf("%q is not debug, info, warn, error or off", v)
 	}
 	p.cfg.logLevel = &l
 	return nil
@@ -257,23 +287,20 @@ func setStmtCache(p *urlParse, v string) error {
 // setSanitize reads the sanitize URL option: off records query text with
 // its literals in the logs and spans of the built-in middleware.
 func setSanitize(p *urlParse, v string) error {
-	switch strings.ToLower(v) {
-	case "on", "true":
-		p.cfg.literals = false
-	case "off", "false":
-		p.cfg.literals = true
-	default:
-		return fmt.Errorf("%q is not on or off", v)
+	on, err := parseBool(v)
+	if err != nil {
+		return err
 	}
+	p.cfg.literals = !on
 	return nil
 }
 
 // setTrace reads the trace URL option: on traces every call with the
 // global OpenTelemetry providers.
 func setTrace(p *urlParse, v string) error {
-	b, err := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(v)))
+	b, err := parseBool(v)
 	if err != nil {
-		return fmt.Errorf("%q is not on or off", v)
+		return err
 	}
 	p.cfg.trace = b
 	return nil
@@ -282,14 +309,11 @@ func setTrace(p *urlParse, v string) error {
 // setInsights reads the insights URL option: on aggregates every query
 // and reports N+1 queries with middleware/insights.
 func setInsights(p *urlParse, v string) error {
-	switch strings.ToLower(v) {
-	case "on", "true":
-		p.cfg.insights = true
-	case "off", "false":
-		p.cfg.insights = false
-	default:
-		return fmt.Errorf("%q is not on or off", v)
+	b, err := parseBool(v)
+	if err != nil {
+		return err
 	}
+	p.cfg.insights = b
 	return nil
 }
 

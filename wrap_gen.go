@@ -5075,7 +5075,7 @@ func sharedRowsMixins(w driver.Rows) uint {
 	if _, ok := w.(driver.RowsColumnTypePrecisionScale); ok {
 		set |= 1 << 5
 	}
-	return set
+	return set | sharedRowsMixinsGo127(w)
 }
 
 // wrapSharedRows returns w as a driver.Rows that implements exactly the optional
@@ -5211,7 +5211,7 @@ func wrapSharedRows(w *sharedRows, set uint) driver.Rows {
 	case 63:
 		return (*sharedRows63)(w)
 	}
-	panic("unreachable")
+	return wrapSharedRowsGo127(w, set)
 }
 
 // sharedRows1 is sharedRows with sharedRowsNextResultSet.

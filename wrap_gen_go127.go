@@ -1848,3 +1848,1971 @@ func (w *rows127) NextRow() error { return (*rowsColumnScanner)(w).NextRow() }
 func (w *rows127) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
 	return (*rowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
 }
+
+// sharedRowsMixinsGo127 returns the bits of sharedRowsMixins for the interfaces go1.27 added.
+func sharedRowsMixinsGo127(w driver.Rows) uint {
+	var set uint
+	if _, ok := w.(driver.RowsColumnScanner); ok {
+		set |= 1 << 6
+	}
+	return set
+}
+
+// wrapSharedRowsGo127 is wrapSharedRows for the sets with an interface go1.27 added.
+func wrapSharedRowsGo127(w *sharedRows, set uint) driver.Rows {
+	switch set {
+	case 64:
+		return (*sharedRows64)(w)
+	case 65:
+		return (*sharedRows65)(w)
+	case 66:
+		return (*sharedRows66)(w)
+	case 67:
+		return (*sharedRows67)(w)
+	case 68:
+		return (*sharedRows68)(w)
+	case 69:
+		return (*sharedRows69)(w)
+	case 70:
+		return (*sharedRows70)(w)
+	case 71:
+		return (*sharedRows71)(w)
+	case 72:
+		return (*sharedRows72)(w)
+	case 73:
+		return (*sharedRows73)(w)
+	case 74:
+		return (*sharedRows74)(w)
+	case 75:
+		return (*sharedRows75)(w)
+	case 76:
+		return (*sharedRows76)(w)
+	case 77:
+		return (*sharedRows77)(w)
+	case 78:
+		return (*sharedRows78)(w)
+	case 79:
+		return (*sharedRows79)(w)
+	case 80:
+		return (*sharedRows80)(w)
+	case 81:
+		return (*sharedRows81)(w)
+	case 82:
+		return (*sharedRows82)(w)
+	case 83:
+		return (*sharedRows83)(w)
+	case 84:
+		return (*sharedRows84)(w)
+	case 85:
+		return (*sharedRows85)(w)
+	case 86:
+		return (*sharedRows86)(w)
+	case 87:
+		return (*sharedRows87)(w)
+	case 88:
+		return (*sharedRows88)(w)
+	case 89:
+		return (*sharedRows89)(w)
+	case 90:
+		return (*sharedRows90)(w)
+	case 91:
+		return (*sharedRows91)(w)
+	case 92:
+		return (*sharedRows92)(w)
+	case 93:
+		return (*sharedRows93)(w)
+	case 94:
+		return (*sharedRows94)(w)
+	case 95:
+		return (*sharedRows95)(w)
+	case 96:
+		return (*sharedRows96)(w)
+	case 97:
+		return (*sharedRows97)(w)
+	case 98:
+		return (*sharedRows98)(w)
+	case 99:
+		return (*sharedRows99)(w)
+	case 100:
+		return (*sharedRows100)(w)
+	case 101:
+		return (*sharedRows101)(w)
+	case 102:
+		return (*sharedRows102)(w)
+	case 103:
+		return (*sharedRows103)(w)
+	case 104:
+		return (*sharedRows104)(w)
+	case 105:
+		return (*sharedRows105)(w)
+	case 106:
+		return (*sharedRows106)(w)
+	case 107:
+		return (*sharedRows107)(w)
+	case 108:
+		return (*sharedRows108)(w)
+	case 109:
+		return (*sharedRows109)(w)
+	case 110:
+		return (*sharedRows110)(w)
+	case 111:
+		return (*sharedRows111)(w)
+	case 112:
+		return (*sharedRows112)(w)
+	case 113:
+		return (*sharedRows113)(w)
+	case 114:
+		return (*sharedRows114)(w)
+	case 115:
+		return (*sharedRows115)(w)
+	case 116:
+		return (*sharedRows116)(w)
+	case 117:
+		return (*sharedRows117)(w)
+	case 118:
+		return (*sharedRows118)(w)
+	case 119:
+		return (*sharedRows119)(w)
+	case 120:
+		return (*sharedRows120)(w)
+	case 121:
+		return (*sharedRows121)(w)
+	case 122:
+		return (*sharedRows122)(w)
+	case 123:
+		return (*sharedRows123)(w)
+	case 124:
+		return (*sharedRows124)(w)
+	case 125:
+		return (*sharedRows125)(w)
+	case 126:
+		return (*sharedRows126)(w)
+	case 127:
+		return (*sharedRows127)(w)
+	}
+	panic("unreachable")
+}
+
+// sharedRows64 is sharedRows with sharedRowsColumnScanner.
+type sharedRows64 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnScanner
+} = (*sharedRows64)(nil)
+
+func (w *sharedRows64) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows64) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows64) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows64) NextRow() error                 { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows64) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows65 is sharedRows with sharedRowsNextResultSet, sharedRowsColumnScanner.
+type sharedRows65 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnScanner
+} = (*sharedRows65)(nil)
+
+func (w *sharedRows65) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows65) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows65) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows65) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows65) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows65) NextRow() error       { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows65) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows66 is sharedRows with sharedRowsScanType, sharedRowsColumnScanner.
+type sharedRows66 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnScanner
+} = (*sharedRows66)(nil)
+
+func (w *sharedRows66) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows66) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows66) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows66) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows66) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows66) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows67 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsColumnScanner.
+type sharedRows67 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnScanner
+} = (*sharedRows67)(nil)
+
+func (w *sharedRows67) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows67) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows67) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows67) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows67) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows67) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows67) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows67) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows68 is sharedRows with sharedRowsDBTypeName, sharedRowsColumnScanner.
+type sharedRows68 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnScanner
+} = (*sharedRows68)(nil)
+
+func (w *sharedRows68) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows68) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows68) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows68) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows68) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows68) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows69 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsColumnScanner.
+type sharedRows69 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnScanner
+} = (*sharedRows69)(nil)
+
+func (w *sharedRows69) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows69) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows69) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows69) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows69) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows69) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows69) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows69) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows70 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsColumnScanner.
+type sharedRows70 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnScanner
+} = (*sharedRows70)(nil)
+
+func (w *sharedRows70) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows70) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows70) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows70) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows70) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows70) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows70) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows71 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsColumnScanner.
+type sharedRows71 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnScanner
+} = (*sharedRows71)(nil)
+
+func (w *sharedRows71) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows71) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows71) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows71) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows71) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows71) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows71) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows71) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows71) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows72 is sharedRows with sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows72 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows72)(nil)
+
+func (w *sharedRows72) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows72) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows72) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows72) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows72) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows72) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows73 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows73 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows73)(nil)
+
+func (w *sharedRows73) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows73) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows73) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows73) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows73) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows73) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows73) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows73) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows74 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows74 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows74)(nil)
+
+func (w *sharedRows74) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows74) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows74) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows74) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows74) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows74) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows74) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows75 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows75 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows75)(nil)
+
+func (w *sharedRows75) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows75) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows75) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows75) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows75) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows75) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows75) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows75) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows75) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows76 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows76 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows76)(nil)
+
+func (w *sharedRows76) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows76) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows76) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows76) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows76) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows76) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows76) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows77 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows77 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows77)(nil)
+
+func (w *sharedRows77) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows77) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows77) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows77) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows77) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows77) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows77) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows77) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows77) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows78 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows78 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows78)(nil)
+
+func (w *sharedRows78) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows78) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows78) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows78) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows78) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows78) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows78) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows78) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows79 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsColumnScanner.
+type sharedRows79 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnScanner
+} = (*sharedRows79)(nil)
+
+func (w *sharedRows79) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows79) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows79) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows79) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows79) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows79) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows79) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows79) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows79) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows79) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows80 is sharedRows with sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows80 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows80)(nil)
+
+func (w *sharedRows80) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows80) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows80) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows80) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows80) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows80) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows81 is sharedRows with sharedRowsNextResultSet, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows81 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows81)(nil)
+
+func (w *sharedRows81) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows81) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows81) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows81) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows81) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows81) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows81) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows81) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows82 is sharedRows with sharedRowsScanType, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows82 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows82)(nil)
+
+func (w *sharedRows82) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows82) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows82) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows82) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows82) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows82) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows82) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows83 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows83 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows83)(nil)
+
+func (w *sharedRows83) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows83) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows83) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows83) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows83) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows83) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows83) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows83) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows83) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows84 is sharedRows with sharedRowsDBTypeName, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows84 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows84)(nil)
+
+func (w *sharedRows84) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows84) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows84) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows84) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows84) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows84) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows84) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows85 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows85 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows85)(nil)
+
+func (w *sharedRows85) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows85) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows85) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows85) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows85) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows85) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows85) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows85) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows85) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows86 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows86 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows86)(nil)
+
+func (w *sharedRows86) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows86) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows86) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows86) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows86) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows86) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows86) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows86) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows87 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows87 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows87)(nil)
+
+func (w *sharedRows87) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows87) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows87) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows87) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows87) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows87) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows87) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows87) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows87) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows87) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows88 is sharedRows with sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows88 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows88)(nil)
+
+func (w *sharedRows88) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows88) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows88) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows88) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows88) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows88) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows88) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows89 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows89 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows89)(nil)
+
+func (w *sharedRows89) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows89) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows89) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows89) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows89) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows89) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows89) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows89) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows89) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows90 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows90 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows90)(nil)
+
+func (w *sharedRows90) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows90) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows90) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows90) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows90) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows90) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows90) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows90) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows91 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows91 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows91)(nil)
+
+func (w *sharedRows91) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows91) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows91) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows91) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows91) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows91) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows91) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows91) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows91) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows91) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows92 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows92 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows92)(nil)
+
+func (w *sharedRows92) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows92) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows92) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows92) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows92) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows92) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows92) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows92) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows93 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows93 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows93)(nil)
+
+func (w *sharedRows93) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows93) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows93) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows93) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows93) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows93) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows93) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows93) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows93) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows93) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows94 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows94 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows94)(nil)
+
+func (w *sharedRows94) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows94) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows94) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows94) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows94) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows94) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows94) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows94) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows94) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows95 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsColumnScanner.
+type sharedRows95 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnScanner
+} = (*sharedRows95)(nil)
+
+func (w *sharedRows95) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows95) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows95) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows95) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows95) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows95) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows95) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows95) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows95) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows95) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows95) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows96 is sharedRows with sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows96 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows96)(nil)
+
+func (w *sharedRows96) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows96) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows96) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows96) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows96) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows96) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows97 is sharedRows with sharedRowsNextResultSet, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows97 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows97)(nil)
+
+func (w *sharedRows97) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows97) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows97) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows97) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows97) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows97) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows97) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows97) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows98 is sharedRows with sharedRowsScanType, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows98 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows98)(nil)
+
+func (w *sharedRows98) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows98) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows98) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows98) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows98) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows98) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows98) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows99 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows99 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows99)(nil)
+
+func (w *sharedRows99) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows99) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows99) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows99) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows99) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows99) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows99) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows99) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows99) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows100 is sharedRows with sharedRowsDBTypeName, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows100 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows100)(nil)
+
+func (w *sharedRows100) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows100) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows100) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows100) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows100) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows100) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows100) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows101 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows101 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows101)(nil)
+
+func (w *sharedRows101) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows101) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows101) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows101) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows101) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows101) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows101) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows101) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows101) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows102 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows102 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows102)(nil)
+
+func (w *sharedRows102) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows102) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows102) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows102) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows102) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows102) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows102) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows102) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows103 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows103 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows103)(nil)
+
+func (w *sharedRows103) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows103) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows103) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows103) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows103) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows103) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows103) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows103) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows103) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows103) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows104 is sharedRows with sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows104 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows104)(nil)
+
+func (w *sharedRows104) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows104) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows104) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows104) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows104) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows104) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows104) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows105 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows105 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows105)(nil)
+
+func (w *sharedRows105) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows105) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows105) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows105) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows105) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows105) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows105) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows105) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows105) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows106 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows106 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows106)(nil)
+
+func (w *sharedRows106) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows106) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows106) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows106) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows106) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows106) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows106) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows106) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows107 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows107 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows107)(nil)
+
+func (w *sharedRows107) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows107) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows107) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows107) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows107) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows107) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows107) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows107) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows107) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows107) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows108 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows108 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows108)(nil)
+
+func (w *sharedRows108) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows108) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows108) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows108) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows108) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows108) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows108) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows108) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows109 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows109 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows109)(nil)
+
+func (w *sharedRows109) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows109) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows109) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows109) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows109) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows109) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows109) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows109) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows109) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows109) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows110 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows110 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows110)(nil)
+
+func (w *sharedRows110) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows110) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows110) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows110) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows110) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows110) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows110) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows110) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows110) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows111 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows111 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows111)(nil)
+
+func (w *sharedRows111) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows111) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows111) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows111) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows111) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows111) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows111) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows111) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows111) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows111) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows111) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows112 is sharedRows with sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows112 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows112)(nil)
+
+func (w *sharedRows112) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows112) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows112) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows112) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows112) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows112) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows112) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows113 is sharedRows with sharedRowsNextResultSet, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows113 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows113)(nil)
+
+func (w *sharedRows113) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows113) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows113) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows113) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows113) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows113) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows113) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows113) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows113) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows114 is sharedRows with sharedRowsScanType, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows114 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows114)(nil)
+
+func (w *sharedRows114) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows114) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows114) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows114) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows114) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows114) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows114) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows114) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows115 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows115 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows115)(nil)
+
+func (w *sharedRows115) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows115) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows115) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows115) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows115) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows115) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows115) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows115) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows115) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows115) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows116 is sharedRows with sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows116 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows116)(nil)
+
+func (w *sharedRows116) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows116) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows116) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows116) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows116) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows116) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows116) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows116) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows117 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows117 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows117)(nil)
+
+func (w *sharedRows117) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows117) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows117) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows117) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows117) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows117) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows117) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows117) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows117) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows117) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows118 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows118 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows118)(nil)
+
+func (w *sharedRows118) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows118) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows118) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows118) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows118) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows118) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows118) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows118) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows118) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows119 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows119 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows119)(nil)
+
+func (w *sharedRows119) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows119) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows119) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows119) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows119) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows119) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows119) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows119) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows119) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows119) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows119) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows120 is sharedRows with sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows120 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows120)(nil)
+
+func (w *sharedRows120) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows120) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows120) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows120) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows120) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows120) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows120) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows120) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows121 is sharedRows with sharedRowsNextResultSet, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows121 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows121)(nil)
+
+func (w *sharedRows121) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows121) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows121) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows121) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows121) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows121) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows121) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows121) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows121) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows121) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows122 is sharedRows with sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows122 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows122)(nil)
+
+func (w *sharedRows122) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows122) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows122) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows122) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows122) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows122) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows122) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows122) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows122) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows123 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows123 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows123)(nil)
+
+func (w *sharedRows123) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows123) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows123) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows123) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows123) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows123) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows123) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows123) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows123) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows123) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows123) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows124 is sharedRows with sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows124 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows124)(nil)
+
+func (w *sharedRows124) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows124) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows124) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows124) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows124) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows124) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows124) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows124) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows124) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows125 is sharedRows with sharedRowsNextResultSet, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows125 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows125)(nil)
+
+func (w *sharedRows125) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows125) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows125) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows125) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows125) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows125) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows125) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows125) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows125) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows125) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows125) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows126 is sharedRows with sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows126 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows126)(nil)
+
+func (w *sharedRows126) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows126) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows126) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows126) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows126) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows126) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows126) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows126) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows126) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows126) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}
+
+// sharedRows127 is sharedRows with sharedRowsNextResultSet, sharedRowsScanType, sharedRowsDBTypeName, sharedRowsLength, sharedRowsNullable, sharedRowsPrecisionScale, sharedRowsColumnScanner.
+type sharedRows127 sharedRows
+
+var _ interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypeNullable
+	driver.RowsColumnTypePrecisionScale
+	driver.RowsColumnScanner
+} = (*sharedRows127)(nil)
+
+func (w *sharedRows127) Columns() []string              { return (*sharedRows)(w).Columns() }
+func (w *sharedRows127) Next(dest []driver.Value) error { return (*sharedRows)(w).Next(dest) }
+func (w *sharedRows127) Close() error                   { return (*sharedRows)(w).Close() }
+func (w *sharedRows127) HasNextResultSet() bool {
+	return (*sharedRowsNextResultSet)(w).HasNextResultSet()
+}
+func (w *sharedRows127) NextResultSet() error { return (*sharedRowsNextResultSet)(w).NextResultSet() }
+func (w *sharedRows127) ColumnTypeScanType(i int) reflect.Type {
+	return (*sharedRowsScanType)(w).ColumnTypeScanType(i)
+}
+func (w *sharedRows127) ColumnTypeDatabaseTypeName(i int) string {
+	return (*sharedRowsDBTypeName)(w).ColumnTypeDatabaseTypeName(i)
+}
+func (w *sharedRows127) ColumnTypeLength(i int) (int64, bool) {
+	return (*sharedRowsLength)(w).ColumnTypeLength(i)
+}
+func (w *sharedRows127) ColumnTypeNullable(i int) (bool, bool) {
+	return (*sharedRowsNullable)(w).ColumnTypeNullable(i)
+}
+func (w *sharedRows127) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return (*sharedRowsPrecisionScale)(w).ColumnTypePrecisionScale(i)
+}
+func (w *sharedRows127) NextRow() error { return (*sharedRowsColumnScanner)(w).NextRow() }
+func (w *sharedRows127) ScanColumn(scanCtx driver.ScanContext, index int, dest any) error {
+	return (*sharedRowsColumnScanner)(w).ScanColumn(scanCtx, index, dest)
+}

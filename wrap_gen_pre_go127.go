@@ -13,3 +13,9 @@ func rowsMixinsGo127(driver.Rows) uint { return 0 }
 
 // wrapRowsGo127 is never called before go1.27: rowsMixinsGo127 is always 0.
 func wrapRowsGo127(*rows, uint) driver.Rows { panic("unreachable") }
+
+// sharedRowsMixinsGo127: before go1.27 no driver.Rows has the interfaces it added.
+func sharedRowsMixinsGo127(driver.Rows) uint { return 0 }
+
+// wrapSharedRowsGo127 is never called before go1.27: sharedRowsMixinsGo127 is always 0.
+func wrapSharedRowsGo127(*sharedRows, uint) driver.Rows { panic("unreachable") }

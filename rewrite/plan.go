@@ -5,6 +5,7 @@ import (
 
 	"database/sql/driver"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -252,6 +253,7 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error, track bool) (*Pl
 		last    byte // last byte of the native query written so far
 		prevEnd int  // end of the previous edit
 		st      style
+		firstAt int // offset of the first placeholder of style st
 		count   int // positional ? seen
 		maxN    int // largest native $n
 		params  []param
@@ -293,9 +295,9 @@ func parseAll(l *lexer, tok tokKind, s, e int, lexError *Error, track bool) (*Pl
 		}
 		if st != want {
 			if st != styleNone {
-				return nil, mixError(q, st, want, s, e)
+				return nil, mixError(q, d, st, want, firstAt, s, e)
 			}
-			st = want
+			st, firstAt = want, s
 		}
 		if s > prevEnd {
 			last = q[s-1]
@@ -478,10 +480,16 @@ func atoiNative(digits string) (int, bool) {
 	return n, 1 <= n && n <= maxNative
 }
 
-func mixError(q string, first, conflict style, s, e int) *Error {
+// mixError reports a placeholder of another style than the first one, at
+// firstAt. On Postgres a ? before a $n is most often the jsonb operator:
+// the error points at the ? and says how to write it.
+func mixError(q string, d Dialect, first, conflict style, firstAt, s, e int) *Error {
 	what := "parameter " + q[s:e]
 	if conflict == styleNamed {
 		what = "named " + what
+	}
+	if d == Postgres && first == stylePositional && conflict == styleNative {
+		return errorAt(firstAt, what+" at offset "+strconv.Itoa(s)+" follows positional ? parameters (one style per query): if a ? is the jsonb operator write it ?? (also ?| and ?&), or pass placeholders=native to send the query as written; first ?")
 	}
 	return errorAt(s, what+" follows "+first.String()+" parameters (one style per query)")
 }
@@ -550,7 +558,11 @@ func (p *Plan) Bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
 // many arguments.
 func (p *Plan) countError(got int) *Error {
 	if p.style == styleNone {
-		return errorAt(-1, "query has no parameters, got "+plural(got, "argument"))
+		msg := "query has no parameters, got " + plural(got, "argument")
+		if p.dialect == MySQL && strings.Contains(p.orig, "$") {
+			msg += "; MySQL takes ? for parameters, not $n"
+		}
+		return errorAt(-1, msg)
 	}
 	var msg string
 	if p.style == styleNative {

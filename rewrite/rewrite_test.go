@@ -179,7 +179,8 @@ var rewriteCases = []rewriteCase{
 
 	// Postgres: errors.
 	{name: "pg/native then ?", d: Postgres, in: "SELECT $1, ?", err: "parameter ? follows native $n parameters", off: 11},
-	{name: "pg/? then native", d: Postgres, in: "SELECT ?, $1", err: "parameter $1 follows positional ? parameters", off: 10},
+	{name: "pg/? then native", d: Postgres, in: "SELECT ?, $1", err: "parameter $1 at offset 10 follows positional ? parameters", off: 7},
+	{name: "pg/jsonb ? then native", d: Postgres, in: `SELECT '{"k":1}'::jsonb ? 'k' AND $1 = 1`, err: "write it ?? (also ?| and ?&), or pass placeholders=native", off: 24},
 	{name: "pg/? then named", d: Postgres, in: "SELECT ?, :a", err: "named parameter :a follows positional ? parameters", off: 10},
 	{name: "pg/native then named", d: Postgres, in: "SELECT $1, @a", err: "named parameter @a follows native $n parameters", off: 11},
 	{name: "pg/unterminated string", d: Postgres, in: "SELECT * FROM t WHERE a = 'abc", err: "unterminated quoted string", off: 26},
@@ -212,6 +213,8 @@ var rewriteCases = []rewriteCase{
 		err: `argument "a" is not used by the query`, off: -1},
 
 	// MySQL.
+	{name: "my/$1 is not a parameter", d: MySQL, in: "SELECT $1", args: pos(1),
+		err: "query has no parameters, got 1 argument; MySQL takes ? for parameters, not $n", off: -1},
 	{name: "my/positional is native", d: MySQL, in: "SELECT * FROM t WHERE a = ? AND b = ?", args: pos(1, 2),
 		want: "SELECT * FROM t WHERE a = ? AND b = ?", bound: []any{1, 2}},
 	{name: "my/?AND gets a space", d: MySQL, in: "SELECT * FROM t WHERE a=?AND b=?", args: pos(1, 2),

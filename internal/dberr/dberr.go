@@ -45,7 +45,12 @@ func Code(err error) string {
 // Retryable reports whether err is a serialization failure or deadlock,
 // which running the whole transaction again can get past: PostgreSQL
 // SQLSTATE 40001 and 40P01, MySQL 1213 (deadlock, and a Galera
-// certification conflict), SQLite BUSY and LOCKED.
+// certification conflict), SQLite BUSY_SNAPSHOT (a transaction that read
+// an older snapshot than the one it would write to), BUSY_RECOVERY and
+// LOCKED_SHAREDCACHE (a deadlock among shared-cache connections). A plain
+// SQLite BUSY is not: it comes after busy_timeout already waited for a lock
+// that another connection of the DB still holds, often the caller's own
+// transaction or open rows, and waiting again would multiply that wait.
 func Retryable(err error) bool {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
@@ -57,8 +62,10 @@ func Retryable(err error) bool {
 	}
 	var lite *sqlite.Error
 	if errors.As(err, &lite) {
-		code := lite.Code() & 0xff // the primary result code
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+		switch lite.Code() {
+		case sqlite3.SQLITE_BUSY_SNAPSHOT, sqlite3.SQLITE_BUSY_RECOVERY, sqlite3.SQLITE_LOCKED_SHAREDCACHE:
+			return true
+		}
 	}
 	return false
 }

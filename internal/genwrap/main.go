@@ -135,7 +135,8 @@ var rowsKind = namedKind{
 
 // sharedRowsKind is force_rollback's rows (forcerollback_rows.go), which
 // may be read into memory: they offer the optional interfaces of the real
-// rows they came from, and only those that still hold for rows in memory.
+// rows they came from, and only those that still hold for rows in memory
+// (RowsColumnScanner does, by database/sql's conversions, as on Go 1.26).
 var sharedRowsKind = namedKind{
 	fn: "wrapSharedRows", set: "sharedRowsMixins", base: "sharedRows", iface: "driver.Rows", result: "driver.Rows",
 	methods: rowsKind.methods,
@@ -158,6 +159,10 @@ var sharedRowsKind = namedKind{
 		}},
 		{"sharedRowsPrecisionScale", "driver.RowsColumnTypePrecisionScale", "", []method{
 			{"ColumnTypePrecisionScale", "i int", "i", "(int64, int64, bool)"},
+		}},
+		{"sharedRowsColumnScanner", "driver.RowsColumnScanner", "go1.27", []method{
+			{"NextRow", "", "", "error"},
+			{"ScanColumn", "scanCtx driver.ScanContext, index int, dest any", "scanCtx, index, dest", "error"},
 		}},
 	},
 }

@@ -118,17 +118,17 @@ func TestDriverRecords(t *testing.T) {
 		if len(ins) != 1 {
 			t.Fatalf("records of the INSERT with rows affected: %d; want 1\n%s", len(ins), h.dump())
 		}
-		if r := ins[0]; r.level != slog.LevelDebug || r.attrs[logging.KeyRowsAffected].Int64() != 2 || r.attrs[logging.KeyArgs].Int64() != 4 {
-			t.Errorf("INSERT of 2 rows logged as %s; want Debug, %s=2, %s=4", r, logging.KeyRowsAffected, logging.KeyArgs)
+		if r := ins[0]; r.level != slog.LevelInfo || r.attrs[logging.KeyRowsAffected].Int64() != 2 || r.attrs[logging.KeyArgs].Int64() != 4 {
+			t.Errorf("INSERT of 2 rows logged as %s; want Info, %s=2, %s=4", r, logging.KeyRowsAffected, logging.KeyArgs)
 		}
 
 		q := h.find(byQuery(sel))
 		if len(q) != 1 {
 			t.Fatalf("records of the SELECT: %d; want exactly 1\n%s", len(q), h.dump())
 		}
-		if r := q[0]; r.level != slog.LevelDebug || r.msg != "db query" || r.attrs[logging.KeyOperation].String() != "query" ||
+		if r := q[0]; r.level != slog.LevelInfo || r.msg != "db query" || r.attrs[logging.KeyOperation].String() != "query" ||
 			!r.has(logging.KeyRowsReturned) || r.attrs[logging.KeyRowsReturned].Int64() != 3 {
-			t.Errorf("3-row SELECT logged as %s; want Debug \"db query\" with %s=3", r, logging.KeyRowsReturned)
+			t.Errorf("3-row SELECT logged as %s; want Info \"db query\" with %s=3", r, logging.KeyRowsReturned)
 		}
 		if b.Dialect == "postgres" {
 			if got := q[0].attrs[logging.KeyNativeQuery].String(); !strings.Contains(got, "$1") {
@@ -254,13 +254,13 @@ func TestDriverSlow(t *testing.T) {
 		if took := time.Since(start); took < threshold {
 			t.Fatalf("%q took %v; the test needs it to take %v or more", q, took, threshold)
 		}
-		// The fast query is Debug unless the machine made it slow: its
+		// The fast query is Info unless the machine made it slow: its
 		// level must agree with the duration it was logged with.
 		if r := h.find(byQuery("SELECT 1")); len(r) != 1 {
 			t.Errorf("fast query: %v; want one record\n%s", r, h.dump())
-		} else if d := r[0].attrs[logging.KeyDuration].Duration(); (d < threshold) != (r[0].level == slog.LevelDebug) ||
+		} else if d := r[0].attrs[logging.KeyDuration].Duration(); (d < threshold) != (r[0].level == slog.LevelInfo) ||
 			d >= threshold && r[0].level != slog.LevelWarn {
-			t.Errorf("fast query took %v and was logged at %v; want Debug under %v, Warn from it\n%s", d, r[0].level, threshold, h.dump())
+			t.Errorf("fast query took %v and was logged at %v; want Info under %v, Warn from it\n%s", d, r[0].level, threshold, h.dump())
 		}
 		r := h.find(byQuery(q))
 		if len(r) != 1 || r[0].level != slog.LevelWarn {

@@ -36,9 +36,9 @@ func Example() {
 	db.Exec("DELETE FROM orders")
 	// Output:
 	// level=INFO msg="db connect" db.system.name=sqlite db.operation=connect db.url=sqlite:///:memory: db.conn_id=1
-	// level=DEBUG msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)" db.conn_id=1 db.rows_affected=0 db.stmt_cache=miss
-	// level=DEBUG msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="INSERT INTO users (email) VALUES (?), (?)" db.args=2 db.conn_id=1 db.rows_affected=2 db.stmt_cache=miss
-	// level=DEBUG msg="db query" db.system.name=sqlite db.operation=query db.query.text="SELECT count(*) FROM users WHERE email LIKE ?" db.args=1 db.conn_id=1 db.rows_returned=1 db.stmt_cache=miss
+	// level=INFO msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)" db.conn_id=1 db.rows_affected=0 db.stmt_cache=miss
+	// level=INFO msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="INSERT INTO users (email) VALUES (?), (?)" db.args=2 db.conn_id=1 db.rows_affected=2 db.stmt_cache=miss
+	// level=INFO msg="db query" db.system.name=sqlite db.operation=query db.query.text="SELECT count(*) FROM users WHERE email LIKE ?" db.args=1 db.conn_id=1 db.rows_returned=1 db.stmt_cache=miss
 	// users: 2
 	// level=ERROR msg="db exec" db.system.name=sqlite db.operation=exec db.query.text="DELETE FROM orders" db.conn_id=1 error="SQL logic error: no such table: orders (1)"
 	// level=INFO msg="db conn.close" db.system.name=sqlite db.operation=conn.close db.url=sqlite:///:memory: db.conn_id=1

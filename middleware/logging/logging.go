@@ -9,14 +9,16 @@
 // Each call gives at most one record, written when the call returns:
 //
 //   - Error: the call failed. The record carries the error. Two errors are
-//     not failures: sql.ErrNoRows logs at Debug, and driver.ErrSkip, which
+//     not failures: sql.ErrNoRows logs at the level of the call, and driver.ErrSkip, which
 //     database/sql answers by doing the call another way (a prepared
 //     statement), is not logged at all: the call that replaces it is.
 //   - Warn: the call took at least the threshold set by WithSlowThreshold
 //     (off by default).
-//   - Info: opening and closing a connection (operations connect and
-//     conn.close), with the URL of the database, its password masked.
-//   - Debug: every other call: exec, query, prepare, begin, commit, ...
+//   - Info: each statement the program sends (exec, query, stmt.exec,
+//     stmt.query), as pgx's tracelog logs each query at Info, and opening
+//     and closing a connection (operations connect and conn.close), with
+//     the URL of the database, its password masked.
+//   - Debug: every other call: prepare, begin, commit, rollback, ping, ...
 //     except reset_session, the check database/sql makes before reusing a
 //     pooled connection, which is only logged when it fails.
 //
@@ -155,7 +157,7 @@ var _ middleware.Selective = (*logMiddleware)(nil)
 // Interest asks the logger, before each call, which records it would
 // write: every call's when the level of a successful call (or Warn, with a
 // slow threshold) is enabled, and otherwise only failures', whose level is
-// checked when one happens. A service logging at Info thus pays one level
+// checked when one happens. A service logging at Warn thus pays one level
 // check per call, not a trip through the chain, and not even a reading of
 // the clock: a failure is then logged without its duration.
 func (m *logMiddleware) Interest(ctx context.Context, op middleware.Op) middleware.Interest {
@@ -166,12 +168,8 @@ func (m *logMiddleware) Interest(ctx context.Context, op middleware.Op) middlewa
 	if logger == nil {
 		logger = slog.Default()
 	}
-	level := slog.LevelDebug // a successful call's, as m.level gives it
-	if op == middleware.OpConnect || op == middleware.OpConnClose {
-		level = slog.LevelInfo
-	}
 	switch {
-	case logger.Enabled(ctx, level):
+	case logger.Enabled(ctx, successLevel(op)):
 		return middleware.All
 	case m.cfg.slow > 0 && logger.Enabled(ctx, slog.LevelWarn):
 		return middleware.All // any call may turn out slow
@@ -229,11 +227,22 @@ func (m *logMiddleware) level(op middleware.Op, d time.Duration, err error) slog
 		return slog.LevelError
 	case m.cfg.slow > 0 && d >= m.cfg.slow:
 		return slog.LevelWarn
-	case op == middleware.OpConnect || op == middleware.OpConnClose:
-		return slog.LevelInfo
 	default:
-		return slog.LevelDebug
+		return successLevel(op)
 	}
+}
+
+// successLevel is the level of a call that succeeded, in time: Info for the
+// statements a program sends (exec, query, their prepared forms; a query
+// when its rows close) and for opening and closing a connection, as pgx's
+// tracelog logs each query at Info; Debug for the rest.
+func successLevel(op middleware.Op) slog.Level {
+	switch op {
+	case middleware.OpExec, middleware.OpQuery, middleware.OpStmtExec, middleware.OpStmtQuery, middleware.OpRows,
+		middleware.OpConnect, middleware.OpConnClose:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
 
 // expected reports whether err is an answer rather than a failure.

@@ -37,22 +37,25 @@ func TestLevels(t *testing.T) {
 		none    bool // no record at all
 		wantErr error
 	}{
-		{name: "exec", call: middleware.Call{Op: middleware.OpExec, Query: "DELETE FROM t"}, want: slog.LevelDebug, msg: "db exec"},
+		{name: "exec", call: middleware.Call{Op: middleware.OpExec, Query: "DELETE FROM t"}, want: slog.LevelInfo, msg: "db exec"},
 		{name: "exec failed", call: middleware.Call{Op: middleware.OpExec, Query: "DELETE FROM t"}, err: boom, want: slog.LevelError, msg: "db exec", wantErr: boom},
-		{name: "no rows is not a failure", call: middleware.Call{Op: middleware.OpExec}, err: sql.ErrNoRows, want: slog.LevelDebug, msg: "db exec", wantErr: sql.ErrNoRows},
+		{name: "no rows is not a failure", call: middleware.Call{Op: middleware.OpExec}, err: sql.ErrNoRows, want: slog.LevelInfo, msg: "db exec", wantErr: sql.ErrNoRows},
 		{name: "skip is not logged", call: middleware.Call{Op: middleware.OpExec, Query: "INSERT"}, err: driver.ErrSkip, none: true},
 		{name: "skipped query is not logged", call: middleware.Call{Op: middleware.OpQuery, Query: "SELECT"}, err: driver.ErrSkip, none: true},
 		{name: "query waits for its rows", call: middleware.Call{Op: middleware.OpQuery, Query: "SELECT 1"}, none: true},
 		{name: "stmt query waits for its rows", call: middleware.Call{Op: middleware.OpStmtQuery, Query: "SELECT 1"}, none: true},
 		{name: "query failed when sent", call: middleware.Call{Op: middleware.OpQuery, Query: "SELECT"}, err: boom, want: slog.LevelError, msg: "db query", wantErr: boom},
 		{name: "stmt query failed when sent", call: middleware.Call{Op: middleware.OpStmtQuery, Query: "SELECT"}, err: boom, want: slog.LevelError, msg: "db stmt.query", wantErr: boom},
-		{name: "rows", call: middleware.Call{Op: middleware.OpRows, Query: "SELECT 1"}, want: slog.LevelDebug, msg: "db query"},
+		{name: "rows", call: middleware.Call{Op: middleware.OpRows, Query: "SELECT 1"}, want: slog.LevelInfo, msg: "db query"},
 		{name: "rows ended by an error", call: middleware.Call{Op: middleware.OpRows, Query: "SELECT 1", RowsErr: boom}, want: slog.LevelError, msg: "db query", wantErr: boom},
 		{name: "rows failed to close", call: middleware.Call{Op: middleware.OpRows, Query: "SELECT 1"}, err: boom, want: slog.LevelError, msg: "db query", wantErr: boom},
 		{name: "connect", call: middleware.Call{Op: middleware.OpConnect}, want: slog.LevelInfo, msg: "db connect"},
 		{name: "conn close", call: middleware.Call{Op: middleware.OpConnClose}, want: slog.LevelInfo, msg: "db conn.close"},
 		{name: "connect failed", call: middleware.Call{Op: middleware.OpConnect}, err: boom, want: slog.LevelError, msg: "db connect", wantErr: boom},
 		{name: "commit", call: middleware.Call{Op: middleware.OpCommit, TxID: 3}, want: slog.LevelDebug, msg: "db commit"},
+		{name: "begin", call: middleware.Call{Op: middleware.OpBegin, TxID: 3}, want: slog.LevelDebug, msg: "db begin"},
+		{name: "prepare", call: middleware.Call{Op: middleware.OpPrepare, Query: "SELECT 1"}, want: slog.LevelDebug, msg: "db prepare"},
+		{name: "stmt exec", call: middleware.Call{Op: middleware.OpStmtExec, Query: "DELETE FROM t"}, want: slog.LevelInfo, msg: "db stmt.exec"},
 		{name: "slow exec", opts: []logging.Option{logging.WithSlowThreshold(time.Second)},
 			call: middleware.Call{Op: middleware.OpExec, Start: slowStart}, want: slog.LevelWarn, msg: "db exec"},
 		{name: "slow rows", opts: []logging.Option{logging.WithSlowThreshold(time.Second)},
@@ -60,11 +63,11 @@ func TestLevels(t *testing.T) {
 		{name: "slow connect", opts: []logging.Option{logging.WithSlowThreshold(time.Second)},
 			call: middleware.Call{Op: middleware.OpConnect, Start: slowStart}, want: slog.LevelWarn, msg: "db connect"},
 		{name: "fast exec", opts: []logging.Option{logging.WithSlowThreshold(time.Hour)},
-			call: middleware.Call{Op: middleware.OpExec, Start: time.Now()}, want: slog.LevelDebug, msg: "db exec"},
+			call: middleware.Call{Op: middleware.OpExec, Start: time.Now()}, want: slog.LevelInfo, msg: "db exec"},
 		{name: "slow and failed", opts: []logging.Option{logging.WithSlowThreshold(time.Second)},
 			call: middleware.Call{Op: middleware.OpExec, Start: slowStart}, err: boom, want: slog.LevelError, msg: "db exec", wantErr: boom},
 		{name: "threshold off", opts: []logging.Option{logging.WithSlowThreshold(0)},
-			call: middleware.Call{Op: middleware.OpExec, Start: slowStart}, want: slog.LevelDebug, msg: "db exec"},
+			call: middleware.Call{Op: middleware.OpExec, Start: slowStart}, want: slog.LevelInfo, msg: "db exec"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
