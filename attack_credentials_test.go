@@ -916,3 +916,35 @@ func TestAttackCredentialsWithReplicasPasswordFile(t *testing.T) {
 		}
 	}
 }
+
+// The promise: the provider's error is wrapped as it is (its message kept,
+// only passwords masked), on both servers, and the log of log=debug shows
+// the same masked message.
+func TestAttackCredentialsProviderErrorText(t *testing.T) {
+	for _, tt := range []struct{ url, server, user string }{
+		{atkPGShared, "127.0.0.1:5432", "postgres"},
+		{atkMyShared, "127.0.0.1:3306", "root"},
+	} {
+		t.Run(tt.server, func(t *testing.T) {
+			var logs bytes.Buffer // log=debug logs to slog.Default()
+			old := slog.Default()
+			slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			defer slog.SetDefault(old)
+			db, err := Open(tt.url+atkSep(tt.url)+"log=debug", WithCredentials(func(context.Context, string) (string, string, error) {
+				return "", "Pw%d/9?#", errors.New("bad %s %d %! 100% for Pw%d/9?# and Pw%25d%2F9%3F%23")
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Ping()
+			db.Close()
+			want := fmt.Sprintf("databases: getting credentials for %s as user %q: bad %%s %%d %%! 100%% for *** and ***", tt.server, tt.user)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error %v; want %q", err, want)
+			}
+			if text := logs.String(); strings.Contains(text, "Pw%") || !strings.Contains(text, "100% for *** and ***") {
+				t.Errorf("the log does not show the masked error alone: %s", text)
+			}
+		})
+	}
+}
