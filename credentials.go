@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,9 @@ func (cr *credentials) redact(msg, pw string) string {
 		secrets = append(secrets, s)
 	}
 	cr.mu.Unlock()
+	// Longest first: a password that is part of another must not mask
+	// that one's part and leave the rest showing.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, s := range secrets {
 		if s == "" {
 			continue

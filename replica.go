@@ -140,7 +140,7 @@ func (c *connector) openReplicas() error {
 		if c.cfg.dialect == dialectSQLite {
 			return fmt.Errorf("databases.WithReplicas: SQLite has no server to replicate")
 		}
-		a, dsn, err := replicaFromURL(c.cfg, u)
+		a, dsn, err := replicaFromURL(c.cfg, u, c.creds != nil)
 		if err != nil {
 			return err
 		}

@@ -180,8 +180,12 @@ func notPrimary(d *dialect, primaries string, a replicaAddr) error {
 }
 
 // replicaFromURL reads a replica URL given to WithReplicas: it must select
-// the primary's backend and real driver and name another server.
-func replicaFromURL(primary *config, raw string) (replicaAddr, string, error) {
+// the primary's backend and real driver and name another server. creds
+// tells whether the DB takes its passwords from WithCredentials or the
+// primary's password_file, which then apply to the replica too: a password
+// in the replica's URL would be a second source, so it is refused, and so
+// is a password_file of the replica's own, which is not read.
+func replicaFromURL(primary *config, raw string, creds bool) (replicaAddr, string, error) {
 	cfg, err := parseURL(raw)
 	if err != nil {
 		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: %w", err)
@@ -194,6 +198,12 @@ func replicaFromURL(primary *config, raw string) (replicaAddr, string, error) {
 	}
 	if len(cfg.replicas.addrs) > 0 {
 		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q has replicas of its own", cfg.redacted)
+	}
+	if cfg.passwordFile != "" {
+		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q: option password_file: a replica takes the primary's credentials (WithCredentials or the primary's password_file); give password_file in the primary's URL", cfg.redacted)
+	}
+	if creds && cfg.hasPassword {
+		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q gives a password, and the DB takes its passwords from WithCredentials or password_file; give one or the other", cfg.redacted)
 	}
 	a := replicaAddr{cfg.host, cfg.port}
 	if a.port == 0 {
