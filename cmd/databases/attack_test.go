@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-databases/databases/internal/dbtest"
+)
+
+// TestAttackDoorDescribeQuotedNames: \d takes a table name as SQL writes it,
+// quoted when it has a space, a dot or capitals, qualified by a quoted
+// schema; \dt lists such tables, so \d must be able to name them.
+func TestAttackDoorDescribeQuotedNames(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		sp := dbtest.Name("atk sp")
+		dot := dbtest.Name("atk.dot")
+		q := map[string]func(string) string{
+			"sqlite":   func(s string) string { return `"` + s + `"` },
+			"postgres": func(s string) string { return `"` + s + `"` },
+			"mysql":    func(s string) string { return "`" + s + "`" },
+		}[b.Dialect]
+		schema := map[string]string{"sqlite": "main", "postgres": "public", "mysql": ""}[b.Dialect]
+		if b.Dialect == "mysql" {
+			u := b.URL[strings.LastIndex(b.URL[:strings.Index(b.URL+"?", "?")], "/")+1:]
+			schema = u[:strings.Index(u+"?", "?")]
+		}
+		setup := "CREATE TABLE " + q(sp) + " (" + q("Col A") + " INTEGER NOT NULL DEFAULT 3);" +
+			"CREATE TABLE " + q(dot) + " (x INTEGER)"
+		args := []string{b.URL, "-format", "csv", "-c", setup,
+			"-c", `\d ` + q(sp),
+			"-c", `\d ` + q(dot),
+			"-c", `\d ` + q(schema) + "." + q(sp),
+			"-c", `\d ` + schema + "." + q(dot),
+			"-c", "DROP TABLE " + q(sp) + "; DROP TABLE " + q(dot)}
+		code, stdout, stderr := runCLI(t, "", args...)
+		if code != 0 {
+			runCLI(t, "", b.URL, "-c", "DROP TABLE IF EXISTS "+q(sp)+"; DROP TABLE IF EXISTS "+q(dot))
+			t.Fatalf("exit status %d: %s\nstdout:\n%s", code, stderr, stdout)
+		}
+		if n := strings.Count(stdout, "Col A,"); n != 2 {
+			t.Errorf("Col A described %d times, want 2:\n%s", n, stdout)
+		}
+		if n := strings.Count(stdout, "\nx,"); n != 2 {
+			t.Errorf("x described %d times, want 2:\n%s", n, stdout)
+		}
+	})
+}
+
+// TestAttackDoorDescribeBadName: a malformed name is an error, not a
+// query for a name nobody wrote.
+func TestAttackDoorDescribeBadName(t *testing.T) {
+	for _, arg := range []string{`\d "unterminated`, `\d a.b.c`, `\d a b`, `\d "a"x`} {
+		code, _, stderr := runCLI(t, "", "sqlite:///:memory:", "-c", arg)
+		if code != 1 || stderr == "" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, stderr)
+		}
+	}
+}
