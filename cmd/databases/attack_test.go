@@ -56,3 +56,39 @@ func TestAttackDoorDescribeBadName(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackDoorSQLiteNearTokenInComment: SQLite's near "…" token names the
+// column even when the same word is in a comment before it.
+func TestAttackDoorSQLiteNearTokenInComment(t *testing.T) {
+	script := writeFile(t, "s.sql", "SELECT 1;\n-- xyz here\n/* t */ SELECT 2\n    FORM xyz;\nSELECT 3;\n")
+	code, stdout, stderr := runCLI(t, "", "sqlite:///:memory:", "-f", script)
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "statement 2 ("+script+":4:10)") || !strings.Contains(stderr, "    FORM xyz\n           ^") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if strings.Contains(stdout, "3") {
+		t.Errorf("the script went on after the error:\n%s", stdout)
+	}
+}
+
+// TestAttackDoorErrorPositionBackends: a held promise kept held: the line
+// (and, where the server says, the column) of an error in the third line of
+// a multi-line statement after a comment, and exit status 1.
+func TestAttackDoorErrorPositionBackends(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		script := writeFile(t, "s.sql", "SELECT 1 AS a;\n-- c;omment 'x'\n  SELECT 2\n    FROM (SELECT 1 AS y) s WHERE nosuchcol = 1;\nSELECT 3 AS c;\n")
+		code, stdout, stderr := runCLI(t, "", b.URL, "-f", script)
+		if code != 1 {
+			t.Fatalf("exit status %d, want 1: %s", code, stderr)
+		}
+		want := map[string]string{"sqlite": script + ":2)", "postgres": script + ":4:34)", "mysql": script + ":"}[b.Dialect]
+		if !strings.Contains(stderr, "statement 2 ("+want) {
+			t.Errorf("want %q in stderr:\n%s", want, stderr)
+		}
+		if strings.Contains(stdout, "c\n") {
+			t.Errorf("the script went on:\n%s", stdout)
+		}
+	})
+}
