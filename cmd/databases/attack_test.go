@@ -92,3 +92,16 @@ func TestAttackDoorErrorPositionBackends(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackDoorMariaDBBeginNotAtomic: MariaDB's anonymous compound
+// statement runs whole, without DELIMITER, like a procedure body; a plain
+// BEGIN is still a transaction.
+func TestAttackDoorMariaDBBeginNotAtomic(t *testing.T) {
+	b := dbtest.Backends()[2]
+	b.Require(t)
+	script := "BEGIN NOT ATOMIC\n  DECLARE x INT DEFAULT 7;\n  IF x > 0 THEN SELECT x AS x; END IF;\nEND;\nBEGIN;\nSELECT 'y;' AS y;\nCOMMIT;\n"
+	code, stdout, stderr := runCLI(t, script, b.URL, "-format", "csv")
+	if code != 0 || stdout != "x\n7\n\ny\ny;\n" {
+		t.Fatalf("exit status %d: %s\nstdout:\n%q", code, stderr, stdout)
+	}
+}
