@@ -105,3 +105,43 @@ func TestAttackDoorMariaDBBeginNotAtomic(t *testing.T) {
 		t.Fatalf("exit status %d: %s\nstdout:\n%q", code, stderr, stdout)
 	}
 }
+
+// TestAttackDoorRunnerNoPassword (held): a server that refuses the
+// password, or a URL the driver refuses, prints no form of the password,
+// with logging, tracing and insights on, and exits 1.
+func TestAttackDoorRunnerNoPassword(t *testing.T) {
+	pg, my := dbtest.Backends()[1], dbtest.Backends()[2]
+	pg.Require(t)
+	my.Require(t)
+	hostOf := func(u string) string { // user@host:port/db, without the options
+		rest := u[strings.Index(u, "@")+1:]
+		return rest[:strings.Index(rest+"?", "?")]
+	}
+	const pw = "p%2F%3F%23%40%25x"
+	for _, u := range []string{
+		"mysql://root:" + pw + "@" + hostOf(my.URL) + "?log=debug&insights=on",
+		"mysql://root:" + pw + "@" + hostOf(my.URL) + "?parseTime=maybe",
+		"postgres://nouser_atk:" + pw + "@" + hostOf(pg.URL) + "?sslmode=disable&trace=on",
+		"postgres://postgres:" + pw + "@" + hostOf(pg.URL) + "?sslmode=nonsense",
+		"mysql://root:Zx9/Qp2@" + hostOf(my.URL),
+	} {
+		for _, env := range []bool{false, true} {
+			args := []string{"-log", "debug", "-trace", "-insights", "-c", "SELECT 1"}
+			if env {
+				t.Setenv("DATABASE_URL", u)
+			} else {
+				t.Setenv("DATABASE_URL", "")
+				args = append([]string{u}, args...)
+			}
+			code, stdout, stderr := runCLI(t, "", args...)
+			if code != 1 {
+				t.Errorf("exit status %d, want 1", code)
+			}
+			for _, s := range []string{"p/?#@%x", pw, "%2F%3F%23", "Zx9/Qp2", "Qp2"} {
+				if strings.Contains(stdout+stderr, s) {
+					t.Errorf("the output shows %q:\n%s%s", s, stdout, stderr)
+				}
+			}
+		}
+	}
+}
