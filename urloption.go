@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 )
 
 // URLWithOption returns the database URL raw with the query option name set
@@ -27,7 +30,7 @@ func URLWithOption(raw, name, value string) (string, error) {
 		return "", err
 	}
 	head, query, hasQuery := strings.Cut(raw, "?")
-	pair := url.QueryEscape(name) + "=" + url.QueryEscape(value)
+	pair := queryEscape(name) + "=" + queryEscape(value)
 	var pairs []string
 	replaced := false
 	if hasQuery {
@@ -50,10 +53,33 @@ func URLWithOption(raw, name, value string) (string, error) {
 		pairs = append(pairs, pair)
 	}
 	out := head + "?" + strings.Join(pairs, "&")
-	if _, err := parseURL(out); err != nil {
+	cfg, err := parseURL(out)
+	if err != nil {
 		return "", err // names the option and masks the password
 	}
+	// What the real driver refuses when the DB is opened (pgx's sslmode,
+	// go-sql-driver's parseTime) it refuses here too.
+	switch {
+	case cfg.driverName == dialectPostgres.defaultDriver:
+		if _, err := pgx.ParseConfig(cfg.dsn); err != nil {
+			return "", cfg.driverError(err)
+		}
+	case cfg.driverName == dialectMySQL.defaultDriver && len(cfg.hosts) <= 1:
+		if _, err := mysql.ParseDSN(cfg.dsn); err != nil {
+			return "", cfg.driverError(err)
+		}
+	case cfg.driverName != cfg.dialect.defaultDriver:
+		if _, err := lookupDriver(cfg); err != nil {
+			return "", err // postgres+nosuch://: no driver of that name
+		}
+	}
 	return out, nil
+}
+
+// queryEscape percent-encodes s for a query value: as url.QueryEscape, but a
+// space is %20, since pgx and modernc read a '+' in an option as itself.
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 // sameOption reports whether the query keys a and b name one option: the

@@ -25,7 +25,7 @@ func TestURLWithOption(t *testing.T) {
 		{"postgres://u@[::1]:5432/db?force_rollback=false&sslmode=disable", "force_rollback", "true",
 			"postgres://u@[::1]:5432/db?force_rollback=true&sslmode=disable", ""},
 		{"postgres://u@h/db?sslmode=disable", "sslmode", "require", "postgres://u@h/db?sslmode=require", ""},
-		{"postgres://u@h/db", "application_name", "my app&x=1 ü", "postgres://u@h/db?application_name=my+app%26x%3D1+%C3%BC", ""},
+		{"postgres://u@h/db", "application_name", "my app&x=1 ü", "postgres://u@h/db?application_name=my%20app%26x%3D1%20%C3%BC", ""}, // pgx keeps a "+" as "+",
 		{"postgres:///db?host=/var/run/postgresql", "trace", "on", "postgres:///db?host=/var/run/postgresql&trace=on", ""},
 		{"mysql://root@127.0.0.1:3306/test?parseTime=true", "insights", "on", "mysql://root@127.0.0.1:3306/test?parseTime=true&insights=on", ""},
 		{"mysql://u@h1:3306,h2:3307,h3/db?max_size=4&load_balance_hosts=random", "max_open_conns", "8",

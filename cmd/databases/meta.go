@@ -65,8 +65,12 @@ func (s *session) meta(ctx context.Context, text string) error {
 		return err
 	case (fields[0] == `\dt` || fields[0] == `\d`) && len(fields) == 1:
 		return s.query(ctx, cat.tables)
-	case fields[0] == `\d` && len(fields) == 2:
-		return s.describe(ctx, cat, fields[1])
+	case fields[0] == `\d` && len(fields) >= 2:
+		parts, err := splitTableName(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), `\d`)))
+		if err != nil {
+			return err
+		}
+		return s.describe(ctx, cat, parts)
 	case fields[0] == `\l` && len(fields) == 1:
 		return s.query(ctx, cat.databases)
 	}
@@ -75,10 +79,11 @@ func (s *session) meta(ctx context.Context, text string) error {
 
 // describe lists the columns of a table, or fails when there is none of
 // that name.
-func (s *session) describe(ctx context.Context, cat catalog, name string) error {
+func (s *session) describe(ctx context.Context, cat catalog, parts []string) error {
 	var schema any
-	if i := strings.LastIndexByte(name, '.'); i > 0 {
-		schema, name = name[:i], name[i+1:]
+	name := parts[len(parts)-1]
+	if len(parts) == 2 {
+		schema = parts[0]
 	}
 	var n int
 	if err := s.conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+cat.columns+") AS c", name, schema).Scan(&n); err != nil {
@@ -88,4 +93,65 @@ func (s *session) describe(ctx context.Context, cat catalog, name string) error 
 		return fmt.Errorf("no table %q", name)
 	}
 	return s.query(ctx, cat.columns, name, schema)
+}
+
+// splitTableName reads the argument of \d: a table name, or schema.table,
+// each part plain or quoted as "…" (with "" for a quote), `…` (with “ for
+// a backtick) or […], so that names with spaces, dots or capitals can be
+// named as they are written in SQL.
+func splitTableName(arg string) ([]string, error) {
+	var parts []string
+	rest := arg
+	for {
+		var part string
+		if rest == "" {
+			return nil, fmt.Errorf("bad table name %q", arg)
+		}
+		switch q := rest[0]; q {
+		case '"', '`', '[':
+			end := q
+			if q == '[' {
+				end = ']'
+			}
+			var b strings.Builder
+			i := 1
+			for {
+				if i >= len(rest) {
+					return nil, fmt.Errorf("bad table name %q: unterminated %c", arg, q)
+				}
+				if rest[i] == end {
+					if end != ']' && i+1 < len(rest) && rest[i+1] == end {
+						b.WriteByte(end)
+						i += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(rest[i])
+				i++
+			}
+			part, rest = b.String(), rest[i+1:]
+		default:
+			i := strings.IndexByte(rest, '.')
+			if i < 0 {
+				i = len(rest)
+			}
+			part, rest = rest[:i], rest[i:]
+			if strings.ContainsAny(part, " \t\"`[]") {
+				return nil, fmt.Errorf("bad table name %q: quote a name with spaces or quotes", arg)
+			}
+		}
+		if part == "" {
+			return nil, fmt.Errorf("bad table name %q", arg)
+		}
+		parts = append(parts, part)
+		if rest == "" {
+			break
+		}
+		if rest[0] != '.' || len(parts) == 2 {
+			return nil, fmt.Errorf("bad table name %q: want TABLE or SCHEMA.TABLE", arg)
+		}
+		rest = rest[1:]
+	}
+	return parts, nil
 }

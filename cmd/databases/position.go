@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/go-databases/databases/rewrite"
+	"github.com/go-databases/databases/sqlscan"
 )
 
 // A stmtError is a statement that failed: its number in the run, where it
@@ -74,7 +75,7 @@ func where(src string, line, col int) string {
 // errorPosition returns where in the statement text an error is, as a line
 // and a column (in characters) from 1, when the error says: a placeholder
 // error's byte offset, PostgreSQL's position, MySQL's "at line N" (a line,
-// column 0), SQLite's `near "token"` when the token is in the text once.
+// column 0), SQLite's `near "token"` when the token is in the text once outside comments.
 // It returns 0, 0 when the error does not say.
 func errorPosition(err error, text string) (line, col int) {
 	if re := (*rewrite.Error)(nil); errors.As(err, &re) && re.Offset >= 0 && re.Offset <= len(text) {
@@ -100,10 +101,33 @@ func errorPosition(err error, text string) (line, col int) {
 		}
 		return 0, 0
 	}
-	if m := sqliteNear.FindStringSubmatch(err.Error()); m != nil && m[1] != "" && strings.Count(text, m[1]) == 1 {
-		return lineCol(text, strings.Index(text, m[1]))
+	if m := sqliteNear.FindStringSubmatch(err.Error()); m != nil && m[1] != "" {
+		if off := sqliteToken(text, m[1]); off >= 0 {
+			return lineCol(text, off)
+		}
 	}
 	return 0, 0
+}
+
+// sqliteToken returns the byte offset of the one token of text, outside
+// comments, that is tok (SQLite's near "…" names a token as written), or,
+// when no token is, of tok when it is in the text once; -1 when it cannot
+// tell.
+func sqliteToken(text, tok string) int {
+	off, n := -1, 0
+	s := sqlscan.New(sqlscan.SQLite, 0, text)
+	for t := s.Next(); t.Kind != sqlscan.EOF; t = s.Next() {
+		if t.Kind != sqlscan.Comment && text[t.Start:t.End] == tok {
+			off, n = t.Start, n+1
+		}
+	}
+	switch {
+	case n == 1:
+		return off
+	case n == 0 && strings.Count(text, tok) == 1:
+		return strings.Index(text, tok)
+	}
+	return -1
 }
 
 var (

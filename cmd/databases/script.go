@@ -18,8 +18,8 @@ type statement struct {
 // as the end of one, by the lexical rules of dialect d and, on MySQL, the
 // sql_mode flags mode (so not inside quotes, comments or dollar-quoted
 // bodies), except inside the BEGIN … END body of a CREATE TRIGGER, FUNCTION,
-// PROCEDURE or EVENT. Empty statements and statements of comments alone are
-// dropped. An unterminated quote or comment is an error naming the line where
+// PROCEDURE or EVENT, or of MariaDB's BEGIN NOT ATOMIC … END. Empty
+// statements and statements of comments alone are dropped. An unterminated quote or comment is an error naming the line where
 // it starts; so is an unterminated /* on SQLite, which SQLite would read as a
 // comment to the end, dropping the rest of the script without a word.
 func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]statement, error) {
@@ -165,6 +165,7 @@ const (
 	stmtDefiner              // in MySQL's DEFINER = user clause
 	stmtBody                 // a routine: blocks are counted
 	stmtOther                // any other statement
+	stmtBegin                // after a first BEGIN: NOT ATOMIC makes it MariaDB's compound statement
 )
 
 func (r *routine) open() bool { return r.depth > 0 }
@@ -183,8 +184,18 @@ func (r *routine) token(script string, t sqlscan.Token) {
 	switch r.state {
 	case stmtStart:
 		r.state = stmtOther
-		if strings.EqualFold(w, "CREATE") {
+		switch {
+		case strings.EqualFold(w, "CREATE"):
 			r.state = stmtCreate
+		case strings.EqualFold(w, "BEGIN"):
+			r.state = stmtBegin
+		}
+	case stmtBegin:
+		// BEGIN NOT ATOMIC … END: MariaDB's anonymous block; BEGIN, BEGIN
+		// WORK: a transaction.
+		r.state = stmtOther
+		if isWord(w, "NOT") {
+			r.state, r.depth = stmtBody, 1
 		}
 	case stmtCreate, stmtDefiner:
 		switch {
