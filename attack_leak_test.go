@@ -508,3 +508,83 @@ func TestAttackLeakForceRollback(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackLeakBoundary: rows closed around the threshold: every
+// "leak ended" record follows a leak record of the same rows, and a
+// transaction's record names its last query.
+func TestAttackLeakBoundary(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, log := openLeaky(t, b.URL)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rows, err := db.QueryContext(ctx, "SELECT 1 AS boundary")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(testLeakThreshold - 20*time.Millisecond + time.Duration(i)*10*time.Millisecond)
+				rows.Close()
+			}()
+		}
+		// (after the rows: a SQLite :memory: writer blocks new readers)
+		wg.Wait()
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SELECT 1 AS first_in_tx"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := tx.QueryContext(ctx, "SELECT 2 AS last_in_tx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		time.Sleep(2 * testLeakThreshold)
+		warn := 0
+		for _, r := range log.matching(slog.LevelWarn, "databases: leak:") {
+			if strings.Contains(r.msg, "transaction") {
+				if r.attrs["query"] != "SELECT ? AS last_in_tx" {
+					t.Errorf("transaction record query %q; want its last query", r.attrs["query"])
+				}
+				continue
+			}
+			warn++
+		}
+		ended := len(log.matching(slog.LevelInfo, "leak ended"))
+		if ended != warn {
+			t.Errorf("%d rows reported, %d reported ended; want the same", warn, ended)
+		}
+	})
+}
+
+// TestAttackLeakPoolDryOnce: callers waiting again and again for a pool
+// held by leaks give at most one pool-ran-dry record per threshold, and
+// one held by an Exec in progress is counted, not listed.
+func TestAttackLeakPoolDryOnce(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, log := openLeaky(t, b.URL, "max_open_conns=1")
+		ctx := context.Background()
+		rows, err := db.QueryContext(ctx, "SELECT 1 AS holds_all")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for time.Since(start) < 2*testLeakThreshold {
+			wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			_, _ = db.ExecContext(wctx, "SELECT 2")
+			cancel()
+		}
+		rows.Close()
+		elapsed := time.Since(start)
+		got := log.matching(slog.LevelWarn, "pool ran dry")
+		if max := int(elapsed/testLeakThreshold) + 1; len(got) == 0 || len(got) > max {
+			t.Errorf("%d pool-ran-dry records in %v; want 1 to %d", len(got), elapsed, max)
+		}
+	})
+}
