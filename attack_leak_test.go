@@ -588,3 +588,63 @@ func TestAttackLeakPoolDryOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackLeakURLWins: the URL option wins over WithLeakThreshold, off
+// included.
+func TestAttackLeakURLWins(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		code time.Duration
+		want int
+	}{
+		{"sqlite:///:memory:?leak_threshold=off", time.Second, 0},
+		{"sqlite:///:memory:?leak_threshold=0", 500 * time.Millisecond, 0},
+		{"sqlite:///:memory:?leak_threshold=1s", time.Hour, 1},
+	} {
+		log := &holdLog{}
+		db, err := databases.Open(c.url, databases.WithLeakThreshold(c.code), databases.WithLogger(slog.New(log)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query("SELECT 1 AS url_wins")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(3*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "databases: leak:")) > 0 })
+		if got := len(log.matching(slog.LevelWarn, "databases: leak:")); got != c.want {
+			t.Errorf("%s with WithLeakThreshold(%v): %d records; want %d", c.url, c.code, got, c.want)
+		}
+		rows.Close()
+		db.Close()
+	}
+}
+
+// TestAttackLeakNoCallSitesWithoutThreshold: with insights on and
+// leak_threshold off, the Connections table lists the holders without
+// where they were opened.
+func TestAttackLeakNoCallSitesWithoutThreshold(t *testing.T) {
+	db, err := databases.Open("sqlite:///:memory:?insights=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT 1 AS no_site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	p, ok := databases.Insights(db).Pool()
+	if !ok || len(p.Connections) != 1 {
+		t.Fatalf("pool %+v, %v; want one connection", p, ok)
+	}
+	if s := fmt.Sprintf("%+v", p.Connections[0]); strings.Contains(s, "attack_leak_test.go") {
+		t.Errorf("call site captured with leak_threshold off: %s", s)
+	}
+	for _, f := range []string{"/", "/?format=json"} {
+		rec := httptest.NewRecorder()
+		databases.Insights(db).Handler().ServeHTTP(rec, httptest.NewRequest("GET", f, nil))
+		if !strings.Contains(rec.Body.String(), "no_site") {
+			t.Errorf("page %s does not show the held query", f)
+		}
+	}
+}
