@@ -648,3 +648,75 @@ func TestAttackLeakNoCallSitesWithoutThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackLeakEndedByCancel: a reported transaction and rows that
+// database/sql ends when their context is cancelled are reported ended.
+func TestAttackLeakEndedByCancel(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, log := openLeaky(t, b.URL)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if _, err := db.QueryContext(ctx, "SELECT 1 AS cancel_rows"); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT 2 AS cancel_tx"); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(testLeakThreshold+15*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "databases: leak:")) == 2 }) {
+			t.Fatalf("leak records %+v; want 2", log.matching(slog.LevelWarn, "databases: leak:"))
+		}
+		cancel()
+		if !waitFor(10*time.Second, func() bool { return len(log.matching(slog.LevelInfo, "leak ended")) == 2 }) {
+			t.Errorf("ended records %+v; want 2", log.matching(slog.LevelInfo, "leak ended"))
+		}
+		if !waitFor(10*time.Second, func() bool { return db.Stats().InUse == 0 }) {
+			t.Errorf("in use %d; want 0", db.Stats().InUse)
+		}
+	})
+}
+
+// TestAttackLeakPoolDryConn: a pool held by a sql.Conn without rows and
+// by rows: the record lists the rows and counts the Conn.
+func TestAttackLeakPoolDryConn(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		db, log := openLeaky(t, b.URL, "max_open_conns=2")
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		rows, err := db.QueryContext(ctx, "SELECT 1 AS beside_conn")
+		at := lineAbove()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, _ = db.ExecContext(wctx, "SELECT 2")
+		cancel()
+		if !waitFor(testLeakThreshold+15*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "pool ran dry")) > 0 }) {
+			t.Fatal("no pool-ran-dry record")
+		}
+		r := log.matching(slog.LevelWarn, "pool ran dry")[0]
+		if r.attrs["in_use_without_rows_or_tx"] != "1" {
+			t.Errorf("in_use_without_rows_or_tx %q; want 1: %+v", r.attrs["in_use_without_rows_or_tx"], r)
+		}
+		found := false
+		for k, v := range r.attrs {
+			if strings.HasSuffix(k, ".opened_at") {
+				if v != at {
+					t.Errorf("%s = %q; want %q", k, v, at)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the rows are not listed: %+v", r)
+		}
+	})
+}
