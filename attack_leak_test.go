@@ -720,3 +720,44 @@ func TestAttackLeakPoolDryConn(t *testing.T) {
 		}
 	})
 }
+
+var (
+	attackLeakRegister sync.Once
+	attackLeakRegLog   = &holdLog{}
+)
+
+// TestAttackLeakRegisteredURLWins: under a name from Register with
+// WithLeakThreshold, sql.Open's URL turns the option off, and without the
+// URL option the registered threshold reports with the caller's line.
+func TestAttackLeakRegisteredURLWins(t *testing.T) {
+	attackLeakRegister.Do(func() {
+		databases.Register("databases-attack-leak", databases.WithLeakThreshold(time.Second), databases.WithLogger(slog.New(attackLeakRegLog)))
+	})
+	log := attackLeakRegLog
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{"sqlite:///:memory:?leak_threshold=off", 0}, {"sqlite:///:memory:", 1}} {
+		log.mu.Lock()
+		log.records = nil
+		log.mu.Unlock()
+		db, err := sql.Open("databases-attack-leak", c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query("SELECT 1 AS registered")
+		at := lineAbove()
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(3*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "databases: leak:")) > 0 })
+		got := log.matching(slog.LevelWarn, "databases: leak:")
+		if len(got) != c.want {
+			t.Errorf("%s: %d records; want %d", c.url, len(got), c.want)
+		} else if c.want == 1 && got[0].attrs["opened_at"] != at {
+			t.Errorf("%s: opened_at %q; want %q", c.url, got[0].attrs["opened_at"], at)
+		}
+		rows.Close()
+		db.Close()
+	}
+}
