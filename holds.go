@@ -131,7 +131,7 @@ type holds struct {
 // newHolds returns the holds of c, or nil when no option needs them.
 func newHolds(c *connector) *holds {
 	h := &holds{c: c, threshold: c.opts.leakThreshold}
-	if c.cfg.leakThreshold > 0 {
+	if c.cfg.leakSet { // the URL wins, off included
 		h.threshold = c.cfg.leakThreshold
 	}
 	useTime := c.opts.meterProvider != nil && c.opts.poolNames == PoolMetricsSemconv

@@ -56,6 +56,7 @@ type config struct {
 	hasPassword   bool          // the URL gives a password (user:password@, or pgx's password=)
 	passwordFile  string        // password_file=PATH: the password of each new connection (credentials.go)
 	leakThreshold time.Duration // leak_threshold=DURATION: report rows and transactions held longer (holds.go)
+	leakSet       bool          // the URL gives leak_threshold, off included: it wins over WithLeakThreshold
 
 	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
@@ -321,14 +322,14 @@ func setInsights(p *urlParse, v string) error {
 // or off for none (holds.go).
 func setLeakThreshold(p *urlParse, v string) error {
 	if v == "off" || v == "0" {
-		p.cfg.leakThreshold = 0
+		p.cfg.leakThreshold, p.cfg.leakSet = 0, true
 		return nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a duration such as 30s, nor off", v)
 	}
-	p.cfg.leakThreshold = d
+	p.cfg.leakThreshold, p.cfg.leakSet = d, true
 	return nil
 }
 
