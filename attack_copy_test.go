@@ -663,3 +663,231 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAttackCopyRowNaming: the server's failures in a later batch name
+// the source row: a too-long value (MySQL's "at row N" counts in the
+// batch), a CHECK constraint, a value that does not convert.
+func TestAttackCopyRowNaming(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		tn := dbtest.Name("atkn")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT PRIMARY KEY, s VARCHAR(5), n INT CHECK (n >= 0))")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		mk := func(change func(r []any)) [][]any {
+			rows := make([][]any, 2600)
+			for i := range rows {
+				rows[i] = []any{i, "ok", i}
+			}
+			change(rows[1234])
+			return rows
+		}
+		cases := map[string][][]any{
+			"check":   mk(func(r []any) { r[2] = -1 }),
+			"convert": mk(func(r []any) { r[2] = struct{ X int }{1} }),
+		}
+		if b.dialect != "sqlite" { // SQLite does not enforce VARCHAR(n)
+			cases["toolong"] = mk(func(r []any) { r[1] = "much too long" })
+		}
+		for name, rows := range cases {
+			_, err := databases.CopyFrom(context.Background(), db, tn, []string{"id", "s", "n"}, databases.CopyRows(rows))
+			var ce *databases.CopyError
+			if !errors.As(err, &ce) || ce.Row != 1234 {
+				t.Errorf("%s: %v; want a CopyError of row 1234", name, err)
+			}
+			if c := atkCount(t, db, tn); c != 0 {
+				t.Fatalf("%s: %d rows kept", name, c)
+			}
+		}
+	})
+}
+
+// TestAttackCopySchemaQualified: "schema.table" loads into that schema's
+// table, not a same-named table on the search path.
+func TestAttackCopySchemaQualified(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		var schema string
+		switch b.dialect {
+		case "postgres":
+			schema = dbtest.Name("atksch")
+			atkMust(t, db, "CREATE SCHEMA "+schema)
+			t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
+		case "mysql":
+			schema = "test_atk_copy"
+		default:
+			schema = "main"
+		}
+		tn := dbtest.Name("atkq")
+		atkMust(t, db, "CREATE TABLE "+schema+"."+tn+" (id INT)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + schema + "." + tn) })
+		if b.dialect == "postgres" {
+			atkMust(t, db, "CREATE TABLE "+tn+" (id INT)")
+			t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		}
+		n, err := databases.CopyFrom(context.Background(), db, schema+"."+tn, []string{"id"}, databases.CopyRows([][]any{{1}, {2}}))
+		if err != nil || n != 2 {
+			t.Fatalf("n=%d %v", n, err)
+		}
+		tx, _ := db.Begin()
+		st, err := tx.Prepare("COPY " + schema + "." + tn + " (id) FROM STDIN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Exec(3)
+		if _, err := st.Exec(); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		tx.Commit()
+		if c := atkCount(t, db, schema+"."+tn); c != 3 {
+			t.Fatalf("%d rows in the schema's table", c)
+		}
+	})
+}
+
+// TestAttackCopyTxRollback: a load inside a Tx is undone by Rollback and
+// kept by Commit; on PostgreSQL a failed load fails the transaction.
+func TestAttackCopyTxRollback(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		tn := dbtest.Name("atkb")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT PRIMARY KEY)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := databases.CopyFrom(context.Background(), tx, tn, []string{"id"}, databases.CopyRows([][]any{{1}, {2}})); err != nil {
+			t.Fatal(err)
+		}
+		var in int
+		tx.QueryRow("SELECT COUNT(*) FROM " + tn).Scan(&in)
+		if in != 2 {
+			t.Fatalf("tx sees %d", in)
+		}
+		tx.Rollback()
+		if c := atkCount(t, db, tn); c != 0 {
+			t.Fatalf("%d rows after rollback", c)
+		}
+		// a cancelled load inside a Tx leaves the tx usable (MySQL, SQLite)
+		if b.dialect != "postgres" {
+			tx, _ = db.Begin()
+			defer tx.Rollback()
+			tx.Exec("INSERT INTO " + tn + " VALUES (-100)")
+			ctx, cancel := context.WithCancel(context.Background())
+			seq := func(yield func([]any) bool) {
+				for i := range 2500 {
+					if i == 1700 {
+						cancel()
+					}
+					if !yield([]any{i}) {
+						return
+					}
+				}
+			}
+			_, err := databases.CopyFrom(ctx, tx, tn, []string{"id"}, databases.CopySeq(seq))
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%v", err)
+			}
+			if _, err := tx.Exec("INSERT INTO " + tn + " VALUES (-101)"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if c := atkCount(t, db, tn); c != 2 {
+				t.Fatalf("%d rows after the cancelled load's tx, want 2", c)
+			}
+		}
+	})
+}
+
+// TestAttackCopyConnKilled: the server ends the connection before the
+// load: an error, nothing kept, the pool goes on.
+func TestAttackCopyConnKilled(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		if b.dialect == "sqlite" {
+			t.Skip()
+		}
+		tn := dbtest.Name("atkk")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT PRIMARY KEY)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var id int64
+		q := "SELECT pg_backend_pid()"
+		if b.dialect == "mysql" {
+			q = "SELECT CONNECTION_ID()"
+		}
+		if err := conn.QueryRowContext(ctx, q).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		killed := false
+		seq := func(yield func([]any) bool) {
+			for i := range 3000 {
+				if i == 1500 && !killed {
+					killed = true
+					if b.dialect == "mysql" {
+						db.Exec(fmt.Sprintf("KILL %d", id))
+					} else {
+						db.Exec("SELECT pg_terminate_backend($1)", id)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				if !yield([]any{i}) {
+					return
+				}
+			}
+		}
+		_, err = databases.CopyFrom(ctx, conn, tn, []string{"id"}, databases.CopySeq(seq))
+		if err == nil {
+			t.Fatal("load on a killed connection succeeded")
+		}
+		if c := atkCount(t, db, tn); c != 0 {
+			t.Fatalf("%d rows kept", c)
+		}
+		conn.Close()
+		if _, err := databases.CopyFrom(ctx, db, tn, []string{"id"}, databases.CopyRows([][]any{{1}})); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestAttackCopyConnTwoGoroutines: two loads at once on one *sql.Conn
+// both land, whole.
+func TestAttackCopyConnTwoGoroutines(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		tn := dbtest.Name("atkg")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT PRIMARY KEY)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for g := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rows := make([][]any, 1500)
+				for i := range rows {
+					rows[i] = []any{g*10000 + i}
+				}
+				_, errs[g] = databases.CopyFrom(context.Background(), conn, tn, []string{"id"}, databases.CopyRows(rows))
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		conn.Close()
+		if c := atkCount(t, db, tn); c != 3000 {
+			t.Fatalf("%d rows", c)
+		}
+	})
+}
