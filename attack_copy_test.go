@@ -891,3 +891,62 @@ func TestAttackCopyConnTwoGoroutines(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackCopyPGTypes: json, NaN, numeric and a zoned time load on
+// PostgreSQL as Exec writes them.
+func TestAttackCopyPGTypes(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		if b.dialect != "postgres" {
+			t.Skip()
+		}
+		tn := dbtest.Name("atkj")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT, j JSONB, f DOUBLE PRECISION, num NUMERIC(20,5), at TIMESTAMPTZ, ts TIMESTAMP, u UUID)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		row := []any{0, `{"a": [1, "x"]}`, math.NaN(), "12345.678", timeFixedZone(), timeFixedZone(), "b2c6e0b6-9b0e-4f5a-9d8e-3c1a2b3c4d5e"}
+		if _, err := db.Exec("INSERT INTO "+tn+" VALUES ($1, $2, $3, $4, $5, $6, $7)", row...); err != nil {
+			t.Fatal(err)
+		}
+		row[0] = 1
+		if _, err := databases.CopyFrom(context.Background(), db, tn, []string{"id", "j", "f", "num", "at", "ts", "u"}, databases.CopyRows([][]any{row})); err != nil {
+			t.Fatal(err)
+		}
+		var got [2]string
+		for i := range 2 {
+			if err := db.QueryRow(fmt.Sprintf("SELECT concat_ws('|', j::text, f::text, num::text, at::text, ts::text, u::text) FROM %s WHERE id = %d", tn, i)).Scan(&got[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got[0] != got[1] {
+			t.Fatalf("Exec wrote %q, CopyFrom %q", got[0], got[1])
+		}
+	})
+}
+
+// TestAttackCopyDeadline: a deadline passed mid-load wraps
+// DeadlineExceeded, nothing kept.
+func TestAttackCopyDeadline(t *testing.T) {
+	atkRun(t, func(t *testing.T, b atkBackend, db *sql.DB) {
+		tn := dbtest.Name("atkx")
+		atkMust(t, db, "CREATE TABLE "+tn+" (id INT PRIMARY KEY)")
+		t.Cleanup(func() { db.Exec("DROP TABLE " + tn) })
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		seq := func(yield func([]any) bool) {
+			for i := range 3000 {
+				if i == 1200 {
+					<-ctx.Done()
+				}
+				if !yield([]any{i}) {
+					return
+				}
+			}
+		}
+		_, err := databases.CopyFrom(ctx, db, tn, []string{"id"}, databases.CopySeq(seq))
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%v", err)
+		}
+		if c := atkCount(t, db, tn); c != 0 {
+			t.Fatalf("%d rows kept", c)
+		}
+	})
+}
