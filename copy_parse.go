@@ -24,23 +24,51 @@ type copyName struct {
 // copyText writes the statement CopyFrom prepares: table split at its
 // dots, every name quoted.
 func copyText(table string, columns []string) string {
+	return copyTextQuoted(strings.Split(table, "."), columns, '"')
+}
+
+// copyTextQuoted writes the statement of table's parts and columns, each
+// name between quote characters.
+func copyTextQuoted(table, columns []string, quote byte) string {
 	var b strings.Builder
 	b.WriteString("COPY ")
-	for i, part := range strings.Split(table, ".") {
+	for i, part := range table {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		writeQuoted(&b, part, '"')
+		writeQuoted(&b, part, quote)
 	}
 	b.WriteString(" (")
 	for i, c := range columns {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		writeQuoted(&b, c, '"')
+		writeQuoted(&b, c, quote)
 	}
 	b.WriteString(") FROM STDIN")
 	return b.String()
+}
+
+// copyDisplayText is the text a load's middleware call shows: query as
+// written, except CopyFrom's own statement on MySQL, whose "double-quoted"
+// names the MySQL redactor would read as string literals and hide; it is
+// shown with `backquoted` names, as MySQL quotes identifiers.
+func copyDisplayText(d *dialect, spec copySpec, query string) string {
+	if d != dialectMySQL {
+		return query
+	}
+	names := func(ns []copyName) []string {
+		out := make([]string, len(ns))
+		for i, n := range ns {
+			out[i] = n.name
+		}
+		return out
+	}
+	table, columns := names(spec.table), names(spec.columns)
+	if query != copyTextQuoted(table, columns, '"') {
+		return query
+	}
+	return copyTextQuoted(table, columns, '`')
 }
 
 // writeQuoted writes name between quote characters, doubling those inside.
