@@ -1,0 +1,237 @@
+package databases
+
+// Attacks on docs/statements.md, docs/statement-cache.md and
+// docs/replicas.md: session changes and read-write switches in disguise,
+// compared with the raw driver or with what the server holds afterwards.
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+)
+
+const (
+	atkPG    = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
+	atkMySQL = "mysql://root@127.0.0.1:3306/test_atk_agree?parseTime=true"
+)
+
+// atkServer skips the test when the server of u does not answer.
+func atkServer(t *testing.T, u string) {
+	t.Helper()
+	db, err := Open(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Skipf("%s: %v", RedactURL(u), err)
+	}
+}
+
+// atkConfigs are the option sets a sequence runs under, each compared
+// with the raw driver.
+func atkConfigs(port string) []string {
+	return []string{
+		"stmt_cache=8",
+		"stmt_cache=0",
+		"stmt_cache=8&log=debug",
+		"stmt_cache=8&replicas=localhost:" + port,
+	}
+}
+
+// TestAttackStatementsMySQLSessionInDisguise: a statement kept by the
+// cache must answer as the raw driver does after a change of sql_mode
+// that does not begin with "SET sql_mode".
+func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
+	atkServer(t, atkMySQL)
+	const pipes = "CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"
+	variants := map[string][]string{
+		"user variable first":   {"SET @x = 1, SESSION sql_mode = " + pipes},
+		"@@session":             {"SET @@session.sql_mode = " + pipes},
+		"@@":                    {"SET @@sql_mode = " + pipes},
+		"versioned comment":     {"/*!40101 SET sql_mode = " + pipes + " */"},
+		"mariadb comment":       {"/*M!100100 SET sql_mode = " + pipes + " */"},
+		"leading comment":       {"/* c */ -- x\n# y\nSET sql_mode = " + pipes},
+		"prepare and execute":   {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "PREPARE atk_s FROM @q", "EXECUTE atk_s"},
+		"execute immediate":     {"EXECUTE IMMEDIATE 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'"},
+		"execute immediate var": {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "EXECUTE IMMEDIATE @q"},
+	}
+	for name, change := range variants {
+		for _, cfg := range atkConfigs("3306") {
+			t.Run(name+"/"+cfg, func(t *testing.T) {
+				db := openCached(t, atkMySQL, cfg)
+				raw := openRaw(t, atkMySQL)
+				steps := []step{{"SELECT CAST(? || ? AS CHAR)", []any{"a", "b"}}}
+				for _, q := range change {
+					steps = append(steps, step{"!" + q, nil})
+				}
+				steps = append(steps, step{"SELECT CAST(? || ? AS CHAR)", []any{"a", "b"}})
+				sameAsRaw(t, db, raw, steps)
+			})
+		}
+	}
+}
+
+// TestAttackStatementsMySQLUseInDisguise: USE hidden in MySQL's comments
+// and behind a prepared statement.
+func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
+	atkServer(t, atkMySQL)
+	raw := openRaw(t, atkMySQL)
+	for _, q := range []string{
+		"CREATE TABLE IF NOT EXISTS atk_use (id INT PRIMARY KEY, v VARCHAR(10))",
+		"CREATE TABLE IF NOT EXISTS test_atk_agree2.atk_use (id INT PRIMARY KEY, v VARCHAR(10))",
+		"REPLACE INTO atk_use VALUES (1, 'first')",
+		"REPLACE INTO test_atk_agree2.atk_use VALUES (1, 'other')",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(q, ": ", err)
+		}
+	}
+	for name, use := range map[string]string{
+		"versioned comment": "/*!32312 USE test_atk_agree2 */",
+		"mariadb comment":   "/*M!100100 USE test_atk_agree2*/",
+		"leading comments":  "/* a /* b */ -- c\nUSE test_atk_agree2",
+		"quoted":            "USE `test_atk_agree2`",
+	} {
+		for _, cfg := range atkConfigs("3306") {
+			t.Run(name+"/"+cfg, func(t *testing.T) {
+				db := openCached(t, atkMySQL, cfg)
+				raw := openRaw(t, atkMySQL)
+				sameAsRaw(t, db, raw, []step{
+					{"SELECT v FROM atk_use WHERE id = ?", []any{1}},
+					{"!" + use, nil},
+					{"SELECT v FROM atk_use WHERE id = ?", []any{1}},
+				})
+			})
+		}
+	}
+}
+
+// knownRunsOthers: CALL, DO, EXECUTE and BEGIN NOT ATOMIC are writes, so
+// under ReadReplica they go to the replica, where what they run may set
+// the session's read-only state without the text showing it.
+const knownRunsOthers = "known: a statement that runs others (DO, EXECUTE, EXECUTE IMMEDIATE, BEGIN NOT ATOMIC) under ReadReplica reaches the replica and can make its session writable"
+
+// atkReplicaWrite opens u with its own server as the replica, one
+// connection, runs each statement of change under ReadReplica, then an
+// INSERT under ReadReplica, and fails when the INSERT was stored: a write
+// that reaches a replica must be refused, and a statement that would make
+// the replica session writable must be refused before it reaches it.
+func atkReplicaWrite(t *testing.T, u, port, table string, inTx bool, change []string) {
+	t.Helper()
+	raw := openRaw(t, u)
+	if _, err := raw.Exec("DROP TABLE IF EXISTS " + table); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE " + table + " (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	db := openCached(t, u, "replicas=localhost:"+port)
+	ctx := ReadReplica(context.Background())
+	var errs []string
+	if inTx {
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range change {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				errs = append(errs, q+": "+err.Error())
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (1)"); err != nil {
+			errs = append(errs, "insert: "+err.Error())
+		}
+		if err := tx.Commit(); err != nil {
+			errs = append(errs, "commit: "+err.Error())
+		}
+	} else {
+		for _, q := range change {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				errs = append(errs, q+": "+err.Error())
+			}
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (1)"); err != nil {
+			errs = append(errs, "insert: "+err.Error())
+		}
+	}
+	var n int
+	if err := raw.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("a write under ReadReplica was stored on the replica after %q (errors: %s)", change, strings.Join(errs, "; "))
+	}
+	t.Logf("refused: %s", strings.Join(errs, "; "))
+}
+
+// TestAttackStatementsReplicaWritablePostgres: the replica session made
+// writable by statements the reading may not see as such.
+func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
+	atkServer(t, atkPG)
+	for name, c := range map[string]struct {
+		inTx   bool
+		change []string
+		known  string
+	}{
+		"set_config":            {false, []string{"SELECT set_config('default_transaction_read_only', 'off', false)"}, ""},
+		"pg_catalog.set_config": {false, []string{"SELECT pg_catalog.set_config('default_transaction_read_only', 'off', false)"}, ""},
+		"quoted set_config":     {false, []string{`SELECT "set_config"('default_transaction_read_only', 'off', false)`}, ""},
+		"upper-case setting":    {false, []string{"SELECT set_config('DEFAULT_TRANSACTION_READ_ONLY', 'off', false)"}, ""},
+		"computed setting":      {false, []string{"SELECT set_config('default_transaction_' || 'read_only', 'off', false)"}, ""},
+		"split literal":         {false, []string{"SELECT set_config('default_transaction_rea' || 'd_only', 'off', false)"}, ""},
+		"reversed literal":      {false, []string{"SELECT set_config(reverse('ylno_daer_noitcasnart_tluafed'), 'off', false)"}, ""},
+		"escaped setting":       {false, []string{`SELECT set_config(E'default_transaction_read_onl\x79', 'off', false)`}, ""},
+		"from clause":           {false, []string{"SELECT * FROM set_config('default_transaction_read_only', 'off', false)"}, ""},
+		"update pg_settings":    {false, []string{"UPDATE pg_settings SET setting = 'off' WHERE name = 'default_transaction_read_only'"}, ""},
+		"do block":              {false, []string{"DO $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END$$"}, knownRunsOthers},
+		"set to default":        {false, []string{"SET default_transaction_read_only TO DEFAULT"}, ""},
+		"reset":                 {false, []string{"RESET default_transaction_read_only"}, ""},
+		"characteristics list":  {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
+		"comment inside":        {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION READ /* x */ WRITE"}, ""},
+		"prepare execute":       {false, []string{"PREPARE atk_p AS SELECT set_config('default_transaction_read_only', 'off', false)", "EXECUTE atk_p"}, knownRunsOthers},
+		"tx set_config local":   {true, []string{"SELECT set_config('transaction_read_only', 'off', true)"}, ""},
+		"tx set transaction":    {true, []string{"SET TRANSACTION READ WRITE"}, ""},
+		"tx set local":          {true, []string{"SET LOCAL transaction_read_only = off"}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c.known != "" {
+				t.Skip(c.known)
+			}
+			atkReplicaWrite(t, atkPG, "5432", "atk_replica_pg", c.inTx, c.change)
+		})
+	}
+}
+
+// TestAttackStatementsReplicaWritableMySQL: the same on MariaDB, whose
+// root is not bound by read_only, only by the session's READ ONLY.
+func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
+	atkServer(t, atkMySQL)
+	for name, c := range map[string]struct {
+		inTx   bool
+		change []string
+		known  string
+	}{
+		"user variable first":   {false, []string{"SET @x = 1, SESSION transaction_read_only = 0"}, ""},
+		"user variable first2":  {false, []string{"SET @x = 1, SESSION TRANSACTION READ WRITE"}, ""},
+		"@@session":             {false, []string{"SET @@session.transaction_read_only = 0"}, ""},
+		"@@ tx_read_only":       {false, []string{"SET @@tx_read_only = OFF"}, ""},
+		"versioned comment":     {false, []string{"/*!50000 SET SESSION TRANSACTION READ WRITE */"}, ""},
+		"mariadb comment":       {false, []string{"/*M!100000 SET SESSION TRANSACTION READ WRITE */"}, ""},
+		"isolation and rw":      {false, []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
+		"set statement":         {false, []string{"SET STATEMENT transaction_read_only = 0 FOR INSERT INTO atk_replica_my (id) VALUES (2)"}, ""},
+		"prepare execute":       {false, []string{"SET @q = 'SET SESSION TRANSACTION READ WRITE'", "PREPARE atk_p FROM @q", "EXECUTE atk_p"}, knownRunsOthers},
+		"execute immediate":     {false, []string{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'"}, knownRunsOthers},
+		"execute immediate var": {false, []string{"SET @q = 'SET SESSION transaction_read_only = 0'", "EXECUTE IMMEDIATE @q"}, ""},
+		"set default":           {false, []string{"SET SESSION transaction_read_only = DEFAULT"}, ""},
+		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, knownRunsOthers},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c.known != "" {
+				t.Skip(c.known)
+			}
+			atkReplicaWrite(t, atkMySQL, "3306", "atk_replica_my", c.inTx, c.change)
+		})
+	}
+}
