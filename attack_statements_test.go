@@ -235,3 +235,110 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackStatementsPostgresSession: session changes the cache of
+// databases (stmt_cache=8) and pgx's must both follow on PostgreSQL, as
+// raw pgx does: a function that sets search_path, SET LOCAL in a
+// transaction, RESET ALL, DISCARD ALL and DEALLOCATE ALL.
+func TestAttackStatementsPostgresSession(t *testing.T) {
+	atkServer(t, atkPG)
+	raw := openRaw(t, atkPG)
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS atk_a CASCADE", "DROP SCHEMA IF EXISTS atk_b CASCADE",
+		"CREATE SCHEMA atk_a", "CREATE SCHEMA atk_b",
+		"CREATE TABLE atk_a.t (id INT PRIMARY KEY, v TEXT)",
+		"CREATE TABLE atk_b.t (id INT PRIMARY KEY, v TEXT)",
+		"INSERT INTO atk_a.t VALUES (1, 'a')",
+		"INSERT INTO atk_b.t VALUES (1, 'b')",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(q, ": ", err)
+		}
+	}
+	sel := step{"SELECT v FROM t WHERE id = ?", []any{1}}
+	for name, change := range map[string][]step{
+		"set_config":     {{"SELECT set_config('search_path', 'atk_b', false)", nil}},
+		"set_config cte": {{"WITH x AS (SELECT set_config('search_path', 'atk_b', false)) SELECT * FROM x", nil}},
+		"set local":      {{"!BEGIN", nil}, {"!SET LOCAL search_path = atk_b", nil}, sel, {"!COMMIT", nil}},
+		"set_config tx":  {{"!BEGIN", nil}, {"SELECT set_config('search_path', 'atk_b', true)", nil}, sel, {"!ROLLBACK", nil}},
+		"reset all":      {{"!RESET ALL", nil}},
+		"deallocate all": {{"!DEALLOCATE ALL", nil}},
+		"discard plans":  {{"!DISCARD PLANS", nil}},
+		"comment":        {{"!/* x */ SET search_path = atk_b", nil}},
+		"after ;":        {{"!SELECT 1; SET search_path = atk_b", nil}},
+	} {
+		for _, cfg := range append(atkConfigs("5432"), "force_rollback=true") {
+			t.Run(name+"/"+cfg, func(t *testing.T) {
+				if cfg == "force_rollback=true" && change[0].query == "!BEGIN" {
+					t.Skip("force_rollback refuses BEGIN, as its README section says")
+				}
+				db := openCached(t, atkPG, cfg)
+				raw := openRaw(t, atkPG)
+				steps := []step{{"!SET search_path = atk_a", nil}, sel, sel}
+				steps = append(steps, change...)
+				steps = append(steps, sel, sel)
+				sameAsRaw(t, db, raw, steps)
+			})
+		}
+	}
+}
+
+// TestAttackStatementsSQLiteSession: PRAGMA in its call form, ATTACH and a
+// temporary table shadowing a cached statement's table on SQLite.
+func TestAttackStatementsSQLiteSession(t *testing.T) {
+	for name, change := range map[string][]step{
+		"pragma call form": {{"!PRAGMA case_sensitive_like(1)", nil}},
+		"pragma comment":   {{"!/* x */ PRAGMA case_sensitive_like = 1", nil}},
+		"temp shadow":      {{"!CREATE TEMP TABLE t (id INT PRIMARY KEY, v TEXT)", nil}, {"!INSERT INTO temp.t VALUES (1, 'temp')", nil}},
+		"attach":           {{"!ATTACH DATABASE ':memory:' AS aux", nil}, {"!CREATE TABLE aux.u (id INT)", nil}},
+		"after ;":          {{"!SELECT 1; PRAGMA case_sensitive_like = 1", nil}},
+		"other conn ddl":   nil, // below
+	} {
+		for _, cfg := range []string{"stmt_cache=8", "stmt_cache=0", "stmt_cache=8&log=debug", "force_rollback=true"} {
+			t.Run(name+"/"+cfg, func(t *testing.T) {
+				if name == "other conn ddl" && cfg == "force_rollback=true" {
+					t.Skip("force_rollback reads in its own transaction, which does not see another connection's later change")
+				}
+				u := "sqlite:///" + t.TempDir() + "/atk.db"
+				setup := openRaw(t, u)
+				for _, q := range []string{"CREATE TABLE t (id INT PRIMARY KEY, v TEXT)", "INSERT INTO t VALUES (1, 'main')"} {
+					if _, err := setup.Exec(q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				setup.Close()
+				raw := openRaw(t, u)
+				db := openCached(t, u, cfg)
+				steps := []step{
+					{"SELECT * FROM t WHERE id = ?", []any{1}},
+					{"SELECT ? LIKE 'A'", []any{"a"}},
+				}
+				steps = append(steps, change...)
+				if name == "other conn ddl" {
+					c := oneConn(t, db)
+					r := oneConn(t, raw)
+					for _, s := range steps {
+						if a, b := runStep(c, s), runStep(r, s); a != b {
+							t.Fatalf("%s: %s; raw %s", s.query, a, b)
+						}
+					}
+					other := openRaw(t, u)
+					if _, err := other.Exec("ALTER TABLE t ADD COLUMN w INT DEFAULT 7"); err != nil {
+						if cfg == "force_rollback=true" {
+							t.Skip(err)
+						}
+						t.Fatal(err)
+					}
+					for _, s := range steps {
+						if a, b := runStep(c, s), runStep(r, s); a != b {
+							t.Fatalf("after another connection's ALTER, %s: %s; raw %s", s.query, a, b)
+						}
+					}
+					return
+				}
+				steps = append(steps, step{"SELECT * FROM t WHERE id = ?", []any{1}}, step{"SELECT ? LIKE 'A'", []any{"a"}})
+				sameAsRaw(t, db, raw, steps)
+			})
+		}
+	}
+}
