@@ -342,3 +342,96 @@ func TestAttackStatementsSQLiteSession(t *testing.T) {
 		}
 	}
 }
+
+// atkCountsAsWrite runs setup through raw, then q through a fresh DB with
+// its own server as replica, and fails unless WritePosition then names a
+// position: a statement that wrote is waited for by the next replica read.
+func atkCountsAsWrite(t *testing.T, u, port string, setup []string, q string) {
+	t.Helper()
+	raw := openRaw(t, u)
+	for _, s := range setup {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatal(s, ": ", err)
+		}
+	}
+	db := openCached(t, u, "replicas=localhost:"+port)
+	ctx := context.Background()
+	if tok, err := WritePosition(ctx, db); err != nil || tok != "" {
+		t.Fatalf("before any write: %q, %v", tok, err)
+	}
+	if strings.HasPrefix(u, "mysql:") {
+		// Without a binary log MariaDB has no position to name: judge by
+		// the reading every feature consults.
+		var logBin int
+		if err := raw.QueryRow("SELECT @@log_bin").Scan(&logBin); err != nil {
+			t.Fatal(err)
+		}
+		if logBin == 0 {
+			if ts := dialectMySQL.classify(0, q); ts.does&effWrite == 0 {
+				t.Fatalf("%s writes, but is read as a read: read-your-writes does not wait for it", q)
+			}
+			return
+		}
+	}
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(q, ": ", err)
+	}
+	for rows.Next() {
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := WritePosition(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok == "" {
+		t.Fatalf("%s wrote, but WritePosition says the DB wrote nothing: a replica read after it would not wait for it", q)
+	}
+}
+
+// TestAttackStatementsWritesInDisguise: statements that write without
+// INSERT, UPDATE, DELETE or a function call in their text.
+func TestAttackStatementsWritesInDisguise(t *testing.T) {
+	t.Run("mysql", func(t *testing.T) {
+		atkServer(t, atkMySQL)
+		seq := []string{"DROP SEQUENCE IF EXISTS atk_seq", "CREATE SEQUENCE atk_seq"}
+		tbl := []string{"CREATE TABLE IF NOT EXISTS atk_w (id INT PRIMARY KEY)"}
+		for name, c := range map[string]struct {
+			setup []string
+			q     string
+		}{
+			"next value for":    {seq, "SELECT NEXT VALUE FOR atk_seq"},
+			"values next value": {seq, "VALUES (NEXT VALUE FOR atk_seq)"},
+			"nextval":           {seq, "SELECT NEXTVAL(atk_seq)"},
+			"setval":            {seq, "SELECT SETVAL(atk_seq, 100)"},
+			"for update":        {tbl, "SELECT * FROM atk_w FOR UPDATE"},
+			"versioned nextval": {seq, "SELECT /*!100300 NEXT VALUE FOR atk_seq */"},
+			"quoted nextval":    {seq, "SELECT `NEXTVAL`(atk_seq)"},
+		} {
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkMySQL, "3306", c.setup, c.q) })
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		atkServer(t, atkPG)
+		seq := []string{"DROP SEQUENCE IF EXISTS atk_seq", "CREATE SEQUENCE atk_seq"}
+		tbl := []string{"CREATE TABLE IF NOT EXISTS atk_w (id INT PRIMARY KEY)"}
+		for name, c := range map[string]struct {
+			setup []string
+			q     string
+		}{
+			"quoted nextval":    {seq, `SELECT "nextval"('atk_seq')`},
+			"qualified nextval": {seq, "SELECT pg_catalog.nextval('atk_seq')"},
+			"values nextval":    {seq, "VALUES (nextval('atk_seq'))"},
+			"setval":            {seq, "SELECT setval('atk_seq', 100)"},
+			"for update":        {tbl, "SELECT * FROM atk_w FOR UPDATE"},
+			"for no key update": {tbl, "SELECT * FROM atk_w FOR NO KEY UPDATE"},
+			"table then cte":    {tbl, "WITH x AS (DELETE FROM atk_w RETURNING *) TABLE x"},
+			"function in from":  {seq, "SELECT * FROM nextval('atk_seq')"},
+			"operator function": {seq, "SELECT 1 WHERE nextval('atk_seq') > 0"},
+		} {
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkPG, "5432", c.setup, c.q) })
+		}
+	})
+}

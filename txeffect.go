@@ -53,7 +53,8 @@ const (
 	// EXPLAIN, DESCRIBE, SET and the session and transaction statements,
 	// with none of INSERT, UPDATE, DELETE, MERGE, INTO, a locking clause or
 	// a call of a function not known to be read-only inside (a
-	// data-modifying CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, nextval).
+	// data-modifying CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, nextval,
+	// MariaDB's NEXT VALUE FOR).
 	effWrite stmtEffect = 1 << iota
 	// effSession changes session state that a prepared statement may have
 	// been parsed under: USE, SET (but a MySQL user variable), RESET,
@@ -234,6 +235,8 @@ func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffec
 			case isWord(w, "INSERT"), isWord(w, "UPDATE"), isWord(w, "DELETE"), isWord(w, "MERGE"), isWord(w, "INTO"),
 				isWord(w, "SHARE"), isWord(w, "COPY"):
 				eff |= effWrite
+			case isWord(w, "VALUE") && prev.Kind == sqlscan.Word && isWord(q[prev.Start:prev.End], "NEXT"):
+				eff |= effWrite // MariaDB's NEXT VALUE FOR seq, nextval without parentheses
 			case settings && readOnlySetting(w):
 				eff |= effReadOnly
 			case settings && isWord(w, "WRITE") && prev.Kind == sqlscan.Word && isWord(q[prev.Start:prev.End], "READ"):
