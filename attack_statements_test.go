@@ -435,3 +435,63 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackStatementsMySQLSessionMisc: SET NAMES, SET CHARACTER SET,
+// LOCK TABLES, a temporary table shadowing a cached statement's table and
+// another connection's ALTER TABLE, against the raw driver.
+func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
+	atkServer(t, atkMySQL)
+	sel := step{"SELECT * FROM atk_misc WHERE id = ?", []any{1}}
+	cs := step{"SELECT CHARSET(?), COLLATION(CONCAT(?, ''))", []any{"a", "b"}}
+	for name, change := range map[string][]step{
+		"set names":         {{"!SET NAMES latin1", nil}},
+		"versioned names":   {{"!/*!40101 SET NAMES latin1 */", nil}},
+		"set character set": {{"!SET CHARACTER SET latin1", nil}},
+		"lock tables":       {{"!LOCK TABLES atk_misc2 READ", nil}, sel, {"!UNLOCK TABLES", nil}},
+		"temporary shadow":  {{"!CREATE TEMPORARY TABLE atk_misc (id INT PRIMARY KEY, w VARCHAR(10))", nil}, {"!INSERT INTO atk_misc VALUES (1, 'temp')", nil}},
+		"other conn alter":  nil,
+	} {
+		for _, cfg := range append(atkConfigs("3306"), "force_rollback=true") {
+			t.Run(name+"/"+cfg, func(t *testing.T) {
+				setup := openRaw(t, atkMySQL)
+				for _, q := range []string{
+					"DROP TABLE IF EXISTS atk_misc", "CREATE TABLE atk_misc (id INT PRIMARY KEY, v VARCHAR(10))",
+					"INSERT INTO atk_misc VALUES (1, 'main')", "CREATE TABLE IF NOT EXISTS atk_misc2 (id INT)",
+				} {
+					if _, err := setup.Exec(q); err != nil {
+						t.Fatal(q, ": ", err)
+					}
+				}
+				setup.Close()
+				db := openCached(t, atkMySQL, cfg)
+				raw := openRaw(t, atkMySQL)
+				if name == "lock tables" && cfg == "force_rollback=true" {
+					t.Skip("force_rollback refuses LOCK TABLES, an implicit commit, as documented")
+				}
+				if name != "other conn alter" {
+					steps := append([]step{sel, cs}, change...)
+					sameAsRaw(t, db, raw, append(steps, sel, cs))
+					return
+				}
+				if cfg == "force_rollback=true" {
+					t.Skip("another connection's ALTER waits for force_rollback's open transaction")
+				}
+				c, r := oneConn(t, db), oneConn(t, raw)
+				for _, s := range []step{sel, sel} {
+					if a, b := runStep(c, s), runStep(r, s); a != b {
+						t.Fatalf("%s: %s; raw %s", s.query, a, b)
+					}
+				}
+				other := openRaw(t, atkMySQL)
+				if _, err := other.Exec("ALTER TABLE atk_misc ADD COLUMN w INT DEFAULT 7"); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range []step{sel, sel} {
+					if a, b := runStep(c, s), runStep(r, s); a != b {
+						t.Fatalf("after another connection's ALTER, %s: %s; raw %s", s.query, a, b)
+					}
+				}
+			})
+		}
+	}
+}
