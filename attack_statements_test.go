@@ -47,15 +47,16 @@ func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
 	atkServer(t, atkMySQL)
 	const pipes = "CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"
 	variants := map[string][]string{
-		"user variable first":   {"SET @x = 1, SESSION sql_mode = " + pipes},
-		"@@session":             {"SET @@session.sql_mode = " + pipes},
-		"@@":                    {"SET @@sql_mode = " + pipes},
-		"versioned comment":     {"/*!40101 SET sql_mode = " + pipes + " */"},
-		"mariadb comment":       {"/*M!100100 SET sql_mode = " + pipes + " */"},
-		"leading comment":       {"/* c */ -- x\n# y\nSET sql_mode = " + pipes},
-		"prepare and execute":   {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "PREPARE atk_s FROM @q", "EXECUTE atk_s"},
-		"execute immediate":     {"EXECUTE IMMEDIATE 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'"},
-		"execute immediate var": {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "EXECUTE IMMEDIATE @q"},
+		"user variable first":    {"SET @x = 1, SESSION sql_mode = " + pipes},
+		"user variables then @@": {"SET @x := (SELECT 1), @y = 2, @@sql_mode = " + pipes},
+		"@@session":              {"SET @@session.sql_mode = " + pipes},
+		"@@":                     {"SET @@sql_mode = " + pipes},
+		"versioned comment":      {"/*!40101 SET sql_mode = " + pipes + " */"},
+		"mariadb comment":        {"/*M!100100 SET sql_mode = " + pipes + " */"},
+		"leading comment":        {"/* c */ -- x\n# y\nSET sql_mode = " + pipes},
+		"prepare and execute":    {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "PREPARE atk_s FROM @q", "EXECUTE atk_s"},
+		"execute immediate":      {"EXECUTE IMMEDIATE 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'"},
+		"execute immediate var":  {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "EXECUTE IMMEDIATE @q"},
 	}
 	for name, change := range variants {
 		for _, cfg := range atkConfigs("3306") {
@@ -490,6 +491,47 @@ func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
 					if a, b := runStep(c, s), runStep(r, s); a != b {
 						t.Fatalf("after another connection's ALTER, %s: %s; raw %s", s.query, a, b)
 					}
+				}
+			})
+		}
+	}
+}
+
+// TestAttackStatementsPostgresStaleWrite: a cached UPDATE … RETURNING *
+// whose table another connection altered fails at first with 0A000 and is
+// run once more: the row must be updated once per call, and the answer
+// carry the new column.
+func TestAttackStatementsPostgresStaleWrite(t *testing.T) {
+	atkServer(t, atkPG)
+	for _, cfg := range []string{"stmt_cache=8", "stmt_cache=0", "stmt_cache=8&log=debug", "stmt_cache=8&replicas=localhost:5432"} {
+		for _, q := range []string{
+			"UPDATE atk_stale SET n = n + 1 WHERE id = ? RETURNING *",
+			"WITH u AS (UPDATE atk_stale SET n = n + 1 WHERE id = ? RETURNING *) SELECT * FROM u",
+		} {
+			t.Run(cfg+"/"+q[:4], func(t *testing.T) {
+				other := openRaw(t, atkPG)
+				for _, s := range []string{"DROP TABLE IF EXISTS atk_stale", "CREATE TABLE atk_stale (id INT PRIMARY KEY, n INT)", "INSERT INTO atk_stale VALUES (1, 0)"} {
+					if _, err := other.Exec(s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				db := openCached(t, atkPG, cfg)
+				c := oneConn(t, db)
+				if got := runStep(c, step{q, []any{1}}); got != "[1 1]" {
+					t.Fatalf("first call: %s", got)
+				}
+				if _, err := other.Exec("ALTER TABLE atk_stale ADD COLUMN w INT DEFAULT 7"); err != nil {
+					t.Fatal(err)
+				}
+				if got := runStep(c, step{q, []any{1}}); got != "[1 2 7]" {
+					t.Fatalf("after another connection's ALTER: %s, want [1 2 7]", got)
+				}
+				var n int
+				if err := other.QueryRow("SELECT n FROM atk_stale WHERE id = 1").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 2 {
+					t.Fatalf("n = %d after two calls: a call ran twice or not at all", n)
 				}
 			})
 		}
