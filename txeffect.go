@@ -53,7 +53,8 @@ const (
 	// EXPLAIN, DESCRIBE, SET and the session and transaction statements,
 	// with none of INSERT, UPDATE, DELETE, MERGE, INTO, a locking clause or
 	// a call of a function not known to be read-only inside (a
-	// data-modifying CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, nextval).
+	// data-modifying CTE, SELECT … INTO, EXPLAIN ANALYZE INSERT, nextval,
+	// MariaDB's NEXT VALUE FOR).
 	effWrite stmtEffect = 1 << iota
 	// effSession changes session state that a prepared statement may have
 	// been parsed under: USE, SET (but a MySQL user variable), RESET,
@@ -155,7 +156,7 @@ func (d *dialect) otherEffects(mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlsca
 		return 0
 	case isWord(kw, "SET"):
 		eff := d.scanBody(mode, q, true)
-		if w := st.Word(1); d != dialectMySQL || !strings.HasPrefix(w, "@") || strings.HasPrefix(w, "@@") {
+		if d != dialectMySQL || !d.userVariablesOnly(mode, q) {
 			eff |= effSession
 		}
 		return eff
@@ -202,17 +203,31 @@ func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffec
 	sc := sqlscan.New(d.scan, mode, q)
 	first := true
 	var prev sqlscan.Token // the last token but comments
-	setConfig, roString, param := false, false, false
+	// setConfig: 1 just after "set_config(", 2 after a plain literal
+	// naming another setting, which must be followed by ",".
+	setConfig := 0
 	for {
 		t := sc.Next()
-		switch t.Kind {
-		case sqlscan.EOF:
-			if setConfig && (roString || param) {
+		if t.Kind == sqlscan.Comment {
+			continue
+		}
+		switch setConfig {
+		case 1:
+			if t.Kind == sqlscan.String && plainOtherSetting(q[t.Start:t.End]) {
+				setConfig = 2
+			} else {
+				eff |= effReadOnly | effSession
+				setConfig = 0
+			}
+		case 2:
+			if t.Kind != sqlscan.Punct || q[t.Start] != ',' {
 				eff |= effReadOnly | effSession
 			}
+			setConfig = 0
+		}
+		switch t.Kind {
+		case sqlscan.EOF:
 			return eff
-		case sqlscan.Comment:
-			continue
 		case sqlscan.Word:
 			w := q[t.Start:t.End]
 			switch {
@@ -220,6 +235,8 @@ func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffec
 			case isWord(w, "INSERT"), isWord(w, "UPDATE"), isWord(w, "DELETE"), isWord(w, "MERGE"), isWord(w, "INTO"),
 				isWord(w, "SHARE"), isWord(w, "COPY"):
 				eff |= effWrite
+			case isWord(w, "VALUE") && prev.Kind == sqlscan.Word && isWord(q[prev.Start:prev.End], "NEXT"):
+				eff |= effWrite // MariaDB's NEXT VALUE FOR seq, nextval without parentheses
 			case settings && readOnlySetting(w):
 				eff |= effReadOnly
 			case settings && isWord(w, "WRITE") && prev.Kind == sqlscan.Word && isWord(q[prev.Start:prev.End], "READ"):
@@ -227,23 +244,68 @@ func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffec
 			}
 			first = false
 		case sqlscan.Punct:
-			if q[t.Start] == '(' && prev.Kind == sqlscan.Word && !first {
+			if q[t.Start] == '(' && (prev.Kind == sqlscan.Word || prev.Kind == sqlscan.Ident) && !first {
 				name := q[prev.Start:prev.End]
+				if prev.Kind == sqlscan.Ident && len(name) >= 2 {
+					name = name[1 : len(name)-1] // "set_config", `f`: the function itself
+				}
 				if strings.EqualFold(name, "set_config") {
-					setConfig = true
+					setConfig = 1
 				}
 				if !readFunction(name) {
 					eff |= effWrite
 				}
 			}
-		case sqlscan.String:
-			if containsFold(q[t.Start:t.End], "read_only") {
-				roString = true
-			}
-		case sqlscan.Param:
-			param = true
 		}
 		prev = t
+	}
+}
+
+// plainOtherSetting reports whether lit, the first argument of a
+// set_config call, is a plain string literal (no prefix, no escape) that
+// names a setting other than the read-only ones. Anything else (an
+// E” string, a concatenation, a parameter, a subquery) may name one.
+func plainOtherSetting(lit string) bool {
+	return len(lit) >= 2 && lit[0] == '\'' && strings.IndexByte(lit, '\\') < 0 && !containsFold(lit, "read_only")
+}
+
+// userVariablesOnly reports whether q, a MySQL SET statement, assigns
+// only user variables (SET @a = 1, @b := 2), which no prepared statement
+// was parsed under; SET @a = 1, SESSION sql_mode = … changes the session.
+func (d *dialect) userVariablesOnly(mode sqlscan.Mode, q string) bool {
+	sc := sqlscan.New(d.scan, mode, q)
+	depth, target, first := 0, false, true
+	for {
+		t := sc.Next()
+		switch t.Kind {
+		case sqlscan.EOF:
+			return true
+		case sqlscan.Comment:
+			continue
+		case sqlscan.Punct:
+			switch q[t.Start] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			case ',':
+				if depth == 0 {
+					target = true
+					continue
+				}
+			}
+		}
+		if first {
+			first, target = false, true // SET
+			continue
+		}
+		if target {
+			w := q[t.Start:t.End]
+			if t.Kind != sqlscan.Word || !strings.HasPrefix(w, "@") || strings.HasPrefix(w, "@@") {
+				return false
+			}
+			target = false
+		}
 	}
 }
 
