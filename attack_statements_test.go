@@ -12,12 +12,12 @@ import (
 )
 
 const (
-	atkPG    = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
+	saPG    = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
 	atkMySQL = "mysql://root@127.0.0.1:3306/test_atk_agree?parseTime=true"
 )
 
-// atkServer skips the test when the server of u does not answer.
-func atkServer(t *testing.T, u string) {
+// saServer skips the test when the server of u does not answer.
+func saServer(t *testing.T, u string) {
 	t.Helper()
 	db, err := Open(u)
 	if err != nil {
@@ -44,7 +44,7 @@ func atkConfigs(port string) []string {
 // cache must answer as the raw driver does after a change of sql_mode
 // that does not begin with "SET sql_mode".
 func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
-	atkServer(t, atkMySQL)
+	saServer(t, atkMySQL)
 	const pipes = "CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"
 	variants := map[string][]string{
 		"user variable first":    {"SET @x = 1, SESSION sql_mode = " + pipes},
@@ -77,7 +77,7 @@ func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
 // TestAttackStatementsMySQLUseInDisguise: USE hidden in MySQL's comments
 // and behind a prepared statement.
 func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
-	atkServer(t, atkMySQL)
+	saServer(t, atkMySQL)
 	raw := openRaw(t, atkMySQL)
 	for _, q := range []string{
 		"CREATE TABLE IF NOT EXISTS atk_use (id INT PRIMARY KEY, v VARCHAR(10))",
@@ -170,7 +170,7 @@ func atkReplicaWrite(t *testing.T, u, port, table string, inTx bool, change []st
 // TestAttackStatementsReplicaWritablePostgres: the replica session made
 // writable by statements the reading may not see as such.
 func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
-	atkServer(t, atkPG)
+	saServer(t, saPG)
 	for name, c := range map[string]struct {
 		inTx   bool
 		change []string
@@ -200,7 +200,7 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, atkPG, "5432", "atk_replica_pg", c.inTx, c.change)
+			atkReplicaWrite(t, saPG, "5432", "atk_replica_pg", c.inTx, c.change)
 		})
 	}
 }
@@ -208,7 +208,7 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 // TestAttackStatementsReplicaWritableMySQL: the same on MariaDB, whose
 // root is not bound by read_only, only by the session's READ ONLY.
 func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
-	atkServer(t, atkMySQL)
+	saServer(t, atkMySQL)
 	for name, c := range map[string]struct {
 		inTx   bool
 		change []string
@@ -242,8 +242,8 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 // raw pgx does: a function that sets search_path, SET LOCAL in a
 // transaction, RESET ALL, DISCARD ALL and DEALLOCATE ALL.
 func TestAttackStatementsPostgresSession(t *testing.T) {
-	atkServer(t, atkPG)
-	raw := openRaw(t, atkPG)
+	saServer(t, saPG)
+	raw := openRaw(t, saPG)
 	for _, q := range []string{
 		"DROP SCHEMA IF EXISTS atk_a CASCADE", "DROP SCHEMA IF EXISTS atk_b CASCADE",
 		"CREATE SCHEMA atk_a", "CREATE SCHEMA atk_b",
@@ -273,8 +273,8 @@ func TestAttackStatementsPostgresSession(t *testing.T) {
 				if cfg == "force_rollback=true" && change[0].query == "!BEGIN" {
 					t.Skip("force_rollback refuses BEGIN, as its README section says")
 				}
-				db := openCached(t, atkPG, cfg)
-				raw := openRaw(t, atkPG)
+				db := openCached(t, saPG, cfg)
+				raw := openRaw(t, saPG)
 				steps := []step{{"!SET search_path = atk_a", nil}, sel, sel}
 				steps = append(steps, change...)
 				steps = append(steps, sel, sel)
@@ -396,7 +396,7 @@ func atkCountsAsWrite(t *testing.T, u, port string, setup []string, q string) {
 // INSERT, UPDATE, DELETE or a function call in their text.
 func TestAttackStatementsWritesInDisguise(t *testing.T) {
 	t.Run("mysql", func(t *testing.T) {
-		atkServer(t, atkMySQL)
+		saServer(t, atkMySQL)
 		seq := []string{"DROP SEQUENCE IF EXISTS atk_seq", "CREATE SEQUENCE atk_seq"}
 		tbl := []string{"CREATE TABLE IF NOT EXISTS atk_w (id INT PRIMARY KEY)"}
 		for name, c := range map[string]struct {
@@ -415,7 +415,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		atkServer(t, atkPG)
+		saServer(t, saPG)
 		seq := []string{"DROP SEQUENCE IF EXISTS atk_seq", "CREATE SEQUENCE atk_seq"}
 		tbl := []string{"CREATE TABLE IF NOT EXISTS atk_w (id INT PRIMARY KEY)"}
 		for name, c := range map[string]struct {
@@ -432,7 +432,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 			"function in from":  {seq, "SELECT * FROM nextval('atk_seq')"},
 			"operator function": {seq, "SELECT 1 WHERE nextval('atk_seq') > 0"},
 		} {
-			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkPG, "5432", c.setup, c.q) })
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, saPG, "5432", c.setup, c.q) })
 		}
 	})
 }
@@ -441,7 +441,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 // LOCK TABLES, a temporary table shadowing a cached statement's table and
 // another connection's ALTER TABLE, against the raw driver.
 func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
-	atkServer(t, atkMySQL)
+	saServer(t, atkMySQL)
 	sel := step{"SELECT * FROM atk_misc WHERE id = ?", []any{1}}
 	cs := step{"SELECT CHARSET(?), COLLATION(CONCAT(?, ''))", []any{"a", "b"}}
 	for name, change := range map[string][]step{
@@ -502,20 +502,20 @@ func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
 // run once more: the row must be updated once per call, and the answer
 // carry the new column.
 func TestAttackStatementsPostgresStaleWrite(t *testing.T) {
-	atkServer(t, atkPG)
+	saServer(t, saPG)
 	for _, cfg := range []string{"stmt_cache=8", "stmt_cache=0", "stmt_cache=8&log=debug", "stmt_cache=8&replicas=localhost:5432"} {
 		for _, q := range []string{
 			"UPDATE atk_stale SET n = n + 1 WHERE id = ? RETURNING *",
 			"WITH u AS (UPDATE atk_stale SET n = n + 1 WHERE id = ? RETURNING *) SELECT * FROM u",
 		} {
 			t.Run(cfg+"/"+q[:4], func(t *testing.T) {
-				other := openRaw(t, atkPG)
+				other := openRaw(t, saPG)
 				for _, s := range []string{"DROP TABLE IF EXISTS atk_stale", "CREATE TABLE atk_stale (id INT PRIMARY KEY, n INT)", "INSERT INTO atk_stale VALUES (1, 0)"} {
 					if _, err := other.Exec(s); err != nil {
 						t.Fatal(err)
 					}
 				}
-				db := openCached(t, atkPG, cfg)
+				db := openCached(t, saPG, cfg)
 				c := oneConn(t, db)
 				if got := runStep(c, step{q, []any{1}}); got != "[1 1]" {
 					t.Fatalf("first call: %s", got)
