@@ -60,6 +60,11 @@ func TestAttackFailOutside(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_out")
+			before, err := db.Prepare("INSERT INTO af_out (id, v) VALUES (91, 'x')")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer before.Close()
 			type use struct {
 				name string
 				fn   func(ctx context.Context) error
@@ -87,6 +92,11 @@ func TestAttackFailOutside(t *testing.T) {
 					}
 					defer st.Close()
 					_, err = st.ExecContext(ctx)
+					return err
+				}},
+				{"PreparedBefore", func(ctx context.Context) error {
+					// Prepared on db before Transact, run with fn's ctx.
+					_, err := before.ExecContext(ctx)
 					return err
 				}},
 				{"Conn", func(ctx context.Context) error {
@@ -138,9 +148,6 @@ func TestAttackFailOutside(t *testing.T) {
 			}
 			for _, u := range uses {
 				t.Run(u.name, func(t *testing.T) {
-					if u.name == "PrepareContext" {
-						t.Skip("known: db.PrepareContext with Transact's ctx is not refused: on PG/MySQL its insert survives the rollback, on SQLite it waits busy_timeout")
-					}
 					db.Exec("DELETE FROM af_out")
 					start := time.Now()
 					var inner error

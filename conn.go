@@ -404,6 +404,9 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 
 // prepareHere prepares a statement on this connection's own server.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
+	if err := c.guardTransact(ctx); err != nil {
+		return stmt{}, err
+	}
 	ts := c.classify(query)
 	if c.connector.shared == nil && c.txID != 0 {
 		if err := c.control(ctx, ts); err != nil {

@@ -106,6 +106,9 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 // applies before it runs: the transaction rules, and for a statement
 // prepared on a replica the replica's catching up (replicaExec).
 func (s *stmt) start(ctx context.Context) error {
+	if err := s.conn.guardTransact(ctx); err != nil {
+		return err
+	}
 	if s.conn.connector.shared == nil && (s.tx.effect != 0 || s.conn.txID != 0) {
 		if err := s.conn.control(ctx, s.tx); err != nil {
 			return err
