@@ -284,7 +284,7 @@ func TestAttackFailRetainedCtx(t *testing.T) {
 	}
 }
 
-const afSkipRetained = true
+const afSkipRetained = false
 
 func afSQLite(t *testing.T) []afBackend {
 	return []afBackend{
