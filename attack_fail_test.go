@@ -752,3 +752,138 @@ func TestAttackFailPlaceholderErrors(t *testing.T) {
 	_, err = my.Prepare("SELECT $1")
 	t.Logf("MySQL Prepare SELECT $1: %v", err)
 }
+
+// TestAttackFailForceRollback: under force_rollback, Transact still nests,
+// rolls back fn's work on error, and refuses db with fn's ctx.
+func TestAttackFailForceRollback(t *testing.T) {
+	for _, b := range afBackends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			sep := "&"
+			if !strings.Contains(b.url, "?") {
+				sep = "?"
+			}
+			base := afOpen(t, b.url)
+			if b.name != "sqlite-memory" {
+				afTable(t, base, "af_fr2")
+			}
+			db := afOpen(t, b.url+sep+"force_rollback=On")
+			if b.name == "sqlite-memory" {
+				afTable(t, db, "af_fr2")
+			}
+			var inner error
+			start := time.Now()
+			err := databases.Transact(context.Background(), db, nil, func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO af_fr2 (id, v) VALUES (1, 'a')"); err != nil {
+					return err
+				}
+				_, inner = db.ExecContext(ctx, "INSERT INTO af_fr2 (id, v) VALUES (2, 'b')")
+				return errors.New("roll back")
+			})
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if err == nil || err.Error() != "roll back" {
+				t.Errorf("Transact = %v", err)
+			}
+			if !errors.Is(inner, databases.ErrOutsideTransaction) {
+				t.Errorf("db.Exec with fn's ctx under force_rollback: %v, want ErrOutsideTransaction", inner)
+			}
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM af_fr2").Scan(&n); err != nil || n != 0 {
+				t.Errorf("rows after the Transact rolled back: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestAttackFailBooleanEmpty: an empty boolean value is "another value".
+func TestAttackFailBooleanEmpty(t *testing.T) {
+	for _, o := range []string{"force_rollback", "trace", "sanitize", "insights", "read_your_writes", "log", "ssl"} {
+		db, err := databases.Open(afPG + "&" + o + "=")
+		if err == nil {
+			db.Close()
+			t.Errorf("%s= (empty) accepted", o)
+		} else {
+			t.Logf("%s=: %v", o, err)
+		}
+	}
+}
+
+// TestAttackFailNoPasswordInErrors: option, lock and placeholder errors of
+// a URL with a password do not show it.
+func TestAttackFailNoPasswordInErrors(t *testing.T) {
+	for _, u := range []string{
+		"postgres://postgres:Sup3r%2Fs%40cret@127.0.0.1:5432/test_atk_fail?sslmode=disable&trace=maybe",
+		"mysql://root:Sup3r%2Fs%40cret@127.0.0.1:3306/test_atk_fail?transact_attempts=0",
+		"postgres://postgres:Sup3r%2Fs%40cret@127.0.0.1:5432/test_atk_fail?sslmode=disable&log=loud",
+		"mysql://root:Sup3r%2Fs%40cret@127.0.0.1:3306/test_atk_fail?force_rollback=perhaps",
+	} {
+		db, err := databases.Open(u)
+		if err == nil {
+			db.Close()
+			t.Errorf("%s accepted", u)
+			continue
+		}
+		for _, s := range []string{"Sup3r", "s%40cret", "s@cret"} {
+			if strings.Contains(err.Error(), s) || strings.Contains(fmt.Sprintf("%+v", err), s) {
+				t.Errorf("error shows the password: %v", err)
+			}
+		}
+	}
+}
+
+// TestAttackFailPingLock: a Ping that waits for the DB's own lock on
+// :memory: ends within busy_timeout and, if it fails, says why.
+func TestAttackFailPingLock(t *testing.T) {
+	db := afOpen(t, "sqlite:///:memory:?_busy_timeout=300")
+	afTable(t, db, "af_ping")
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("INSERT INTO af_ping (id, v) VALUES (1, 'a')"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c, err := db.Conn(context.Background())
+	if err == nil {
+		err = c.PingContext(context.Background())
+		c.Close()
+	}
+	afLockErr(t, "ping", err, time.Since(start))
+	t.Logf("ping: %v", err)
+}
+
+// TestAttackFailPreparedLock: a prepared statement (and its prepare) that
+// waits for the DB's own lock ends within busy_timeout and says why.
+func TestAttackFailPreparedLock(t *testing.T) {
+	for _, b := range afSQLite(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := afOpen(t, b.url)
+			afTable(t, db, "af_pl")
+			st, err := db.Prepare("INSERT INTO af_pl (id, v) VALUES (?, 'x')")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec("INSERT INTO af_pl (id, v) VALUES (1, 'a')"); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = st.Exec(2)
+			if err == nil {
+				t.Fatalf("prepared insert did not wait for the open transaction")
+			}
+			afLockErr(t, "prepared exec", err, time.Since(start))
+			start = time.Now()
+			_, err = db.Exec("INSERT INTO af_pl (id, v) VALUES (?, 'x')", 3)
+			afLockErr(t, "exec", err, time.Since(start))
+		})
+	}
+}
