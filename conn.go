@@ -132,7 +132,11 @@ func (c *conn) Begin() (driver.Tx, error) {
 }
 
 func (c *connPinger) Ping(ctx context.Context) error {
-	return (*conn)(c).run(ctx, middleware.OpPing, c.pinger.Ping)
+	err := (*conn)(c).run(ctx, middleware.OpPing, c.pinger.Ping)
+	if err != nil && (*conn)(c).sqlite() {
+		err = explainLock(c.connector.cfg, "ping", err)
+	}
+	return err
 }
 
 func (c *connExecer) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -397,6 +401,9 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	st, err := c.prepareHere(ctx, query)
 	if err != nil {
+		if c.sqlite() {
+			err = explainLock(c.connector.cfg, "prepare", err)
+		}
 		return nil, err
 	}
 	return wrapStmt(st), nil
@@ -404,6 +411,9 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 
 // prepareHere prepares a statement on this connection's own server.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
+	if err := c.guardTransact(ctx); err != nil {
+		return stmt{}, err
+	}
 	ts := c.classify(query)
 	if c.connector.shared == nil && c.txID != 0 {
 		if err := c.control(ctx, ts); err != nil {

@@ -80,10 +80,18 @@ func (c *conn) commitFailed(err error) error {
 	// Only driver.ErrBadConn promises that COMMIT was not sent: pgx marks
 	// "conn closed" safe to retry even when it met it reading COMMIT's
 	// answer (jackc/pgx#2428), so its SafeToRetry is not trusted here.
-	if err != nil && c.connector.shared == nil && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
+	// SQLite runs in process: a COMMIT that failed (its context ended while
+	// it waited for a lock, which dberr.Unusable takes for a lost network
+	// connection) did not commit, and sqliteTx.finish rolled it back.
+	if err != nil && c.connector.shared == nil && !c.sqlite() && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
 		return &commitUnknownError{cause: err}
 	}
 	return err
+}
+
+// sqlite reports whether c is a SQLite connection.
+func (c *conn) sqlite() bool {
+	return c.connector.cfg != nil && c.connector.cfg.dialect == dialectSQLite
 }
 
 // lostBeforeCommit reports whether a transaction that failed with err, and

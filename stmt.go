@@ -93,6 +93,9 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 		return nil, err
 	}
 	res, err := s.execDirect(ctx, args)
+	if err != nil && s.conn.sqlite() {
+		err = explainLock(s.conn.connector.cfg, "statement", err)
+	}
 	if s.conn.rep != nil {
 		s.conn.noteWrite(s.sql)
 	}
@@ -106,6 +109,9 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 // applies before it runs: the transaction rules, and for a statement
 // prepared on a replica the replica's catching up (replicaExec).
 func (s *stmt) start(ctx context.Context) error {
+	if err := s.conn.guardTransact(ctx); err != nil {
+		return err
+	}
 	if s.conn.connector.shared == nil && (s.tx.effect != 0 || s.conn.txID != 0) {
 		if err := s.conn.control(ctx, s.tx); err != nil {
 			return err
@@ -145,6 +151,9 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 		return nil, err
 	}
 	r, err := s.queryDirect(ctx, args)
+	if err != nil && s.conn.sqlite() {
+		err = explainLock(s.conn.connector.cfg, "query", err)
+	}
 	if s.conn.rep != nil {
 		s.conn.noteQueryWrite(s.sql)
 	}

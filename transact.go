@@ -41,6 +41,10 @@ type txState struct {
 	tx    *sql.Tx
 	depth int
 	owner *txOwner // the connection of the transaction (transact_guard.go)
+	// ended is set when the outermost transaction ends: a context kept
+	// past it (stored, or held by a goroutine fn started) no longer
+	// carries a transaction to nest in.
+	ended *atomic.Bool
 	// nested is held while a nested Transact runs at depth+1: savepoints of
 	// two concurrent siblings would interleave, and rolling one back would
 	// undo the other's work.
@@ -82,7 +86,7 @@ type txState struct {
 // every later statement and the Commit fail (ErrTxAborted), so the outer
 // call cannot commit half of its work; it is retried as a whole.
 func Transact(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	if st, ok := ctx.Value(txKey{}).(*txState); ok && st != nil && st.db == db {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st != nil && st.db == db && !st.ended.Load() {
 		return nested(ctx, st, opts, fn)
 	}
 	var err error
@@ -140,7 +144,8 @@ func transactOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(
 		// Nothing ran: a connection that turns out lost is safe to replace.
 		return ctx.Err() == nil && dberr.Unusable(err), err
 	}
-	st := &txState{db: db, tx: tx, owner: owner}
+	st := &txState{db: db, tx: tx, owner: owner, ended: new(atomic.Bool)}
+	defer st.ended.Store(true)
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
@@ -181,7 +186,7 @@ func nested(ctx context.Context, st *txState, opts *sql.TxOptions, fn func(conte
 		return errors.New("databases: a nested Transact is already running on this transaction; nested calls on one transaction must run one after another")
 	}
 	defer st.nested.Store(false)
-	inner := &txState{db: st.db, tx: st.tx, depth: st.depth + 1, owner: st.owner}
+	inner := &txState{db: st.db, tx: st.tx, depth: st.depth + 1, owner: st.owner, ended: st.ended}
 	name := fmt.Sprintf("databases_sp%d", inner.depth)
 	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return err
