@@ -284,6 +284,9 @@ func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *server, error
 		return c.hosts.connect(ctx)
 	}
 	raw, err := c.raw.Connect(ctx)
+	if err != nil {
+		err = sqliteOpenError(c.cfg, err)
+	}
 	return raw, c.server, err
 }
 

@@ -107,10 +107,21 @@ func Register(name string, opts ...Option) {
 }
 
 // DriverConn returns the real driver's connection behind a connection of
-// this package, for use inside sql.Conn.Raw:
+// this package, for use inside sql.Conn.Raw. In force_rollback mode it can
+// return an error in its place (see below), so check for one before the type
+// assertion, and use the two-value form of the assertion, which does not
+// panic:
 //
 //	conn.Raw(func(dc any) error {
-//		pgxConn := databases.DriverConn(dc).(*stdlib.Conn).Conn()
+//		raw := databases.DriverConn(dc)
+//		if err, ok := raw.(error); ok {
+//			return err
+//		}
+//		c, ok := raw.(*stdlib.Conn)
+//		if !ok {
+//			return fmt.Errorf("not a pgx connection: %T", raw)
+//		}
+//		pgxConn := c.Conn()
 //		...
 //	})
 //

@@ -21,17 +21,27 @@ type mark struct {
 	test string // the test that took it; "" for Savepoint
 }
 
-// Savepoint marks the present state of a force_rollback DB. rollback
-// returns the DB to it, undoing everything done through db since then, on
-// every connection of the pool; the DB stays open and usable. Marks nest:
-// roll them back innermost first. Transactions begun after the mark must
-// have ended before rollback, which otherwise waits up to 5 s for them and
-// fails.
+// Savepoint works on force_rollback DBs only (the URL option
+// force_rollback=true, or WithForceRollback); on any other DB it returns an
+// error that says so, and a savepoint inside a transaction of your own is
+// SAVEPOINT run on the *sql.Tx.
 //
-// It is an error on a DB that is not in force_rollback mode.
+// It marks the present state of the force_rollback DB. rollback returns the
+// DB to it, undoing everything done through db since then, on every
+// connection of the pool; the DB stays open and usable. Marks nest: roll
+// them back innermost first. Transactions begun after the mark must have
+// ended before rollback, which otherwise waits up to 5 s for them and fails.
 func Savepoint(ctx context.Context, db *sql.DB) (rollback func() error, err error) {
-	return savepoint(ctx, db, "")
+	rollback, err = savepoint(ctx, db, "")
+	if errors.Is(err, errNotForceRollback) {
+		err = fmt.Errorf("databases.Savepoint: %w", err)
+	}
+	return rollback, err
 }
+
+// errNotForceRollback is the error of Savepoint and RollbackAfter on a DB
+// that is not in force_rollback mode.
+var errNotForceRollback = errors.New("this DB is not in force_rollback mode, and Savepoint and RollbackAfter work only in it: open it with the URL option force_rollback=true (or WithForceRollback); for a savepoint in a transaction of your own, run SAVEPOINT on the *sql.Tx")
 
 // TB is the part of testing.TB that RollbackAfter uses; *testing.T,
 // *testing.B and *testing.F have it.
@@ -112,7 +122,7 @@ func sharedOf(ctx context.Context, db *sql.DB) (*shared, error) {
 				return nil
 			}
 		}
-		return errors.New("databases: a savepoint to roll back to needs a force_rollback DB (the URL option force_rollback=true, or WithForceRollback)")
+		return errNotForceRollback
 	})
 	return s, err
 }

@@ -111,8 +111,13 @@ func TestSavepointMisuse(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		e := newFREnv(t, b)
 		ctx := context.Background()
-		if _, err := databases.Savepoint(ctx, e.plain); err == nil || !strings.Contains(err.Error(), "force_rollback") {
-			t.Errorf("Savepoint on a normal DB: err = %v; want it to say it needs force_rollback", err)
+		if _, err := databases.Savepoint(ctx, e.plain); err == nil || !strings.Contains(err.Error(), "databases.Savepoint: this DB is not in force_rollback mode") || !strings.Contains(err.Error(), "force_rollback=true") {
+			t.Errorf("Savepoint on a normal DB: err = %v; want it to name Savepoint, say the DB is not in force_rollback mode, and how to open one", err)
+		}
+		plainT := &fakeT{name: "TestX"}
+		databases.RollbackAfter(plainT, e.plain)
+		if len(plainT.errs) != 1 || !strings.Contains(plainT.errs[0], "databases.RollbackAfter: this DB is not in force_rollback mode") {
+			t.Errorf("RollbackAfter on a normal DB: reported %q; want it to say the DB is not in force_rollback mode", plainT.errs)
 		}
 		db := e.open(t)
 

@@ -364,7 +364,11 @@ func parseURL(raw string) (*config, error) {
 		return nil, fmt.Errorf("databases: bad URL: missing scheme://; want sqlite://, postgres:// or mysql://")
 	}
 	scheme := strings.ToLower(raw[:schemeEnd])
-	base, driverName, hasDriver := strings.Cut(scheme, "+")
+	base, _, hasDriver := strings.Cut(scheme, "+")
+	// The driver part keeps its case: database/sql looks driver names up
+	// case-sensitively, so sqlite+MyLite names a driver registered as
+	// "MyLite", not "mylite".
+	_, driverName, _ := strings.Cut(raw[:schemeEnd], "+")
 	d, ok := schemes[base]
 	if !isName(scheme) {
 		// Not quoted: what comes before :// is not a scheme, and could be

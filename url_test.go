@@ -28,6 +28,8 @@ func TestParseURL(t *testing.T) {
 		{url: "sqlite:///:memory:", dialect: "sqlite", driver: "sqlite", database: ":memory:", memory: true},
 		{url: "sqlite+sqlite3:///x.db", dialect: "sqlite", driver: "sqlite3", database: "x.db",
 			dsn: "file:x.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
+		{url: "SQLite+MyLite:///x.db", dialect: "sqlite", driver: "MyLite", database: "x.db",
+			dsn: "file:x.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
 		{url: "postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable&application_name=x", dialect: "postgres", driver: "pgx",
 			host: "db.internal", port: 6432, database: "shop",
 			dsn: "postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable&application_name=x"},
