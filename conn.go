@@ -48,6 +48,7 @@ type conn struct {
 
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
+	direct    directRows   // Go 1.27: the rows a query without middleware wraps (directRows)
 
 	server *server      // the host it reached (hosts.go)
 	txHold *hold        // the open transaction's hold (holds.go); nil without
@@ -380,7 +381,10 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 		if err != nil && c.retryStale(err, ts) {
 			r, err = c.queryNative(ctx, native, args)
 		}
-		return r, err
+		if err != nil {
+			return nil, err
+		}
+		return c.wrapDirect(r), nil
 	}
 	s := newCallState(c, middleware.OpQuery, in, query, native, args, err)
 	s.facts = ts

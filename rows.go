@@ -11,7 +11,8 @@ import (
 
 // rows wraps a result set of the real driver while middleware watches it:
 // it counts the rows read and ends the query's call (OpRows) at Close.
-// Without middleware, queries return the real rows untouched. The value
+// Without middleware, queries return the real rows untouched, except
+// pgx's on Go 1.27 (wrapDirect in rows_go127.go). The value
 // lives in the query's call state and wrapRows returns it as one of the
 // pointer-shaped types of wrap_gen.go, with exactly the optional interfaces
 // of the real rows, so wrapping allocates nothing.
@@ -22,7 +23,7 @@ import (
 type rows struct {
 	raw   driver.Rows
 	state *callState // the query's call, ended with OpRows at Close; nil without middleware
-	after io.Closer  // without middleware: the statement to close or give back with the rows
+	after io.Closer  // without middleware: the statement to close or give back with the rows, or nil
 	done  bool
 	//lint:ignore U1000 read from Go 1.27 on (rows_go127.go)
 	scan columnScan // Go 1.27: how the current row is scanned (rows_go127.go)
@@ -81,6 +82,9 @@ func (r *rows) Close() error {
 	r.done = true
 	s := r.state
 	if s == nil {
+		if r.after == nil { // wrapDirect's rows: the real rows' own error
+			return r.raw.Close()
+		}
 		return errors.Join(r.raw.Close(), r.after.Close())
 	}
 	s.call.Op = middleware.OpRows

@@ -165,3 +165,26 @@ func valueDest(dest any) bool {
 	}
 	return false
 }
+
+// directRows is the rows value a connection lends the query it runs
+// without middleware (wrapDirect).
+type directRows = rows
+
+// wrapDirect wraps the rows pgx returned to a query without middleware, so
+// that Go 1.27 scans them as it scans the rows a middleware watches (see
+// rowsColumnScanner): pgx's ScanColumn costs more than its Next for the
+// common destinations. Other drivers' rows are returned untouched: the
+// cheaper path is pgx's alone (NextRow). The connection's own value holds
+// them when the rows it held last are closed (pgx runs one query at a time
+// on a connection); otherwise a new one does.
+func (c *conn) wrapDirect(raw driver.Rows) driver.Rows {
+	if _, ok := raw.(*stdlib.Rows); !ok {
+		return raw
+	}
+	r := &c.direct
+	if r.raw != nil && !r.done {
+		r = new(rows)
+	}
+	*r = rows{raw: raw}
+	return wrapRows(r, c.rowsInterfaces(raw))
+}

@@ -178,7 +178,11 @@ func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (drive
 		if err != nil {
 			return nil, err
 		}
-		return s.queryNative(ctx, args)
+		r, err := s.queryNative(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		return s.conn.wrapDirect(r), nil
 	}
 	st := newCallState(s.conn, middleware.OpStmtQuery, in, s.sql, s.native, args, err)
 	st.stmt = s
