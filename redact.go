@@ -75,8 +75,8 @@ func secretSpans(raw string) []span {
 		if j := strings.IndexByte(pair, '&'); j >= 0 {
 			pair = pair[:j]
 		}
-		key, _, ok := strings.Cut(pair, "=")
-		if ok && secretKey(key) {
+		key, val, ok := strings.Cut(pair, "=")
+		if ok && (secretKey(key) || replicaUserInfo(key, val)) {
 			start := i + 1 + len(key) + 1
 			spans = append(spans, span{start, i + 1 + len(pair)})
 		}
@@ -95,6 +95,13 @@ func secretSpans(raw string) []span {
 		merged = append(merged, s)
 	}
 	return merged
+}
+
+// replicaUserInfo reports whether an option is a replicas list with an @
+// in it, written or percent-encoded: a user:password@ there is refused
+// (setReplicas), and masked whole in the meantime.
+func replicaUserInfo(key, val string) bool {
+	return strings.EqualFold(key, "replicas") && (strings.Contains(val, "@") || strings.Contains(strings.ToLower(val), "%40"))
 }
 
 // userInfoSpan returns the part of raw's user info that could be secret:

@@ -59,6 +59,10 @@ func setReplicas(p *urlParse, v string) error {
 		if strings.TrimSpace(entry) == "" {
 			return fmt.Errorf("entry %d is empty; want host:port,host:port", i+1)
 		}
+		if strings.Contains(entry, "@") {
+			// Quoted nowhere: what stands before the @ may be a password.
+			return fmt.Errorf("entry %d names a user or password (an @); replicas take the primary's user and password, so give host:port", i+1)
+		}
 		host, port, err := splitHostPort(entry)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", i+1, err)

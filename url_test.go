@@ -294,6 +294,8 @@ func TestRedactURL(t *testing.T) {
 		{"postgres://app@db.internal/shop", "postgres://app@db.internal/shop"},
 		{"mysql://root:p@ss@h/db", "mysql://root:***@h/db"},
 		{"postgres://h/db?user=u&password=secret&sslmode=disable", "postgres://h/db?user=u&password=***&sslmode=disable"},
+		{"postgres://u@h/db?replicas=u%3Apw%40r1:5432,r2:5432&sslmode=disable", "postgres://u@h/db?replicas=***&sslmode=disable"},
+		{"postgres://u@h/db?replicas=r1:5432,r2:5432", "postgres://u@h/db?replicas=r1:5432,r2:5432"},
 		{"root:secret@tcp(h:3306)/db", "root:***@tcp(h:3306)/db"},
 		{"sqlite:///app.db", "sqlite:///app.db"},
 		{"postgres://u:a:b@h/db", "postgres://u:***@h/db"},
