@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	saPG    = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
+	saPG     = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
 	atkMySQL = "mysql://root@127.0.0.1:3306/test_atk_agree?parseTime=true"
 )
 
