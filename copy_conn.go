@@ -128,7 +128,9 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 		return 0, err
 	}
 	defer release()
-	run := func() (int64, error) { return c.copyRecovered(func() (int64, error) { return load(ctx, dctx, c, rc, t, src) }) }
+	run := func() (int64, error) {
+		return c.copyRecovered(func() (int64, error) { return load(ctx, dctx, c, rc, t, src) })
+	}
 	if pg || tx != nil {
 		n, err = run()
 	} else {
