@@ -987,7 +987,11 @@ func TestAttackCopyValuesErrorAndPanic(t *testing.T) {
 			t.Fatalf("%v; want CopyError of row 2222", err)
 		}
 		func() {
-			defer func() { recover() }()
+			defer func() {
+				if p := recover(); p != "source panics" {
+					t.Errorf("CopyFrom panicked with %v; want the source's panic", p)
+				}
+			}()
 			seq := func(yield func([]any) bool) {
 				for i := range 3000 {
 					if i == 1500 {

@@ -280,9 +280,14 @@ func (r *copyReader) Next() bool {
 	return true
 }
 
-func (r *copyReader) Values() ([]any, error) {
-	defer r.caught(r.rows - 1)
-	v, err := r.src.Values()
+func (r *copyReader) Values() (v []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.stop(&copyPanic{value: p}, r.rows-1)
+			v, err = nil, r.err
+		}
+	}()
+	v, err = r.src.Values()
 	if err == nil && len(v) != r.ncol {
 		err = errRowWidth(len(v), r.ncol)
 	}
@@ -292,26 +297,27 @@ func (r *copyReader) Values() ([]any, error) {
 	return v, err
 }
 
-func (r *copyReader) Err() error {
+func (r *copyReader) Err() (err error) {
 	if r.err != nil {
 		return r.err
 	}
-	defer r.caught(r.rows)
-	err := r.src.Err()
-	if r.err != nil { // the panic caught
-		return r.err
-	}
-	return err
+	defer func() {
+		if p := recover(); p != nil {
+			r.stop(&copyPanic{value: p}, r.rows)
+			err = r.err
+		}
+	}()
+	return r.src.Err()
 }
 
 // stop records what stopped the rows, and the row it is about.
 func (r *copyReader) stop(err error, row int64) { r.err, r.at = err, row }
 
-// caught, deferred around a call of the source, turns its panic into the
-// error that stops the rows. The caller returns its zero results.
+// caught, deferred around the source's Next, turns its panic into the
+// error that stops the rows; Next then returns false.
 func (r *copyReader) caught(row int64) {
-	if v := recover(); v != nil {
-		r.stop(&copyPanic{value: v}, row)
+	if p := recover(); p != nil {
+		r.stop(&copyPanic{value: p}, row)
 	}
 }
 
