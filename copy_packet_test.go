@@ -97,9 +97,12 @@ func TestCopyFromPacketLimit(t *testing.T) {
 				rows := c.rows()
 				n, err := databases.CopyFrom(ctx, q, table, []string{"id", "b"}, databases.CopyRows(rows))
 				if b.Dialect == "mysql" && c.myRow >= 0 {
+					// The server answers 1153 and closes the connection; a
+					// driver still writing the packet may meet the reset
+					// first and say only that.
 					var ce *databases.CopyError
 					var me *mysql.MySQLError
-					if !errors.As(err, &ce) || ce.Row != c.myRow || !errors.As(err, &me) || me.Number != 1153 {
+					if !errors.As(err, &ce) || ce.Row != c.myRow || !(errors.As(err, &me) && me.Number == 1153 || strings.Contains(err.Error(), "connection reset")) {
 						t.Fatalf("CopyFrom: %d, %v; want the server's error 1153 for row %d", n, err, c.myRow)
 					}
 					if tx != nil {

@@ -3,6 +3,7 @@ package databases_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"sync"
@@ -49,13 +50,19 @@ func (s *panicSource) Err() error {
 	return nil
 }
 
+// panicValuer is a driver.Valuer that panics.
+type panicValuer struct{ boom *copyBoom }
+
+func (v panicValuer) Value() (driver.Value, error) { panic(v.boom) }
+
 // TestCopyFromSourcePanics: a source that panics (an iterator, Next,
 // Values, Err) makes CopyFrom panic with the same value on the caller's
 // goroutine, after the load is rolled back and its connection given back:
 // through a *sql.DB of one connection, a *sql.Conn, a *sql.Tx (which stays
 // usable, except on PostgreSQL, where a failed statement aborts it), under
 // middleware (which sees the load fail) and under force_rollback, the next
-// load works and nothing of the panicking one is kept. The rows go past the
+// load works and nothing of the panicking one is kept. A driver.Valuer that
+// panics is caught the same way on MySQL and SQLite. The rows go past the
 // first batch (MySQL, SQLite) and the first buffer pgx sends.
 func TestCopyFromSourcePanics(t *testing.T) {
 	const n, at = 20000, 10000
@@ -75,11 +82,27 @@ func TestCopyFromSourcePanics(t *testing.T) {
 		"next":   func(boom *copyBoom) databases.CopySource { return &panicSource{in: "next", at: at, n: n, i: -1, boom: boom} },
 		"values": func(boom *copyBoom) databases.CopySource { return &panicSource{in: "values", at: at, n: n, i: -1, boom: boom} },
 		"err":    func(boom *copyBoom) databases.CopySource { return &panicSource{in: "err", n: n, i: -1, boom: boom} },
+		"valuer": func(boom *copyBoom) databases.CopySource {
+			return databases.CopySeq(func(yield func([]any) bool) {
+				for i := range n {
+					var v any = int64(i)
+					if i == at {
+						v = panicValuer{boom}
+					}
+					if !yield([]any{v}) {
+						return
+					}
+				}
+			})
+		},
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, door := range []string{"db", "conn", "tx", "middleware", "force_rollback"} {
-			for _, name := range []string{"iterator", "next", "values", "err"} {
+			for _, name := range []string{"iterator", "next", "values", "err", "valuer"} {
 				t.Run(door+"/"+name, func(t *testing.T) {
+					if name == "valuer" && b.Dialect == "postgres" {
+						t.Skip("known: a driver.Valuer that panics ends the process on PostgreSQL (pgx calls it on its own goroutine)")
+					}
 					var mu sync.Mutex
 					var copyErrs []error
 					rec := middleware.Func(func(ctx context.Context, c *middleware.Call, next middleware.Handler) error {
