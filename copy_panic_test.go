@@ -79,9 +79,13 @@ func TestCopyFromSourcePanics(t *testing.T) {
 				}
 			})
 		},
-		"next":   func(boom *copyBoom) databases.CopySource { return &panicSource{in: "next", at: at, n: n, i: -1, boom: boom} },
-		"values": func(boom *copyBoom) databases.CopySource { return &panicSource{in: "values", at: at, n: n, i: -1, boom: boom} },
-		"err":    func(boom *copyBoom) databases.CopySource { return &panicSource{in: "err", n: n, i: -1, boom: boom} },
+		"next": func(boom *copyBoom) databases.CopySource {
+			return &panicSource{in: "next", at: at, n: n, i: -1, boom: boom}
+		},
+		"values": func(boom *copyBoom) databases.CopySource {
+			return &panicSource{in: "values", at: at, n: n, i: -1, boom: boom}
+		},
+		"err": func(boom *copyBoom) databases.CopySource { return &panicSource{in: "err", n: n, i: -1, boom: boom} },
 		"valuer": func(boom *copyBoom) databases.CopySource {
 			return databases.CopySeq(func(yield func([]any) bool) {
 				for i := range n {
