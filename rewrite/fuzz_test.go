@@ -332,7 +332,7 @@ func checkSQLite(t *testing.T, q string) {
 	if p.Query() != q {
 		t.Fatalf("sqlite %q: the native query is not the query as written", q)
 	}
-	if p.HasLists() && p.extra.lists.sqlite != sqliteMixed {
+	if p.HasLists() && p.extra.lists.sqlite != sqliteNumbered {
 		checkLists(t, "sqlite", q, p, false)
 	}
 	checkOperation(t, SQLite, q, p.Operation(), nil)

@@ -80,10 +80,10 @@ type lists struct {
 type sqliteStyle uint8
 
 const (
-	sqliteNone  sqliteStyle = iota // not SQLite
-	sqliteAnon                     // ? only
-	sqliteNamed                    // :name, @name, $name only
-	sqliteMixed                    // ?NNN, $NNN, or both styles: not expanded
+	sqliteNone     sqliteStyle = iota // not SQLite
+	sqliteAnon                        // ? only
+	sqliteNamed                       // :name, @name, $name only
+	sqliteNumbered                    // ?NNN, $NNN: not expanded
 )
 
 // HasLists reports whether the query has a placeholder that is the whole
@@ -328,7 +328,7 @@ func bucket(n int) int {
 //
 // A List bound to a placeholder that is not a list, an Array bound to one
 // that ListKind does not allow, a SQLite query with
-// ?NNN placeholders or both positional and named ones, and more parameters
+// numbered placeholders (?NNN, $NNN), and more parameters
 // than the dialect allows (MaxParams) are errors (*Error).
 func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	hasList := false
@@ -346,7 +346,7 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 		return "", nil, p.misplacedList(args)
 	}
 	ls := p.extra.lists
-	if ls.sqlite == sqliteMixed {
+	if ls.sqlite == sqliteNumbered {
 		return "", nil, errorAt(int(ls.bad), "a list argument needs the query's parameters all ? or all named on sqlite: numbered ones (?NNN, $NNN) are not expanded")
 	}
 	vals, err := p.values(args)

@@ -79,7 +79,7 @@ func (p *Plan) Query() string { return p.query }
 
 // NumInput returns the number of arguments the query takes when that is known
 // from the query alone (the count of ?, or the largest $n), and -1 when the
-// query uses named parameters or is passed through unlexed (SQLite).
+// query uses named parameters.
 func (p *Plan) NumInput() int { return int(p.numInput) }
 
 // Operation returns the query's first keyword upper-cased ("SELECT",
@@ -98,7 +98,7 @@ func (p *Plan) Operation() string {
 }
 
 // Parse lexes query by the rules of dialect d and returns its Plan. Errors are
-// of type *Error. For SQLite the Plan is the identity: the query is not lexed.
+// of type *Error. For SQLite the native query is the query as written.
 func Parse(d Dialect, query string) (*Plan, error) {
 	return parseMode(d, 0, query)
 }

@@ -128,7 +128,7 @@ func parseSQLite(q string) (*Plan, *Error) {
 		ls := &lists{sites: sites, sqlite: sqliteAnon, nparams: int32(count), bad: int32(bad), single: singleList(sites)}
 		switch st {
 		case styleNative:
-			ls.sqlite = sqliteMixed
+			ls.sqlite = sqliteNumbered
 		case styleNamed:
 			ls.sqlite, ls.nparams = sqliteNamed, int32(len(params))
 		}
