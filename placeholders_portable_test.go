@@ -55,7 +55,7 @@ var portableCases = []struct {
 	{name: "?NNN", dialects: "sqlite", query: "SELECT ?2, ?1, ?2", args: []any{"a", "b"}, want: []string{"b", "a", "b"}},
 	{name: "$name and @name", dialects: "sqlite", query: "SELECT $a, @b, :a", args: []any{sql.Named("a", "1"), sql.Named("b", "2")}, want: []string{"1", "2", "1"}},
 	{name: "?NNN without its argument", dialects: "sqlite", query: "SELECT ?1, ?3", args: []any{1, 2},
-		err: "rewrite: query has parameters up to $3, got 2 arguments at offset 11"},
+		err: "rewrite: query has parameters up to ?3, got 2 arguments at offset 11"},
 	{name: "? in two statements", dialects: "sqlite", query: "SELECT ?; SELECT ?", args: []any{1, 2},
 		err: "rewrite: positional ? parameters in more than one statement: SQLite binds each statement from the first argument (number them ?1, ?2, … or name them) at offset 17"},
 }

@@ -588,7 +588,17 @@ func (p *Plan) countError(got int) *Error {
 	}
 	var msg string
 	if p.style == styleNative {
-		msg = "query has parameters up to $" + strconv.Itoa(int(p.numInput)) + ", got " + plural(got, "argument")
+		last := "$" + strconv.Itoa(int(p.numInput))
+		if p.dialect == SQLite { // ?NNN or $NNN, as written
+			p.placeholders(func(_ tokKind, s, e int) bool {
+				if n, _ := strconv.Atoi(p.orig[s+1 : e]); n == int(p.numInput) {
+					last = p.orig[s:e]
+					return false
+				}
+				return true
+			})
+		}
+		msg = "query has parameters up to " + last + ", got " + plural(got, "argument")
 	} else {
 		msg = "query has " + plural(int(p.numInput), "positional parameter") + ", got " + plural(got, "argument")
 	}

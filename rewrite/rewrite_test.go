@@ -322,7 +322,7 @@ var rewriteCases = []rewriteCase{
 	{name: "sqlite/too many arguments", d: SQLite, in: "SELECT ?", args: pos(1, 2),
 		err: "query has 1 positional parameter, got 2 arguments", off: 7},
 	{name: "sqlite/too few numbered", d: SQLite, in: "SELECT $1, ?3", args: pos(1, 2),
-		err: "query has parameters up to $3, got 2 arguments", off: 11},
+		err: "query has parameters up to ?3, got 2 arguments", off: 11},
 	{name: "sqlite/missing named argument", d: SQLite, in: "SELECT :a, $b, :a", args: named("a", 1),
 		err: "named parameter $b has no argument", off: 11},
 	{name: "sqlite/unused named argument", d: SQLite, in: "SELECT :a", args: named("a", 1, "b", 2),
