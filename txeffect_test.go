@@ -102,6 +102,8 @@ func TestStatementFacts(t *testing.T) {
 		RO = effReadOnly
 		D  = effDDL
 		C  = effCalls
+		F  = effFunc
+		N  = effNames
 	)
 	all := func(e stmtEffect) [3]stmtEffect { return [3]stmtEffect{e, e, e} }
 	tests := []struct {
@@ -123,8 +125,13 @@ func TestStatementFacts(t *testing.T) {
 		{"SELECT * INTO newtbl FROM t", all(W), 1},
 		{"WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x", all(W), 1},
 		{"WITH x AS (SELECT 1 AS a) SELECT a FROM x", all(0), 1},
-		{"SELECT nextval('s')", all(W), 1},
-		{"SELECT my_func(1)", all(W), 1},
+		{"SELECT nextval('s')", all(W | F), 1},
+		{"SELECT my_func(1)", all(W | F), 1},
+		{"SELECT * FROM t WHERE v = lower(?)", all(0), 1},
+		{"PREPARE p AS SELECT 1", all(N), 1},
+		{"PREPARE p FROM 'SELECT 1'", all(N), 1},
+		{"DEALLOCATE PREPARE p", all(N), 1},
+		{"PREPARE TRANSACTION 'x'", all(0), 1},
 		{"SELECT * FROM t FOR UPDATE", all(W), 1},
 		{"SELECT * FROM t LOCK IN SHARE MODE", all(W), 1},
 		{"SELECT * FROM t WHERE id IN (1, 2) AND EXISTS (SELECT 1)", all(0), 1},
@@ -151,9 +158,9 @@ func TestStatementFacts(t *testing.T) {
 		{"SELECT 1; SET SESSION TRANSACTION READ WRITE", all(S | RO), 2},
 		{"BEGIN READ WRITE", all(RO), 1},
 		{"START TRANSACTION READ WRITE", all(RO), 1},
-		{"SELECT set_config('default_transaction_read_only', 'off', false)", all(W | S | RO), 1},
-		{"SELECT set_config(?, 'off', false)", all(W | S | RO), 1},
-		{"SELECT set_config('search_path', 'x', false)", all(W), 1},
+		{"SELECT set_config('default_transaction_read_only', 'off', false)", all(W | F | S | RO), 1},
+		{"SELECT set_config(?, 'off', false)", all(W | F | S | RO), 1},
+		{"SELECT set_config('search_path', 'x', false)", all(W | F), 1},
 		{"SELECT read_only FROM t", all(0), 1},
 		{"CREATE TABLE t (x INT)", all(W | D), 1},
 		{"ALTER TABLE t ADD COLUMN y INT", all(W | D), 1},
