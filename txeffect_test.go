@@ -268,3 +268,41 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+// TestStatementReplicaUses: which statements never run on a replica
+// outside a transaction (they run others, or name one for EXECUTE), and
+// which run code the text does not show, after which a replica session is
+// made read-only again; on every dialect, behind comments and after ;.
+func TestStatementReplicaUses(t *testing.T) {
+	tests := []struct {
+		query               string
+		primaryOnly, opaque bool
+	}{
+		{"SELECT v FROM t WHERE id = ?", false, false},
+		{"SELECT lower(v), count(*) FROM t GROUP BY 1", false, false},
+		{"SELECT my_func(v) FROM t", false, true},
+		{"SELECT * FROM my_func()", false, true},
+		{"INSERT INTO t VALUES (1)", false, false},
+		{"CALL p()", true, true},
+		{"call p(?)", true, true},
+		{"DO 'x'", true, true},
+		{"EXECUTE p", true, true},
+		{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'", true, true},
+		{"/* c */ -- d\nCALL p()", true, true},
+		{"SELECT 1; CALL p()", true, true},
+		{"PREPARE p AS SELECT 1", true, false},
+		{"DEALLOCATE PREPARE p", true, false},
+		{"PREPARE TRANSACTION 'x'", false, false},
+	}
+	for _, tt := range tests {
+		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+			ts := d.classify(0, tt.query)
+			if ts.primaryOnly() != tt.primaryOnly || ts.opaque() != tt.opaque {
+				t.Errorf("%s: %q: primaryOnly %v, opaque %v; want %v, %v", d, tt.query, ts.primaryOnly(), ts.opaque(), tt.primaryOnly, tt.opaque)
+			}
+		}
+	}
+	if ts := dialectMySQL.classify(0, "BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"); !ts.primaryOnly() || !ts.opaque() {
+		t.Errorf("MySQL BEGIN NOT ATOMIC: primaryOnly %v, opaque %v; want both", ts.primaryOnly(), ts.opaque())
+	}
+}
