@@ -398,7 +398,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 		return s, err
 	}
 	if c.rep != nil {
-		if rc, err := c.route(ctx); rc != nil || err != nil {
+		if rc, err := c.route(ctx, query); rc != nil || err != nil {
 			if err != nil {
 				return nil, err
 			}

@@ -119,7 +119,7 @@ func (s *stmt) start(ctx context.Context) error {
 		}
 	}
 	if s.primary != nil {
-		return s.primary.replicaExec(ctx, s.conn)
+		return s.primary.replicaExec(ctx, s.conn, &s.tx)
 	}
 	return nil
 }
