@@ -196,22 +196,23 @@ func (c *stmtCache) relieve(ctx context.Context, err error) bool {
 // (ResetSession, which calls claim), whereas a connection it opened for a
 // waiter that gave up may be handed out again without a reset.
 func (c *stmtCache) rest() {
-	if c == nil || c.budget == nil {
-		return
+	if c != nil && c.budget != nil {
+		c.setIdle(len(c.entries) > 0)
 	}
-	c.mu.Lock()
-	c.idle = len(c.entries) > 0
-	c.mu.Unlock()
 }
 
 // claim takes the cache back from the pool, as database/sql hands its
 // connection out (ResetSession); it waits for a relieve freeing it.
 func (c *stmtCache) claim() {
-	if c == nil || c.budget == nil {
-		return
+	if c != nil && c.budget != nil {
+		c.setIdle(false)
 	}
+}
+
+// setIdle is rest and claim past their inlined test.
+func (c *stmtCache) setIdle(idle bool) {
 	c.mu.Lock()
-	c.idle = false
+	c.idle = idle
 	c.mu.Unlock()
 }
 
