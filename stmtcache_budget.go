@@ -154,8 +154,9 @@ func intValue(v driver.Value) (int, error) {
 // relieve runs on a prepare that failed with err. On MySQL's 1461 it
 // frees the statements of the connection's own cache and of the DB's idle
 // connections, asks those in use to drop theirs before their next
-// statement, and reports whether anything was freed, so that the prepare
-// is worth trying again. The server answers no COM_STMT_CLOSE, and runs
+// statement, and reports whether the prepare is worth trying again: when
+// anything was freed, by this call or, in the DB's registry, by another
+// connection's just before. The server answers no COM_STMT_CLOSE, and runs
 // another connection's commands in that connection's own thread: a ping
 // on each connection freed makes sure its statements are gone before the
 // prepare is tried again.
@@ -182,12 +183,11 @@ func (c *stmtCache) relieve(ctx context.Context, err error) bool {
 		if o.idle && !o.retired && len(o.entries) > 0 {
 			o.closeAll()
 			o.pinger.Ping(ctx) // an error shows at the connection's ResetSession
-			freed = true
 		}
 		o.mu.Unlock()
 	}
 	b.epoch.Add(1)
-	return freed
+	return true
 }
 
 // rest marks the cache idle as database/sql takes its connection back

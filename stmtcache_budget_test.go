@@ -241,6 +241,26 @@ func TestStmtCacheBudgetStarved(t *testing.T) {
 			wg.Wait()
 			return errors.Join(errs...)
 		}},
+		{"two connections prepare at once", func(_ *sql.DB, b, c *sql.Conn) error {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, x := range []*sql.Conn{b, c} {
+				wg.Go(func() {
+					st, err := x.PrepareContext(ctx, fmt.Sprintf("SELECT ? + %d", i))
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer st.Close()
+					var n int
+					if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != i+1 {
+						errs[i] = fmt.Errorf("%d, %w", n, err)
+					}
+				})
+			}
+			wg.Wait()
+			return errors.Join(errs...)
+		}},
 	}
 	for _, mw := range []bool{false, true} {
 		for _, tc := range cases {
