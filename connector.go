@@ -54,10 +54,7 @@ type connector struct {
 	creds    *credentials               // WithCredentials or password_file (credentials.go); nil: the URL's password
 	ddl      atomic.Uint64              // schema changes run through the DB (ddl.go)
 	budget   atomic.Pointer[stmtBudget] // MySQL: the caches of its connections (stmtcache_budget.go)
-
-	// SQLite: the plans of queries bound with a list (inlist.go).
-	listCache atomic.Pointer[rewrite.Cache]
-	holds     *holds // open rows and transactions (holds.go); nil when no option needs them
+	holds    *holds                     // open rows and transactions (holds.go); nil when no option needs them
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
@@ -110,7 +107,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		SQLMode:   cfg.mysqlMode,
 	}
 	switch {
-	case cfg.dialect == dialectSQLite || cfg.native || c.opts.native:
+	case cfg.native || c.opts.native:
 	case cfg.dialect == dialectMySQL:
 		c.cache = rewrite.NewMySQLCache(cfg.mysqlMode, rewriteCacheSize)
 	default:
