@@ -115,6 +115,7 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 
 // Close closes the statements the connection kept, then the connection.
 func (c *conn) Close() error {
+	c.stmts.retire()
 	if c.rep != nil {
 		c.closeReplica()
 	}
@@ -167,6 +168,7 @@ func (c *connBeginner) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 // call state rather than a closure.
 func (c *connResetter) ResetSession(ctx context.Context) error {
 	w := (*conn)(c)
+	w.stmts.claim()
 	if w.rep != nil {
 		w.resetReplica(ctx)
 	}
@@ -196,7 +198,11 @@ func (c *connValidator) IsValid() bool {
 			return false
 		}
 	}
-	return c.validator.IsValid()
+	if !c.validator.IsValid() {
+		return false
+	}
+	w.stmts.rest()
+	return true
 }
 
 func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {

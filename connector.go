@@ -51,9 +51,10 @@ type connector struct {
 	parent   *connector
 	connID   atomic.Uint64
 	txID     atomic.Uint64
-	creds    *credentials  // WithCredentials or password_file (credentials.go); nil: the URL's password
-	ddl      atomic.Uint64 // schema changes run through the DB (ddl.go)
-	holds    *holds        // open rows and transactions (holds.go); nil when no option needs them
+	creds    *credentials               // WithCredentials or password_file (credentials.go); nil: the URL's password
+	ddl      atomic.Uint64              // schema changes run through the DB (ddl.go)
+	budget   atomic.Pointer[stmtBudget] // MySQL: the caches of its connections (stmtcache_budget.go)
+	holds    *holds                     // open rows and transactions (holds.go); nil when no option needs them
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive
@@ -241,7 +242,7 @@ func (c *connector) open(ctx context.Context) (conn, error) {
 		if err != nil {
 			return conn{}, err
 		}
-		return c.wrap(raw, at, c.connID.Add(1)), nil
+		return c.wrap(ctx, raw, at, c.connID.Add(1)), nil
 	}
 	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
 	var raw driver.Conn
@@ -260,13 +261,15 @@ func (c *connector) open(ctx context.Context) (conn, error) {
 		}
 		return conn{}, err
 	}
-	return c.wrap(raw, at, call.ConnID), nil
+	return c.wrap(ctx, raw, at, call.ConnID), nil
 }
 
-// wrap is the connection to the host at, before wrapConn.
-func (c *connector) wrap(raw driver.Conn, at *server, id uint64) conn {
+// wrap is the connection to the host at, before wrapConn; on MySQL its
+// statement cache is sized from the server's limit.
+func (c *connector) wrap(ctx context.Context, raw driver.Conn, at *server, id uint64) conn {
 	w := newConn(raw, c, id)
 	w.server = at
+	c.fitStmtCache(ctx, &w.realConn)
 	return w
 }
 

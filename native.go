@@ -148,8 +148,18 @@ func (r *realConn) queryPrepared(ctx context.Context, query string, args []drive
 	return rows, s, nil
 }
 
-// prepareNative prepares on the real connection (ctxDriverPrepare).
+// prepareNative prepares on the real connection (ctxDriverPrepare). On
+// MySQL's 1461 it tries once more after freeing cached statements
+// (stmtCache.relieve).
 func (r *realConn) prepareNative(ctx context.Context, query string) (driver.Stmt, error) {
+	s, err := r.prepareOnce(ctx, query)
+	if err != nil && r.stmts.relieve(ctx, err) {
+		s, err = r.prepareOnce(ctx, query)
+	}
+	return s, err
+}
+
+func (r *realConn) prepareOnce(ctx context.Context, query string) (driver.Stmt, error) {
 	if r.preparer != nil {
 		return r.preparer.PrepareContext(ctx, query)
 	}

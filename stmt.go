@@ -52,6 +52,8 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 }
 
 func (s *stmt) Close() error {
+	s.conn.stmts.lock() // database/sql may close it while the connection is idle
+	defer s.conn.stmts.unlock()
 	s.conn.openStmts--
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }

@@ -32,10 +32,11 @@ const stmtCacheMaxQuery = 8 << 10
 // stmtCache is one connection's bounded set of prepared statements, keyed
 // by the native query text and evicted least recently used first.
 type stmtCache struct {
-	max     int // statements kept at most
-	minArgs int // queries with fewer arguments are not cached (MySQL: 1)
-	entries map[string]*cachedStmt
-	clock   uint64 // counts lookups; an entry's used is the clock of its last one
+	max         int // statements kept at most
+	minArgs     int // queries with fewer arguments are not cached (MySQL: 1)
+	entries     map[string]*cachedStmt
+	clock       uint64 // counts lookups; an entry's used is the clock of its last one
+	budgetState        // MySQL: the DB's registry of caches (stmtcache_budget.go)
 }
 
 // cachedStmt is a statement of the cache. While rows it returned are open
@@ -64,8 +65,9 @@ func (c *stmtCache) wants(query string, nargs int) bool {
 // lookup returns the statement kept for query, or prepares and keeps it:
 // through the middleware as an OpPrepare call when s, the call being run,
 // is not nil. It returns nil, and no error, when the statement serves open
-// rows or the server has no room for another (MySQL 1461: the cache is
-// emptied, and the call runs uncached as the raw driver would).
+// rows or the server has no room for another (MySQL 1461, after the
+// statements of the cache and of the DB's idle connections were freed:
+// the call runs uncached as the raw driver would; stmtcache_budget.go).
 func (r *realConn) lookup(ctx context.Context, query string, s *callState) (*cachedStmt, middleware.StmtCache, error) {
 	c := r.stmts
 	c.clock++
@@ -75,6 +77,9 @@ func (r *realConn) lookup(ctx context.Context, query string, s *callState) (*cac
 		}
 		e.used = c.clock
 		return e, middleware.StmtCacheHit, nil
+	}
+	if c.max == 0 {
+		return nil, middleware.StmtUncached, nil // the server's limit leaves no room (stmtShare)
 	}
 	var raw driver.Stmt
 	var err error
