@@ -168,8 +168,9 @@ func BenchmarkPointSelect(b *testing.B) {
 
 // BenchmarkObservability compares, on the same point SELECT: the raw
 // driver; databases with an empty middleware chain; with logging at a
-// disabled level; with insights (middleware/insights); with tracing (SDK, always sample, in-memory recorder); and
-// otelsql wrapping the raw driver with the same SDK setup.
+// disabled level; with insights (middleware/insights); with tracing (SDK, always sample, in-memory recorder);
+// otelsql wrapping the raw driver with the same SDK setup; and the raw
+// driver inside one span of that SDK with tracing's attributes (spanFloor).
 func BenchmarkObservability(b *testing.B) {
 	newTP := func() *sdktrace.TracerProvider {
 		return sdktrace.NewTracerProvider(
@@ -201,6 +202,7 @@ func BenchmarkObservability(b *testing.B) {
 				defer db.Close()
 				pointSelect(b, db, table, bt.native)
 			})
+			b.Run("sdk-span", func(b *testing.B) { spanFloor(b, raw, bt, table, newTP()) })
 		})
 	}
 }

@@ -65,14 +65,17 @@ type operation struct {
 	operation  string // db.operation.name
 	collection string // db.collection.name
 	query      string // db.query.text
+	text       string // the query text it describes, its key in the cache
 	// commentable is set when a sqlcommenter comment may be appended to
 	// the query (see commentable).
 	commentable bool
 
 	spanAttrs atomic.Pointer[[]attribute.KeyValue] // built when a span records
-	// fewRows are spanAttrs with db.response.returned_rows 0 and 1, what
-	// most queries return (lookups by key, existence checks), built once.
-	fewRows [2]atomic.Pointer[[]attribute.KeyValue]
+	// ends are the attributes a span of o ends with when the call did not
+	// fail, by the statement cache's use and by the rows returned (none
+	// counted, 0 or 1: what most queries return, lookups by key and
+	// existence checks), built once each.
+	ends [3][3]atomic.Pointer[[]attribute.KeyValue]
 	// okMetric are the record options of a call that succeeded.
 	okMetric []metric.RecordOption
 }
@@ -166,7 +169,7 @@ func (d *database) fixed(t *tracer, op middleware.Op) *operation {
 
 // query returns the cached description of q, building it on a miss.
 func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *operation {
-	if o := cache.last.Load(); o != nil && o.query == q {
+	if o := cache.last.Load(); o != nil && o.text == q {
 		return o
 	}
 	if v, ok := cache.all.Load(q); ok {
@@ -200,7 +203,7 @@ func (d *database) query(t *tracer, cache *queryCache, q string, prepare bool) *
 // attribute set) does not keep the whole query.
 func (d *database) describe(t *tracer, q string, prepare bool) *operation {
 	s := summarize(q, d.dialect, d.mode)
-	o := &operation{operation: strings.Clone(s.operation), collection: strings.Clone(s.collection), query: q}
+	o := &operation{operation: strings.Clone(s.operation), collection: strings.Clone(s.collection), query: q, text: q}
 	if !t.literals {
 		o.query = sanitize.Query(d.dialect, d.mode, q)
 	}
@@ -248,14 +251,27 @@ func (o *operation) spanAttributes(d *database) []attribute.KeyValue {
 	return attrs
 }
 
-// returnedAttributes returns the attributes of a span of o that returned
-// n rows, 0 or 1, building them the first time.
-func (o *operation) returnedAttributes(d *database, n int64) []attribute.KeyValue {
-	p := &o.fewRows[n]
+// endAttributes returns the attributes of a span of o whose call used the
+// statement cache as use and returned returned rows, -1 when it returns
+// none (an exec), 0 or 1; built the first time, shared after. Beyond one
+// row, the caller appends db.response.returned_rows to the attributes of
+// returned -1.
+func (o *operation) endAttributes(d *database, use middleware.StmtCache, returned int64) []attribute.KeyValue {
+	if int(use) >= len(o.ends) {
+		use = middleware.StmtUncached
+	}
+	p := &o.ends[use][returned+1]
 	if a := p.Load(); a != nil {
 		return *a
 	}
-	attrs := append(slices.Clip(o.spanAttributes(d)), semconv.DBResponseReturnedRows(int(n)))
+	attrs := slices.Clip(o.spanAttributes(d))
+	if use != middleware.StmtUncached {
+		attrs = append(attrs, stmtCacheAttrs[use]...)
+	}
+	if returned >= 0 {
+		attrs = append(attrs, semconv.DBResponseReturnedRows(int(returned)))
+	}
+	attrs = slices.Clip(attrs)
 	p.Store(&attrs)
 	return attrs
 }

@@ -115,10 +115,10 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		if commented {
 			c.NativeQuery = native
 		}
-		t.stmtCache(ctx, d, span, recording, c.StmtCache)
+		q.use = t.stmtCache(ctx, d, c.StmtCache)
 		if err != nil {
 			// The rows never come: the query ends here.
-			t.end(ctx, d, o, span, recording, start, err, -1)
+			t.end(ctx, d, o, span, recording, start, err, -1, q.use)
 		}
 		return err
 	}
@@ -127,8 +127,9 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if commented {
 		c.NativeQuery = native
 	}
+	use := middleware.StmtUncached
 	if c.Op == middleware.OpExec {
-		t.stmtCache(ctx, d, span, recording, c.StmtCache)
+		use = t.stmtCache(ctx, d, c.StmtCache)
 	}
 	if c.Op == middleware.OpCopy && err == nil && recording {
 		span.SetAttributes(attribute.Int64(keyRowsAffected, c.RowsAffected))
@@ -137,20 +138,17 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		d = t.at(c.DB, c.ServerAddress, c.ServerPort) // the host of the list that answered
 		o = d.operation(t, c)
 	}
-	t.end(ctx, d, o, span, recording, start, err, -1)
+	t.end(ctx, d, o, span, recording, start, err, -1, use)
 	return err
 }
 
-// stmtCache marks the span of a call the statement cache took part in, and
-// counts the lookup.
-func (t *tracer) stmtCache(ctx context.Context, d *database, span trace.Span, recording bool, use middleware.StmtCache) {
-	if use == middleware.StmtUncached {
-		return
+// stmtCache counts a lookup of the statement cache, and returns use, which
+// the span's attributes carry when it ends.
+func (t *tracer) stmtCache(ctx context.Context, d *database, use middleware.StmtCache) middleware.StmtCache {
+	if use != middleware.StmtUncached {
+		t.countStmtCache(ctx, d, use)
 	}
-	if recording {
-		span.SetAttributes(stmtCacheAttrs[use]...)
-	}
-	t.countStmtCache(ctx, d, use)
+	return use
 }
 
 // isRecording is span.IsRecording, answered without it for a sampled span,
@@ -172,45 +170,42 @@ func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.H
 	if failure == nil {
 		failure = err
 	}
-	t.end(ctx, q.db, q.op, q.span, q.recording, q.start, failure, max(c.RowsReturned, 0))
+	t.end(ctx, q.db, q.op, q.span, q.recording, q.start, failure, max(c.RowsReturned, 0), q.use)
 	return err
 }
 
 // end sets the attributes of span, ends it, and records the duration of
 // the call. returned is the number of rows a query returned, -1 for other
-// operations. The attributes are set in one go, at the end, so that the
-// span copies them once.
-func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, recording bool, start time.Time, err error, returned int64) {
+// operations; use is how the statement cache served the call. The
+// attributes are set in one go, at the end, so that the span copies them
+// once: a slice built once per query for the common endings (no error,
+// no rows counted or 0 or 1 of them), joined in a pooled buffer otherwise.
+func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, recording bool, start time.Time, err error, returned int64, use middleware.StmtCache) {
 	var f failure
 	if err != nil {
 		f = classify(err)
 	}
 	switch {
 	case !recording:
-	case !f.failed && (returned == 0 || returned == 1):
-		span.SetAttributes(o.returnedAttributes(d, returned)...)
+	case !f.failed && returned <= 1:
+		span.SetAttributes(o.endAttributes(d, use, returned)...)
 	default:
-		attrs := o.spanAttributes(d)
-		if f.failed || returned >= 0 {
-			buf := attrPool.Get().(*[]attribute.KeyValue)
-			extra := append((*buf)[:0], attrs...)
-			if returned >= 0 {
-				extra = append(extra, semconv.DBResponseReturnedRows(int(returned)))
-			}
-			if f.failed {
-				extra = append(extra, semconv.ErrorTypeKey.String(f.typ))
-				if f.code != "" {
-					extra = append(extra, semconv.DBResponseStatusCode(f.code))
-				}
-				span.SetStatus(codes.Error, err.Error())
-			}
-			span.SetAttributes(extra...)
-			clear(extra)
-			*buf = extra[:0]
-			attrPool.Put(buf)
-		} else {
-			span.SetAttributes(attrs...)
+		buf := attrPool.Get().(*[]attribute.KeyValue)
+		extra := append((*buf)[:0], o.endAttributes(d, use, -1)...)
+		if returned >= 0 {
+			extra = append(extra, semconv.DBResponseReturnedRows(int(returned)))
 		}
+		if f.failed {
+			extra = append(extra, semconv.ErrorTypeKey.String(f.typ))
+			if f.code != "" {
+				extra = append(extra, semconv.DBResponseStatusCode(f.code))
+			}
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.SetAttributes(extra...)
+		clear(extra)
+		*buf = extra[:0]
+		attrPool.Put(buf)
 	}
 	span.End()
 	if err == nil || !isSkip(err) {
@@ -281,6 +276,7 @@ type queryContext struct {
 	op        *operation
 	start     time.Time
 	recording bool
+	use       middleware.StmtCache // set once the query ran
 }
 
 // Value returns q for q's key, and asks the parent context otherwise.
