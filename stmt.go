@@ -53,6 +53,9 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 
 func (s *stmt) Close() error {
 	s.conn.openStmts--
+	if s.conn.connector.chain == nil {
+		return s.raw.Close() // no closure to allocate (conn.run)
+	}
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }
 
