@@ -271,6 +271,16 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 	return err
 }
 
+// needsRan reports whether a call that ran, or failed with err, has
+// anything for ran to do: a failure, a session or schema change, a schema
+// change pending, or in a transaction a statement that may commit it
+// (controlled). A statement of a transaction that succeeded and commits
+// nothing has not: ran's checks of it would all be false.
+func (c *conn) needsRan(ts *txStatement, err error) bool {
+	return err != nil || ts.does&(effSession|effDDL) != 0 || c.ddlPending ||
+		c.txID != 0 && ts.commitPoint(c.connector.cfg.dialect)
+}
+
 // txContext gives a statement of a transaction that was sent without a
 // context (tx.Exec) the context of BeginTx, so that its middleware calls
 // nest under the transaction's.
@@ -317,8 +327,10 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "statement", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+	if err != nil {
+		err = explainLock(c.connector.cfg, "statement", err)
+	}
+	if c.needsRan(&ts, err) {
 		err = c.ran(ctx, ts, err)
 	}
 	return res, err
@@ -362,8 +374,10 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "query", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+	if err != nil {
+		err = explainLock(c.connector.cfg, "query", err)
+	}
+	if c.needsRan(&ts, err) {
 		err = c.ran(ctx, ts, err)
 	}
 	return r, err

@@ -102,7 +102,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 	if s.conn.rep != nil {
 		s.conn.noteWrite(s.sql)
 	}
-	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+	if s.conn.needsRan(&s.tx, err) {
 		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return res, err
@@ -160,7 +160,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 	if s.conn.rep != nil {
 		s.conn.noteQueryWrite(s.sql)
 	}
-	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+	if s.conn.needsRan(&s.tx, err) {
 		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return s.conn.held(ctx, s.sql, r, err)
