@@ -148,7 +148,8 @@ func openBench(b *testing.B, url string, opts ...databases.Option) *sql.DB {
 // prepared by the caller. "databases" sends the raw driver's native query
 // and keeps its statement (stmt_cache's default); "databases-stmt_cache=0"
 // turns that off; "databases-portable" writes it with ? and lets the
-// rewrite make it $1.
+// rewrite make it $1. On MySQL, the "-interpolateParams" pair has
+// go-sql-driver send the query as text with its arguments written in.
 func BenchmarkPointSelect(b *testing.B) {
 	for _, bt := range benchTargets(b) {
 		b.Run(bt.name, func(b *testing.B) {
@@ -161,6 +162,26 @@ func BenchmarkPointSelect(b *testing.B) {
 			})
 			if bt.native != "?" {
 				b.Run("databases-portable", func(b *testing.B) { pointSelect(b, db, table, "?") })
+			}
+			if bt.name == "mysql" {
+				// go-sql-driver writes the arguments into the query text
+				// itself: no statement is prepared, and the cache is off.
+				b.Run("raw-interpolateParams", func(b *testing.B) {
+					cfg, err := mysql.ParseDSN(bt.rawDSN)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cfg.InterpolateParams = true
+					raw, err := sql.Open(bt.rawDriver, cfg.FormatDSN())
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer raw.Close()
+					pointSelect(b, raw, table, bt.native)
+				})
+				b.Run("databases-interpolateParams", func(b *testing.B) {
+					pointSelect(b, openBench(b, withOption(bt.url, "interpolateParams=true")), table, bt.native)
+				})
 			}
 		})
 	}
@@ -204,5 +225,40 @@ func BenchmarkObservability(b *testing.B) {
 			})
 			b.Run("sdk-span", func(b *testing.B) { spanFloor(b, raw, bt, table, newTP()) })
 		})
+	}
+}
+
+// BenchmarkTxExec compares an Exec inside an open transaction, through the
+// raw driver and through databases with no middleware: an UPDATE by
+// primary key with two arguments, the transaction begun once and rolled
+// back at the end.
+func BenchmarkTxExec(b *testing.B) {
+	for _, bt := range benchTargets(b) {
+		b.Run(bt.name, func(b *testing.B) {
+			raw, table := bt.setup(b)
+			query := "UPDATE " + table + " SET name = ? WHERE id = ?"
+			if bt.native == "$1" {
+				query = "UPDATE " + table + " SET name = $1 WHERE id = $2"
+			}
+			b.Run("raw", func(b *testing.B) { txExec(b, raw, query) })
+			b.Run("databases", func(b *testing.B) { txExec(b, openBench(b, bt.url), query) })
+		})
+	}
+}
+
+func txExec(b *testing.B, db *sql.DB, query string) {
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := tx.ExecContext(ctx, query, "renamed", i%benchRows); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

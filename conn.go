@@ -277,6 +277,16 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 	return err
 }
 
+// needsRan reports whether a call that ran, or failed with err, has
+// anything for ran to do: a failure, a session or schema change, a schema
+// change pending, or in a transaction a statement that may commit it
+// (controlled). A statement of a transaction that succeeded and commits
+// nothing has not: ran's checks of it would all be false.
+func (c *conn) needsRan(ts *txStatement, err error) bool {
+	return err != nil || ts.does&(effSession|effDDL) != 0 || c.ddlPending ||
+		c.txID != 0 && ts.commitPoint(c.connector.cfg.dialect)
+}
+
 // txContext gives a statement of a transaction that was sent without a
 // context (tx.Exec) the context of BeginTx, so that its middleware calls
 // nest under the transaction's.
@@ -325,8 +335,10 @@ func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue)
 func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	res, err := c.execDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "statement", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+	if err != nil {
+		err = explainLock(c.connector.cfg, "statement", err)
+	}
+	if c.needsRan(&ts, err) {
 		err = c.ran(ctx, ts, err)
 	}
 	return res, err
@@ -346,6 +358,9 @@ func (c *conn) execDirect(ctx context.Context, query, native string, args []driv
 			return res, err
 		}
 		res, err := c.execNative(ctx, native, args)
+		if err == driver.ErrSkip {
+			res, err = c.execPrepared(ctx, native, args) // see querySkipped
+		}
 		if err != nil && c.retryStale(err, ts) {
 			res, err = c.execNative(ctx, native, args)
 		}
@@ -367,8 +382,10 @@ func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue
 func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	native, args, ts, err := c.start(ctx, query, args)
 	r, err := c.queryDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "query", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
+	if err != nil {
+		err = explainLock(c.connector.cfg, "query", err)
+	}
+	if c.needsRan(&ts, err) {
 		err = c.ran(ctx, ts, err)
 	}
 	return r, err
@@ -386,6 +403,9 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 			return c.queryThroughCache(ctx, native, args)
 		}
 		r, err := c.queryNative(ctx, native, args)
+		if err == driver.ErrSkip {
+			return c.querySkipped(ctx, native, args)
+		}
 		if err != nil && c.retryStale(err, ts) {
 			r, err = c.queryNative(ctx, native, args)
 		}
@@ -397,6 +417,23 @@ func (c *conn) queryDirect(ctx context.Context, query, native string, args []dri
 	s := newCallState(c, middleware.OpQuery, in, query, native, args, err)
 	s.facts = ts
 	return s.query(ctx)
+}
+
+// querySkipped runs a query the real driver answered with driver.ErrSkip
+// (go-sql-driver/mysql for a query with arguments, without
+// interpolateParams) as database/sql would next (DB.queryDC): prepared,
+// run, and closed with its rows; execDirect does the same through
+// execPrepared. Done here, the statement does not come back through
+// database/sql as a prepare of the wrapper, a statement of its own and a
+// second check of the arguments, and the call's rules (start, ran) apply
+// once, as they do under middleware (callState.run, queryOrPrepare).
+func (c *conn) querySkipped(ctx context.Context, native string, args []driver.NamedValue) (driver.Rows, error) {
+	rs, st, err := c.queryPrepared(ctx, native, args)
+	if err != nil {
+		return nil, err
+	}
+	r := &rows{raw: rs, after: st}
+	return wrapRows(r, c.rowsInterfaces(rs)), nil
 }
 
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
@@ -443,25 +480,18 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 			native = plan.Query()
 		}
 	}
-	prepare := func(ctx context.Context, native string) (driver.Stmt, error) {
-		if planErr != nil {
-			return nil, planErr
-		}
-		return c.prepareNative(ctx, native)
-	}
 	var s driver.Stmt
 	var err error
 	if in := c.connector.interest(ctx, middleware.OpPrepare); in == middleware.None {
-		s, err = prepare(ctx, native)
+		// Without middleware nothing is captured by a closure, so the
+		// prepare allocates nothing of its own (database/sql prepares every
+		// query that go-sql-driver answers with driver.ErrSkip).
+		err = planErr
+		if err == nil {
+			s, err = c.prepareNative(ctx, native)
+		}
 	} else {
-		st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
-		err = st.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
-			var err error
-			s, err = prepare(ctx, call.NativeQuery)
-			native = call.NativeQuery
-			return err
-		})
-		st.release()
+		s, native, err = c.prepareObserved(ctx, in, query, native, planErr)
 	}
 	if err != nil {
 		return stmt{}, err
@@ -469,6 +499,25 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 	st := newStmt(s, c, query, native, plan)
 	st.tx = ts
 	return st, nil
+}
+
+// prepareObserved is prepareHere's real prepare as an OpPrepare call of the
+// middleware, which may change the native query: it returns the one
+// prepared.
+func (c *conn) prepareObserved(ctx context.Context, in middleware.Interest, query, native string, planErr error) (driver.Stmt, string, error) {
+	var s driver.Stmt
+	st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
+	err := st.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
+		native = call.NativeQuery
+		if planErr != nil {
+			return planErr
+		}
+		var err error
+		s, err = c.prepareNative(ctx, native)
+		return err
+	})
+	st.release()
+	return s, native, err
 }
 
 // begin checks the options against what the backend can give and begins

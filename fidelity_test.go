@@ -246,17 +246,18 @@ func columnTypes(t *testing.T, db *sql.DB, query string) []string {
 	return out
 }
 
-// TestDriverSentinelsUnchanged checks that driver.ErrSkip comes back bare
-// (database/sql compares it with ==) and driver.ErrBadConn keeps its meaning.
+// TestDriverSentinelsUnchanged checks that driver.ErrBadConn keeps its
+// meaning, and that a statement go-sql-driver answers with driver.ErrSkip
+// (arguments without interpolateParams) runs in the wrapper, prepared,
+// with the statement cache on or off, as database/sql would run it; where
+// the wrapper has nothing to do with an argument (a connection without a
+// checker), CheckNamedValue gives driver.ErrSkip back bare (wrap_gen_test.go).
 func TestDriverSentinelsUnchanged(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		if b.Dialect == "sqlite" {
 			t.Skip("modernc sqlite returns neither sentinel from these calls")
 		}
 		ctx := context.Background()
-		// Without the statement cache, go-sql-driver asks database/sql to
-		// prepare instead of executing with arguments when
-		// interpolateParams is off; with it, the wrapper prepares.
 		c, err := newConnector(b.URL+"&stmt_cache=0", &Driver{}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -267,22 +268,31 @@ func TestDriverSentinelsUnchanged(t *testing.T) {
 		}
 		args := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
 		if b.Dialect == "mysql" {
-			_, err := wc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args)
-			if err != driver.ErrSkip {
-				t.Fatalf("ExecContext with args = %v; want driver.ErrSkip itself", err)
+			for _, url := range []string{b.URL + "&stmt_cache=0", b.URL} {
+				c, err := newConnector(url, &Driver{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cc, err := c.Connect(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args); err != nil {
+					t.Errorf("%s: ExecContext with args = %v; want it run", url, err)
+				}
+				r, err := cc.(driver.QueryerContext).QueryContext(ctx, "SELECT ? + 1", args)
+				if err != nil {
+					t.Fatalf("%s: QueryContext with args = %v; want rows", url, err)
+				}
+				dest := make([]driver.Value, 1)
+				if err := r.Next(dest); err != nil || fmt.Sprint(dest[0]) != "2" {
+					t.Errorf("%s: QueryContext with args read %v, %v; want 2", url, dest[0], err)
+				}
+				if err := r.Close(); err != nil {
+					t.Errorf("%s: rows.Close = %v", url, err)
+				}
+				cc.Close()
 			}
-			cached, err := newConnector(b.URL, &Driver{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cc, err := cached.Connect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cc.(driver.ExecerContext).ExecContext(ctx, "DO ?", args); err != nil {
-				t.Fatalf("ExecContext with args, statement cache on = %v; want it run", err)
-			}
-			cc.Close()
 		}
 		DriverConn(wc).(driver.Conn).Close()
 		_, err = wc.(driver.ExecerContext).ExecContext(ctx, "SELECT 1", nil)

@@ -275,8 +275,9 @@ func (c *conn) listElements(nv driver.NamedValue) (rewrite.List, error) {
 	}
 	rv := reflect.ValueOf(nv.Value)
 	l := make(rewrite.List, rv.Len())
+	e := &driver.NamedValue{}
 	for i := range l {
-		v, err := c.element(&nv, i, rv.Index(i).Interface())
+		v, err := c.element(e, &nv, i, rv.Index(i).Interface())
 		if err != nil {
 			return nil, err
 		}
@@ -296,27 +297,31 @@ func elements[T any](c *conn, nv *driver.NamedValue, s []T, value func(T) driver
 		}
 		return l, nil
 	}
+	e := &driver.NamedValue{}
 	for i, v := range s {
-		e, err := c.element(nv, i, v)
+		v, err := c.element(e, nv, i, v)
 		if err != nil {
 			return nil, err
 		}
-		l[i] = e
+		l[i] = v
 	}
 	return l, nil
 }
 
-// element converts element i, v, of the list argument nv.
-func (c *conn) element(nv *driver.NamedValue, i int, v any) (driver.Value, error) {
-	e := driver.NamedValue{Ordinal: nv.Ordinal, Name: nv.Name, Value: v}
-	err := checkValue(&e, c.checker, nil, 0)
+// element converts element i, v, of the list argument nv. e is the
+// NamedValue the checker is given, one for every element of a list: the
+// checker's interface call makes it escape, and one per element would be
+// an allocation per element.
+func (c *conn) element(e, nv *driver.NamedValue, i int, v any) (driver.Value, error) {
+	*e = driver.NamedValue{Ordinal: nv.Ordinal, Name: nv.Name, Value: v}
+	err := checkValue(e, c.checker, nil, 0)
+	if err == nil {
+		return e.Value, nil
+	}
 	if errors.Is(err, driver.ErrRemoveArgument) {
 		err = errors.New("the driver removes it, which an element cannot be")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sql: converting argument %s element %d type: %w", describeNamedValue(nv), i, err)
-	}
-	return e.Value, nil
+	return nil, fmt.Errorf("sql: converting argument %s element %d type: %w", describeNamedValue(nv), i, err)
 }
 
 // checkLater gives a slice that is not a list the check database/sql would

@@ -16,6 +16,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -129,6 +130,9 @@ func (r *realConn) execPrepared(ctx context.Context, query string, args []driver
 		return nil, err
 	}
 	defer s.Close()
+	if err := checkNumInput(s, args); err != nil {
+		return nil, err
+	}
 	rs := newRealStmt(s)
 	return rs.execNative(ctx, args)
 }
@@ -139,6 +143,10 @@ func (r *realConn) queryPrepared(ctx context.Context, query string, args []drive
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkNumInput(s, args); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
 	rs := newRealStmt(s)
 	rows, err := rs.queryNative(ctx, args)
 	if err != nil {
@@ -146,6 +154,17 @@ func (r *realConn) queryPrepared(ctx context.Context, query string, args []drive
 		return nil, nil, err
 	}
 	return rows, s, nil
+}
+
+// checkNumInput refuses arguments whose count is not the one a statement
+// the real driver prepared expects, as database/sql does when it checks
+// the arguments of a statement (driverArgsConnLocked), with its message;
+// a statement that cannot tell (-1) takes any count.
+func checkNumInput(s driver.Stmt, args []driver.NamedValue) error {
+	if want := s.NumInput(); want != -1 && want != len(args) {
+		return fmt.Errorf("sql: expected %d arguments, got %d", want, len(args))
+	}
+	return nil
 }
 
 // prepareNative prepares on the real connection (ctxDriverPrepare). On

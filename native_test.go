@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"modernc.org/sqlite"
+
+	"github.com/go-databases/databases/internal/dbtest"
 )
 
 // legacyDriver opens SQLite through modernc and offers database/sql only
@@ -196,6 +198,110 @@ func TestPreparedFallbackCancelled(t *testing.T) {
 			}
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("QueryContext: err = %v; want context.Canceled", err)
+			}
+		})
+	}
+}
+
+// TestSkippedStatementMySQL: without the statement cache and without
+// interpolateParams, go-sql-driver answers a statement with arguments with
+// driver.ErrSkip and the wrapper prepares it: each statement it prepared is
+// closed (exec at once, query with its rows), an argument count the
+// statement does not take fails with database/sql's message, as with the
+// raw driver, and the same holds in a transaction and with middleware.
+func TestSkippedStatementMySQL(t *testing.T) {
+	b := dbtest.Backends()[2]
+	b.Require(t)
+	ctx := context.Background()
+	raw := openRaw(t, b.URL)
+	table := dbtest.Name("skipped")
+	if _, err := raw.Exec("CREATE TABLE " + table + " (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Exec("DROP TABLE " + table) })
+	_, wantErr := raw.Exec("DO ?", 1, 2)
+	if wantErr == nil {
+		t.Fatal("raw driver: DO ? with 2 arguments succeeded")
+	}
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		tx   bool
+	}{
+		{name: "plain"},
+		{name: "transaction", tx: true},
+		{name: "middleware", opts: []Option{withObservedRows()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewConnector(b.URL+"&stmt_cache=0&placeholders=native", tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := sql.OpenDB(c)
+			defer db.Close()
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			status := func() (prepared, closed int) {
+				t.Helper()
+				rows, err := conn.QueryContext(ctx, "SHOW SESSION STATUS LIKE 'Com_stmt_%'")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var name string
+					var n int
+					if err := rows.Scan(&name, &n); err != nil {
+						t.Fatal(err)
+					}
+					switch name {
+					case "Com_stmt_prepare":
+						prepared = n
+					case "Com_stmt_close":
+						closed = n
+					}
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				return prepared, closed
+			}
+			p0, c0 := status()
+			type execQuerier interface {
+				ExecContext(context.Context, string, ...any) (sql.Result, error)
+				QueryRowContext(context.Context, string, ...any) *sql.Row
+			}
+			var q execQuerier = conn
+			var tx *sql.Tx
+			if tc.tx {
+				if tx, err = conn.BeginTx(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+				q = tx
+			}
+			for i := range 3 {
+				if _, err := q.ExecContext(ctx, "INSERT INTO "+table+" (id) VALUES (?)", i+10*len(tc.name)); err != nil {
+					t.Fatalf("exec %d: %v", i, err)
+				}
+				var n int
+				if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE id >= ?", 10*len(tc.name)).Scan(&n); err != nil || n != i+1 {
+					t.Fatalf("query %d: count %d, %v; want %d", i, n, err, i+1)
+				}
+			}
+			if _, err := q.ExecContext(ctx, "DO ?", 1, 2); err == nil || err.Error() != wantErr.Error() {
+				t.Errorf("DO ? with 2 arguments: %v; want the raw driver's %q", err, wantErr)
+			}
+			if tx != nil {
+				if err := tx.Rollback(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p1, c1 := status()
+			if p1-p0 != 7 || c1-c0 != 7 {
+				t.Errorf("statements prepared %d, closed %d; want 7 and 7", p1-p0, c1-c0)
 			}
 		})
 	}

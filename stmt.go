@@ -55,6 +55,9 @@ func (s *stmt) Close() error {
 	s.conn.stmts.lock() // database/sql may close it while the connection is idle
 	defer s.conn.stmts.unlock()
 	s.conn.openStmts--
+	if s.conn.connector.chain == nil {
+		return s.raw.Close() // no closure to allocate (conn.run)
+	}
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }
 
@@ -102,7 +105,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 	if s.conn.rep != nil {
 		s.conn.noteWrite(s.sql)
 	}
-	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+	if s.conn.needsRan(&s.tx, err) {
 		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return res, err
@@ -160,7 +163,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 	if s.conn.rep != nil {
 		s.conn.noteQueryWrite(s.sql)
 	}
-	if s.tx.does&(effSession|effDDL) != 0 || s.conn.txID != 0 || err != nil || s.conn.ddlPending {
+	if s.conn.needsRan(&s.tx, err) {
 		err = s.conn.ran(ctx, s.tx, err)
 	}
 	return s.conn.held(ctx, s.sql, r, err)

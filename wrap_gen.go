@@ -37,7 +37,8 @@ func wrapConn(w conn) driver.Conn {
 	}
 	switch set {
 	case 0:
-		return &w
+		x := w
+		return &x
 	case 1:
 		x := &struct {
 			conn
@@ -3383,7 +3384,8 @@ func wrapStmt(w stmt) driver.Stmt {
 	}
 	switch set {
 	case 0:
-		return &w
+		x := w
+		return &x
 	case 1:
 		x := &struct {
 			stmt

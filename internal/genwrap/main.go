@@ -294,7 +294,8 @@ func main() {
 		for set := 0; set < 1<<len(k.mixins); set++ {
 			fmt.Fprintf(&b, "\tcase %d:\n", set)
 			if set == 0 {
-				b.WriteString("\t\treturn &w\n")
+				// A copy of its own, so that w escapes only in this case.
+				b.WriteString("\t\tx := w\n\t\treturn &x\n")
 				continue
 			}
 			var fields, assigns []string
