@@ -203,26 +203,6 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return (*conn)(c).checkNamedValue(nv)
 }
 
-// start begins every exec and query: it applies the transaction rules to
-// the statement (txguard.go, leak.go) and rewrites the placeholders.
-func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
-	var ts txStatement
-	if err := c.guardTransact(ctx); err != nil {
-		return "", nil, ts, err
-	}
-	ts = c.classify(query)
-	if c.connector.shared == nil && (ts.effect != 0 || c.txID != 0) {
-		if err := c.control(ctx, ts); err != nil {
-			return "", nil, ts, err
-		}
-	}
-	if c.ddlSeen != c.connector.schema().Load() {
-		c.invalidate(ctx)
-	}
-	native, args, err := c.rewrite(query, args)
-	return native, args, ts, err
-}
-
 // factsKept bounds the texts whose reading a connection keeps; past it the
 // set starts again.
 const factsKept = 256
@@ -307,90 +287,17 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.rep != nil {
-		return c.execRouted(ctx, query, args)
-	}
-	return c.execHere(ctx, query, args)
-}
-
-// execHere runs a statement on this connection's own server.
-func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	native, args, ts, err := c.start(ctx, query, args)
-	res, err := c.execDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "statement", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
-		err = c.ran(ctx, ts, err)
-	}
+	res, _, err := c.perform(ctx, middleware.OpExec, nil, query, args)
 	return res, err
 }
 
-// execDirect runs an exec call through the middleware, or straight to the
-// real driver when none wants it.
-func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Result, error) {
-	ctx = c.txContext(ctx)
-	in := c.connector.interest(ctx, middleware.OpExec)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		if c.stmts.wants(native, len(args)) && ts.cacheable() {
-			res, _, err := c.execCached(ctx, native, args, nil)
-			return res, err
-		}
-		res, err := c.execNative(ctx, native, args)
-		if err != nil && c.retryStale(err, ts) {
-			res, err = c.execNative(ctx, native, args)
-		}
-		return res, err
-	}
-	s := newCallState(c, middleware.OpExec, in, query, native, args, err)
-	s.facts = ts
-	return s.exec(ctx)
-}
-
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.rep != nil {
-		return c.queryRouted(ctx, query, args)
-	}
-	return c.queryHere(ctx, query, args)
-}
-
-// queryHere is execHere for queries.
-func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	native, args, ts, err := c.start(ctx, query, args)
-	r, err := c.queryDirect(ctx, query, native, args, ts, err)
-	err = explainLock(c.connector.cfg, "query", err)
-	if ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending {
-		err = c.ran(ctx, ts, err)
-	}
+	_, r, err := c.perform(ctx, middleware.OpQuery, nil, query, args)
 	return r, err
 }
 
-// queryDirect is execDirect for queries.
-func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Rows, error) {
-	ctx = c.txContext(ctx)
-	in := c.connector.interest(ctx, middleware.OpQuery)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		if c.stmts.wants(native, len(args)) && ts.cacheable() {
-			return c.queryThroughCache(ctx, native, args)
-		}
-		r, err := c.queryNative(ctx, native, args)
-		if err != nil && c.retryStale(err, ts) {
-			r, err = c.queryNative(ctx, native, args)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return c.wrapDirect(r), nil
-	}
-	s := newCallState(c, middleware.OpQuery, in, query, native, args, err)
-	s.facts = ts
-	return s.query(ctx)
-}
-
+// prepare prepares a statement on the replica a ReadReplica context routes
+// it to, or here (prepareHere).
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	if s, ok, err := c.prepareCopy(ctx, query); ok { // COPY … FROM STDIN (copy_stmt.go)
 		return s, err
@@ -413,48 +320,19 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	return wrapStmt(st), nil
 }
 
-// prepareHere prepares a statement on this connection's own server.
+// prepareHere prepares a statement on this connection's own server, through
+// the stages of every call (call.go): the guard, the rewrite of its
+// placeholders, the middleware or not, the real driver.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
-	if err := c.guardTransact(ctx); err != nil {
-		return stmt{}, err
-	}
-	ts := c.classify(query)
-	if c.connector.shared == nil && c.txID != 0 {
-		if err := c.control(ctx, ts); err != nil {
-			return stmt{}, err
-		}
-	}
-	if c.ddlSeen != c.connector.schema().Load() {
-		c.invalidate(ctx)
-	}
+	ts, err := c.admit(ctx, middleware.OpPrepare, nil, query)
 	var plan *rewrite.Plan
 	native := query
-	var planErr error
-	if c.connector.cache != nil {
-		if plan, planErr = c.connector.cache.Plan(query); planErr == nil {
+	if err == nil && c.connector.cache != nil {
+		if plan, err = c.connector.cache.Plan(query); err == nil {
 			native = plan.Query()
 		}
 	}
-	prepare := func(ctx context.Context, native string) (driver.Stmt, error) {
-		if planErr != nil {
-			return nil, planErr
-		}
-		return c.prepareNative(ctx, native)
-	}
-	var s driver.Stmt
-	var err error
-	if in := c.connector.interest(ctx, middleware.OpPrepare); in == middleware.None {
-		s, err = prepare(ctx, native)
-	} else {
-		st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
-		err = st.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
-			var err error
-			s, err = prepare(ctx, call.NativeQuery)
-			native = call.NativeQuery
-			return err
-		})
-		st.release()
-	}
+	s, native, err := c.prepareCall(ctx, query, native, middleware.StmtUncached, err)
 	if err != nil {
 		return stmt{}, err
 	}

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-databases/databases/middleware"
 )
 
 type readReplicaKey struct{}
@@ -217,46 +219,31 @@ type replicaConn struct {
 // every statement of the connection then goes there.
 func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.txID != 0 }
 
-// execRouted runs a statement on the replica or the primary.
-func (c *conn) execRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// routed is the route stage of an exec or a query (op OpExec or OpQuery)
+// of a connection with replicas: it runs on the replica or the primary
+// (call.go), and a write on the primary is counted for read-your-writes.
+func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
 	c.rep.settle(c)
 	rc, err := c.route(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rc != nil {
 		if err := c.replicaMay(query); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		res, err := rc.execHere(ctx, query, args)
+		res, r, err := rc.here(ctx, op, nil, query, args)
 		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
-			return res, err
+			return res, r, err
 		}
 	}
-	res, err := c.execHere(ctx, query, args)
-	c.noteWrite(query)
-	return res, err
-}
-
-// queryRouted is execRouted for queries.
-func (c *conn) queryRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	c.rep.settle(c)
-	rc, err := c.route(ctx)
-	if err != nil {
-		return nil, err
+	res, r, err := c.here(ctx, op, nil, query, args)
+	if op == middleware.OpQuery {
+		c.noteQueryWrite(query)
+	} else {
+		c.noteWrite(query)
 	}
-	if rc != nil {
-		if err := c.replicaMay(query); err != nil {
-			return nil, err
-		}
-		r, err := rc.queryHere(ctx, query, args)
-		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
-			return r, err
-		}
-	}
-	r, err := c.queryHere(ctx, query, args)
-	c.noteQueryWrite(query)
-	return r, err
+	return res, r, err
 }
 
 // route returns the replica connection a statement runs on, or nil for the
