@@ -88,7 +88,7 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			c.noteWrite(query)
 		}
 	}
-	if sent && (ts.does&(effSession|effDDL) != 0 || c.txID != 0 || err != nil || c.ddlPending) {
+	if sent && (ts.does&(effSession|effDDL) != 0 || c.tx.id != 0 || err != nil || c.ddl.pending) {
 		err = c.ran(ctx, ts, err)
 	}
 	return res, r, err
@@ -112,7 +112,7 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 	}
 	// A Prepare runs nothing: outside a transaction its executions are
 	// what may open one.
-	if c.connector.shared == nil && (ts.effect != 0 && op != middleware.OpPrepare || c.txID != 0) {
+	if c.connector.shared == nil && (ts.effect != 0 && op != middleware.OpPrepare || c.tx.id != 0) {
 		if err := c.control(ctx, ts); err != nil {
 			return ts, err
 		}
@@ -122,7 +122,7 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 			return ts, err
 		}
 	}
-	if c.ddlSeen != c.connector.schema().Load() {
+	if c.ddl.seen != c.connector.schema().Load() {
 		c.invalidate(ctx)
 	}
 	return ts, nil
@@ -285,7 +285,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	call := &s.call
 	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	s.native = native
-	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
+	call.ConnID, call.TxID, call.RowsAffected = c.id, c.tx.id, -1
 	call.ServerAddress, call.ServerPort = c.server.host, c.server.port
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the

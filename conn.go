@@ -10,49 +10,36 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
-// conn is a connection as database/sql sees it. Each call goes through the
-// transaction rules (txguard.go, leak.go), the placeholder rewrite and the
-// middleware (call.go) to the real connection it embeds (native.go). The
-// value database/sql sees is built by wrapConn, which adds exactly the
-// optional interfaces the real connection has (see wrap_gen.go); the mixin
-// types below carry them.
+// conn is a connection as database/sql sees it. Each call takes the one
+// path of call.go to the real connection it embeds (native.go). The value
+// database/sql sees is built by wrapConn, which adds exactly the optional
+// interfaces the real connection has (see wrap_gen.go); the mixin types
+// below carry them. Its fields are the list of what a connection has; each
+// feature's state is a struct of its own, in the feature's file.
 type conn struct {
-	realConn
-	connector *connector
-	id        uint64 // numbers the connector's connections from 1
-	rawTx     bool   // a statement outside BeginTx may have opened a transaction
-	bad       bool   // the connection must not be reused
+	realConn             // the real driver's connection, and its statement cache (stmtcache.go)
+	connector *connector // what opened it: the configuration, the middleware, the DB's shared state
+	id        uint64     // numbers the connector's connections from 1
+	server    *server    // the host it reached (hosts.go)
+	bad       bool       // the connection must not be reused
+	rawTx     bool       // a statement outside BeginTx may have opened a transaction (leak.go)
 
-	// The open transaction begun through BeginTx (txguard.go).
-	txID      uint64           // 0 when there is none
-	txOpts    driver.TxOptions // what it was begun with, to begin again after a MySQL implicit commit
-	txCtx     context.Context  // BeginTx's context without its cancel, for statements sent without one
-	txCheck   txCheck          // what to ask the server before its next statement
-	txCause   txStatement      // the statement that may have committed it implicitly
-	txErr     error            // the error after which the server may have rolled it back
-	txAborted error            // set once the server has ended it: every later statement fails
+	tx     txGuard      // the transaction begun through BeginTx, and its rules (txguard.go)
+	txHold *hold        // the open transaction's hold (holds.go); nil without
+	memo   stmtMemo     // what the texts it ran do (txeffect.go)
+	ddl    ddlState     // the schema changes its statements have seen (ddl.go)
+	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 
-	spare    *callState    // a call state to reuse; see newCallState
+	// The placeholder rewrite (rewrite) and IN lists (inlist.go).
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
-	listArgs bool          // the checker let a slice through: it may be an IN list (inlist.go)
-	// The last query classified and what it does (txeffect.go), and the
-	// answers for the other texts the connection ran.
-	lastQuery string
-	lastTx    txStatement
-	facts     map[string]txStatement
+	listArgs bool          // the checker let a slice through: it may be an IN list
 
-	ddlSeen    uint64      // the DB's schema changes this connection's cached statements have seen (ddl.go)
-	ddlPending bool        // a schema change ran in a transaction still open: others learn of it at its end
-	txCommit   txStatement // a statement that committed part of the open transaction (MySQL; lost.go)
-	openStmts  int         // statements prepared by the user and not closed (ddl.go)
+	spare *callState // a call state to reuse (call.go)
 
+	// Rows (rows.go).
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 	direct    directRows   // Go 1.27: the rows a query without middleware wraps (directRows)
-
-	server *server      // the host it reached (hosts.go)
-	txHold *hold        // the open transaction's hold (holds.go); nil without
-	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
@@ -91,6 +78,9 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	}
 	return w
 }
+
+// self returns the connection behind the value wrapConn built.
+func (c *conn) self() *conn { return c }
 
 // Unwrap returns the real driver's connection, for use inside
 // sql.Conn.Raw (pgx CopyFrom, SQLite backup, ...). See DriverConn.
@@ -203,31 +193,10 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return (*conn)(c).checkNamedValue(nv)
 }
 
-// factsKept bounds the texts whose reading a connection keeps; past it the
-// set starts again.
-const factsKept = 256
-
 // classify reads what a statement does (txeffect.go), in the connection's
-// dialect, once per text: the answer for the last query is found again
-// with a string compare, and those of the others the connection ran in a
-// map.
+// dialect, once per text (stmtMemo).
 func (c *conn) classify(query string) txStatement {
-	if query == c.lastQuery && query != "" {
-		return c.lastTx
-	}
-	ts, ok := c.facts[query]
-	if !ok {
-		cfg := c.connector.cfg
-		ts = cfg.dialect.classify(cfg.mysqlMode, query)
-		if c.facts == nil || len(c.facts) >= factsKept {
-			c.facts = make(map[string]txStatement)
-		}
-		if len(query) <= stmtCacheMaxQuery {
-			c.facts[query] = ts
-		}
-	}
-	c.lastQuery, c.lastTx = query, ts
-	return ts
+	return c.memo.read(c.connector.cfg, query)
 }
 
 // ran applies what a statement that ran, or failed, did beyond its result:
@@ -241,10 +210,10 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 	if ts.does&effSession != 0 && c.stmts != nil {
 		c.stmts.closeAll()
 	}
-	if ts.does&effDDL != 0 || c.ddlPending {
+	if ts.does&effDDL != 0 || c.ddl.pending {
 		c.schemaChanged(ctx, ts)
 	}
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		c.controlled(ts, err)
 		err = c.lostAfterCommit(err)
 	}
@@ -255,8 +224,8 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 // context (tx.Exec) the context of BeginTx, so that its middleware calls
 // nest under the transaction's.
 func (c *conn) txContext(ctx context.Context) context.Context {
-	if c.txCtx != nil && ctx == context.Background() {
-		return c.txCtx
+	if c.tx.ctx != nil && ctx == context.Background() {
+		return c.tx.ctx
 	}
 	return ctx
 }
@@ -374,9 +343,9 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if err != nil {
 		return nil, err
 	}
-	c.txID, c.txOpts = id, opts
+	c.tx.id, c.tx.opts = id, opts
 	if c.connector.chain != nil {
-		c.txCtx = context.WithoutCancel(ctx)
+		c.tx.ctx = context.WithoutCancel(ctx)
 	}
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
 }

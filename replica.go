@@ -85,18 +85,6 @@ func WritePosition(ctx context.Context, db *sql.DB) (string, error) {
 	return token, err
 }
 
-// self returns the connection behind the value wrapConn built.
-func (c *conn) self() *conn { return c }
-
-// nextTxID numbers a transaction; those of replicas share the primary's
-// numbering.
-func (c *connector) nextTxID() uint64 {
-	if c.parent != nil {
-		return c.parent.txID.Add(1)
-	}
-	return c.txID.Add(1)
-}
-
 // replicaSet is what a connector with replicas shares among its
 // connections: the replicas, and the count of writes acknowledged, which
 // read-your-writes compares with what each replica was seen to have.
@@ -217,7 +205,7 @@ type replicaConn struct {
 
 // inTx reports whether a transaction is open on the replica connection:
 // every statement of the connection then goes there.
-func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.txID != 0 }
+func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.tx.id != 0 }
 
 // routed is the route stage of an exec or a query (op OpExec or OpQuery)
 // of a connection with replicas: it runs on the replica or the primary
@@ -253,7 +241,7 @@ func (c *conn) route(ctx context.Context) (*conn, error) {
 	if c.rep.inTx() {
 		return c.rep.rc, nil
 	}
-	if c.txID != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
+	if c.tx.id != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
 		return nil, nil
 	}
 	return c.replicaReady(ctx)
@@ -263,7 +251,7 @@ func (c *conn) route(ctx context.Context) (*conn, error) {
 // is false when it must run on the primary.
 func (c *conn) beginReplica(ctx context.Context, opts driver.TxOptions) (t driver.Tx, err error, routed bool) {
 	c.rep.settle(c)
-	if c.txID != 0 || c.rawTx {
+	if c.tx.id != 0 || c.rawTx {
 		return nil, nil, false
 	}
 	rc, err := c.replicaReady(ctx)
@@ -463,7 +451,7 @@ func (c *conn) prepareReplica(ctx context.Context, rc *conn, query string) (driv
 // cannot move to the primary.
 func (c *conn) replicaExec(ctx context.Context, rc *conn) error {
 	rp := c.rep
-	if rp.rc != rc || rp.r == nil || rc.txID != 0 {
+	if rp.rc != rc || rp.r == nil || rc.tx.id != 0 {
 		return nil // a statement of a read-only transaction, or of a replica connection since closed
 	}
 	rp.settle(c)
@@ -483,7 +471,7 @@ func (c *conn) noteWrite(query string) {
 	if !c.mayWrite(query) {
 		return
 	}
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		c.rep.txWrote = true
 		return
 	}
@@ -495,7 +483,7 @@ func (c *conn) noteWrite(query string) {
 // the connection goes back to the pool or runs its next statement.
 func (c *conn) noteQueryWrite(query string) {
 	c.noteWrite(query)
-	if c.txID == 0 && c.mayWrite(query) {
+	if c.tx.id == 0 && c.mayWrite(query) {
 		c.rep.pending = true
 	}
 }

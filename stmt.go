@@ -47,12 +47,12 @@ func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan)
 	if v, ok := raw.(*sharedStmt); ok {
 		v.mirror(&s)
 	}
-	c.openStmts++
+	c.ddl.openStmts++
 	return s
 }
 
 func (s *stmt) Close() error {
-	s.conn.openStmts--
+	s.conn.ddl.openStmts--
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }
 
