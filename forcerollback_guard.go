@@ -30,8 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/go-databases/databases/sqlscan"
 )
 
 // guardKind is how a statement's PostgreSQL savepoint ends when the
@@ -65,25 +63,10 @@ func (s *shared) check(query string) (txStatement, error) {
 		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
-	case ts.effect&effSavepoint != 0 && d == dialectPostgres && statements(d, s.connector.cfg.mysqlMode, query) > 1:
+	case ts.effect&effSavepoint != 0 && d == dialectPostgres && ts.count > 1:
 		return ts, ts.refuse(where, "shares a query with other statements; on PostgreSQL force_rollback runs each savepoint command alone (it guards every statement with a savepoint of its own), so send it by itself")
 	}
 	return ts, nil
-}
-
-// statements counts the statements of query.
-func statements(d *dialect, mode sqlscan.Mode, query string) int {
-	sc := sqlscan.New(d.scan, mode, query)
-	n := 0
-	for {
-		st, ok := sc.NextStatement()
-		if !ok {
-			return n
-		}
-		if st.Keyword() != "" {
-			n++
-		}
-	}
 }
 
 // kindOf is the guard rule for a statement.
