@@ -71,9 +71,7 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	if c.replicas != nil {
 		w.rep = &replicaConn{}
 	}
-	if v, ok := raw.(*sharedConn); ok {
-		v.mirror(&w)
-	} else if c.stmts > 0 {
+	if c.stmts > 0 {
 		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
 	}
 	return w

@@ -44,8 +44,8 @@ var (
 
 func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan) stmt {
 	s := stmt{realStmt: newRealStmt(raw), conn: c, sql: query, native: native, plan: plan}
-	if v, ok := raw.(*sharedStmt); ok {
-		v.mirror(&s)
+	if v, ok := raw.(stmtView); ok {
+		s.narrow(v.viewed())
 	}
 	c.ddl.openStmts++
 	return s
