@@ -44,21 +44,26 @@ func (c *conn) perform(ctx context.Context, op middleware.Op, st *stmt, query st
 // here runs an exec or a query on this connection's own server: every
 // stage but the route.
 func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
+	isQuery := op == middleware.OpQuery || op == middleware.OpStmtQuery
 	ts, err := c.admit(ctx, op, st, query)
-	sent := err == nil
 	native := query
 	var res driver.Result
 	var r driver.Rows
+	// sent: neither the guard nor the rewrite refused the call, which
+	// then reaches the server (or a middleware) as a statement that runs.
+	sent := false
 	if st == nil {
-		if sent {
+		if err == nil {
 			native, args, err = c.rewrite(query, args)
+			sent = err == nil
 		}
 		res, r, err = c.send(ctx, op, nil, query, native, args, ts, err)
 	} else {
 		native = st.native
 		var expanded string
-		if sent {
+		if err == nil {
 			expanded, args, err = st.bindArgs(args)
+			sent = err == nil
 		}
 		if expanded != "" {
 			// A list expanded is another native query: the connection runs it.
@@ -76,13 +81,13 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 	}
 	if err != nil && c.sqlite() {
 		what := "statement"
-		if op == middleware.OpQuery || op == middleware.OpStmtQuery {
+		if isQuery {
 			what = "query"
 		}
 		err = explainLock(c.connector.cfg, what, err)
 	}
 	if st != nil && c.rep != nil && sent {
-		if op == middleware.OpStmtQuery {
+		if isQuery {
 			c.noteQueryWrite(query)
 		} else {
 			c.noteWrite(query)
