@@ -109,11 +109,6 @@ func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
 	}
 }
 
-// knownRunsOthers: CALL, DO, EXECUTE and BEGIN NOT ATOMIC are writes, so
-// under ReadReplica they go to the replica, where what they run may set
-// the session's read-only state without the text showing it.
-const knownRunsOthers = "known: a statement that runs others (DO, EXECUTE, EXECUTE IMMEDIATE, BEGIN NOT ATOMIC) under ReadReplica reaches the replica and can make its session writable"
-
 // atkReplicaWrite opens u with its own server as the replica, one
 // connection, runs each statement of change under ReadReplica, then an
 // INSERT under ReadReplica, and fails when the INSERT was stored: a write
@@ -186,12 +181,12 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 		"escaped setting":       {false, []string{`SELECT set_config(E'default_transaction_read_onl\x79', 'off', false)`}, ""},
 		"from clause":           {false, []string{"SELECT * FROM set_config('default_transaction_read_only', 'off', false)"}, ""},
 		"update pg_settings":    {false, []string{"UPDATE pg_settings SET setting = 'off' WHERE name = 'default_transaction_read_only'"}, ""},
-		"do block":              {false, []string{"DO $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END$$"}, knownRunsOthers},
+		"do block":              {false, []string{"DO $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END$$"}, ""},
 		"set to default":        {false, []string{"SET default_transaction_read_only TO DEFAULT"}, ""},
 		"reset":                 {false, []string{"RESET default_transaction_read_only"}, ""},
 		"characteristics list":  {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
 		"comment inside":        {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION READ /* x */ WRITE"}, ""},
-		"prepare execute":       {false, []string{"PREPARE atk_p AS SELECT set_config('default_transaction_read_only', 'off', false)", "EXECUTE atk_p"}, knownRunsOthers},
+		"prepare execute":       {false, []string{"PREPARE atk_p AS SELECT set_config('default_transaction_read_only', 'off', false)", "EXECUTE atk_p"}, ""},
 		"tx set_config local":   {true, []string{"SELECT set_config('transaction_read_only', 'off', true)"}, ""},
 		"tx set transaction":    {true, []string{"SET TRANSACTION READ WRITE"}, ""},
 		"tx set local":          {true, []string{"SET LOCAL transaction_read_only = off"}, ""},
@@ -222,11 +217,11 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 		"mariadb comment":       {false, []string{"/*M!100000 SET SESSION TRANSACTION READ WRITE */"}, ""},
 		"isolation and rw":      {false, []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
 		"set statement":         {false, []string{"SET STATEMENT transaction_read_only = 0 FOR INSERT INTO atk_replica_my (id) VALUES (2)"}, ""},
-		"prepare execute":       {false, []string{"SET @q = 'SET SESSION TRANSACTION READ WRITE'", "PREPARE atk_p FROM @q", "EXECUTE atk_p"}, knownRunsOthers},
-		"execute immediate":     {false, []string{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'"}, knownRunsOthers},
+		"prepare execute":       {false, []string{"SET @q = 'SET SESSION TRANSACTION READ WRITE'", "PREPARE atk_p FROM @q", "EXECUTE atk_p"}, ""},
+		"execute immediate":     {false, []string{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'"}, ""},
 		"execute immediate var": {false, []string{"SET @q = 'SET SESSION transaction_read_only = 0'", "EXECUTE IMMEDIATE @q"}, ""},
 		"set default":           {false, []string{"SET SESSION transaction_read_only = DEFAULT"}, ""},
-		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, knownRunsOthers},
+		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {

@@ -123,7 +123,7 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 		}
 	}
 	if st != nil && st.primary != nil {
-		if err := st.primary.replicaExec(ctx, c); err != nil {
+		if err := st.primary.replicaExec(ctx, c, &st.tx); err != nil {
 			return ts, err
 		}
 	}

@@ -96,6 +96,9 @@ func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 	if s.connector.cfg.dialect != dialectPostgres {
 		return g, nil
 	}
+	if err := s.dropPlans(context.Background()); err != nil {
+		return g, err
+	}
 	g.sp = fmt.Sprintf("databases_stmt%d", s.seq.Add(1))
 	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+g.sp, nil)
 	return g, err
