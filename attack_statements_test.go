@@ -7,25 +7,70 @@ package databases
 import (
 	"context"
 	"database/sql"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dbtest"
 )
 
-const (
-	saPG     = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
-	atkMySQL = "mysql://root@127.0.0.1:3306/test_atk_agree?parseTime=true"
+// The attacks run on the servers of the behavioural tests (dbtest), in a
+// database of their own, test_atk_agree (and test_atk_agree2 on MySQL,
+// which the USE attacks switch to), which TestMain creates.
+var (
+	saPG     = atkURL("DATABASES_TEST_POSTGRES_URL")
+	atkMySQL = atkURL("DATABASES_TEST_MYSQL_URL")
 )
 
-// saServer skips the test when the server of u does not answer.
+// atkURL is the server URL of env with test_atk_agree as its database;
+// "" when env is not set.
+func atkURL(env string) string {
+	u, err := url.Parse(os.Getenv(env))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	u.Path = "/test_atk_agree"
+	if u.Scheme == "mysql" && !u.Query().Has("parseTime") {
+		q := u.Query()
+		q.Set("parseTime", "true")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// atkPort is the port of u, for a replica list naming the primary itself.
+func atkPort(u string) string {
+	p, _ := url.Parse(u)
+	if port := p.Port(); port != "" {
+		return port
+	}
+	if p.Scheme == "mysql" {
+		return "3306"
+	}
+	return "5432"
+}
+
+// saServer skips the test (fails it under CI) when the server of u is not
+// configured. TestMain has created its database (attackDatabases).
 func saServer(t *testing.T, u string) {
 	t.Helper()
+	dialect := "postgres"
+	if u == atkMySQL {
+		dialect = "mysql"
+	}
+	for _, b := range dbtest.Backends() {
+		if b.Dialect == dialect {
+			b.Require(t)
+		}
+	}
 	db, err := Open(u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	if err := db.Ping(); err != nil {
-		t.Skipf("%s: %v", RedactURL(u), err)
+		t.Fatalf("%s: %v", RedactURL(u), err)
 	}
 }
 
@@ -59,7 +104,7 @@ func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
 		"execute immediate var":  {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "EXECUTE IMMEDIATE @q"},
 	}
 	for name, change := range variants {
-		for _, cfg := range atkConfigs("3306") {
+		for _, cfg := range atkConfigs(atkPort(atkMySQL)) {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				db := openCached(t, atkMySQL, cfg)
 				raw := openRaw(t, atkMySQL)
@@ -95,7 +140,7 @@ func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
 		"leading comments":  "/* a /* b */ -- c\nUSE test_atk_agree2",
 		"quoted":            "USE `test_atk_agree2`",
 	} {
-		for _, cfg := range atkConfigs("3306") {
+		for _, cfg := range atkConfigs(atkPort(atkMySQL)) {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				db := openCached(t, atkMySQL, cfg)
 				raw := openRaw(t, atkMySQL)
@@ -195,7 +240,7 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, saPG, "5432", "atk_replica_pg", c.inTx, c.change)
+			atkReplicaWrite(t, saPG, atkPort(saPG), "atk_replica_pg", c.inTx, c.change)
 		})
 	}
 }
@@ -227,7 +272,7 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, atkMySQL, "3306", "atk_replica_my", c.inTx, c.change)
+			atkReplicaWrite(t, atkMySQL, atkPort(atkMySQL), "atk_replica_my", c.inTx, c.change)
 		})
 	}
 }
@@ -263,7 +308,7 @@ func TestAttackStatementsPostgresSession(t *testing.T) {
 		"comment":        {{"!/* x */ SET search_path = atk_b", nil}},
 		"after ;":        {{"!SELECT 1; SET search_path = atk_b", nil}},
 	} {
-		for _, cfg := range append(atkConfigs("5432"), "force_rollback=true") {
+		for _, cfg := range append(atkConfigs(atkPort(saPG)), "force_rollback=true") {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				if cfg == "force_rollback=true" && change[0].query == "!BEGIN" {
 					t.Skip("force_rollback refuses BEGIN, as its README section says")
@@ -406,7 +451,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 			"versioned nextval": {seq, "SELECT /*!100300 NEXT VALUE FOR atk_seq */"},
 			"quoted nextval":    {seq, "SELECT `NEXTVAL`(atk_seq)"},
 		} {
-			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkMySQL, "3306", c.setup, c.q) })
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkMySQL, atkPort(atkMySQL), c.setup, c.q) })
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -427,7 +472,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 			"function in from":  {seq, "SELECT * FROM nextval('atk_seq')"},
 			"operator function": {seq, "SELECT 1 WHERE nextval('atk_seq') > 0"},
 		} {
-			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, saPG, "5432", c.setup, c.q) })
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, saPG, atkPort(saPG), c.setup, c.q) })
 		}
 	})
 }
@@ -447,7 +492,7 @@ func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
 		"temporary shadow":  {{"!CREATE TEMPORARY TABLE atk_misc (id INT PRIMARY KEY, w VARCHAR(10))", nil}, {"!INSERT INTO atk_misc VALUES (1, 'temp')", nil}},
 		"other conn alter":  nil,
 	} {
-		for _, cfg := range append(atkConfigs("3306"), "force_rollback=true") {
+		for _, cfg := range append(atkConfigs(atkPort(atkMySQL)), "force_rollback=true") {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				setup := openRaw(t, atkMySQL)
 				for _, q := range []string{
