@@ -307,11 +307,13 @@ func (p *urlParse) query() string {
 }
 
 // driverOptions are the query options the default real driver of each
-// dialect reads. Those of modernc.org/sqlite (and SQLite's own URI
-// parameters) are all of them, since SQLite ignores any other; pgx and
-// go-sql-driver send any other option to the server as a run-time or
-// session variable, so theirs only keep the check of checkUnknown off their
-// own names (loc is one edit from log).
+// dialect reads: the one list of them, which checkUnknown holds a misspelt
+// name against. Those of modernc.org/sqlite (and SQLite's own URI
+// parameters) are all of them, since SQLite ignores any other. pgx's are
+// the libpq connection parameters it reads (pgconn's notRuntimeParams, and
+// pgx's three statement options); go-sql-driver's are its DSN parameters
+// (its dsn.go). Both send any other name to the server, as a run-time
+// parameter or a session variable.
 var driverOptions = map[*dialect][]string{
 	dialectSQLite: {
 		"_pragma", "_busy_timeout", "_timeout", "_foreign_keys", "_fk", "_journal_mode", "_journal",
@@ -334,4 +336,15 @@ var driverOptions = map[*dialect][]string{
 		"timeTruncate", "readTimeout", "rejectReadOnly", "serverPubKey", "strict", "timeout", "tls",
 		"writeTimeout", "maxAllowedPacket", "connectionAttributes",
 	},
+}
+
+// serverSettings are the server settings (PostgreSQL run-time parameters,
+// MySQL and MariaDB system variables, in lower case) within checkUnknown's
+// edit distance of a name in driverOptions: the names it must pass to the
+// server although they look like a misspelt driver parameter. Walked from
+// PostgreSQL 15's pg_settings and MariaDB 10.11's SHOW VARIABLES;
+// TestDriverOptionTypoServer walks the server it runs against.
+var serverSettings = map[*dialect][]string{
+	dialectPostgres: {"port"},
+	dialectMySQL:    {"max_allowed_packet", "wait_timeout"},
 }

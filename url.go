@@ -600,11 +600,15 @@ func splitHostPort(hp string) (host string, port int, err error) {
 
 // checkUnknown refuses a query option that neither the package nor the real
 // driver reads and that looks like a misspelling: one or two edits (one for
-// names of up to four letters) from an option of the package, or, with
-// modernc.org/sqlite, from one of its options, or any unknown name with
-// modernc's leading '_'. Other names go to the real driver: pgx and
-// go-sql-driver send them to the server, which refuses the ones it does not
-// know when connecting.
+// names of up to four letters) from an option of the package, or, with the
+// dialect's own driver, from one of that driver's parameters
+// (driverOptions), or any unknown name with modernc's leading '_'. pgx and
+// go-sql-driver send a name they do not read to the server, as a run-time
+// parameter or a system variable: such a name near a driver parameter is
+// refused only when it is not a server setting (serverSettings), so that
+// sslmod and parseTim fail here and wait_timeout still reaches the server.
+// Other names go to the real driver, whose server refuses the ones it does
+// not know when connecting.
 func (p *urlParse) checkUnknown(key string) error {
 	d := p.cfg.dialect
 	ownDriver := p.cfg.driverName == d.defaultDriver
@@ -616,7 +620,7 @@ func (p *urlParse) checkUnknown(key string) error {
 	for name := range urlOptions {
 		candidates = append(candidates, name)
 	}
-	if modernc {
+	if ownDriver && !slices.Contains(serverSettings[d], strings.ToLower(key)) {
 		candidates = append(candidates, driverOptions[d]...)
 	}
 	slices.Sort(candidates)

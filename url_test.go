@@ -177,7 +177,16 @@ var badURLs = []struct{ url, want string }{
 	{"postgres://app/x:hunter2@db.internal/shop", "unescaped '@'"},
 	{"postgres://u@h/db?password=hunter2&force_rolback=true", `unknown option "force_rolback"; did you mean force_rollback?`},
 	{"postgres://u@h/db?pass%77ord=hunter2&ssl=maybe", `option ssl: "maybe" is not a boolean`},
-	{"postgres://u@h/db?Password=hunter2&sslmode=bogus", "rejected"},
+	{"postgres://u@h/db?pass%77ord=hunter2&sslmode=bogus", "rejected"},
+	{"postgres://u@h/db?Password=hunter2&sslmode=disable", `unknown option "Password"; did you mean password?`},
+	{"postgres://u:hunter2@h/db?sslmod=disable", `unknown option "sslmod"; did you mean sslmode?`},
+	{"postgres://u:hunter2@h/db?SSLMODE=disable", "did you mean sslmode?"},
+	{"postgres://u:hunter2@h/db?target_sesion_attrs=any", "did you mean target_session_attrs?"},
+	{"postgres://u:hunter2@h/db?statement_cache_capacty=0", "did you mean statement_cache_capacity?"},
+	{"mysql://u:hunter2@h/db?parseTim=true", `unknown option "parseTim"; did you mean parseTime?`},
+	{"mysql://u:hunter2@h/db?parsetime=true", "did you mean parseTime?"},
+	{"mysql://u:hunter2@h/db?readTimout=1s", "did you mean readTimeout?"},
+	{"mysql://u:hunter2@h/db?interpolateParam=true", "did you mean interpolateParams?"},
 	{"postgres://u:hunter2@h/db?plaecholders=native", "did you mean placeholders?"},
 	{"mysql://u:hunter2@h/db?LOG=debug", `unknown option "LOG"; did you mean log?`},
 	{"mysql://u:hunter2@h/db?slwo=1s", "did you mean slow?"},
@@ -222,11 +231,14 @@ func TestBadURLs(t *testing.T) {
 func TestParseURLPassesDriverOptions(t *testing.T) {
 	for _, raw := range []string{
 		"mysql://u@h/db?loc=UTC&tls=false&timeout=1s&charset=utf8mb4&parseTime=true&sql_mode=ANSI",
+		"mysql://u@h/db?wait_timeout=100&max_allowed_packet=1048576&time_zone=%27%2B00:00%27&net_read_timeout=5&innodb_lock_wait_timeout=3",
+		"mysql://u@h/db?WAIT_TIMEOUT=100&Max_Allowed_Packet=1048576&maxAllowedPacket=0&writeTimeout=1s&readTimeout=1s",
 		"postgres://u@h/db?sslmode=disable&application_name=x&search_path=s&timezone=UTC&work_mem=64kB&options=-c%20a%3Db",
 		"postgres://u@h/db?lock_timeout=1s&statement_timeout=2s&default_query_exec_mode=exec",
 		"sqlite:///app.db?_pragma=foreign_keys(0)&_time_format=sqlite&_txlock=deferred&mode=rwc&cache=private&_busy_timeout=9&_fk=1&_journal=DELETE",
 		"sqlite:///app.db?vfs=unix&_time_integer_format=unix&_timezone=UTC&_inttotime=1&_texttotime=0&_dqs=1&_query_only=0&immutable=0&nolock=0&psow=1",
 		"sqlite+sqlite3:///app.db?_loc=auto&_busy_timeout=10", // another driver's own names pass
+		"postgres+pq://u@h/db?sslmod=disable", // only the default drivers' parameters are known
 	} {
 		if _, err := parseURL(raw); err != nil {
 			t.Errorf("%s: %v", raw, err)
