@@ -368,7 +368,7 @@ func atkCountsAsWrite(t *testing.T, u, port string, setup []string, q string) {
 			t.Fatal(err)
 		}
 		if logBin == 0 {
-			if ts := dialectMySQL.classify(0, q); ts.does&effWrite == 0 {
+			if ts := classify(backendOf(dialectMySQL), 0, q); ts.does&effWrite == 0 {
 				t.Fatalf("%s writes, but is read as a read: read-your-writes does not wait for it", q)
 			}
 			return

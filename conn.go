@@ -87,7 +87,8 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	if v, ok := raw.(*sharedConn); ok {
 		v.mirror(&w)
 	} else if c.stmts > 0 {
-		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
+		_, minArgs := c.backend.stmtCache()
+		w.stmts = newStmtCache(c.stmts, minArgs)
 	}
 	return w
 }
@@ -134,7 +135,7 @@ func (c *conn) Begin() (driver.Tx, error) {
 
 func (c *connPinger) Ping(ctx context.Context) error {
 	err := (*conn)(c).run(ctx, middleware.OpPing, c.pinger.Ping)
-	if err != nil && (*conn)(c).sqlite() {
+	if err != nil {
 		err = explainLock(c.connector.cfg, "ping", err)
 	}
 	return err
@@ -238,7 +239,7 @@ func (c *conn) classify(query string) txStatement {
 	ts, ok := c.facts[query]
 	if !ok {
 		cfg := c.connector.cfg
-		ts = cfg.dialect.classify(cfg.mysqlMode, query)
+		ts = classify(c.connector.backend, cfg.mysqlMode, query)
 		if c.facts == nil || len(c.facts) >= factsKept {
 			c.facts = make(map[string]txStatement)
 		}
@@ -405,9 +406,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	st, err := c.prepareHere(ctx, query)
 	if err != nil {
-		if c.sqlite() {
-			err = explainLock(c.connector.cfg, "prepare", err)
-		}
+		err = explainLock(c.connector.cfg, "prepare", err)
 		return nil, err
 	}
 	return wrapStmt(st), nil
@@ -467,7 +466,7 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
 	noteBegin(ctx, c)
-	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
+	if err := c.connector.backend.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
 	if c.rep != nil && opts.ReadOnly {
@@ -475,7 +474,7 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 			return t, err
 		}
 	}
-	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
+	if c.connector.backend.beginsItself() && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
 	id := c.connector.nextTxID()

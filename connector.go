@@ -20,7 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/go-databases/databases/middleware"
@@ -34,17 +33,18 @@ const rewriteCacheSize = 1024
 // connector opens connections of the real driver and wraps them. It is what
 // sql.OpenDB receives.
 type connector struct {
-	cfg    *config
-	raw    driver.Connector
-	driver driver.Driver // what Driver() returns
-	opts   options
-	cache  *rewrite.Cache       // nil: queries are sent as written
-	chain  *middleware.Pipeline // nil: calls go straight to the real driver
-	db     *middleware.Database
-	shared *shared   // force_rollback: the one real connection
-	hosts  *hostList // the real connector when the URL has a host list (hosts.go); nil otherwise
-	server *server   // the one host of a URL without a list
-	stmts  int       // prepared statements each connection keeps (stmtcache.go)
+	cfg     *config
+	backend backend // what the server does differently (backend.go)
+	raw     driver.Connector
+	driver  driver.Driver // what Driver() returns
+	opts    options
+	cache   *rewrite.Cache       // nil: queries are sent as written
+	chain   *middleware.Pipeline // nil: calls go straight to the real driver
+	db      *middleware.Database
+	shared  *shared   // force_rollback: the one real connection
+	hosts   *hostList // the real connector when the URL has a host list (hosts.go); nil otherwise
+	server  *server   // the one host of a URL without a list
+	stmts   int       // prepared statements each connection keeps (stmtcache.go)
 	// replicas are the read replicas (replica.go); nil without. parent is,
 	// in the connector of one replica, the primary's.
 	replicas *replicaSet
@@ -94,7 +94,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts), server: &server{host: cfg.host, port: cfg.port}}
+	c := &connector{cfg: cfg, backend: backendOf(cfg.dialect), driver: d, opts: newOptions(d, opts), server: &server{host: cfg.host, port: cfg.port}}
 	if c.stmts, err = stmtCacheSize(cfg); err != nil {
 		return nil, err
 	}
@@ -108,12 +108,8 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		URL:       cfg.redacted,
 		SQLMode:   cfg.mysqlMode,
 	}
-	switch {
-	case cfg.dialect == dialectSQLite || cfg.native || c.opts.native:
-	case cfg.dialect == dialectMySQL:
-		c.cache = rewrite.NewMySQLCache(cfg.mysqlMode, rewriteCacheSize)
-	default:
-		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
+	if !cfg.native && !c.opts.native {
+		c.cache = c.backend.rewriteCache(cfg)
 	}
 	if cfg.forceRollback || c.opts.forceRollback {
 		c.shared = newShared(c)
@@ -139,17 +135,8 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 // URL's or one of its replicas'; with creds, one that gets them at each
 // new connection.
 func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector, error) {
-	if cfg.driverName == dialectPostgres.defaultDriver {
-		// pgx's own connector parses its DSN at every Connect; parsing
-		// once here also reports a bad option when the DB is opened.
-		pc, err := pgx.ParseConfig(dsn)
-		if err != nil {
-			return nil, cfg.driverError(err)
-		}
-		return creds.pgConnector(*pc), nil
-	}
-	if creds != nil {
-		return creds.mysqlConnector(cfg, dsn) // newCredentials allows no other driver
+	if c, ok, err := backendOf(cfg.dialect).connector(cfg, dsn, creds); ok {
+		return c, err
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
@@ -169,21 +156,7 @@ func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector
 // with more than one host, or with an option that picks among hosts on
 // MySQL; nil for a URL that names one server.
 func hostsConnector(cfg *config, creds *credentials) (*hostList, error) {
-	switch {
-	case cfg.dialect == dialectPostgres && cfg.driverName == dialectPostgres.defaultDriver && len(cfg.hosts) > 1:
-		pc, err := pgx.ParseConfig(cfg.dsn)
-		if err != nil {
-			return nil, cfg.driverError(err)
-		}
-		return newPostgresHosts(cfg, pc, creds), nil
-	case cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}):
-		real, err := lookupDriver(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return newMySQLHosts(cfg, real, creds)
-	}
-	return nil, nil
+	return backendOf(cfg.dialect).hostList(cfg, creds)
 }
 
 // public returns the connector as database/sql should see it: an io.Closer
@@ -285,7 +258,7 @@ func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *server, error
 	}
 	raw, err := c.raw.Connect(ctx)
 	if err != nil {
-		err = sqliteOpenError(c.cfg, err)
+		err = c.backend.connectError(c.cfg, err)
 	}
 	return raw, c.server, err
 }

@@ -44,7 +44,7 @@ func copySQLite(ctx, dctx context.Context, c *conn, rc *realConn, t *copyTarget,
 // insertBatch is the state of a load through INSERTs.
 type insertBatch struct {
 	rc     *realConn
-	d      *dialect
+	b      backend
 	t      *copyTarget
 	lim    insertLimits
 	prefix string // INSERT INTO t (a, b) VALUES
@@ -57,7 +57,7 @@ func copyInsert(ctx, dctx context.Context, c *conn, rc *realConn, t *copyTarget,
 	if per < 1 {
 		return 0, &CopyError{Table: t.name(), Row: -1, Err: fmt.Errorf("%d columns are more than the %d placeholders of one statement", ncol, lim.params)}
 	}
-	b := &insertBatch{rc: rc, d: c.connector.cfg.dialect, t: t, lim: lim, ncol: ncol, prefix: insertPrefix(t, lim.quote)}
+	b := &insertBatch{rc: rc, b: c.connector.backend, t: t, lim: lim, ncol: ncol, prefix: insertPrefix(t, lim.quote)}
 	r := &copyReader{src: src, ctx: ctx, ncol: ncol}
 	args := make([]driver.NamedValue, 0, per*ncol)
 	var full *realStmt
@@ -206,7 +206,7 @@ func (b *insertBatch) blame(ctx context.Context, err error, base int64, args []d
 	}
 	// Only inside the load's transaction: after a deadlock MySQL has rolled
 	// it back, and the rows tried one by one would each commit.
-	if open, terr := b.rc.txOpen(ctx, b.d); terr != nil || !open {
+	if open, terr := b.rc.txOpen(ctx, b.b); terr != nil || !open {
 		return ce
 	}
 	st, perr := b.prepare(ctx, 1)

@@ -75,7 +75,7 @@ func newCredentials(cfg *config, provider CredentialsFunc) (*credentials, error)
 		return fmt.Errorf("databases: bad URL %q: databases.WithCredentials: "+format, append([]any{cfg.redacted}, args...)...)
 	}
 	switch {
-	case cfg.dialect == dialectSQLite:
+	case backendOf(cfg.dialect).inProcess():
 		return nil, fail("SQLite has no user or password; it opens a file")
 	case cfg.driverName != cfg.dialect.defaultDriver:
 		return nil, fmt.Errorf("databases: bad URL %q: credentials (WithCredentials, password_file) need the driver %q, whose BeforeConnect hook sets them per connection; the URL selects %q", cfg.redacted, cfg.dialect.defaultDriver, cfg.driverName)

@@ -324,7 +324,7 @@ func (h *holds) summary(query string) string {
 	if query == "" {
 		return ""
 	}
-	return insights.Summarize(h.c.cfg.dialect.scan, h.c.cfg.mysqlMode, query)
+	return insights.Summarize(h.c.backend.scanDialect(), h.c.cfg.mysqlMode, query)
 }
 
 // tick is how often the watcher looks at the holds: often enough that a

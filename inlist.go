@@ -33,7 +33,7 @@ import (
 // parameter (rewrite.Array): PostgreSQL through pgx, which encodes a Go
 // slice as an array whatever the query execution mode.
 func (c *connector) arraysOn() bool {
-	return c.cfg.dialect == dialectPostgres && c.cfg.driverName == dialectPostgres.defaultDriver
+	return c.backend.bindsArrays(c.cfg)
 }
 
 // listsOn reports whether a slice may be a list argument: placeholders are

@@ -137,7 +137,7 @@ func (c *connector) openReplicas() error {
 	addrs, dsns := ro.addrs, ro.dsns
 	urls := make([]string, len(addrs))
 	for _, u := range c.opts.replicaURLs {
-		if c.cfg.dialect == dialectSQLite {
+		if c.backend.inProcess() {
 			return fmt.Errorf("databases.WithReplicas: SQLite has no server to replicate")
 		}
 		a, dsn, err := replicaFromURL(c.cfg, u, c.creds != nil)
@@ -156,7 +156,7 @@ func (c *connector) openReplicas() error {
 			}
 		}
 	}
-	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.dialect)}
+	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.dialect, c.backend)}
 	for i, a := range addrs {
 		raw, err := rawConnector(c.cfg, dsns[i], c.creds)
 		if err != nil {
@@ -166,7 +166,7 @@ func (c *connector) openReplicas() error {
 		db.Address, db.Port, db.Replica, db.URL = a.host, a.port, true, urls[i]
 		at := a
 		set.list = append(set.list, &replica{addr: a, conn: &connector{
-			cfg: c.cfg, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
+			cfg: c.cfg, backend: c.backend, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
 			server: &at,
 		}})
 	}
@@ -187,7 +187,7 @@ func (c *connector) positions() *positionReader {
 	if c.replicas != nil {
 		return c.replicas.pos0
 	}
-	return newPositionReader(c.cfg.dialect)
+	return newPositionReader(c.cfg.dialect, c.backend)
 }
 
 // close closes what the replicas hold.
@@ -375,11 +375,7 @@ func (r *replica) connect(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	rc := &w
-	stmt := "SET SESSION TRANSACTION READ ONLY"
-	if r.conn.cfg.dialect == dialectPostgres {
-		stmt = "SET default_transaction_read_only = on"
-	}
-	if _, err := rc.execOrPrepare(ctx, stmt, nil); err != nil {
+	if _, err := rc.execOrPrepare(ctx, r.conn.backend.readOnlySession(), nil); err != nil {
 		rc.raw.Close()
 		return nil, err
 	}

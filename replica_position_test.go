@@ -9,8 +9,8 @@ import (
 // comes back from its token, and a token of another backend, or one that
 // is not a token, is refused with a message saying so.
 func TestPositionToken(t *testing.T) {
-	pg := newPositionReader(dialectPostgres)
-	my := newPositionReader(dialectMySQL)
+	pg := newPositionReader(dialectPostgres, backendOf(dialectPostgres))
+	my := newPositionReader(dialectMySQL, backendOf(dialectMySQL))
 	for _, tt := range []struct {
 		pr *positionReader
 		p  position

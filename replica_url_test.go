@@ -167,7 +167,7 @@ func FuzzPositionToken(f *testing.F) {
 	f.Add(position{flavorMySQL, "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5"}.token())
 	f.Add("cGc6MC8x")
 	f.Fuzz(func(t *testing.T, token string) {
-		for _, pr := range []*positionReader{newPositionReader(dialectPostgres), newPositionReader(dialectMySQL)} {
+		for _, pr := range []*positionReader{newPositionReader(dialectPostgres, backendOf(dialectPostgres)), newPositionReader(dialectMySQL, backendOf(dialectMySQL))} {
 			p, err := pr.parse(token)
 			if err != nil {
 				continue
@@ -181,7 +181,7 @@ func FuzzPositionToken(f *testing.F) {
 
 // TestMayWrite: the statements counted as writes for read-your-writes.
 func TestMayWrite(t *testing.T) {
-	c := &conn{connector: &connector{cfg: &config{dialect: dialectPostgres}}}
+	c := &conn{connector: &connector{cfg: &config{dialect: dialectPostgres}, backend: postgresBackend{}}}
 	for q, want := range map[string]bool{
 		"SELECT 1":                           false,
 		"  /* c */ (select x from t)":        false,

@@ -13,5 +13,5 @@ func ScanDialect(url string) (sqlscan.Dialect, sqlscan.Mode, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return cfg.dialect.scan, cfg.mysqlMode, nil
+	return backendOf(cfg.dialect).scanDialect(), cfg.mysqlMode, nil
 }

@@ -13,7 +13,7 @@ import (
 // "unable to open database file (14)". The driver's error stays reachable
 // with errors.As. It runs on the error path only.
 func sqliteOpenError(cfg *config, err error) error {
-	if cfg.dialect != dialectSQLite || cfg.memory || cfg.database == "" {
+	if cfg.memory || cfg.database == "" {
 		return err
 	}
 	dir := filepath.Dir(cfg.database)

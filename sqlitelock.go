@@ -33,12 +33,12 @@ func (e *lockError) Error() string {
 
 func (e *lockError) Unwrap() error { return e.err }
 
-// explainLock names the cause of a SQLite error that says "database is
-// locked" after busy_timeout (SQLITE_BUSY, but SQLITE_BUSY_SNAPSHOT, which
-// is a serialization failure that waited for nothing); other errors come
-// back as they are.
-func explainLock(cfg *config, what string, err error) error {
-	if err == nil || cfg.dialect != dialectSQLite {
+// explainSQLiteLock names the cause of a SQLite error that says "database
+// is locked" after busy_timeout (SQLITE_BUSY, but SQLITE_BUSY_SNAPSHOT,
+// which is a serialization failure that waited for nothing); other errors
+// come back as they are.
+func explainSQLiteLock(cfg *config, what string, err error) error {
+	if err == nil {
 		return err
 	}
 	var lite *sqlite.Error
@@ -58,10 +58,10 @@ func explainLock(cfg *config, what string, err error) error {
 // frees the timer.
 func boundWait(ctx context.Context, cfg *config, what string) (context.Context, func(error) error) {
 	if !cfg.sharedCache || cfg.busyTimeout <= 0 {
-		return ctx, func(err error) error { return explainLock(cfg, what, err) }
+		return ctx, func(err error) error { return explainSQLiteLock(cfg, what, err) }
 	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= cfg.busyTimeout {
-		return ctx, func(err error) error { return explainLock(cfg, what, err) }
+		return ctx, func(err error) error { return explainSQLiteLock(cfg, what, err) }
 	}
 	bounded, cancel := context.WithTimeout(ctx, cfg.busyTimeout)
 	return bounded, func(err error) error {
@@ -69,6 +69,6 @@ func boundWait(ctx context.Context, cfg *config, what string) (context.Context, 
 		if err != nil && ctx.Err() == nil && bounded.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
 			return &lockError{what: what, timeout: cfg.busyTimeout}
 		}
-		return explainLock(cfg, what, err)
+		return explainSQLiteLock(cfg, what, err)
 	}
 }

@@ -93,7 +93,7 @@ func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Resul
 		return nil, err
 	}
 	res, err := s.execDirect(ctx, args)
-	if err != nil && s.conn.sqlite() {
+	if err != nil {
 		err = explainLock(s.conn.connector.cfg, "statement", err)
 	}
 	if s.conn.rep != nil {
@@ -151,7 +151,7 @@ func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows
 		return nil, err
 	}
 	r, err := s.queryDirect(ctx, args)
-	if err != nil && s.conn.sqlite() {
+	if err != nil {
 		err = explainLock(s.conn.connector.cfg, "query", err)
 	}
 	if s.conn.rep != nil {

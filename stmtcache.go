@@ -19,8 +19,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/go-databases/databases/internal/dberr"
 	"github.com/go-databases/databases/middleware"
 )
@@ -234,12 +232,8 @@ func (c *conn) queryThroughCache(ctx context.Context, query string, args []drive
 // query as text, which is the user's choice: the cache is off, and asking
 // for it too is an error.
 func stmtCacheSize(cfg *config) (int, error) {
-	interpolate := false
-	if cfg.dialect == dialectMySQL && cfg.driverName == dialectMySQL.defaultDriver {
-		if mc, err := mysql.ParseDSN(cfg.dsn); err == nil {
-			interpolate = mc.InterpolateParams
-		}
-	}
+	b := backendOf(cfg.dialect)
+	interpolate := b.sendsText(cfg)
 	if cfg.stmtCache != nil {
 		if *cfg.stmtCache > 0 && interpolate {
 			return 0, fmt.Errorf("databases: %s: stmt_cache=%d and interpolateParams=true: interpolated queries are sent as text and never prepared; drop one of the two", cfg.redacted, *cfg.stmtCache)
@@ -249,7 +243,8 @@ func stmtCacheSize(cfg *config) (int, error) {
 	if interpolate || cfg.driverName != cfg.dialect.defaultDriver {
 		return 0, nil
 	}
-	return cfg.dialect.stmtCache, nil
+	n, _ := b.stmtCache()
+	return n, nil
 }
 
 // retryStale reports whether a call that failed with err runs once more:

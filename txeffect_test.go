@@ -78,7 +78,7 @@ func TestClassify(t *testing.T) {
 			d    *dialect
 			want txEffect
 		}{{dialectSQLite, tt.want.sqlite}, {dialectPostgres, tt.want.postgres}, {dialectMySQL, tt.want.mysql}} {
-			ts := c.d.classify(0, tt.query)
+			ts := classify(backendOf(c.d), 0, tt.query)
 			if ts.effect != c.want {
 				t.Errorf("%s: classify(%q) = %b, want %b", c.d, tt.query, ts.effect, c.want)
 			}
@@ -166,7 +166,7 @@ func TestStatementFacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for i, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
-			ts := d.classify(0, tt.query)
+			ts := classify(backendOf(d), 0, tt.query)
 			if got := ts.does; got != tt.want[i] {
 				t.Errorf("%s: classify(%q) = %010b, want %010b", d, tt.query, got, tt.want[i])
 			}
@@ -198,10 +198,10 @@ func TestStatementUses(t *testing.T) {
 		{"CREATE TABLE IF NOT EXISTS t (x INT)", true, false, true},
 	}
 	for _, tt := range tests {
-		ts := dialectMySQL.classify(0, tt.query)
-		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(dialectMySQL) != tt.mycommit {
+		ts := classify(backendOf(dialectMySQL), 0, tt.query)
+		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(backendOf(dialectMySQL)) != tt.mycommit {
 			t.Errorf("%q: cacheable %v, rerunnable %v, commit point %v; want %v, %v, %v",
-				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(dialectMySQL), tt.cacheable, tt.rerun, tt.mycommit)
+				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(backendOf(dialectMySQL)), tt.cacheable, tt.rerun, tt.mycommit)
 		}
 	}
 }
@@ -210,7 +210,7 @@ func TestStatementUses(t *testing.T) {
 // allocation.
 func TestClassifyAllocs(t *testing.T) {
 	for _, q := range []string{"SELECT * FROM t WHERE id = ?", "INSERT INTO t VALUES (?)", "/* c */ SELECT 1", "SELECT 1; SELECT 2"} {
-		if n := testing.AllocsPerRun(100, func() { dialectMySQL.classify(0, q) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { classify(backendOf(dialectMySQL), 0, q) }); n != 0 {
 			t.Errorf("classify(%q) allocates %v times", q, n)
 		}
 	}
@@ -220,7 +220,7 @@ func BenchmarkClassify(b *testing.B) {
 	for _, q := range []string{"SELECT name FROM bench_0a1b2c3d WHERE id = ?", "/* c */ SELECT 1"} {
 		b.Run(q[:6], func(b *testing.B) {
 			for b.Loop() {
-				dialectSQLite.classify(0, q)
+				classify(backendOf(dialectSQLite), 0, q)
 			}
 		})
 	}
@@ -241,20 +241,20 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
-			ts := d.classify(0, q)
-			if again := d.classify(0, q); again != ts {
+			ts := classify(backendOf(d), 0, q)
+			if again := classify(backendOf(d), 0, q); again != ts {
 				t.Fatalf("%s: %q read twice: %+v, then %+v", d, q, ts, again)
 			}
 			if ts.count > strings.Count(q, ";")+1 {
 				t.Fatalf("%s: %q: %d statements from %d ';'", d, q, ts.count, strings.Count(q, ";"))
 			}
-			s := sqlscan.New(d.scan, 0, q)
+			s := sqlscan.New(backendOf(d).scanDialect(), 0, q)
 			for s.Next().Kind != sqlscan.EOF {
 			}
 			if s.Err() != nil || d == dialectSQLite && strings.Contains(q, "/*") {
 				continue // the appended write would be inside the literal or comment
 			}
-			more := d.classify(0, q+"\n;INSERT INTO t VALUES (1)")
+			more := classify(backendOf(d), 0, q+"\n;INSERT INTO t VALUES (1)")
 			if more.count != ts.count+1 || more.does&effWrite == 0 {
 				t.Fatalf("%s: %q with a write appended: %d statements, %b; want %d, a write", d, q, more.count, more.does, ts.count+1)
 			}

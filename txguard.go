@@ -84,7 +84,7 @@ func (c *conn) controlled(ts txStatement, err error) {
 	if c.txID == 0 || c.connector.shared != nil {
 		return
 	}
-	if ts.commitPoint(c.connector.cfg.dialect) {
+	if ts.commitPoint(c.connector.backend) {
 		c.txCheck |= checkImplicitCommit
 		c.txCause = ts
 		if c.txCommit.effect == 0 && !dberr.Unsent(err) {
@@ -108,7 +108,7 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 func (c *conn) checkTx(ctx context.Context) error {
 	check, cause, failed := c.txCheck, c.txCause, c.txErr
 	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
-	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
+	open, err := c.txOpen(ctx, c.connector.backend)
 	switch {
 	case err != nil:
 		c.bad = true
