@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 const (
@@ -25,7 +27,7 @@ func saServer(t *testing.T, u string) {
 	}
 	defer db.Close()
 	if err := db.Ping(); err != nil {
-		t.Skipf("%s: %v", RedactURL(u), err)
+		t.Skipf("%s: %v", dsn.RedactURL(u), err)
 	}
 }
 
@@ -368,7 +370,7 @@ func atkCountsAsWrite(t *testing.T, u, port string, setup []string, q string) {
 			t.Fatal(err)
 		}
 		if logBin == 0 {
-			if ts := classify(backendOf(dialectMySQL), 0, q); ts.does&effWrite == 0 {
+			if ts := classify(backendOf(dsn.MySQL), 0, q); ts.does&effWrite == 0 {
 				t.Fatalf("%s writes, but is read as a read: read-your-writes does not wait for it", q)
 			}
 			return

@@ -4,12 +4,14 @@ package databases
 // implementation of backend per file, backend_sqlite.go,
 // backend_postgres.go and backend_mysql.go, and nowhere else a test of
 // which backend a connection has. The URL's side (schemes, the DSN each
-// real driver receives, the options each dialect refuses) is the URL
-// parser's.
+// real driver receives, the options each dialect refuses) is package
+// internal/dsn's.
 //
-// To support a fourth backend: give it a dialect and schemes (dialect.go),
-// its DSN builder (dsn.go), write backend_x.go with a type that implements
-// backend (the compiler lists what is missing), and add it to backends.
+// To support a fourth backend: give it a dialect and schemes
+// (internal/dsn/dialect.go) and its DSN builder (internal/dsn/dsn.go),
+// write backend_x.go with a type that implements backend (the compiler
+// lists what is missing), and add it to backends;
+// TestEveryDialectHasABackend checks that none is left out.
 
 import (
 	"context"
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/rewrite"
 	"github.com/go-databases/databases/sqlscan"
 )
@@ -33,7 +36,7 @@ type backend interface {
 	scanDialect() sqlscan.Dialect
 	// rewriteCache returns the placeholder rewriter of cfg's queries,
 	// nil when they go to the real driver as written.
-	rewriteCache(cfg *config) *rewrite.Cache
+	rewriteCache(cfg *dsn.Config) *rewrite.Cache
 	// statementEffect is what st, a statement of text, does to a
 	// transaction when it is of the server's own grammar (txeffect.go); ok
 	// is false for a statement the shared rules read (BEGIN, COMMIT,
@@ -75,16 +78,16 @@ type backend interface {
 	// explainError gives an error of the real driver the cause the server
 	// does not name (SQLite's lock waits); what names the call. Others
 	// come back as they are.
-	explainError(cfg *config, what string, err error) error
+	explainError(cfg *dsn.Config, what string, err error) error
 	// connectError does the same for a failed connect (SQLite's file).
-	connectError(cfg *config, err error) error
+	connectError(cfg *dsn.Config, err error) error
 	// connector returns the real driver's connector for dsn when the
 	// backend builds it itself (pgx's parsed once, credentials); ok false
 	// leaves it to database/sql's registry.
-	connector(cfg *config, dsn string, creds *credentials) (c driver.Connector, ok bool, err error)
+	connector(cfg *dsn.Config, dsn string, creds *credentials) (c driver.Connector, ok bool, err error)
 	// hostList returns the connector of cfg's host list (hosts.go), nil
 	// for a URL that names one server.
-	hostList(cfg *config, creds *credentials) (*hostList, error)
+	hostList(cfg *dsn.Config, creds *credentials) (*hostList, error)
 	// stmtCache is the prepared-statement cache with the default driver:
 	// statements kept per connection unless stmt_cache says otherwise (0:
 	// off), and the fewest arguments a query needs to be cached.
@@ -92,10 +95,10 @@ type backend interface {
 	stmtCache() (size, minArgs int)
 	// sendsText reports whether cfg's real driver sends every query as
 	// text, never prepared (go-sql-driver's interpolateParams).
-	sendsText(cfg *config) bool
+	sendsText(cfg *dsn.Config) bool
 	// bindsArrays reports whether a list may go to the real driver as one
 	// array parameter (rewrite.Array).
-	bindsArrays(cfg *config) bool
+	bindsArrays(cfg *dsn.Config) bool
 
 	// force_rollback's shared connection.
 
@@ -118,8 +121,8 @@ type backend interface {
 	// readOnlySession makes a replica connection's session read-only.
 	readOnlySession() string
 	// positions is how replication positions are read: the flavor, or
-	// flavorUnknown to ask the server; ok is false without replication.
-	positions() (f flavor, ok bool)
+	// flavorUnknown to ask the server; an error says the server has none.
+	positions() (flavor, error)
 
 	// COPY (CopyFrom).
 
@@ -133,21 +136,21 @@ type backend interface {
 }
 
 // backends gives each dialect its backend.
-var backends = map[*dialect]backend{
-	dialectSQLite:   sqliteBackend{},
-	dialectPostgres: postgresBackend{},
-	dialectMySQL:    mysqlBackend{},
+var backends = map[*dsn.Dialect]backend{
+	dsn.SQLite:   sqliteBackend{},
+	dsn.Postgres: postgresBackend{},
+	dsn.MySQL:    mysqlBackend{},
 }
 
 // backendOf returns d's backend.
-func backendOf(d *dialect) backend { return backends[d] }
+func backendOf(d *dsn.Dialect) backend { return backends[d] }
 
 // checkLevel refuses an isolation level not among levels, naming it and
 // the dialect.
-func checkLevel(levels []sql.IsolationLevel, d *dialect, opts driver.TxOptions) error {
+func checkLevel(levels []sql.IsolationLevel, d *dsn.Dialect, opts driver.TxOptions) error {
 	level := sql.IsolationLevel(opts.Isolation)
 	if !slices.Contains(levels, level) {
-		return fmt.Errorf("databases: isolation level %s is not supported by %s", level, d.name)
+		return fmt.Errorf("databases: isolation level %s is not supported by %s", level, d.Name)
 	}
 	return nil
 }
@@ -155,9 +158,9 @@ func checkLevel(levels []sql.IsolationLevel, d *dialect, opts driver.TxOptions) 
 // explainLock is what the backend of cfg adds to err, the error of a call
 // what names: the cause SQLite's lock waits do not say. It returns nil for
 // nil.
-func explainLock(cfg *config, what string, err error) error {
+func explainLock(cfg *dsn.Config, what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return backendOf(cfg.dialect).explainError(cfg, what, err)
+	return backendOf(cfg.Dialect).explainError(cfg, what, err)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/rewrite"
 	"github.com/go-databases/databases/sqlscan"
 )
@@ -23,8 +24,8 @@ var _ backend = mysqlBackend{}
 func (mysqlBackend) scanDialect() sqlscan.Dialect { return sqlscan.MySQL }
 
 // rewriteCache lexes by the sql_mode the URL sets.
-func (mysqlBackend) rewriteCache(cfg *config) *rewrite.Cache {
-	return rewrite.NewMySQLCache(cfg.mysqlMode, rewriteCacheSize)
+func (mysqlBackend) rewriteCache(cfg *dsn.Config) *rewrite.Cache {
+	return rewrite.NewMySQLCache(cfg.MySQLMode, rewriteCacheSize)
 }
 
 // statementEffect reads MySQL's own transaction statements: XA, SET
@@ -101,7 +102,7 @@ var mysqlLevels = []sql.IsolationLevel{sql.LevelDefault, sql.LevelReadUncommitte
 	sql.LevelRepeatableRead, sql.LevelSerializable}
 
 func (mysqlBackend) checkTxOptions(opts driver.TxOptions) error {
-	return checkLevel(mysqlLevels, dialectMySQL, opts)
+	return checkLevel(mysqlLevels, dsn.MySQL, opts)
 }
 
 func (mysqlBackend) beginsItself() bool    { return false }
@@ -127,13 +128,13 @@ func (mysqlBackend) txOpen(ctx context.Context, r *realConn) (bool, error) {
 	return inTx != "0" || autocommit != "1", nil
 }
 
-func (mysqlBackend) inProcess() bool                                   { return false }
-func (mysqlBackend) explainError(_ *config, _ string, err error) error { return err }
-func (mysqlBackend) connectError(_ *config, err error) error           { return err }
+func (mysqlBackend) inProcess() bool                                       { return false }
+func (mysqlBackend) explainError(_ *dsn.Config, _ string, err error) error { return err }
+func (mysqlBackend) connectError(_ *dsn.Config, err error) error           { return err }
 
 // connector: with credentials, go-sql-driver's connector that gets them at
 // each new connection (newCredentials allows no other driver).
-func (mysqlBackend) connector(cfg *config, dsn string, creds *credentials) (driver.Connector, bool, error) {
+func (mysqlBackend) connector(cfg *dsn.Config, dsn string, creds *credentials) (driver.Connector, bool, error) {
 	if creds == nil {
 		return nil, false, nil
 	}
@@ -143,8 +144,8 @@ func (mysqlBackend) connector(cfg *config, dsn string, creds *credentials) (driv
 
 // hostList: go-sql-driver takes one address, so that a list, or a choice
 // among hosts, is the package's.
-func (mysqlBackend) hostList(cfg *config, creds *credentials) (*hostList, error) {
-	if len(cfg.hosts) <= 1 && cfg.pick == (hostPick{}) {
+func (mysqlBackend) hostList(cfg *dsn.Config, creds *credentials) (*hostList, error) {
+	if len(cfg.Hosts) <= 1 && cfg.Pick == (dsn.HostPick{}) {
 		return nil, nil
 	}
 	real, err := lookupDriver(cfg)
@@ -163,15 +164,15 @@ func (mysqlBackend) stmtCache() (int, int) { return 64, 1 }
 
 // sendsText reports interpolateParams=true, with which go-sql-driver sends
 // every query as text.
-func (mysqlBackend) sendsText(cfg *config) bool {
-	if cfg.driverName != cfg.dialect.defaultDriver {
+func (mysqlBackend) sendsText(cfg *dsn.Config) bool {
+	if cfg.DriverName != cfg.Dialect.DefaultDriver {
 		return false
 	}
-	mc, err := mysql.ParseDSN(cfg.dsn)
+	mc, err := mysql.ParseDSN(cfg.DSN)
 	return err == nil && mc.InterpolateParams
 }
 
-func (mysqlBackend) bindsArrays(*config) bool { return false }
+func (mysqlBackend) bindsArrays(*dsn.Config) bool { return false }
 
 func (mysqlBackend) beginStatement() string { return "START TRANSACTION" }
 func (mysqlBackend) sessionIDQuery() string { return "SELECT CONNECTION_ID()" }
@@ -192,7 +193,7 @@ func (mysqlBackend) statementSavepoints() bool { return false }
 func (mysqlBackend) readOnlySession() string { return "SET SESSION TRANSACTION READ ONLY" }
 
 // positions: MySQL's GTIDs or MariaDB's, asked of the server once.
-func (mysqlBackend) positions() (flavor, bool) { return flavorUnknown, true }
+func (mysqlBackend) positions() (flavor, error) { return flavorUnknown, nil }
 
 func (mysqlBackend) foldsNames() bool       { return false }
 func (mysqlBackend) copyLoader() copyLoader { return copyMySQL }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/rewrite"
 	"github.com/go-databases/databases/sqlscan"
 )
@@ -20,7 +21,7 @@ var _ backend = postgresBackend{}
 
 func (postgresBackend) scanDialect() sqlscan.Dialect { return sqlscan.Postgres }
 
-func (postgresBackend) rewriteCache(*config) *rewrite.Cache {
+func (postgresBackend) rewriteCache(*dsn.Config) *rewrite.Cache {
 	return rewrite.NewCache(rewrite.Postgres, rewriteCacheSize)
 }
 
@@ -45,7 +46,7 @@ var postgresLevels = []sql.IsolationLevel{sql.LevelDefault, sql.LevelReadUncommi
 	sql.LevelRepeatableRead, sql.LevelSnapshot, sql.LevelSerializable}
 
 func (postgresBackend) checkTxOptions(opts driver.TxOptions) error {
-	return checkLevel(postgresLevels, dialectPostgres, opts)
+	return checkLevel(postgresLevels, dsn.Postgres, opts)
 }
 
 func (postgresBackend) beginsItself() bool    { return false }
@@ -60,31 +61,31 @@ func (postgresBackend) txOpen(_ context.Context, r *realConn) (bool, error) {
 	return false, errCannotTellTx
 }
 
-func (postgresBackend) inProcess() bool                                   { return false }
-func (postgresBackend) explainError(_ *config, _ string, err error) error { return err }
-func (postgresBackend) connectError(_ *config, err error) error           { return err }
+func (postgresBackend) inProcess() bool                                       { return false }
+func (postgresBackend) explainError(_ *dsn.Config, _ string, err error) error { return err }
+func (postgresBackend) connectError(_ *dsn.Config, err error) error           { return err }
 
 // connector: pgx's own connector parses its DSN at every Connect; parsing
 // once here also reports a bad option when the DB is opened.
-func (postgresBackend) connector(cfg *config, dsn string, creds *credentials) (driver.Connector, bool, error) {
-	if cfg.driverName != cfg.dialect.defaultDriver {
+func (postgresBackend) connector(cfg *dsn.Config, dsn string, creds *credentials) (driver.Connector, bool, error) {
+	if cfg.DriverName != cfg.Dialect.DefaultDriver {
 		return nil, false, nil
 	}
 	pc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, true, cfg.driverError(err)
+		return nil, true, cfg.DriverError(err)
 	}
 	return creds.pgConnector(*pc), true, nil
 }
 
 // hostList: pgx is given one host at a time, so that the package picks.
-func (postgresBackend) hostList(cfg *config, creds *credentials) (*hostList, error) {
-	if cfg.driverName != cfg.dialect.defaultDriver || len(cfg.hosts) <= 1 {
+func (postgresBackend) hostList(cfg *dsn.Config, creds *credentials) (*hostList, error) {
+	if cfg.DriverName != cfg.Dialect.DefaultDriver || len(cfg.Hosts) <= 1 {
 		return nil, nil
 	}
-	pc, err := pgx.ParseConfig(cfg.dsn)
+	pc, err := pgx.ParseConfig(cfg.DSN)
 	if err != nil {
-		return nil, cfg.driverError(err)
+		return nil, cfg.DriverError(err)
 	}
 	return newPostgresHosts(cfg, pc, creds), nil
 }
@@ -92,12 +93,12 @@ func (postgresBackend) hostList(cfg *config, creds *credentials) (*hostList, err
 // stmtCache is off: pgx caches prepared statements itself.
 func (postgresBackend) stmtCache() (int, int) { return 0, 0 }
 
-func (postgresBackend) sendsText(*config) bool { return false }
+func (postgresBackend) sendsText(*dsn.Config) bool { return false }
 
 // bindsArrays: pgx encodes a Go slice as an array whatever the query
 // execution mode.
-func (postgresBackend) bindsArrays(cfg *config) bool {
-	return cfg.driverName == cfg.dialect.defaultDriver
+func (postgresBackend) bindsArrays(cfg *dsn.Config) bool {
+	return cfg.DriverName == cfg.Dialect.DefaultDriver
 }
 
 func (postgresBackend) beginStatement() string { return "BEGIN" }
@@ -114,7 +115,7 @@ func (postgresBackend) statementSavepoints() bool { return true }
 
 func (postgresBackend) readOnlySession() string { return "SET default_transaction_read_only = on" }
 
-func (postgresBackend) positions() (flavor, bool) { return flavorPostgres, true }
+func (postgresBackend) positions() (flavor, error) { return flavorPostgres, nil }
 
 func (postgresBackend) foldsNames() bool       { return true }
 func (postgresBackend) copyLoader() copyLoader { return copyPostgres }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/rewrite"
 	"github.com/go-databases/databases/sqlscan"
 )
@@ -18,7 +20,7 @@ var _ backend = sqliteBackend{}
 func (sqliteBackend) scanDialect() sqlscan.Dialect { return sqlscan.SQLite }
 
 // rewriteCache is nil: SQLite reads ?, ?NNN, $N, :name and @name itself.
-func (sqliteBackend) rewriteCache(*config) *rewrite.Cache { return nil }
+func (sqliteBackend) rewriteCache(*dsn.Config) *rewrite.Cache { return nil }
 
 func (sqliteBackend) statementEffect(string, sqlscan.Statement) (txEffect, bool) {
 	return 0, false
@@ -38,7 +40,7 @@ var sqliteLevels = []sql.IsolationLevel{sql.LevelDefault, sql.LevelReadUncommitt
 	sql.LevelWriteCommitted, sql.LevelRepeatableRead, sql.LevelSnapshot, sql.LevelSerializable, sql.LevelLinearizable}
 
 func (sqliteBackend) checkTxOptions(opts driver.TxOptions) error {
-	return checkLevel(sqliteLevels, dialectSQLite, opts)
+	return checkLevel(sqliteLevels, dsn.SQLite, opts)
 }
 
 func (sqliteBackend) beginsItself() bool    { return true }
@@ -61,24 +63,24 @@ func (sqliteBackend) txOpen(ctx context.Context, r *realConn) (bool, error) {
 
 func (sqliteBackend) inProcess() bool { return true }
 
-func (sqliteBackend) explainError(cfg *config, what string, err error) error {
+func (sqliteBackend) explainError(cfg *dsn.Config, what string, err error) error {
 	return explainSQLiteLock(cfg, what, err)
 }
 
-func (sqliteBackend) connectError(cfg *config, err error) error { return sqliteOpenError(cfg, err) }
+func (sqliteBackend) connectError(cfg *dsn.Config, err error) error { return sqliteOpenError(cfg, err) }
 
-func (sqliteBackend) connector(*config, string, *credentials) (driver.Connector, bool, error) {
+func (sqliteBackend) connector(*dsn.Config, string, *credentials) (driver.Connector, bool, error) {
 	return nil, false, nil
 }
 
-func (sqliteBackend) hostList(*config, *credentials) (*hostList, error) { return nil, nil }
+func (sqliteBackend) hostList(*dsn.Config, *credentials) (*hostList, error) { return nil, nil }
 
 // stmtCache: SQLite prepares every query it is not given prepared: cache
 // them all.
 func (sqliteBackend) stmtCache() (int, int) { return 64, 0 }
 
-func (sqliteBackend) sendsText(*config) bool   { return false }
-func (sqliteBackend) bindsArrays(*config) bool { return false }
+func (sqliteBackend) sendsText(*dsn.Config) bool   { return false }
+func (sqliteBackend) bindsArrays(*dsn.Config) bool { return false }
 
 func (sqliteBackend) beginStatement() string { return "BEGIN" }
 func (sqliteBackend) sessionIDQuery() string { return "" }
@@ -92,7 +94,9 @@ func (sqliteBackend) statementSavepoints() bool { return false }
 // readOnlySession is never run: SQLite has no replicas.
 func (sqliteBackend) readOnlySession() string { return "" }
 
-func (sqliteBackend) positions() (flavor, bool) { return flavorUnknown, false }
+func (sqliteBackend) positions() (flavor, error) {
+	return flavorUnknown, errors.New("SQLite has no replication position")
+}
 
 func (sqliteBackend) foldsNames() bool       { return false }
 func (sqliteBackend) copyLoader() copyLoader { return copySQLite }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
@@ -50,7 +51,7 @@ type conn struct {
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 	direct    directRows   // Go 1.27: the rows a query without middleware wraps (directRows)
 
-	server *server      // the host it reached (hosts.go)
+	server *dsn.Server  // the host it reached (hosts.go)
 	txHold *hold        // the open transaction's hold (holds.go); nil without
 	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 }
@@ -239,7 +240,7 @@ func (c *conn) classify(query string) txStatement {
 	ts, ok := c.facts[query]
 	if !ok {
 		cfg := c.connector.cfg
-		ts = classify(c.connector.backend, cfg.mysqlMode, query)
+		ts = classify(c.connector.backend, cfg.MySQLMode, query)
 		if c.facts == nil || len(c.facts) >= factsKept {
 			c.facts = make(map[string]txStatement)
 		}

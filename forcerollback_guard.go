@@ -56,7 +56,7 @@ const (
 // returns what it does to a transaction.
 func (s *shared) check(query string) (txStatement, error) {
 	b := s.connector.backend
-	ts := classify(b, s.connector.cfg.mysqlMode, query)
+	ts := classify(b, s.connector.cfg.MySQLMode, query)
 	const where = "force_rollback: "
 	switch control := ts.effect&(effBegin|effEnd|effAutocommit) != 0; {
 	case control && ts.effect&effImplicitCommit != 0:
@@ -65,7 +65,7 @@ func (s *shared) check(query string) (txStatement, error) {
 		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
-	case ts.effect&effSavepoint != 0 && b.statementSavepoints() && statements(b, s.connector.cfg.mysqlMode, query) > 1:
+	case ts.effect&effSavepoint != 0 && b.statementSavepoints() && statements(b, s.connector.cfg.MySQLMode, query) > 1:
 		return ts, ts.refuse(where, "shares a query with other statements; on PostgreSQL force_rollback runs each savepoint command alone (it guards every statement with a savepoint of its own), so send it by itself")
 	}
 	return ts, nil

@@ -38,7 +38,7 @@ func (c *connector) arraysOn() bool {
 
 // listsOn reports whether a slice may be a list argument: placeholders are
 // rewritten (not placeholders=native).
-func (c *connector) listsOn() bool { return !(c.cfg.native || c.opts.native) }
+func (c *connector) listsOn() bool { return !(c.cfg.Native || c.opts.native) }
 
 // claimsChecker reports whether the wrapper of a connection is a
 // driver.NamedValueChecker: when the real connection is, and whenever

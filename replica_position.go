@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // flavor is the replication scheme of a server.
@@ -73,15 +75,15 @@ const lagStopped = time.Duration(math.MaxInt64)
 // positionReader reads and waits for positions in one dialect; for MySQL
 // it learns, on its first use, whether the server is MariaDB.
 type positionReader struct {
-	dialect *dialect
+	dialect *dsn.Dialect
 	fixed   flavor // the backend's flavor; flavorUnknown: ask the server
-	ok      bool   // the backend replicates
+	none    error  // why the backend has no positions; nil when it has
 	flavor  atomic.Uint32
 }
 
-func newPositionReader(d *dialect, b backend) *positionReader {
+func newPositionReader(d *dsn.Dialect, b backend) *positionReader {
 	pr := &positionReader{dialect: d}
-	pr.fixed, pr.ok = b.positions()
+	pr.fixed, pr.none = b.positions()
 	pr.flavor.Store(uint32(pr.fixed))
 	return pr
 }
@@ -91,8 +93,8 @@ func (pr *positionReader) flavorOf(ctx context.Context, rc *realConn) (flavor, e
 	if f := flavor(pr.flavor.Load()); f != flavorUnknown {
 		return f, nil
 	}
-	if !pr.ok {
-		return flavorUnknown, fmt.Errorf("%s has no replication position", pr.dialect)
+	if pr.none != nil {
+		return flavorUnknown, pr.none
 	}
 	v, err := queryValue(ctx, rc, "SELECT @@version")
 	if err != nil {

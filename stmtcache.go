@@ -20,6 +20,7 @@ import (
 	"io"
 
 	"github.com/go-databases/databases/internal/dberr"
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -231,16 +232,16 @@ func (c *conn) queryThroughCache(ctx context.Context, query string, args []drive
 // with another). With interpolateParams=true go-sql-driver sends every
 // query as text, which is the user's choice: the cache is off, and asking
 // for it too is an error.
-func stmtCacheSize(cfg *config) (int, error) {
-	b := backendOf(cfg.dialect)
+func stmtCacheSize(cfg *dsn.Config) (int, error) {
+	b := backendOf(cfg.Dialect)
 	interpolate := b.sendsText(cfg)
-	if cfg.stmtCache != nil {
-		if *cfg.stmtCache > 0 && interpolate {
-			return 0, fmt.Errorf("databases: %s: stmt_cache=%d and interpolateParams=true: interpolated queries are sent as text and never prepared; drop one of the two", cfg.redacted, *cfg.stmtCache)
+	if cfg.StmtCache != nil {
+		if *cfg.StmtCache > 0 && interpolate {
+			return 0, fmt.Errorf("databases: %s: stmt_cache=%d and interpolateParams=true: interpolated queries are sent as text and never prepared; drop one of the two", cfg.Redacted, *cfg.StmtCache)
 		}
-		return *cfg.stmtCache, nil
+		return *cfg.StmtCache, nil
 	}
-	if interpolate || cfg.driverName != cfg.dialect.defaultDriver {
+	if interpolate || cfg.DriverName != cfg.Dialect.DefaultDriver {
 		return 0, nil
 	}
 	n, _ := b.stmtCache()

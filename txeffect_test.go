@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/sqlscan"
 )
 
@@ -75,9 +76,9 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, c := range []struct {
-			d    *dialect
+			d    *dsn.Dialect
 			want txEffect
-		}{{dialectSQLite, tt.want.sqlite}, {dialectPostgres, tt.want.postgres}, {dialectMySQL, tt.want.mysql}} {
+		}{{dsn.SQLite, tt.want.sqlite}, {dsn.Postgres, tt.want.postgres}, {dsn.MySQL, tt.want.mysql}} {
 			ts := classify(backendOf(c.d), 0, tt.query)
 			if ts.effect != c.want {
 				t.Errorf("%s: classify(%q) = %b, want %b", c.d, tt.query, ts.effect, c.want)
@@ -165,7 +166,7 @@ func TestStatementFacts(t *testing.T) {
 		{"INSERT INTO ledger VALUES (1); COMMIT; EXECUTE p", all(W | D | C), 3},
 	}
 	for _, tt := range tests {
-		for i, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+		for i, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
 			ts := classify(backendOf(d), 0, tt.query)
 			if got := ts.does; got != tt.want[i] {
 				t.Errorf("%s: classify(%q) = %010b, want %010b", d, tt.query, got, tt.want[i])
@@ -198,10 +199,10 @@ func TestStatementUses(t *testing.T) {
 		{"CREATE TABLE IF NOT EXISTS t (x INT)", true, false, true},
 	}
 	for _, tt := range tests {
-		ts := classify(backendOf(dialectMySQL), 0, tt.query)
-		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(backendOf(dialectMySQL)) != tt.mycommit {
+		ts := classify(backendOf(dsn.MySQL), 0, tt.query)
+		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(backendOf(dsn.MySQL)) != tt.mycommit {
 			t.Errorf("%q: cacheable %v, rerunnable %v, commit point %v; want %v, %v, %v",
-				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(backendOf(dialectMySQL)), tt.cacheable, tt.rerun, tt.mycommit)
+				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(backendOf(dsn.MySQL)), tt.cacheable, tt.rerun, tt.mycommit)
 		}
 	}
 }
@@ -210,7 +211,7 @@ func TestStatementUses(t *testing.T) {
 // allocation.
 func TestClassifyAllocs(t *testing.T) {
 	for _, q := range []string{"SELECT * FROM t WHERE id = ?", "INSERT INTO t VALUES (?)", "/* c */ SELECT 1", "SELECT 1; SELECT 2"} {
-		if n := testing.AllocsPerRun(100, func() { classify(backendOf(dialectMySQL), 0, q) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { classify(backendOf(dsn.MySQL), 0, q) }); n != 0 {
 			t.Errorf("classify(%q) allocates %v times", q, n)
 		}
 	}
@@ -220,7 +221,7 @@ func BenchmarkClassify(b *testing.B) {
 	for _, q := range []string{"SELECT name FROM bench_0a1b2c3d WHERE id = ?", "/* c */ SELECT 1"} {
 		b.Run(q[:6], func(b *testing.B) {
 			for b.Loop() {
-				classify(backendOf(dialectSQLite), 0, q)
+				classify(backendOf(dsn.SQLite), 0, q)
 			}
 		})
 	}
@@ -240,7 +241,7 @@ func FuzzClassify(f *testing.F) {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
+		for _, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
 			ts := classify(backendOf(d), 0, q)
 			if again := classify(backendOf(d), 0, q); again != ts {
 				t.Fatalf("%s: %q read twice: %+v, then %+v", d, q, ts, again)
@@ -251,7 +252,7 @@ func FuzzClassify(f *testing.F) {
 			s := sqlscan.New(backendOf(d).scanDialect(), 0, q)
 			for s.Next().Kind != sqlscan.EOF {
 			}
-			if s.Err() != nil || d == dialectSQLite && strings.Contains(q, "/*") {
+			if s.Err() != nil || d == dsn.SQLite && strings.Contains(q, "/*") {
 				continue // the appended write would be inside the literal or comment
 			}
 			more := classify(backendOf(d), 0, q+"\n;INSERT INTO t VALUES (1)")
