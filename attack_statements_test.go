@@ -7,27 +7,101 @@ package databases
 import (
 	"context"
 	"database/sql"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/go-databases/databases/internal/dsn"
 )
 
-const (
-	saPG     = "postgres://postgres@127.0.0.1:5432/test_atk_agree?sslmode=disable"
-	atkMySQL = "mysql://root@127.0.0.1:3306/test_atk_agree?parseTime=true"
+// The attacks run on the servers of the behavioural tests (dbtest), in a
+// database of their own, test_atk_agree, which saServer creates (and
+// test_atk_agree2 on MySQL, which the USE attacks switch to).
+var (
+	saPG     = atkURL("DATABASES_TEST_POSTGRES_URL")
+	atkMySQL = atkURL("DATABASES_TEST_MYSQL_URL")
 )
 
-// saServer skips the test when the server of u does not answer.
+// atkURL is the server URL of env with test_atk_agree as its database;
+// "" when env is not set.
+func atkURL(env string) string {
+	u, err := url.Parse(os.Getenv(env))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	u.Path = "/test_atk_agree"
+	if u.Scheme == "mysql" && !u.Query().Has("parseTime") {
+		q := u.Query()
+		q.Set("parseTime", "true")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// atkPort is the port of u, for a replica list naming the primary itself.
+func atkPort(u string) string {
+	p, _ := url.Parse(u)
+	if port := p.Port(); port != "" {
+		return port
+	}
+	if p.Scheme == "mysql" {
+		return "3306"
+	}
+	return "5432"
+}
+
+// saServer skips the test (fails it under CI) when the server of u is not
+// configured, and creates the attacks' databases on it.
 func saServer(t *testing.T, u string) {
 	t.Helper()
+	dialect := "postgres"
+	if u == atkMySQL {
+		dialect = "mysql"
+	}
+	for _, b := range dbtest.Backends() {
+		if b.Dialect == dialect {
+			b.Require(t)
+			atkCreateDatabases(t, b)
+		}
+	}
 	db, err := Open(u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	if err := db.Ping(); err != nil {
-		t.Skipf("%s: %v", dsn.RedactURL(u), err)
+		t.Fatalf("%s: %v", RedactURL(u), err)
+	}
+}
+
+// atkCreateDatabases creates test_atk_agree (and test_atk_agree2 on MySQL)
+// on b's server, through b's own database.
+func atkCreateDatabases(t *testing.T, b dbtest.Backend) {
+	t.Helper()
+	db, err := Open(b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if b.Dialect == "mysql" {
+		for _, q := range []string{"CREATE DATABASE IF NOT EXISTS test_atk_agree", "CREATE DATABASE IF NOT EXISTS test_atk_agree2"} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM pg_database WHERE datname = 'test_atk_agree'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		// Two tests may race to create it: the loser's duplicate_database (42P04) is fine.
+		if _, err := db.Exec("CREATE DATABASE test_atk_agree"); err != nil && !strings.Contains(err.Error(), "42P04") {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -61,7 +135,7 @@ func TestAttackStatementsMySQLSessionInDisguise(t *testing.T) {
 		"execute immediate var":  {"SET @q = 'SET SESSION sql_mode = CONCAT(@@sql_mode, '',PIPES_AS_CONCAT'')'", "EXECUTE IMMEDIATE @q"},
 	}
 	for name, change := range variants {
-		for _, cfg := range atkConfigs("3306") {
+		for _, cfg := range atkConfigs(atkPort(atkMySQL)) {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				db := openCached(t, atkMySQL, cfg)
 				raw := openRaw(t, atkMySQL)
@@ -97,7 +171,7 @@ func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
 		"leading comments":  "/* a /* b */ -- c\nUSE test_atk_agree2",
 		"quoted":            "USE `test_atk_agree2`",
 	} {
-		for _, cfg := range atkConfigs("3306") {
+		for _, cfg := range atkConfigs(atkPort(atkMySQL)) {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				db := openCached(t, atkMySQL, cfg)
 				raw := openRaw(t, atkMySQL)
@@ -110,11 +184,6 @@ func TestAttackStatementsMySQLUseInDisguise(t *testing.T) {
 		}
 	}
 }
-
-// knownRunsOthers: CALL, DO, EXECUTE and BEGIN NOT ATOMIC are writes, so
-// under ReadReplica they go to the replica, where what they run may set
-// the session's read-only state without the text showing it.
-const knownRunsOthers = "known: a statement that runs others (DO, EXECUTE, EXECUTE IMMEDIATE, BEGIN NOT ATOMIC) under ReadReplica reaches the replica and can make its session writable"
 
 // atkReplicaWrite opens u with its own server as the replica, one
 // connection, runs each statement of change under ReadReplica, then an
@@ -188,12 +257,12 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 		"escaped setting":       {false, []string{`SELECT set_config(E'default_transaction_read_onl\x79', 'off', false)`}, ""},
 		"from clause":           {false, []string{"SELECT * FROM set_config('default_transaction_read_only', 'off', false)"}, ""},
 		"update pg_settings":    {false, []string{"UPDATE pg_settings SET setting = 'off' WHERE name = 'default_transaction_read_only'"}, ""},
-		"do block":              {false, []string{"DO $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END$$"}, knownRunsOthers},
+		"do block":              {false, []string{"DO $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END$$"}, ""},
 		"set to default":        {false, []string{"SET default_transaction_read_only TO DEFAULT"}, ""},
 		"reset":                 {false, []string{"RESET default_transaction_read_only"}, ""},
 		"characteristics list":  {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
 		"comment inside":        {false, []string{"SET SESSION CHARACTERISTICS AS TRANSACTION READ /* x */ WRITE"}, ""},
-		"prepare execute":       {false, []string{"PREPARE atk_p AS SELECT set_config('default_transaction_read_only', 'off', false)", "EXECUTE atk_p"}, knownRunsOthers},
+		"prepare execute":       {false, []string{"PREPARE atk_p AS SELECT set_config('default_transaction_read_only', 'off', false)", "EXECUTE atk_p"}, ""},
 		"tx set_config local":   {true, []string{"SELECT set_config('transaction_read_only', 'off', true)"}, ""},
 		"tx set transaction":    {true, []string{"SET TRANSACTION READ WRITE"}, ""},
 		"tx set local":          {true, []string{"SET LOCAL transaction_read_only = off"}, ""},
@@ -202,7 +271,7 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, saPG, "5432", "atk_replica_pg", c.inTx, c.change)
+			atkReplicaWrite(t, saPG, atkPort(saPG), "atk_replica_pg", c.inTx, c.change)
 		})
 	}
 }
@@ -224,17 +293,17 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 		"mariadb comment":       {false, []string{"/*M!100000 SET SESSION TRANSACTION READ WRITE */"}, ""},
 		"isolation and rw":      {false, []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"}, ""},
 		"set statement":         {false, []string{"SET STATEMENT transaction_read_only = 0 FOR INSERT INTO atk_replica_my (id) VALUES (2)"}, ""},
-		"prepare execute":       {false, []string{"SET @q = 'SET SESSION TRANSACTION READ WRITE'", "PREPARE atk_p FROM @q", "EXECUTE atk_p"}, knownRunsOthers},
-		"execute immediate":     {false, []string{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'"}, knownRunsOthers},
+		"prepare execute":       {false, []string{"SET @q = 'SET SESSION TRANSACTION READ WRITE'", "PREPARE atk_p FROM @q", "EXECUTE atk_p"}, ""},
+		"execute immediate":     {false, []string{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'"}, ""},
 		"execute immediate var": {false, []string{"SET @q = 'SET SESSION transaction_read_only = 0'", "EXECUTE IMMEDIATE @q"}, ""},
 		"set default":           {false, []string{"SET SESSION transaction_read_only = DEFAULT"}, ""},
-		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, knownRunsOthers},
+		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, atkMySQL, "3306", "atk_replica_my", c.inTx, c.change)
+			atkReplicaWrite(t, atkMySQL, atkPort(atkMySQL), "atk_replica_my", c.inTx, c.change)
 		})
 	}
 }
@@ -270,7 +339,7 @@ func TestAttackStatementsPostgresSession(t *testing.T) {
 		"comment":        {{"!/* x */ SET search_path = atk_b", nil}},
 		"after ;":        {{"!SELECT 1; SET search_path = atk_b", nil}},
 	} {
-		for _, cfg := range append(atkConfigs("5432"), "force_rollback=true") {
+		for _, cfg := range append(atkConfigs(atkPort(saPG)), "force_rollback=true") {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				if cfg == "force_rollback=true" && change[0].query == "!BEGIN" {
 					t.Skip("force_rollback refuses BEGIN, as its README section says")
@@ -413,7 +482,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 			"versioned nextval": {seq, "SELECT /*!100300 NEXT VALUE FOR atk_seq */"},
 			"quoted nextval":    {seq, "SELECT `NEXTVAL`(atk_seq)"},
 		} {
-			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkMySQL, "3306", c.setup, c.q) })
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, atkMySQL, atkPort(atkMySQL), c.setup, c.q) })
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -434,7 +503,7 @@ func TestAttackStatementsWritesInDisguise(t *testing.T) {
 			"function in from":  {seq, "SELECT * FROM nextval('atk_seq')"},
 			"operator function": {seq, "SELECT 1 WHERE nextval('atk_seq') > 0"},
 		} {
-			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, saPG, "5432", c.setup, c.q) })
+			t.Run(name, func(t *testing.T) { atkCountsAsWrite(t, saPG, atkPort(saPG), c.setup, c.q) })
 		}
 	})
 }
@@ -454,7 +523,7 @@ func TestAttackStatementsMySQLSessionMisc(t *testing.T) {
 		"temporary shadow":  {{"!CREATE TEMPORARY TABLE atk_misc (id INT PRIMARY KEY, w VARCHAR(10))", nil}, {"!INSERT INTO atk_misc VALUES (1, 'temp')", nil}},
 		"other conn alter":  nil,
 	} {
-		for _, cfg := range append(atkConfigs("3306"), "force_rollback=true") {
+		for _, cfg := range append(atkConfigs(atkPort(atkMySQL)), "force_rollback=true") {
 			t.Run(name+"/"+cfg, func(t *testing.T) {
 				setup := openRaw(t, atkMySQL)
 				for _, q := range []string{

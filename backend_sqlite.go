@@ -19,8 +19,11 @@ var _ backend = sqliteBackend{}
 
 func (sqliteBackend) scanDialect() sqlscan.Dialect { return sqlscan.SQLite }
 
-// rewriteCache is nil: SQLite reads ?, ?NNN, $N, :name and @name itself.
-func (sqliteBackend) rewriteCache(*dsn.Config) *rewrite.Cache { return nil }
+// rewriteCache checks the placeholders as on the other backends, so that
+// a query SQLite would take and they refuse fails here too.
+func (sqliteBackend) rewriteCache(*dsn.Config) *rewrite.Cache {
+	return rewrite.NewCache(rewrite.SQLite, rewriteCacheSize)
+}
 
 func (sqliteBackend) statementEffect(string, sqlscan.Statement) (txEffect, bool) {
 	return 0, false

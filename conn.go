@@ -284,8 +284,10 @@ func (c *conn) txContext(ctx context.Context) context.Context {
 }
 
 // rewrite turns a portable query into the dialect's native one and maps its
-// arguments. A query without arguments is sent as written, and so is every
-// query when rewriting is off (SQLite, placeholders=native).
+// arguments, or fails it as every dialect does (on SQLite the native query
+// is the query as written, but its arguments are checked all the same). A
+// query without arguments is sent as written, and so is every query when
+// rewriting is off (placeholders=native).
 func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	if c.listArgs {
 		return c.rewriteLists(query, args)
@@ -398,7 +400,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 		return s, err
 	}
 	if c.rep != nil {
-		if rc, err := c.route(ctx); rc != nil || err != nil {
+		if rc, err := c.route(ctx, query); rc != nil || err != nil {
 			if err != nil {
 				return nil, err
 			}

@@ -54,10 +54,7 @@ type connector struct {
 	txID     atomic.Uint64
 	creds    *credentials  // WithCredentials or password_file (credentials.go); nil: the URL's password
 	ddl      atomic.Uint64 // schema changes run through the DB (ddl.go)
-
-	// SQLite: the plans of queries bound with a list (inlist.go).
-	listCache atomic.Pointer[rewrite.Cache]
-	holds     *holds // open rows and transactions (holds.go); nil when no option needs them
+	holds    *holds        // open rows and transactions (holds.go); nil when no option needs them
 
 	mu          sync.Mutex
 	keeper      driver.Conn // keeps a shared in-memory SQLite database alive

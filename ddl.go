@@ -7,11 +7,13 @@ package databases
 // run through it (effDDL): it counts them, and each connection, before its
 // next statement, drops what it prepared before the last one (the
 // statement cache's statements, and on PostgreSQL pgx's, with
-// DeallocateAll). A change made inside a transaction is counted again when
+// DeallocateAll; in force_rollback mode, those of the shared connection).
+// A change made inside a transaction is counted again when
 // the transaction ends, since other connections see it only then.
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -47,6 +49,27 @@ func (c *conn) invalidate(ctx context.Context) {
 		}
 	}
 	c.ddlSeen = seen
+}
+
+// dropPlans is invalidate for force_rollback's shared connection, before
+// each statement on it (the caller holds phys): pgx's statements are
+// dropped after a schema change run through the DB, while the user holds
+// none prepared on it and it is idle in the outer transaction; else the
+// next statement tries again.
+func (s *shared) dropPlans(ctx context.Context) error {
+	seen := s.connector.schema().Load()
+	if s.ddlSeen == seen || s.real.pg == nil {
+		return nil
+	}
+	sc, ok := s.real.raw.(*stdlib.Conn)
+	if !ok || s.userStmts.Load() > 0 || s.real.pg.IsBusy() || s.real.pg.TxStatus() != 'T' {
+		return nil
+	}
+	if err := sc.Conn().DeallocateAll(ctx); err != nil {
+		return fmt.Errorf("databases: force_rollback: dropping pgx's prepared statements after a schema change: %w", err)
+	}
+	s.ddlSeen = seen
+	return nil
 }
 
 // schemaChanged counts a statement that may have changed the schema (ts),

@@ -68,6 +68,12 @@ type shared struct {
 	busy      bool          // a statement is running, so a cancel may be sent
 	running   *sharedConn   // DriverConn's holder, for the wait error
 	seq       atomic.Uint64
+
+	// ddlSeen is the DB's schema changes pgx's statements on real have
+	// seen, under phys; userStmts counts the statements the user holds
+	// prepared on it, which dropping pgx's would drop too (ddl.go).
+	ddlSeen   uint64
+	userStmts atomic.Int64
 }
 
 func newShared(c *connector) *shared {

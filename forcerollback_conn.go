@@ -107,6 +107,7 @@ func (v *sharedConn) PrepareContext(ctx context.Context, query string) (driver.S
 		}
 		return nil, err
 	}
+	s.userStmts.Add(1)
 	return &sharedStmt{v: v, real: newRealStmt(st), query: query, ts: ts}, nil
 }
 
@@ -315,6 +316,7 @@ func (s *sharedStmt) mirror(w *stmt) {
 func (s *sharedStmt) Close() error {
 	sh := s.v.s
 	sh.endRaw(s.v)
+	sh.userStmts.Add(-1)
 	if !sh.tryAcquire(s.v) {
 		sh.mu.Lock()
 		sh.stale = append(sh.stale, s.real.raw)

@@ -30,8 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/go-databases/databases/sqlscan"
 )
 
 // guardKind is how a statement's PostgreSQL savepoint ends when the
@@ -65,25 +63,10 @@ func (s *shared) check(query string) (txStatement, error) {
 		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
-	case ts.effect&effSavepoint != 0 && b.statementSavepoints() && statements(b, s.connector.cfg.MySQLMode, query) > 1:
+	case ts.effect&effSavepoint != 0 && b.statementSavepoints() && ts.count > 1:
 		return ts, ts.refuse(where, "shares a query with other statements; on PostgreSQL force_rollback runs each savepoint command alone (it guards every statement with a savepoint of its own), so send it by itself")
 	}
 	return ts, nil
-}
-
-// statements counts the statements of query.
-func statements(b backend, mode sqlscan.Mode, query string) int {
-	sc := sqlscan.New(b.scanDialect(), mode, query)
-	n := 0
-	for {
-		st, ok := sc.NextStatement()
-		if !ok {
-			return n
-		}
-		if st.Keyword() != "" {
-			n++
-		}
-	}
 }
 
 // kindOf is the guard rule for a statement.
@@ -112,6 +95,9 @@ func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 	g := statementGuard{ts: ts, kind: kindOf(ts)}
 	if !s.connector.backend.statementSavepoints() {
 		return g, nil
+	}
+	if err := s.dropPlans(context.Background()); err != nil {
+		return g, err
 	}
 	g.sp = fmt.Sprintf("databases_stmt%d", s.seq.Add(1))
 	_, err := s.real.execOrPrepare(context.Background(), "SAVEPOINT "+g.sp, nil)

@@ -80,26 +80,17 @@ func (s *stmt) checkNamedValue(nv *driver.NamedValue) error {
 	return s.checker.CheckNamedValue(nv)
 }
 
-// listPlan returns the Plan of query that knows its list placeholders: the
-// connector's rewrite cache, or on SQLite, whose queries are otherwise never
-// lexed, a cache of its own made on first use.
+// listPlan returns the Plan of query from the connector's rewrite cache,
+// which knows its list placeholders.
 func (c *conn) listPlan(query string) (*rewrite.Plan, error) {
-	if c.connector.cache != nil {
-		if p := c.lastPlan; p != nil && p.Source() == query {
-			return p, nil
-		}
-		p, err := c.connector.cache.Plan(query)
-		if err == nil {
-			c.lastPlan = p
-		}
-		return p, err
+	if p := c.lastPlan; p != nil && p.Source() == query {
+		return p, nil
 	}
-	lc := c.connector.listCache.Load()
-	if lc == nil {
-		c.connector.listCache.CompareAndSwap(nil, rewrite.NewListCache(rewriteCacheSize))
-		lc = c.connector.listCache.Load()
+	p, err := c.connector.cache.Plan(query)
+	if err == nil {
+		c.lastPlan = p
 	}
-	return lc.Plan(query)
+	return p, err
 }
 
 // rewriteLists is rewrite for a call whose arguments hold a slice the

@@ -213,6 +213,7 @@ type replicaConn struct {
 
 	txWrote bool // the primary's open transaction ran a write
 	pending bool // a write ran through a query whose rows were still open
+	unsure  bool // rc ran code the text does not show: its session is made read-only again before its next use (keepReadOnly)
 }
 
 // inTx reports whether a transaction is open on the replica connection:
@@ -222,7 +223,7 @@ func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.txID != 0 }
 // execRouted runs a statement on the replica or the primary.
 func (c *conn) execRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c.rep.settle(c)
-	rc, err := c.route(ctx)
+	rc, err := c.route(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +244,7 @@ func (c *conn) execRouted(ctx context.Context, query string, args []driver.Named
 // queryRouted is execRouted for queries.
 func (c *conn) queryRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.rep.settle(c)
-	rc, err := c.route(ctx)
+	rc, err := c.route(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -263,12 +264,21 @@ func (c *conn) queryRouted(ctx context.Context, query string, args []driver.Name
 
 // route returns the replica connection a statement runs on, or nil for the
 // primary: the replica's while a read-only transaction is open there, a
-// ready replica's for a ReadReplica statement outside a transaction.
-func (c *conn) route(ctx context.Context) (*conn, error) {
+// ready replica's for a ReadReplica statement outside a transaction. A
+// statement that runs others the text does not show (CALL, DO, EXECUTE, a
+// MySQL BEGIN NOT ATOMIC block), or names one for EXECUTE (PREPARE,
+// DEALLOCATE), runs on the primary even under ReadReplica: outside a
+// transaction a procedure or block may commit, make the session writable
+// and write in the same call, which no check before or after it could
+// stop on a replica.
+func (c *conn) route(ctx context.Context, query string) (*conn, error) {
 	if c.rep.inTx() {
 		return c.rep.rc, nil
 	}
 	if c.txID != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
+		return nil, nil
+	}
+	if ts := c.classify(query); ts.primaryOnly() {
 		return nil, nil
 	}
 	return c.replicaReady(ctx)
@@ -328,6 +338,13 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 				continue
 			}
 			rp.rc = rc
+		} else if err := c.keepReadOnly(ctx, rp.rc); err != nil {
+			c.closeReplica()
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			skipped = append(skipped, r.addr.String()+": making its session read-only again: "+err.Error())
+			continue
 		}
 		if err := set.checkLag(ctx, r, rp.rc); err != nil {
 			broke := c.replicaBroke(ctx, rp.rc, err)
@@ -377,12 +394,49 @@ func (r *replica) connect(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	rc := &w
-	if _, err := rc.execOrPrepare(ctx, r.conn.backend.readOnlySession(), nil); err != nil {
+	if err := rc.setReadOnly(ctx); err != nil {
 		rc.raw.Close()
 		return nil, err
 	}
 	r.health.connected()
 	return rc, nil
+}
+
+// setReadOnly makes the session of the replica connection rc refuse
+// writes in every transaction that does not ask for READ WRITE.
+func (rc *conn) setReadOnly(ctx context.Context) error {
+	_, err := rc.execOrPrepare(ctx, rc.connector.backend.readOnlySession(), nil)
+	return err
+}
+
+// keepReadOnly runs before each use of the replica connection rc outside a
+// transaction: a session that code the text does not show may have made
+// writable (a function not known to be read-only, a procedure run in a
+// read-only transaction, which cannot write itself but may change the
+// session for what follows) is made read-only again. On PostgreSQL the
+// server reports default_transaction_read_only with every change
+// (version 14 and later), so the check costs nothing and sees every
+// change; on MySQL, which does not report it to the driver, the session
+// is set read-only again after each statement that ran such code.
+func (c *conn) keepReadOnly(ctx context.Context, rc *conn) error {
+	rp := c.rep
+	if rc.pg != nil {
+		switch rc.pg.ParameterStatus("default_transaction_read_only") {
+		case "on":
+			rp.unsure = false
+			return nil
+		case "off":
+			rp.unsure = true
+		}
+	}
+	if !rp.unsure {
+		return nil
+	}
+	if err := rc.setReadOnly(ctx); err != nil {
+		return err
+	}
+	rp.unsure = false
+	return nil
 }
 
 // replicaBroke reports whether err from the replica connection rc means the
@@ -443,10 +497,23 @@ func (c *conn) mayWrite(query string) bool {
 // that would change or override the session's read-only state (effReadOnly:
 // SET default_transaction_read_only, SET SESSION TRANSACTION READ WRITE,
 // BEGIN READ WRITE, RESET ALL, …): the replica session refuses writes even
-// for a user that read_only does not bind, and must stay so.
+// for a user that read_only does not bind, and must stay so. On MySQL it
+// also refuses a statement that runs others in a read-only transaction on
+// the replica: a procedure may COMMIT, leaving the read-only transaction,
+// make the session writable and write, all in one call. A statement that
+// runs code the text does not show has the session checked before the
+// connection's next use (keepReadOnly).
 func (c *conn) replicaMay(query string) error {
-	if ts := c.classify(query); ts.does&effReadOnly != 0 {
+	ts := c.classify(query)
+	if ts.does&effReadOnly != 0 {
 		return ts.refuse("", "would make the read replica's session writable; it is refused under ReadReplica and in a read-only transaction on a replica")
+	}
+	if ts.does&effCalls != 0 && c.connector.backend.implicitCommits() {
+		return ts.refuse("", "runs statements databases cannot read, which may commit the read-only transaction, make the replica's session writable and write on the replica; "+
+			"it is refused in a read-only transaction on a replica: run it outside the transaction (under ReadReplica it then runs on the primary) or in a transaction that is not ReadOnly")
+	}
+	if ts.opaque() {
+		c.rep.unsure = true
 	}
 	return nil
 }
@@ -472,11 +539,19 @@ func (c *conn) prepareReplica(ctx context.Context, rc *conn, query string) (driv
 // first, as at prepare. A replica that does not catch up in time fails the
 // execution with the fallback's error: the statement is the replica's and
 // cannot move to the primary.
-func (c *conn) replicaExec(ctx context.Context, rc *conn) error {
+func (c *conn) replicaExec(ctx context.Context, rc *conn, ts *txStatement) error {
 	rp := c.rep
-	if rp.rc != rc || rp.r == nil || rc.txID != 0 {
-		return nil // a statement of a read-only transaction, or of a replica connection since closed
+	if rp.rc != rc || rp.r == nil {
+		return nil // a statement of a replica connection since closed
 	}
+	if rc.txID != 0 {
+		rp.unsure = rp.unsure || ts.opaque()
+		return nil // a statement of a read-only transaction
+	}
+	if err := c.keepReadOnly(ctx, rc); err != nil {
+		return fmt.Errorf("databases: making the read replica's session read-only again before a statement prepared on it: %w", err)
+	}
+	rp.unsure = ts.opaque()
 	rp.settle(c)
 	ok, why, err := c.catchUp(ctx, rp.r, rc)
 	if err != nil {

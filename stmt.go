@@ -56,11 +56,12 @@ func (s *stmt) Close() error {
 	return s.conn.run(context.Background(), middleware.OpStmtClose, func(context.Context) error { return s.raw.Close() })
 }
 
-// NumInput reports the arguments the query as written expects, which after
-// a rewrite can differ from the native statement's count (a repeated :name).
+// NumInput is -1 when the query has a Plan, whose Bind checks the
+// arguments: a count that does not match gets the same error, with the
+// offset of the placeholder at fault, as the query run unprepared.
 func (s *stmt) NumInput() int {
 	if s.plan != nil {
-		return s.plan.NumInput()
+		return -1
 	}
 	return s.raw.NumInput()
 }
@@ -118,7 +119,7 @@ func (s *stmt) start(ctx context.Context) error {
 		}
 	}
 	if s.primary != nil {
-		return s.primary.replicaExec(ctx, s.conn)
+		return s.primary.replicaExec(ctx, s.conn, &s.tx)
 	}
 	return nil
 }

@@ -72,8 +72,18 @@ const (
 	effDDL
 	// effCalls runs statements the text does not show, on any dialect:
 	// CALL, DO, EXECUTE, a MySQL BEGIN NOT ATOMIC block. A procedure may
-	// commit, so such a call is never run again.
+	// commit, so such a call is never run again; it may also make the
+	// session writable and then write, so it never runs on a replica
+	// outside a transaction (replica.go).
 	effCalls
+	// effFunc calls a function not known to be read-only, whose body the
+	// text does not show: it may change the session (its read-only state
+	// included) for the statements after it, not itself.
+	effFunc
+	// effNames names a statement in the session for a later EXECUTE:
+	// PREPARE (but PostgreSQL's PREPARE TRANSACTION) and DEALLOCATE, which
+	// run where EXECUTE runs.
+	effNames
 )
 
 // txStatement is what a query does (all its statements together), and the
@@ -104,6 +114,22 @@ func (ts *txStatement) rerunnable() bool {
 	return ts.count <= 1 && ts.effect&(effBegin|effEnd|effImplicitCommit|effUnknown) == 0 && ts.does&effCalls == 0
 }
 
+// primaryOnly reports whether the statement must not run on a replica
+// outside a transaction: it runs statements the text does not show
+// (effCalls), which may make the replica's session writable and then
+// write in the same call, or it names a statement for such an EXECUTE
+// (effNames), which must find it in the same session.
+func (ts *txStatement) primaryOnly() bool {
+	return ts.does&(effCalls|effNames) != 0
+}
+
+// opaque reports whether the statement runs code the text does not show (a
+// procedure, a block, a prepared statement, a function not known to be
+// read-only), which may have changed the session's read-only state.
+func (ts *txStatement) opaque() bool {
+	return ts.does&(effCalls|effFunc) != 0
+}
+
 // commitPoint reports whether the statement commits the open transaction
 // on backend b, or may: MySQL's implicit commits and what runs statements
 // the text does not show.
@@ -131,8 +157,9 @@ func classify(b backend, mode sqlscan.Mode, query string) txStatement {
 		eff := statementEffect(b, &s, &st)
 		does := otherEffects(b, sd, mode, &s, &st)
 		// Errors name the first statement that does something to the
-		// transaction, or else the first that changes the read-only state.
-		if eff != 0 && ts.effect == 0 || does&effReadOnly != 0 && ts.effect == 0 && !named {
+		// transaction, or else the first that changes the read-only state
+		// or runs others.
+		if eff != 0 && ts.effect == 0 || does&(effReadOnly|effCalls) != 0 && ts.effect == 0 && !named {
 			ts.keyword, ts.offset = leadingWords(&st, eff), st.Start
 			named = true
 		}
@@ -157,8 +184,13 @@ func otherEffects(b backend, sd sqlscan.Dialect, mode sqlscan.Mode, s *sqlscan.S
 		return scanBody(sd, mode, q, false)
 	case isWord(kw, "SHOW"), isWord(kw, "DESCRIBE"), isWord(kw, "DESC"), isWord(kw, "LISTEN"), isWord(kw, "UNLISTEN"),
 		isWord(kw, "COMMIT"), isWord(kw, "ROLLBACK"), isWord(kw, "SAVEPOINT"), isWord(kw, "RELEASE"), isWord(kw, "END"),
-		isWord(kw, "ABORT"), isWord(kw, "XA"), isWord(kw, "PREPARE"), isWord(kw, "DEALLOCATE"):
+		isWord(kw, "ABORT"), isWord(kw, "XA"):
 		return 0
+	case isWord(kw, "PREPARE"), isWord(kw, "DEALLOCATE"):
+		if st.Is("PREPARE", "TRANSACTION") {
+			return 0
+		}
+		return effNames
 	case isWord(kw, "SET"):
 		return scanBody(sd, mode, q, true) | effSession
 	case isWord(kw, "USE"):
@@ -251,7 +283,7 @@ func scanBody(sd sqlscan.Dialect, mode sqlscan.Mode, q string, settings bool) st
 					setConfig = 1
 				}
 				if !readFunction(name) {
-					eff |= effWrite
+					eff |= effWrite | effFunc
 				}
 			}
 		}

@@ -103,6 +103,8 @@ func TestStatementFacts(t *testing.T) {
 		RO = effReadOnly
 		D  = effDDL
 		C  = effCalls
+		F  = effFunc
+		N  = effNames
 	)
 	all := func(e stmtEffect) [3]stmtEffect { return [3]stmtEffect{e, e, e} }
 	tests := []struct {
@@ -124,8 +126,13 @@ func TestStatementFacts(t *testing.T) {
 		{"SELECT * INTO newtbl FROM t", all(W), 1},
 		{"WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x", all(W), 1},
 		{"WITH x AS (SELECT 1 AS a) SELECT a FROM x", all(0), 1},
-		{"SELECT nextval('s')", all(W), 1},
-		{"SELECT my_func(1)", all(W), 1},
+		{"SELECT nextval('s')", all(W | F), 1},
+		{"SELECT my_func(1)", all(W | F), 1},
+		{"SELECT * FROM t WHERE v = lower(?)", all(0), 1},
+		{"PREPARE p AS SELECT 1", all(N), 1},
+		{"PREPARE p FROM 'SELECT 1'", all(N), 1},
+		{"DEALLOCATE PREPARE p", all(N), 1},
+		{"PREPARE TRANSACTION 'x'", all(0), 1},
 		{"SELECT * FROM t FOR UPDATE", all(W), 1},
 		{"SELECT * FROM t LOCK IN SHARE MODE", all(W), 1},
 		{"SELECT * FROM t WHERE id IN (1, 2) AND EXISTS (SELECT 1)", all(0), 1},
@@ -152,9 +159,9 @@ func TestStatementFacts(t *testing.T) {
 		{"SELECT 1; SET SESSION TRANSACTION READ WRITE", all(S | RO), 2},
 		{"BEGIN READ WRITE", all(RO), 1},
 		{"START TRANSACTION READ WRITE", all(RO), 1},
-		{"SELECT set_config('default_transaction_read_only', 'off', false)", all(W | S | RO), 1},
-		{"SELECT set_config(?, 'off', false)", all(W | S | RO), 1},
-		{"SELECT set_config('search_path', 'x', false)", all(W), 1},
+		{"SELECT set_config('default_transaction_read_only', 'off', false)", all(W | F | S | RO), 1},
+		{"SELECT set_config(?, 'off', false)", all(W | F | S | RO), 1},
+		{"SELECT set_config('search_path', 'x', false)", all(W | F), 1},
 		{"SELECT read_only FROM t", all(0), 1},
 		{"CREATE TABLE t (x INT)", all(W | D), 1},
 		{"ALTER TABLE t ADD COLUMN y INT", all(W | D), 1},
@@ -261,4 +268,42 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStatementReplicaUses: which statements never run on a replica
+// outside a transaction (they run others, or name one for EXECUTE), and
+// which run code the text does not show, after which a replica session is
+// made read-only again; on every dialect, behind comments and after ;.
+func TestStatementReplicaUses(t *testing.T) {
+	tests := []struct {
+		query               string
+		primaryOnly, opaque bool
+	}{
+		{"SELECT v FROM t WHERE id = ?", false, false},
+		{"SELECT lower(v), count(*) FROM t GROUP BY 1", false, false},
+		{"SELECT my_func(v) FROM t", false, true},
+		{"SELECT * FROM my_func()", false, true},
+		{"INSERT INTO t VALUES (1)", false, false},
+		{"CALL p()", true, true},
+		{"call p(?)", true, true},
+		{"DO 'x'", true, true},
+		{"EXECUTE p", true, true},
+		{"EXECUTE IMMEDIATE 'SET SESSION TRANSACTION READ WRITE'", true, true},
+		{"/* c */ -- d\nCALL p()", true, true},
+		{"SELECT 1; CALL p()", true, true},
+		{"PREPARE p AS SELECT 1", true, false},
+		{"DEALLOCATE PREPARE p", true, false},
+		{"PREPARE TRANSACTION 'x'", false, false},
+	}
+	for _, tt := range tests {
+		for _, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
+			ts := classify(backendOf(d), 0, tt.query)
+			if ts.primaryOnly() != tt.primaryOnly || ts.opaque() != tt.opaque {
+				t.Errorf("%s: %q: primaryOnly %v, opaque %v; want %v, %v", d, tt.query, ts.primaryOnly(), ts.opaque(), tt.primaryOnly, tt.opaque)
+			}
+		}
+	}
+	if ts := classify(backendOf(dsn.MySQL), 0, "BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"); !ts.primaryOnly() || !ts.opaque() {
+		t.Errorf("MySQL BEGIN NOT ATOMIC: primaryOnly %v, opaque %v; want both", ts.primaryOnly(), ts.opaque())
+	}
 }

@@ -25,7 +25,6 @@ const maxCachedLen = 64 << 10
 type Cache struct {
 	dialect Dialect
 	mode    sqlscan.Mode
-	lists   bool // SQLite: lex queries for list placeholders (NewListCache)
 	seed    maphash.Seed
 	mask    uint64
 	shards  []shard
@@ -71,17 +70,6 @@ func NewCache(d Dialect, size int) *Cache {
 	return c
 }
 
-// NewListCache returns a Cache for SQLite queries bound with list arguments.
-// Parse passes SQLite queries through unlexed; the Plans of this Cache know
-// their list placeholders (Plan.HasLists) and are otherwise the same
-// identity. A program keeps it apart from its other caches so that queries
-// without lists are never lexed.
-func NewListCache(size int) *Cache {
-	c := NewCache(SQLite, size)
-	c.lists = true
-	return c
-}
-
 // Plan returns the Plan of query, parsing it on a miss. Errors are *Error.
 func (c *Cache) Plan(query string) (*Plan, error) {
 	s := &c.shards[0]
@@ -97,13 +85,7 @@ func (c *Cache) Plan(query string) (*Plan, error) {
 		}
 		return e.plan, e.err
 	}
-	var p *Plan
-	var err error
-	if c.lists {
-		p, err = parseSQLiteLists(query)
-	} else {
-		p, err = parseMode(c.dialect, c.mode, query)
-	}
+	p, err := parseMode(c.dialect, c.mode, query)
 	if len(query) > maxCachedLen {
 		return p, err
 	}

@@ -7,7 +7,7 @@ import "github.com/go-databases/databases/sqlscan"
 // placeholder style:
 //
 //   - SQLite understands ?, ?NNN, :name, @name and $name natively, so its
-//     queries are passed through as written and never lexed.
+//     queries are passed through as written, checked as on the others.
 //   - Postgres takes $1…$n; portable placeholders are renumbered into that form.
 //   - MySQL takes ?; named placeholders become ? with their arguments repeated.
 type Dialect = sqlscan.Dialect

@@ -14,14 +14,17 @@
 //	:name, @name         $k, same k per name    ? per use, arg     unchanged
 //	                                            repeated; @name is
 //	                                            a user variable
-//	??                   ? (jsonb ?, ?|, ?&)    error              unchanged
-//	@? after an operand  unchanged (jsonpath)   @, then ?          unchanged
+//	??                   ? (jsonb ?, ?|, ?&)    error              error
+//	@? after an operand  unchanged (jsonpath)   @, then ?          –
 //	$1…$n (native)       unchanged              –                  unchanged
-//	? with :name,        error                  error              unchanged
+//	?NNN, $name          –                      –                  unchanged
+//	? with :name,        error                  error              error
 //	$n with ? or :name
 //
-// SQLite understands every one of these styles natively, so its queries are
-// never lexed.
+// SQLite understands these styles natively, so its native query is the
+// query as written; Parse still lexes it (with sqlscan's SQLite rules) so
+// that it gets the verdict of the other dialects: one style per query, and
+// arguments that match (sqlite.go).
 //
 // Nothing inside a literal or a comment is ever rewritten. The lexer knows:
 //
@@ -69,9 +72,8 @@
 // (comments aside) is a list placeholder: Plan.HasLists and Plan.IsList
 // report them, and Plan.Expand binds a List there as one native placeholder
 // per element, padded to the next power of two, with an empty List making
-// IN match nothing and NOT IN everything. Parse finds them on Postgres and
-// MySQL; SQLite queries, which Parse does not lex, have them through
-// NewListCache. sqlscan reads what surrounds a placeholder.
+// IN match nothing and NOT IN everything. sqlscan reads what surrounds a
+// placeholder.
 //
 // Names are Unicode identifiers: a letter or _, then letters, digits,
 // combining marks and _. Unterminated literals and comments, a mix of styles,

@@ -80,10 +80,10 @@ type lists struct {
 type sqliteStyle uint8
 
 const (
-	sqliteNone  sqliteStyle = iota // not SQLite
-	sqliteAnon                     // ? only
-	sqliteNamed                    // :name, @name, $name only
-	sqliteMixed                    // ?NNN, $NNN, or both styles: not expanded
+	sqliteNone     sqliteStyle = iota // not SQLite
+	sqliteAnon                        // ? only
+	sqliteNamed                       // :name, @name, $name only
+	sqliteNumbered                    // ?NNN, $NNN: not expanded
 )
 
 // HasLists reports whether the query has a placeholder that is the whole
@@ -303,79 +303,6 @@ func looseAfter(q string, toks []sqlscan.Token, i int) bool {
 	return false
 }
 
-// parseSQLiteLists is the Plan of a SQLite query that may have list
-// placeholders: the identity, as Parse gives, with the list sites when it
-// has some. It lexes with sqlscan, whose placeholders are SQLite's: ?,
-// ?NNN, :name, @name, $name and $NNN.
-func parseSQLiteLists(q string) (*Plan, error) {
-	p := new(Plan)
-	p.init(SQLite, q, q, styleIdentity, -1, nil)
-	if !maybeList(q) {
-		return p, nil
-	}
-	sc := sqlscan.New(SQLite, 0, q)
-	var sites []site
-	var params []param
-	anon, named, bad := 0, 0, -1
-	for {
-		t := sc.Next()
-		if t.Kind == sqlscan.EOF {
-			break
-		}
-		if t.Kind != sqlscan.Param {
-			continue
-		}
-		s := site{start: int32(t.Start), end: int32(t.End), param: -1}
-		switch c := q[t.Start]; {
-		case t.End-t.Start == 1 && c == '?':
-			s.param = int32(anon)
-			anon++
-		case c == '?' || isDigit(q[t.Start+1]):
-			// ?NNN, $NNN: found as a list to say that it is not expanded.
-			n, _ := strconv.Atoi(q[t.Start+1 : min(t.End, t.Start+6)])
-			s.param = int32(max(n, 1) - 1)
-			if bad < 0 {
-				bad = t.Start
-			}
-		default:
-			named++
-			name := q[t.Start+1 : t.End]
-			s.param = -1
-			for i := range params {
-				if params[i].name == name {
-					s.param = int32(i)
-					break
-				}
-			}
-			if s.param < 0 {
-				s.param = int32(len(params))
-				params = append(params, param{name: name, off: t.Start})
-			}
-		}
-		sites = append(sites, s)
-	}
-	if sc.Err() != nil || !markLists(SQLite, 0, q, sites) {
-		return p, nil
-	}
-	ls := &lists{sites: sites, sqlite: sqliteAnon, nparams: int32(anon), bad: int32(bad), single: singleList(sites)}
-	switch {
-	case named > 0 && (anon > 0 || bad >= 0):
-		ls.sqlite = sqliteMixed
-		if bad < 0 {
-			ls.bad = sites[0].start
-		}
-	case bad >= 0:
-		ls.sqlite = sqliteMixed
-	case named > 0:
-		ls.sqlite, ls.nparams = sqliteNamed, int32(len(params))
-	}
-	if p.extra == nil {
-		p.extra = new(extra)
-	}
-	p.extra.params, p.extra.lists = params, ls
-	return p, nil
-}
-
 // bucket returns the padded length of a list of n elements: the next power
 // of two, so that a query whose list length varies has a handful of native
 // forms (Hibernate's in_clause_parameter_padding).
@@ -401,7 +328,7 @@ func bucket(n int) int {
 //
 // A List bound to a placeholder that is not a list, an Array bound to one
 // that ListKind does not allow, a SQLite query with
-// ?NNN placeholders or both positional and named ones, and more parameters
+// numbered placeholders (?NNN, $NNN), and more parameters
 // than the dialect allows (MaxParams) are errors (*Error).
 func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	hasList := false
@@ -419,8 +346,8 @@ func (p *Plan) Expand(args []driver.NamedValue) (string, []driver.NamedValue, er
 		return "", nil, p.misplacedList(args)
 	}
 	ls := p.extra.lists
-	if ls.sqlite == sqliteMixed {
-		return "", nil, errorAt(int(ls.bad), "a list argument needs the query's parameters all ? or all named on sqlite: ?NNN and a mix of ? and names are not expanded")
+	if ls.sqlite == sqliteNumbered {
+		return "", nil, errorAt(int(ls.bad), "a list argument needs the query's parameters all ? or all named on sqlite: numbered ones (?NNN, $NNN) are not expanded")
 	}
 	vals, err := p.values(args)
 	if err != nil {
@@ -541,20 +468,8 @@ func isListValue(v any) bool {
 // values maps args onto the query's distinct arguments (positional order,
 // or named parameters in order of first use), validating them as Bind does.
 func (p *Plan) values(args []driver.NamedValue) ([]driver.NamedValue, error) {
-	ls := p.extra.lists
-	switch {
-	case ls.sqlite == sqliteAnon:
-		for i := range args {
-			if args[i].Name != "" {
-				return nil, errorAt(int(ls.sites[0].start), "query uses positional parameters, got named argument "+strconv.Quote(args[i].Name))
-			}
-		}
-		if len(args) != int(ls.nparams) {
-			return nil, errorAt(-1, "query has "+plural(int(ls.nparams), "positional parameter")+", got "+plural(len(args), "argument"))
-		}
-		return args, nil
-	case ls.sqlite == sqliteNamed:
-		return p.bindNamed(args)
+	if p.extra.lists.sqlite == sqliteNamed {
+		return p.bindNamed(args, true)
 	}
 	out, err := p.Bind(args)
 	if err != nil || p.dialect != MySQL || p.style != styleNamed {

@@ -16,8 +16,7 @@ const (
 	styleNone       style = iota // no placeholders at all
 	stylePositional              // ?
 	styleNative                  // $n (Postgres)
-	styleNamed                   // :name or @name
-	styleIdentity                // SQLite: not lexed, passed through
+	styleNamed                   // :name or @name (SQLite: also $name)
 )
 
 func (s style) String() string {
@@ -80,7 +79,7 @@ func (p *Plan) Query() string { return p.query }
 
 // NumInput returns the number of arguments the query takes when that is known
 // from the query alone (the count of ?, or the largest $n), and -1 when the
-// query uses named parameters or is passed through unlexed (SQLite).
+// query uses named parameters.
 func (p *Plan) NumInput() int { return int(p.numInput) }
 
 // Operation returns the query's first keyword upper-cased ("SELECT",
@@ -99,7 +98,7 @@ func (p *Plan) Operation() string {
 }
 
 // Parse lexes query by the rules of dialect d and returns its Plan. Errors are
-// of type *Error. For SQLite the Plan is the identity: the query is not lexed.
+// of type *Error. For SQLite the native query is the query as written.
 func Parse(d Dialect, query string) (*Plan, error) {
 	return parseMode(d, 0, query)
 }
@@ -112,8 +111,10 @@ func parseMode(d Dialect, m sqlscan.Mode, query string) (*Plan, error) {
 	}
 	switch d {
 	case SQLite:
-		p := new(Plan)
-		p.init(d, query, query, styleIdentity, -1, nil)
+		p, err := parseSQLite(query)
+		if err != nil {
+			return nil, err
+		}
 		return p, nil
 	case Postgres, MySQL:
 		p, err := parse(d, m, query)
@@ -500,14 +501,38 @@ func (p *Plan) firstOffset() int {
 	if p.extra != nil && len(p.extra.params) > 0 {
 		return p.extra.params[0].off
 	}
+	off := -1
+	p.placeholders(func(_ tokKind, s, _ int) bool {
+		off = s
+		return false
+	})
+	return off
+}
+
+// placeholders calls f with each placeholder of the query as written (?,
+// $n or a name; SQLite's ?NNN is a tokNative), in order, until f returns
+// false. It is for error messages only, so it lexes the query again.
+func (p *Plan) placeholders(f func(tok tokKind, s, e int) bool) {
+	if p.dialect == SQLite {
+		sc := sqlscan.New(SQLite, 0, p.orig)
+		for {
+			t := sc.Next()
+			if t.Kind == sqlscan.EOF {
+				return
+			}
+			if t.Kind == sqlscan.Param && !f(sqliteKind(p.orig, t.Start, t.End), t.Start, t.End) {
+				return
+			}
+		}
+	}
 	l := newLexer(p.dialect, p.mode, p.orig)
 	for {
-		tok, s, _, err := l.next()
+		tok, s, e, err := l.next()
 		if err != nil || tok == tokEOF {
-			return -1
+			return
 		}
-		if tok == tokPositional || tok == tokNative || tok == tokNamed {
-			return s
+		if (tok == tokPositional || tok == tokNative || tok == tokNamed) && !f(tok, s, e) {
+			return
 		}
 	}
 }
@@ -520,11 +545,8 @@ func (p *Plan) firstOffset() int {
 // a mix of named and positional arguments are errors (*Error): Bind never
 // guesses.
 func (p *Plan) Bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
-	switch p.style {
-	case styleIdentity:
-		return args, nil
-	case styleNamed:
-		return p.bindNamed(args)
+	if p.style == styleNamed {
+		return p.bindNamed(args, false)
 	}
 	renumber := false
 	for i := range args {
@@ -566,29 +588,29 @@ func (p *Plan) countError(got int) *Error {
 	}
 	var msg string
 	if p.style == styleNative {
-		msg = "query has parameters up to $" + strconv.Itoa(int(p.numInput)) + ", got " + plural(got, "argument")
+		last := "$" + strconv.Itoa(int(p.numInput))
+		if p.dialect == SQLite { // ?NNN or $NNN, as written
+			p.placeholders(func(_ tokKind, s, e int) bool {
+				if n, _ := strconv.Atoi(p.orig[s+1 : e]); n == int(p.numInput) {
+					last = p.orig[s:e]
+					return false
+				}
+				return true
+			})
+		}
+		msg = "query has parameters up to " + last + ", got " + plural(got, "argument")
 	} else {
 		msg = "query has " + plural(int(p.numInput), "positional parameter") + ", got " + plural(got, "argument")
 	}
-	l := newLexer(p.dialect, p.mode, p.orig)
 	off, k := -1, 0
-	for {
-		tok, s, e, err := l.next()
-		if err != nil || tok == tokEOF {
-			break
-		}
-		if tok != tokPositional && tok != tokNative {
-			continue
-		}
+	p.placeholders(func(tok tokKind, s, e int) bool {
 		k++
 		if tok == tokNative {
-			k, _ = atoiNative(p.orig[s+1 : e])
+			k, _ = strconv.Atoi(p.orig[s+1 : e])
 		}
 		off = s
-		if k > got {
-			break
-		}
-	}
+		return k <= got
+	})
 	return errorAt(off, msg)
 }
 
@@ -596,7 +618,10 @@ func (p *Plan) countError(got int) *Error {
 // builds a map: a few comparisons beat hashing.
 const linearArgs = 16
 
-func (p *Plan) bindNamed(args []driver.NamedValue) ([]driver.NamedValue, error) {
+// bindNamed is Bind for named parameters. On SQLite, which binds names
+// itself, it returns args as given once they match, unless ordered asks for
+// them in the order of the parameters' first use (Expand).
+func (p *Plan) bindNamed(args []driver.NamedValue, ordered bool) ([]driver.NamedValue, error) {
 	params, refs := p.extra.params, p.extra.refs
 	for i := range args {
 		if args[i].Name == "" {
@@ -636,6 +661,9 @@ func (p *Plan) bindNamed(args []driver.NamedValue) ([]driver.NamedValue, error) 
 	}
 	if len(args) != len(params) {
 		return nil, p.unusedError(args, idx)
+	}
+	if p.dialect == SQLite && !ordered {
+		return args, nil
 	}
 	var out []driver.NamedValue
 	if p.dialect == MySQL {

@@ -113,7 +113,7 @@ func TestParseURLPassesDriverOptions(t *testing.T) {
 		"sqlite:///app.db?_pragma=foreign_keys(0)&_time_format=sqlite&_txlock=deferred&mode=rwc&cache=private&_busy_timeout=9&_fk=1&_journal=DELETE",
 		"sqlite:///app.db?vfs=unix&_time_integer_format=unix&_timezone=UTC&_inttotime=1&_texttotime=0&_dqs=1&_query_only=0&immutable=0&nolock=0&psow=1",
 		"sqlite+sqlite3:///app.db?_loc=auto&_busy_timeout=10", // another driver's own names pass
-		"postgres+pq://u@h/db?sslmod=disable", // only the default drivers' parameters are known
+		"postgres+pq://u@h/db?sslmod=disable",                           // only the default drivers' parameters are known
 		"postgres://u@h/db?sql_mode=ANSI&parseTime=true&wait_timeout=1", // another backend's names are no misspelling
 	} {
 		if _, err := Parse(raw); err != nil {
