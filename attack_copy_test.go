@@ -17,20 +17,29 @@ import (
 	"github.com/go-databases/databases/internal/dbtest"
 )
 
-type atkBackend struct{ name, dialect, url string }
+type atkBackend struct {
+	name, dialect, url string
+	dbtest.Backend
+}
 
+// atkBackends: the servers of the test environment (dbtest), and SQLite
+// both in a file ("" here: a file of the test's) and in memory.
 func atkBackends(t *testing.T) []atkBackend {
-	return []atkBackend{
-		{"postgres", "postgres", "postgres://postgres@127.0.0.1:5432/test_atk_copy?sslmode=disable"},
-		{"mysql", "mysql", "mysql://root@127.0.0.1:3306/test_atk_copy?parseTime=true"},
-		{"sqlite", "sqlite", ""},
-		{"sqlitemem", "sqlite", "sqlite:///:memory:"},
+	var out []atkBackend
+	for _, b := range dbtest.Backends() {
+		if b.Dialect == "sqlite" {
+			out = append(out, atkBackend{"sqlite", "sqlite", "", b}, atkBackend{"sqlitemem", "sqlite", "sqlite:///:memory:", b})
+			continue
+		}
+		out = append(out, atkBackend{b.Dialect, b.Dialect, b.URL, b})
 	}
+	return out
 }
 
 func atkRun(t *testing.T, f func(t *testing.T, b atkBackend, db *sql.DB)) {
 	for _, b := range atkBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			b.Require(t)
 			u := b.url
 			if u == "" {
 				u = "sqlite:///" + t.TempDir() + "/atk.db"
@@ -366,6 +375,7 @@ func TestAttackCopyUint64Max(t *testing.T) {
 // atkOpen opens b with extra URL options.
 func atkOpen(t *testing.T, b atkBackend, opts string) *sql.DB {
 	t.Helper()
+	b.Require(t)
 	u := b.url
 	if u == "" {
 		u = "sqlite:///" + t.TempDir() + "/atk.db"
@@ -587,7 +597,6 @@ func TestAttackCopyValues(t *testing.T) {
 			t.Fatalf("Exec wrote %q, CopyFrom %q", got[0], got[1])
 		}
 		if b.dialect == "mysql" {
-			t.Skip("known: a batch whose values together pass max_allowed_packet (each fits) fails with Error 1153; the raw driver inserts the rows one by one")
 			// each value fits max_allowed_packet (16 MiB here), the batch does not;
 			// the raw driver inserts them one by one.
 			huge := make([]byte, 6<<20)
@@ -617,6 +626,7 @@ func timeFixedZone() time.Time {
 func TestAttackCopyLogNamesTable(t *testing.T) {
 	for _, b := range atkBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			b.Require(t)
 			var buf syncBuffer
 			u := b.url
 			if u == "" {
@@ -711,7 +721,9 @@ func TestAttackCopySchemaQualified(t *testing.T) {
 			atkMust(t, db, "CREATE SCHEMA "+schema)
 			t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
 		case "mysql":
-			schema = "test_atk_copy"
+			if err := db.QueryRow("SELECT DATABASE()").Scan(&schema); err != nil {
+				t.Fatal(err)
+			}
 		default:
 			schema = "main"
 		}
@@ -974,12 +986,12 @@ func TestAttackCopyValuesErrorAndPanic(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Row != 2222 {
 			t.Fatalf("%v; want CopyError of row 2222", err)
 		}
-		if b.dialect == "postgres" {
-			t.Skip("known: a panicking source crashes the process on PostgreSQL (pgx reads it on its own goroutine)")
-		}
-		t.Skip("known: a panicking source deadlocks the caller's panic unwinding (sync.RWMutex.Lock) on MySQL and SQLite; recover never runs")
 		func() {
-			defer func() { recover() }()
+			defer func() {
+				if p := recover(); p != "source panics" {
+					t.Errorf("CopyFrom panicked with %v; want the source's panic", p)
+				}
+			}()
 			seq := func(yield func([]any) bool) {
 				for i := range 3000 {
 					if i == 1500 {

@@ -17,8 +17,8 @@ import (
 )
 
 // The attacks run on the servers of the behavioural tests (dbtest), in a
-// database of their own, test_atk_agree, which saServer creates (and
-// test_atk_agree2 on MySQL, which the USE attacks switch to).
+// database of their own, test_atk_agree (and test_atk_agree2 on MySQL,
+// which the USE attacks switch to), which TestMain creates.
 var (
 	saPG     = atkURL("DATABASES_TEST_POSTGRES_URL")
 	atkMySQL = atkURL("DATABASES_TEST_MYSQL_URL")
@@ -53,7 +53,7 @@ func atkPort(u string) string {
 }
 
 // saServer skips the test (fails it under CI) when the server of u is not
-// configured, and creates the attacks' databases on it.
+// configured. TestMain has created its database (attackDatabases).
 func saServer(t *testing.T, u string) {
 	t.Helper()
 	dialect := "postgres"
@@ -63,7 +63,6 @@ func saServer(t *testing.T, u string) {
 	for _, b := range dbtest.Backends() {
 		if b.Dialect == dialect {
 			b.Require(t)
-			atkCreateDatabases(t, b)
 		}
 	}
 	db, err := Open(u)
@@ -73,35 +72,6 @@ func saServer(t *testing.T, u string) {
 	defer db.Close()
 	if err := db.Ping(); err != nil {
 		t.Fatalf("%s: %v", RedactURL(u), err)
-	}
-}
-
-// atkCreateDatabases creates test_atk_agree (and test_atk_agree2 on MySQL)
-// on b's server, through b's own database.
-func atkCreateDatabases(t *testing.T, b dbtest.Backend) {
-	t.Helper()
-	db, err := Open(b.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if b.Dialect == "mysql" {
-		for _, q := range []string{"CREATE DATABASE IF NOT EXISTS test_atk_agree", "CREATE DATABASE IF NOT EXISTS test_atk_agree2"} {
-			if _, err := db.Exec(q); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
-	}
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM pg_database WHERE datname = 'test_atk_agree'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		// Two tests may race to create it: the loser's duplicate_database (42P04) is fine.
-		if _, err := db.Exec("CREATE DATABASE test_atk_agree"); err != nil && !strings.Contains(err.Error(), "42P04") {
-			t.Fatal(err)
-		}
 	}
 }
 

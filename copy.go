@@ -82,6 +82,11 @@ func (s *copySeq) close() { s.stop() }
 // (schema.table); each part and each column is quoted for the dialect, so
 // names are given as they are, not quoted.
 //
+// A source whose Next, Values or Err panics ends the load as a failure
+// would, rolled back with its connection given back, and CopyFrom then
+// panics with the same value on the caller's goroutine (PostgreSQL reads
+// the source on a goroutine of pgx's).
+//
 // A load is a write: it runs on the primary, counts for read-your-writes,
 // and is refused under ReadReplica. It is one middleware call of
 // middleware.OpCopy, whose RowsAffected is the count. A cancelled ctx stops
@@ -105,6 +110,10 @@ func CopyFrom(ctx context.Context, q any, table string, columns []string, src Co
 		n, err = res.RowsAffected()
 		return err
 	})
+	var p *copyPanic
+	if errors.As(err, &p) {
+		panic(p.value) // the load is rolled back and its connection given back
+	}
 	return n, err
 }
 
@@ -164,6 +173,14 @@ func (e *CopyError) Error() string {
 }
 
 func (e *CopyError) Unwrap() error { return e.Err }
+
+// copyPanic is a panic of the source or of a value's conversion, recovered
+// where it was raised (on pgx's goroutine on PostgreSQL) so that the load
+// ends as a failure, rolled back, and raised again by CopyFrom on the
+// caller's goroutine once database/sql holds nothing of it.
+type copyPanic struct{ value any }
+
+func (p *copyPanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
 // errCopyReplica refuses a load under ReadReplica.
 var errCopyReplica = errors.New("databases: COPY writes and cannot run under ReadReplica; load with a context that does not ask for a replica")

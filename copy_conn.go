@@ -112,26 +112,52 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 			}
 		}
 	}
-	rc, release, err := c.copyReal()
-	if err == nil {
-		if atomic || tx != nil {
-			n, err = load(ctx, dctx, c, rc, t, src)
-		} else {
-			n, err = copyInSavepoint(dctx, rc, func() (int64, error) { return load(ctx, dctx, c, rc, t, src) })
-		}
-		release()
-	}
 	if tx != nil {
-		if err != nil {
-			tx.Rollback()
-		} else if cerr := tx.Commit(); cerr != nil {
-			err = &CopyError{Table: t.name(), Row: -1, Err: fmt.Errorf("commit: %w", cerr)}
-		}
+		// Deferred, as release is, so that nothing stays held whatever
+		// happens; release, deferred later, runs first.
+		defer func() {
+			if err != nil {
+				tx.Rollback()
+			} else if cerr := tx.Commit(); cerr != nil {
+				n, err = 0, &CopyError{Table: t.name(), Row: -1, Err: fmt.Errorf("commit: %w", cerr)}
+			}
+		}()
+	}
+	rc, release, err := c.copyReal()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	run := func() (int64, error) {
+		return c.copyRecovered(func() (int64, error) { return load(ctx, dctx, c, rc, t, src) })
+	}
+	if atomic || tx != nil {
+		n, err = run()
+	} else {
+		n, err = copyInSavepoint(dctx, rc, run)
 	}
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// copyRecovered runs load, turning a panic on this goroutine into a
+// copyPanic error so that the load is rolled back and its connection given
+// back before CopyFrom raises it again. The source's panics are caught as
+// it is read (copyReader); one that reaches here came from elsewhere (a
+// value's Value method, the real driver), which may have left the
+// connection mid-exchange: it is not reused.
+func (c *conn) copyRecovered(load func() (int64, error)) (n int64, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if c.connector.shared == nil {
+				c.bad = true
+			}
+			n, err = 0, &copyPanic{value: v}
+		}
+	}()
+	return load()
 }
 
 // copyLoader picks the backend's loader.
@@ -216,13 +242,16 @@ func copyContext(ctx context.Context) (context.Context, func()) {
 }
 
 // copyReader reads a source for a loader: it counts the rows, stops at the
-// caller's cancellation, and checks each row's width.
+// caller's cancellation, checks each row's width, and catches the source's
+// panics, which it ends the rows with, as an error would (on PostgreSQL it
+// is read on a goroutine of pgx's, where a panic would end the process).
 type copyReader struct {
 	src  CopySource
 	ctx  context.Context
 	ncol int
 	rows int64 // rows Next returned
-	err  error // what stopped the rows: the cancellation, a Values error, a bad width
+	err  error // what stopped the rows: the cancellation, a Values error, a bad width, a panic
+	at   int64 // the row err is about
 }
 
 func (r *copyReader) Next() bool {
@@ -231,10 +260,11 @@ func (r *copyReader) Next() bool {
 	}
 	if r.rows&63 == 0 {
 		if err := r.ctx.Err(); err != nil {
-			r.err = err
+			r.stop(err, r.rows)
 			return false
 		}
 	}
+	defer r.caught(r.rows)
 	if !r.src.Next() {
 		return false
 	}
@@ -242,34 +272,58 @@ func (r *copyReader) Next() bool {
 	return true
 }
 
-func (r *copyReader) Values() ([]any, error) {
-	v, err := r.src.Values()
+func (r *copyReader) Values() (v []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.stop(&copyPanic{value: p}, r.rows-1)
+			v, err = nil, r.err
+		}
+	}()
+	v, err = r.src.Values()
 	if err == nil && len(v) != r.ncol {
 		err = errRowWidth(len(v), r.ncol)
 	}
 	if err != nil {
-		r.err = err
+		r.stop(err, r.rows-1)
 	}
 	return v, err
 }
 
-func (r *copyReader) Err() error {
+func (r *copyReader) Err() (err error) {
 	if r.err != nil {
 		return r.err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.stop(&copyPanic{value: p}, r.rows)
+			err = r.err
+		}
+	}()
 	return r.src.Err()
 }
 
+// stop records what stopped the rows, and the row it is about.
+func (r *copyReader) stop(err error, row int64) { r.err, r.at = err, row }
+
+// caught, deferred around the source's Next, turns its panic into the
+// error that stops the rows; Next then returns false.
+func (r *copyReader) caught(row int64) {
+	if p := recover(); p != nil {
+		r.stop(&copyPanic{value: p}, row)
+	}
+}
+
 // failed returns the error that stopped the rows, naming the row: the one
-// Values failed on, or the next one for a cancellation or a source error.
+// Values failed on or Next panicked in, or the next one for a cancellation
+// or a source error.
 func (r *copyReader) failed(t *copyTarget) error {
 	err := r.Err()
 	if err == nil {
 		return nil
 	}
 	row := r.rows
-	if r.err != nil && !errors.Is(r.err, r.ctx.Err()) {
-		row-- // Values of the last row read
+	if r.err != nil {
+		row = r.at
 	}
 	return &CopyError{Table: t.name(), Row: row, Err: err}
 }
