@@ -79,7 +79,7 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			res, r, err = c.send(ctx, op, st, query, native, args, ts, err)
 		}
 	}
-	if err != nil && c.sqlite() {
+	if err != nil {
 		what := "statement"
 		if isQuery {
 			what = "query"
@@ -308,7 +308,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	s.native = native
 	call.ConnID, call.TxID, call.RowsAffected = c.id, c.tx.id, -1
-	call.ServerAddress, call.ServerPort = c.server.host, c.server.port
+	call.ServerAddress, call.ServerPort = c.server.Host, c.server.Port
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
 		// state, and a call that only matters if it fails goes without.
