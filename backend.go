@@ -98,6 +98,10 @@ type backend interface {
 	// max_prepared_stmt_count, error 1461): the cache is sized from it and
 	// shared out (stmtcache_budget.go).
 	sharedStmtBudget() bool
+	// execsKeptReads reports whether a kept statement may serve an Exec of
+	// a read. go-sql-driver (v1.10) waits forever on the second Exec of a
+	// prepared SELECT: such an Exec is not sent through the cache there.
+	execsKeptReads() bool
 	// sendsText reports whether cfg's real driver sends every query as
 	// text, never prepared (go-sql-driver's interpolateParams).
 	sendsText(cfg *dsn.Config) bool

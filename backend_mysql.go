@@ -164,6 +164,8 @@ func (mysqlBackend) stmtCache() (int, int) { return 64, 1 }
 
 func (mysqlBackend) sharedStmtBudget() bool { return true }
 
+func (mysqlBackend) execsKeptReads() bool { return false }
+
 // sendsText reports interpolateParams=true, with which go-sql-driver sends
 // every query as text.
 func (mysqlBackend) sendsText(cfg *dsn.Config) bool {

@@ -95,6 +95,8 @@ func (postgresBackend) stmtCache() (int, int) { return 0, 0 }
 
 func (postgresBackend) sharedStmtBudget() bool { return false }
 
+func (postgresBackend) execsKeptReads() bool { return true }
+
 func (postgresBackend) sendsText(*dsn.Config) bool { return false }
 
 // bindsArrays: pgx encodes a Go slice as an array whatever the query

@@ -84,6 +84,8 @@ func (sqliteBackend) stmtCache() (int, int) { return 64, 0 }
 
 func (sqliteBackend) sharedStmtBudget() bool { return false }
 
+func (sqliteBackend) execsKeptReads() bool { return true }
+
 func (sqliteBackend) sendsText(*dsn.Config) bool   { return false }
 func (sqliteBackend) bindsArrays(*dsn.Config) bool { return false }
 

@@ -177,7 +177,8 @@ func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, nati
 // preparing, so that the chain sees one call; without, database/sql
 // answers it.
 func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (res driver.Result, use middleware.StmtCache, err error) {
-	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) {
+	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) &&
+		(ts.does&effWrite != 0 || c.connector.backend.execsKeptReads()) {
 		res, use, err = c.execCached(ctx, native, args, s)
 	} else {
 		res, err = c.execOnce(ctx, native, args, s != nil)
