@@ -30,9 +30,9 @@ func TestDriverParamTypo(t *testing.T) {
 		"postgres": {
 			typo: "sslmod=disable", want: `unknown option "sslmod"; did you mean sslmode?`,
 			settings: []setting{{"sslmode", "disable"}, {"application_name", "rooms_typo"}, {"search_path", "public"},
-				{"timezone", "Asia/Tokyo"}, {"statement_cache_capacity", "16"}},
-			query: "SELECT current_setting('application_name') || ' ' || current_setting('TimeZone') || ' ' || current_setting('search_path')",
-			shown: "rooms_typo Asia/Tokyo public",
+				{"timezone", "Asia/Tokyo"}, {"statement_cache_capacity", "16"}, {"a.sslmode", "custom"}},
+			query: "SELECT current_setting('application_name') || ' ' || current_setting('TimeZone') || ' ' || current_setting('search_path') || ' ' || current_setting('a.sslmode')",
+			shown: "rooms_typo Asia/Tokyo public custom",
 		},
 		"mysql": {
 			typo: "parseTim=true", want: `unknown option "parseTim"; did you mean parseTime?`,

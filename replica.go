@@ -23,8 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/internal/dsn"
+	"github.com/go-databases/databases/middleware"
 )
 
 type readReplicaKey struct{}

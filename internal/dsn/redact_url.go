@@ -121,7 +121,9 @@ func secretKey(rawKey string) bool {
 	if k == "password_file" {
 		return false
 	}
-	for _, s := range []string{"pass", "pwd", "secret", "token"} {
+	// "word" and "pw" mask misspellings too (pasword, pssword,
+	// sslpasword), which an error about the misspelling quotes.
+	for _, s := range []string{"pass", "pw", "word", "secret", "token"} {
 		if strings.Contains(k, s) {
 			return true
 		}

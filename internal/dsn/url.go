@@ -659,11 +659,15 @@ func (p *urlParse) checkUnknown(key string) error {
 }
 
 // knownElsewhere reports whether key is a name some backend knows as it is:
-// a parameter of a real driver, or a server setting (in any case). Such a
+// a parameter of a real driver, or a server setting (in any case), custom
+// ones (a.b) included. Such a
 // name is not a misspelling of a driver parameter, even where it is
 // wrong: sql_mode on PostgreSQL is two edits from sslmode, and the server
 // is the one to refuse it.
 func knownElsewhere(key string) bool {
+	if strings.Contains(key, ".") {
+		return true // a PostgreSQL custom setting (prefix.name), as pgx sends it
+	}
 	lower := strings.ToLower(key)
 	for d, names := range DriverOptions {
 		if slices.Contains(names, key) || slices.Contains(serverSettings[d], lower) {

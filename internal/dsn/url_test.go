@@ -167,6 +167,8 @@ func TestRedactURL(t *testing.T) {
 		{"postgres://h/db?application_name=me@home", "postgres://***@home"},
 		// Password-like option names, however written.
 		{"postgres://h/db?pass%77ord=x&sslmode=disable", "postgres://h/db?pass%77ord=***&sslmode=disable"},
+		// Misspelt, as the error about the misspelling quotes them.
+		{"postgres://h/db?pasword=x&pssword=y&sslpasword=z", "postgres://h/db?pasword=***&pssword=***&sslpasword=***"},
 		{"postgres://h/db?Password=x&SSLPASSWORD=y&passwd=z&pwd=w&auth_token=t", "postgres://h/db?Password=***&SSLPASSWORD=***&passwd=***&pwd=***&auth_token=***"},
 		{"postgres://h/db?%70assword=x&pass+word=y&+password+=z", "postgres://h/db?%70assword=***&pass+word=***&+password+=***"},
 		{"sqlite:///app.db?_pragma_key=x&_auth_pass=y", "sqlite:///app.db?_pragma_key=***&_auth_pass=***"},

@@ -65,11 +65,11 @@ func ExampleWithArgs() {
 	defer db.Close()
 
 	var sum int
-	db.QueryRow("SELECT ? + :b", 1, sql.Named("b", 2)).Scan(&sum)
+	db.QueryRow("SELECT :a + :b", sql.Named("a", 1), sql.Named("b", 2)).Scan(&sum)
 	fmt.Println("sum:", sum)
 	// Output:
 	// level=WARN msg="db connect" db.system.name=sqlite db.operation=connect db.url=sqlite:///:memory: db.conn_id=1
-	// level=WARN msg="db query" db.system.name=sqlite db.operation=query db.query.text="SELECT ? + :b" db.args=2 db.args.values.1=1 db.args.values.b=2 db.conn_id=1 db.rows_returned=1 db.stmt_cache=miss
+	// level=WARN msg="db query" db.system.name=sqlite db.operation=query db.query.text="SELECT :a + :b" db.args=2 db.args.values.a=1 db.args.values.b=2 db.conn_id=1 db.rows_returned=1 db.stmt_cache=miss
 	// sum: 3
 	// level=WARN msg="db conn.close" db.system.name=sqlite db.operation=conn.close db.url=sqlite:///:memory: db.conn_id=1
 }
