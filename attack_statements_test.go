@@ -211,6 +211,10 @@ func atkReplicaWrite(t *testing.T, u, port, table string, inTx bool, change []st
 // writable by statements the reading may not see as such.
 func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 	saServer(t, saPG)
+	f := `CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS int LANGUAGE plpgsql AS $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); RETURN 1; END$$`
+	if _, err := openRaw(t, saPG).Exec(f); err != nil {
+		t.Fatal(err)
+	}
 	for name, c := range map[string]struct {
 		inTx   bool
 		change []string
@@ -241,6 +245,7 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 		"quoted then commit":    {false, []string{`SET "default_transaction_read_only" = off; COMMIT; INSERT INTO atk_replica_pg (id) VALUES (3)`}, ""},
 		"quoted then insert":    {false, []string{`SET "transaction_read_only" = off; INSERT INTO atk_replica_pg (id) VALUES (11)`}, ""},
 		"tx quoted name":        {true, []string{`SET "transaction_read_only" = off`}, ""},
+		"tx function, commit":   {true, []string{"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_replica_pg (id) VALUES (5)"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {
@@ -261,6 +266,7 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 	for _, f := range []string{
 		"CREATE OR REPLACE FUNCTION abs(x INT) RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN x; END",
 		"CREATE OR REPLACE FUNCTION ifnull(x INT, y INT) RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN x; END",
+		"CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN 1; END",
 	} {
 		if _, err := raw.Exec(f); err != nil {
 			t.Fatal(f, ": ", err)
@@ -293,6 +299,8 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 		"qualified abs":         {false, []string{"SELECT test_atk_agree.abs(1)"}, ""},
 		"qualified spaced abs":  {false, []string{"SELECT test_atk_agree . /* c */ abs(1)"}, ""},
 		"qualified quoted":      {false, []string{"SELECT `test_atk_agree`.`ifnull`(1, 2)"}, ""},
+		"tx function, insert":   {true, []string{"SELECT atk_f_rw(); INSERT INTO atk_replica_my (id) VALUES (5)"}, ""},
+		"tx function, commit":   {true, []string{"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_replica_my (id) VALUES (6)"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {
