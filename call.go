@@ -10,6 +10,260 @@ import (
 	"github.com/go-databases/databases/middleware"
 )
 
+// The one path every call takes. An exec or a query, of the connection or
+// of a statement prepared on it, and a Prepare pass the same stages, each
+// written once:
+//
+//   - route: with read replicas, a call of the connection runs on a replica
+//     connection or on the primary (routed, replica.go); a prepared
+//     statement runs where it was prepared.
+//   - guard: Transact's context (transact_guard.go) and the transaction
+//     rules (txguard.go, leak.go), applied to what the statement does
+//     (txeffect.go, read once per text by classify); a statement prepared
+//     on a replica waits for the replica to catch up (admit).
+//   - rewrite: placeholders and IN lists (conn.rewrite, stmt.bindArgs).
+//   - chain or not: the middleware when it wants the call, through a call
+//     state (callState.run); otherwise straight on, allocating nothing
+//     (send).
+//   - cache: the connection's prepared statements and the stale-plan retry
+//     (execReal, queryReal).
+//   - native: the real driver (native.go).
+//   - after: what the statement did to the session, the schema and the
+//     transaction (conn.ran).
+
+// perform runs an exec (OpExec, OpStmtExec) or a query (OpQuery,
+// OpStmtQuery): of the connection when st is nil, else of st, a statement
+// prepared on it. It returns an exec's result or a query's rows.
+func (c *conn) perform(ctx context.Context, op middleware.Op, st *stmt, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
+	if c.rep != nil && st == nil {
+		return c.routed(ctx, op, query, args)
+	}
+	return c.here(ctx, op, st, query, args)
+}
+
+// here runs an exec or a query on this connection's own server: every
+// stage but the route.
+func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
+	isQuery := op == middleware.OpQuery || op == middleware.OpStmtQuery
+	ts, err := c.admit(ctx, op, st, query)
+	native := query
+	var res driver.Result
+	var r driver.Rows
+	// sent: neither the guard nor the rewrite refused the call, which
+	// then reaches the server (or a middleware) as a statement that runs.
+	sent := false
+	if st == nil {
+		if err == nil {
+			native, args, err = c.rewrite(query, args)
+			sent = err == nil
+		}
+		res, r, err = c.send(ctx, op, nil, query, native, args, ts, err)
+	} else {
+		native = st.native
+		var expanded string
+		if err == nil {
+			expanded, args, err = st.bindArgs(args)
+			sent = err == nil
+		}
+		if expanded != "" {
+			// A list expanded is another native query: the connection runs it.
+			if op == middleware.OpStmtExec {
+				op = middleware.OpExec
+			} else {
+				op = middleware.OpQuery
+			}
+			s := newCallState(c, op, c.connector.interest(ctx, op), query, expanded, args, err)
+			s.facts = ts
+			res, r, err = s.through(c.txContext(ctx))
+		} else {
+			res, r, err = c.send(ctx, op, st, query, native, args, ts, err)
+		}
+	}
+	if err != nil && c.sqlite() {
+		what := "statement"
+		if isQuery {
+			what = "query"
+		}
+		err = explainLock(c.connector.cfg, what, err)
+	}
+	if st != nil && c.rep != nil && sent {
+		if isQuery {
+			c.noteQueryWrite(query)
+		} else {
+			c.noteWrite(query)
+		}
+	}
+	if sent && c.needsRan(&ts, err) {
+		err = c.ran(ctx, ts, err)
+	}
+	return res, r, err
+}
+
+// admit is the guard stage: it refuses a call given the context of a
+// Transact it does not run in, reads what the statement does (a prepared
+// statement's was read at Prepare), applies the transaction rules to it,
+// makes a statement prepared on a replica wait for the replica, and drops
+// the statements the connection prepared before the DB's last schema
+// change (ddl.go).
+func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query string) (txStatement, error) {
+	var ts txStatement
+	if err := c.guardTransact(ctx); err != nil {
+		return ts, err
+	}
+	if st != nil {
+		ts = st.tx
+	} else {
+		ts = c.classify(query)
+	}
+	// A Prepare runs nothing: outside a transaction its executions are
+	// what may open one.
+	if c.connector.shared == nil && (ts.effect != 0 && op != middleware.OpPrepare || c.tx.id != 0) {
+		if err := c.control(ctx, ts); err != nil {
+			return ts, err
+		}
+	}
+	if st != nil && st.primary != nil {
+		if err := st.primary.replicaExec(ctx, c, &st.tx); err != nil {
+			return ts, err
+		}
+	}
+	if c.ddl.seen != c.connector.schema().Load() {
+		c.invalidate(ctx)
+	}
+	return ts, nil
+}
+
+// send is the chain-or-not stage: through the middleware when the chain
+// wants the call, else straight to the cache and the real driver, with no
+// call state. err is an error found before (a bad placeholder, a refused
+// statement), which the middleware sees as the call's.
+func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Result, driver.Rows, error) {
+	ctx = c.txContext(ctx)
+	if in := c.connector.interest(ctx, op); in != middleware.None {
+		s := newCallState(c, op, in, query, native, args, err)
+		s.facts, s.stmt = ts, st
+		return s.through(ctx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	switch op {
+	case middleware.OpExec:
+		res, _, err := c.execReal(ctx, native, args, ts, nil)
+		return res, nil, err
+	case middleware.OpQuery:
+		r, after, _, err := c.queryReal(ctx, native, args, ts, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, c.cachedRows(r, after), nil
+	case middleware.OpStmtExec:
+		res, err := st.execNative(ctx, args)
+		return res, nil, err
+	default: // OpStmtQuery
+		r, err := st.queryNative(ctx, args)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, c.wrapDirect(r), nil
+	}
+}
+
+// execReal is the cache stage of an exec: through the statement cache when
+// the query may be kept (txStatement.cacheable) and no middleware changed
+// it, else straight to the real driver; a call that pgx's cached plan made
+// fail runs once more when nothing of it can have run (retryStale). Under
+// middleware (s not nil) a driver's driver.ErrSkip is answered here, by
+// preparing, so that the chain sees one call; without, database/sql
+// answers it.
+func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (res driver.Result, use middleware.StmtCache, err error) {
+	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) {
+		res, use, err = c.execCached(ctx, native, args, s)
+	} else {
+		res, err = c.execOnce(ctx, native, args, s != nil)
+	}
+	if err != nil && c.retryStale(err, ts) {
+		res, err = c.execOnce(ctx, native, args, s != nil)
+	}
+	return res, use, err
+}
+
+// queryReal is execReal for queries. It returns, with the rows, what must
+// be closed after them: a cached statement, busy until then, or one
+// prepared for this call alone.
+func (c *conn) queryReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (r driver.Rows, after io.Closer, use middleware.StmtCache, err error) {
+	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) {
+		r, after, use, err = c.queryCached(ctx, native, args, s)
+	} else {
+		r, after, err = c.queryOnce(ctx, native, args, s != nil)
+	}
+	if err != nil && c.retryStale(err, ts) {
+		r, after, err = c.queryOnce(ctx, native, args, s != nil)
+	}
+	return r, after, use, err
+}
+
+// execOnce runs an exec uncached: with orPrepare, preparing when the
+// driver asks (execOrPrepare), as one call.
+func (c *conn) execOnce(ctx context.Context, native string, args []driver.NamedValue, orPrepare bool) (driver.Result, error) {
+	if orPrepare {
+		return c.execOrPrepare(ctx, native, args)
+	}
+	res, err := c.execNative(ctx, native, args)
+	if err == driver.ErrSkip {
+		res, err = c.execPrepared(ctx, native, args) // see queryOnce
+	}
+	return res, err
+}
+
+// queryOnce is execOnce for queries.
+func (c *conn) queryOnce(ctx context.Context, native string, args []driver.NamedValue, orPrepare bool) (driver.Rows, io.Closer, error) {
+	if orPrepare {
+		r, st, err := c.queryOrPrepare(ctx, native, args)
+		if st == nil {
+			return r, nil, err
+		}
+		return r, st, err
+	}
+	r, err := c.queryNative(ctx, native, args)
+	if err == driver.ErrSkip {
+		// go-sql-driver/mysql answers a query with arguments so without
+		// interpolateParams. It is prepared, run, and closed with its rows
+		// here, as database/sql would next (DB.queryDC): done by
+		// database/sql, the statement would come back as a prepare of the
+		// wrapper, a statement of its own and a second check of the
+		// arguments, and the call's rules would apply twice.
+		r, st, err := c.queryPrepared(ctx, native, args)
+		if st == nil {
+			return r, nil, err
+		}
+		return r, st, err
+	}
+	return r, nil, err
+}
+
+// prepareCall is the chain-or-not stage of a Prepare, the user's or the
+// statement cache's on a miss (use): it prepares native through the
+// middleware when the chain wants it, and returns the statement and the
+// query prepared, which a middleware may have changed. err is an error
+// found before, which the middleware sees as the call's.
+func (c *conn) prepareCall(ctx context.Context, query, native string, use middleware.StmtCache, err error) (driver.Stmt, string, error) {
+	in := c.connector.interest(ctx, middleware.OpPrepare)
+	if in == middleware.None {
+		if err != nil {
+			return nil, native, err
+		}
+		st, err := c.prepareNative(ctx, native)
+		return st, native, err
+	}
+	s := newCallState(c, middleware.OpPrepare, in, query, native, nil, err)
+	s.call.StmtCache = use
+	err = s.observe(ctx, s.final)
+	st, native := s.prepared, s.call.NativeQuery
+	s.release()
+	return st, native, err
+}
+
 // callState carries one call through the middleware pipeline: the Call
 // middleware sees, what the real call needs and what it returned. Each
 // connection keeps one spare state, and final is bound once per state, so a
@@ -35,6 +289,7 @@ type callState struct {
 	rowsStmt io.Closer       // a statement to close, or give back to the cache, with the rows
 	rowsCtx  context.Context // the context the real query ran with
 	wrapped  rows            // what a query returns to database/sql
+	prepared driver.Stmt     // what a Prepare returned
 }
 
 // newCallState takes the connection's spare state, or a new one while the
@@ -52,7 +307,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	call := &s.call
 	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	s.native = native
-	call.ConnID, call.TxID, call.RowsAffected = c.id, c.txID, -1
+	call.ConnID, call.TxID, call.RowsAffected = c.id, c.tx.id, -1
 	call.ServerAddress, call.ServerPort = c.server.host, c.server.port
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
@@ -72,7 +327,8 @@ func (s *callState) release() {
 	}
 }
 
-// run is the innermost handler: the real driver call.
+// run is the innermost handler: the real driver call, through the
+// statement cache when the query may use it (execReal, queryReal).
 func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	if s.preErr != nil {
 		return s.preErr
@@ -80,31 +336,17 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	var err error
 	switch call.Op {
 	case middleware.OpExec:
-		c := s.conn
-		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native && s.facts.cacheable() {
-			s.res, call.StmtCache, err = c.execCached(ctx, call.NativeQuery, call.Args, s)
-		} else {
-			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
-		}
-		if err != nil && c.retryStale(err, s.facts) {
-			s.res, err = c.execOrPrepare(ctx, call.NativeQuery, call.Args)
-		}
+		s.res, call.StmtCache, err = s.conn.execReal(ctx, call.NativeQuery, call.Args, s.facts, s)
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
-		c := s.conn
-		if c.stmts.wants(call.NativeQuery, len(call.Args)) && call.NativeQuery == s.native && s.facts.cacheable() {
-			s.rows, s.rowsStmt, call.StmtCache, err = c.queryCached(ctx, call.NativeQuery, call.Args, s)
-		} else {
-			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
-		}
-		if err != nil && c.retryStale(err, s.facts) {
-			s.rows, s.rowsStmt, err = c.queryOrPrepare(ctx, call.NativeQuery, call.Args)
-		}
+		s.rows, s.rowsStmt, call.StmtCache, err = s.conn.queryReal(ctx, call.NativeQuery, call.Args, s.facts, s)
 		s.rowsCtx = ctx
 	case middleware.OpStmtQuery:
 		s.rows, err = s.stmt.queryNative(ctx, call.Args)
 		s.rowsCtx = ctx
+	case middleware.OpPrepare:
+		s.prepared, err = s.conn.prepareNative(ctx, call.NativeQuery)
 	case middleware.OpResetSession:
 		err = s.conn.resetSession(ctx)
 	case middleware.OpRows:
@@ -119,29 +361,6 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 		call.RowsAffected = rowsAffected(s.res)
 	}
 	return err
-}
-
-// prepareNested prepares a statement for the cache, on a miss, as an
-// OpPrepare call of the middleware nested in the call s runs.
-// It returns the query prepared, which a middleware may have changed.
-func (s *callState) prepareNested(ctx context.Context, query string) (driver.Stmt, string, error) {
-	c := s.conn
-	in := c.connector.interest(ctx, middleware.OpPrepare)
-	if in == middleware.None {
-		st, err := c.prepareNative(ctx, query)
-		return st, query, err
-	}
-	p := newCallState(c, middleware.OpPrepare, in, s.call.Query, query, nil, nil)
-	p.call.StmtCache = middleware.StmtCacheMiss
-	var st driver.Stmt
-	err := p.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
-		var err error
-		query = call.NativeQuery
-		st, err = c.prepareNative(ctx, query)
-		return err
-	})
-	p.release()
-	return st, query, err
 }
 
 // do runs a call whose only result is its error through the pipeline.
@@ -168,6 +387,17 @@ func (s *callState) exec(ctx context.Context) (driver.Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// through runs an exec or a query call through the pipeline: an exec's
+// result or a query's rows.
+func (s *callState) through(ctx context.Context) (driver.Result, driver.Rows, error) {
+	if op := s.call.Op; op == middleware.OpExec || op == middleware.OpStmtExec {
+		res, err := s.exec(ctx)
+		return res, nil, err
+	}
+	r, err := s.query(ctx)
+	return nil, r, err
 }
 
 // query runs a query call through the pipeline and returns its rows,

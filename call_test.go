@@ -257,3 +257,78 @@ func TestSelectiveFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestMiddlewareSeesRefusedCalls checks that a call the package refuses
+// before it reaches the server (the transaction rules, Transact's guard)
+// is a call the middleware sees, failed, through every door: an exec, a
+// Prepare, and a prepared statement's exec and query. Every call takes one
+// path (call.go), so the doors agree.
+func TestMiddlewareSeesRefusedCalls(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		rec := &recorder{}
+		db := openWith(t, b.URL, rec)
+		ctx := context.Background()
+		// A statement of a connection other than the transaction's.
+		other, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		st, err := other.PrepareContext(ctx, "SELECT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		cases := []struct {
+			name string
+			call func(ctx context.Context, tx *sql.Tx) error
+			want string // the middleware's line for the refused call
+			is   error  // in the error's chain, when not nil
+		}{
+			{"exec", func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, "COMMIT")
+				return err
+			}, "exec tx=true ctx= affected=-1 native=\"COMMIT\" err", nil},
+			{"prepare", func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.PrepareContext(ctx, "COMMIT")
+				return err
+			}, "prepare tx=true ctx= err", nil},
+			{"stmt exec", func(ctx context.Context, tx *sql.Tx) error {
+				_, err := st.ExecContext(ctx)
+				return err
+			}, "stmt.exec tx=false ctx= affected=-1 native=\"SELECT 1\" err", databases.ErrOutsideTransaction},
+			{"stmt query", func(ctx context.Context, tx *sql.Tx) error {
+				rows, err := st.QueryContext(ctx)
+				if err == nil {
+					rows.Close()
+				}
+				return err
+			}, "stmt.query tx=false ctx= err", databases.ErrOutsideTransaction},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				rec.take()
+				var callErr error
+				err := databases.Transact(ctx, db, nil, func(ctx context.Context, tx *sql.Tx) error {
+					rec.take()
+					callErr = c.call(ctx, tx)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if callErr == nil || c.is != nil && !errors.Is(callErr, c.is) {
+					t.Fatalf("err = %v; want a refusal (%v)", callErr, c.is)
+				}
+				got := rec.take()
+				found := false
+				for _, l := range got {
+					found = found || l == c.want
+				}
+				if !found {
+					t.Fatalf("middleware saw:\n%s\nwant a line %q", strings.Join(got, "\n"), c.want)
+				}
+			})
+		}
+	})
+}

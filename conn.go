@@ -10,49 +10,36 @@ import (
 	"github.com/go-databases/databases/rewrite"
 )
 
-// conn is a connection as database/sql sees it. Each call goes through the
-// transaction rules (txguard.go, leak.go), the placeholder rewrite and the
-// middleware (call.go) to the real connection it embeds (native.go). The
-// value database/sql sees is built by wrapConn, which adds exactly the
-// optional interfaces the real connection has (see wrap_gen.go); the mixin
-// types below carry them.
+// conn is a connection as database/sql sees it. Each call takes the one
+// path of call.go to the real connection it embeds (native.go). The value
+// database/sql sees is built by wrapConn, which adds exactly the optional
+// interfaces the real connection has (see wrap_gen.go); the mixin types
+// below carry them. Its fields are the list of what a connection has; each
+// feature's state is a struct of its own, in the feature's file.
 type conn struct {
-	realConn
-	connector *connector
-	id        uint64 // numbers the connector's connections from 1
-	rawTx     bool   // a statement outside BeginTx may have opened a transaction
-	bad       bool   // the connection must not be reused
+	realConn             // the real driver's connection, and its statement cache (stmtcache.go)
+	connector *connector // what opened it: the configuration, the middleware, the DB's shared state
+	id        uint64     // numbers the connector's connections from 1
+	server    *server    // the host it reached (hosts.go)
+	bad       bool       // the connection must not be reused
+	rawTx     bool       // a statement outside BeginTx may have opened a transaction (leak.go)
 
-	// The open transaction begun through BeginTx (txguard.go).
-	txID      uint64           // 0 when there is none
-	txOpts    driver.TxOptions // what it was begun with, to begin again after a MySQL implicit commit
-	txCtx     context.Context  // BeginTx's context without its cancel, for statements sent without one
-	txCheck   txCheck          // what to ask the server before its next statement
-	txCause   txStatement      // the statement that may have committed it implicitly
-	txErr     error            // the error after which the server may have rolled it back
-	txAborted error            // set once the server has ended it: every later statement fails
+	tx     txGuard      // the transaction begun through BeginTx, and its rules (txguard.go)
+	txHold *hold        // the open transaction's hold (holds.go); nil without
+	memo   stmtMemo     // what the texts it ran do (txeffect.go)
+	ddl    ddlState     // the schema changes its statements have seen (ddl.go)
+	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 
-	spare    *callState    // a call state to reuse; see newCallState
+	// The placeholder rewrite (rewrite) and IN lists (inlist.go).
 	lastPlan *rewrite.Plan // the plan of the last query rewritten, found again without hashing
-	listArgs bool          // the checker let a slice through: it may be an IN list (inlist.go)
-	// The last query classified and what it does (txeffect.go), and the
-	// answers for the other texts the connection ran.
-	lastQuery string
-	lastTx    txStatement
-	facts     map[string]txStatement
+	listArgs bool          // the checker let a slice through: it may be an IN list
 
-	ddlSeen    uint64      // the DB's schema changes this connection's cached statements have seen (ddl.go)
-	ddlPending bool        // a schema change ran in a transaction still open: others learn of it at its end
-	txCommit   txStatement // a statement that committed part of the open transaction (MySQL; lost.go)
-	openStmts  int         // statements prepared by the user and not closed (ddl.go)
+	spare *callState // a call state to reuse (call.go)
 
+	// Rows (rows.go).
 	rowsType  reflect.Type // the real rows type last seen, and
 	rowsMixin uint         // the optional interfaces it has (rowsInterfaces)
 	direct    directRows   // Go 1.27: the rows a query without middleware wraps (directRows)
-
-	server *server      // the host it reached (hosts.go)
-	txHold *hold        // the open transaction's hold (holds.go); nil without
-	rep    *replicaConn // with read replicas: the routing state (replica.go); nil without
 }
 
 // Mixins: each adds one optional interface to the value wrapConn builds.
@@ -84,13 +71,14 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	if c.replicas != nil {
 		w.rep = &replicaConn{}
 	}
-	if v, ok := raw.(*sharedConn); ok {
-		v.mirror(&w)
-	} else if c.stmts > 0 {
+	if c.stmts > 0 {
 		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
 	}
 	return w
 }
+
+// self returns the connection behind the value wrapConn built.
+func (c *conn) self() *conn { return c }
 
 // Unwrap returns the real driver's connection, for use inside
 // sql.Conn.Raw (pgx CopyFrom, SQLite backup, ...). See DriverConn.
@@ -209,51 +197,10 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 	return (*conn)(c).checkNamedValue(nv)
 }
 
-// start begins every exec and query: it applies the transaction rules to
-// the statement (txguard.go, leak.go) and rewrites the placeholders.
-func (c *conn) start(ctx context.Context, query string, args []driver.NamedValue) (string, []driver.NamedValue, txStatement, error) {
-	var ts txStatement
-	if err := c.guardTransact(ctx); err != nil {
-		return "", nil, ts, err
-	}
-	ts = c.classify(query)
-	if c.connector.shared == nil && (ts.effect != 0 || c.txID != 0) {
-		if err := c.control(ctx, ts); err != nil {
-			return "", nil, ts, err
-		}
-	}
-	if c.ddlSeen != c.connector.schema().Load() {
-		c.invalidate(ctx)
-	}
-	native, args, err := c.rewrite(query, args)
-	return native, args, ts, err
-}
-
-// factsKept bounds the texts whose reading a connection keeps; past it the
-// set starts again.
-const factsKept = 256
-
 // classify reads what a statement does (txeffect.go), in the connection's
-// dialect, once per text: the answer for the last query is found again
-// with a string compare, and those of the others the connection ran in a
-// map.
+// dialect, once per text (stmtMemo).
 func (c *conn) classify(query string) txStatement {
-	if query == c.lastQuery && query != "" {
-		return c.lastTx
-	}
-	ts, ok := c.facts[query]
-	if !ok {
-		cfg := c.connector.cfg
-		ts = cfg.dialect.classify(cfg.mysqlMode, query)
-		if c.facts == nil || len(c.facts) >= factsKept {
-			c.facts = make(map[string]txStatement)
-		}
-		if len(query) <= stmtCacheMaxQuery {
-			c.facts[query] = ts
-		}
-	}
-	c.lastQuery, c.lastTx = query, ts
-	return ts
+	return c.memo.read(c.connector.cfg, query)
 }
 
 // ran applies what a statement that ran, or failed, did beyond its result:
@@ -267,10 +214,10 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 	if ts.does&effSession != 0 && c.stmts != nil {
 		c.stmts.closeAll()
 	}
-	if ts.does&effDDL != 0 || c.ddlPending {
+	if ts.does&effDDL != 0 || c.ddl.pending {
 		c.schemaChanged(ctx, ts)
 	}
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		c.controlled(ts, err)
 		err = c.lostAfterCommit(err)
 	}
@@ -283,16 +230,16 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 // (controlled). A statement of a transaction that succeeded and commits
 // nothing has not: ran's checks of it would all be false.
 func (c *conn) needsRan(ts *txStatement, err error) bool {
-	return err != nil || ts.does&(effSession|effDDL) != 0 || c.ddlPending ||
-		c.txID != 0 && ts.commitPoint(c.connector.cfg.dialect)
+	return err != nil || ts.does&(effSession|effDDL) != 0 || c.ddl.pending ||
+		c.tx.id != 0 && ts.commitPoint(c.connector.cfg.dialect)
 }
 
 // txContext gives a statement of a transaction that was sent without a
 // context (tx.Exec) the context of BeginTx, so that its middleware calls
 // nest under the transaction's.
 func (c *conn) txContext(ctx context.Context) context.Context {
-	if c.txCtx != nil && ctx == context.Background() {
-		return c.txCtx
+	if c.tx.ctx != nil && ctx == context.Background() {
+		return c.tx.ctx
 	}
 	return ctx
 }
@@ -325,117 +272,17 @@ func (c *conn) rewrite(query string, args []driver.NamedValue) (string, []driver
 }
 
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.rep != nil {
-		return c.execRouted(ctx, query, args)
-	}
-	return c.execHere(ctx, query, args)
-}
-
-// execHere runs a statement on this connection's own server.
-func (c *conn) execHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	native, args, ts, err := c.start(ctx, query, args)
-	res, err := c.execDirect(ctx, query, native, args, ts, err)
-	if err != nil {
-		err = explainLock(c.connector.cfg, "statement", err)
-	}
-	if c.needsRan(&ts, err) {
-		err = c.ran(ctx, ts, err)
-	}
+	res, _, err := c.perform(ctx, middleware.OpExec, nil, query, args)
 	return res, err
 }
 
-// execDirect runs an exec call through the middleware, or straight to the
-// real driver when none wants it.
-func (c *conn) execDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Result, error) {
-	ctx = c.txContext(ctx)
-	in := c.connector.interest(ctx, middleware.OpExec)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		if c.stmts.wants(native, len(args)) && ts.cacheable() {
-			res, _, err := c.execCached(ctx, native, args, nil)
-			return res, err
-		}
-		res, err := c.execNative(ctx, native, args)
-		if err == driver.ErrSkip {
-			res, err = c.execPrepared(ctx, native, args) // see querySkipped
-		}
-		if err != nil && c.retryStale(err, ts) {
-			res, err = c.execNative(ctx, native, args)
-		}
-		return res, err
-	}
-	s := newCallState(c, middleware.OpExec, in, query, native, args, err)
-	s.facts = ts
-	return s.exec(ctx)
-}
-
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.rep != nil {
-		return c.queryRouted(ctx, query, args)
-	}
-	return c.queryHere(ctx, query, args)
-}
-
-// queryHere is execHere for queries.
-func (c *conn) queryHere(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	native, args, ts, err := c.start(ctx, query, args)
-	r, err := c.queryDirect(ctx, query, native, args, ts, err)
-	if err != nil {
-		err = explainLock(c.connector.cfg, "query", err)
-	}
-	if c.needsRan(&ts, err) {
-		err = c.ran(ctx, ts, err)
-	}
+	_, r, err := c.perform(ctx, middleware.OpQuery, nil, query, args)
 	return r, err
 }
 
-// queryDirect is execDirect for queries.
-func (c *conn) queryDirect(ctx context.Context, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Rows, error) {
-	ctx = c.txContext(ctx)
-	in := c.connector.interest(ctx, middleware.OpQuery)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		if c.stmts.wants(native, len(args)) && ts.cacheable() {
-			return c.queryThroughCache(ctx, native, args)
-		}
-		r, err := c.queryNative(ctx, native, args)
-		if err == driver.ErrSkip {
-			return c.querySkipped(ctx, native, args)
-		}
-		if err != nil && c.retryStale(err, ts) {
-			r, err = c.queryNative(ctx, native, args)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return c.wrapDirect(r), nil
-	}
-	s := newCallState(c, middleware.OpQuery, in, query, native, args, err)
-	s.facts = ts
-	return s.query(ctx)
-}
-
-// querySkipped runs a query the real driver answered with driver.ErrSkip
-// (go-sql-driver/mysql for a query with arguments, without
-// interpolateParams) as database/sql would next (DB.queryDC): prepared,
-// run, and closed with its rows; execDirect does the same through
-// execPrepared. Done here, the statement does not come back through
-// database/sql as a prepare of the wrapper, a statement of its own and a
-// second check of the arguments, and the call's rules (start, ran) apply
-// once, as they do under middleware (callState.run, queryOrPrepare).
-func (c *conn) querySkipped(ctx context.Context, native string, args []driver.NamedValue) (driver.Rows, error) {
-	rs, st, err := c.queryPrepared(ctx, native, args)
-	if err != nil {
-		return nil, err
-	}
-	r := &rows{raw: rs, after: st}
-	return wrapRows(r, c.rowsInterfaces(rs)), nil
-}
-
+// prepare prepares a statement on the replica a ReadReplica context routes
+// it to, or here (prepareHere).
 func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	if s, ok, err := c.prepareCopy(ctx, query); ok { // COPY … FROM STDIN (copy_stmt.go)
 		return s, err
@@ -458,41 +305,19 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	return wrapStmt(st), nil
 }
 
-// prepareHere prepares a statement on this connection's own server.
+// prepareHere prepares a statement on this connection's own server, through
+// the stages of every call (call.go): the guard, the rewrite of its
+// placeholders, the middleware or not, the real driver.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
-	if err := c.guardTransact(ctx); err != nil {
-		return stmt{}, err
-	}
-	ts := c.classify(query)
-	if c.connector.shared == nil && c.txID != 0 {
-		if err := c.control(ctx, ts); err != nil {
-			return stmt{}, err
-		}
-	}
-	if c.ddlSeen != c.connector.schema().Load() {
-		c.invalidate(ctx)
-	}
+	ts, err := c.admit(ctx, middleware.OpPrepare, nil, query)
 	var plan *rewrite.Plan
 	native := query
-	var planErr error
-	if c.connector.cache != nil {
-		if plan, planErr = c.connector.cache.Plan(query); planErr == nil {
+	if err == nil && c.connector.cache != nil {
+		if plan, err = c.connector.cache.Plan(query); err == nil {
 			native = plan.Query()
 		}
 	}
-	var s driver.Stmt
-	var err error
-	if in := c.connector.interest(ctx, middleware.OpPrepare); in == middleware.None {
-		// Without middleware nothing is captured by a closure, so the
-		// prepare allocates nothing of its own (database/sql prepares every
-		// query that go-sql-driver answers with driver.ErrSkip).
-		err = planErr
-		if err == nil {
-			s, err = c.prepareNative(ctx, native)
-		}
-	} else {
-		s, native, err = c.prepareObserved(ctx, in, query, native, planErr)
-	}
+	s, native, err := c.prepareCall(ctx, query, native, middleware.StmtUncached, err)
 	if err != nil {
 		return stmt{}, err
 	}
@@ -553,9 +378,9 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 	if err != nil {
 		return nil, err
 	}
-	c.txID, c.txOpts = id, opts
+	c.tx.id, c.tx.opts = id, opts
 	if c.connector.chain != nil {
-		c.txCtx = context.WithoutCancel(ctx)
+		c.tx.ctx = context.WithoutCancel(ctx)
 	}
 	return &tx{raw: t, conn: c, id: id, ctx: ctx}, nil
 }

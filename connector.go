@@ -114,7 +114,10 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
 	}
 	if cfg.forceRollback || c.opts.forceRollback {
+		// Every connection is a view of one (forcerollback.go), whose
+		// statements are savepoint-guarded: none is kept.
 		c.shared = newShared(c)
+		c.stmts = 0
 	}
 	if c.creds, err = newCredentials(cfg, c.opts.credentials); err != nil {
 		return nil, err

@@ -57,7 +57,7 @@ func (c *conn) copyFrom(ctx context.Context, t *copyTarget, src CopySource) (int
 	}
 	ctx = c.txContext(ctx)
 	ts := txStatement{} // a plain write: it neither begins nor ends a transaction
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		if err := c.control(ctx, ts); err != nil {
 			return 0, err
 		}
@@ -82,7 +82,7 @@ func (c *conn) copyFrom(ctx context.Context, t *copyTarget, src CopySource) (int
 	if err == nil && c.rep != nil {
 		c.noteWrite(t.text)
 	}
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		c.controlled(ts, err)
 	}
 	return n, err
@@ -100,7 +100,7 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 	pg := c.connector.cfg.dialect == dialectPostgres
 	var tx driver.Tx
 	if !pg {
-		inTx := c.txID != 0
+		inTx := c.tx.id != 0
 		if !inTx && c.rawTx {
 			if inTx, err = c.txOpen(dctx, c.connector.cfg.dialect); err != nil {
 				return 0, err

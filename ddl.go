@@ -19,6 +19,13 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
+// ddlState is what a connection knows of the DB's schema changes.
+type ddlState struct {
+	seen      uint64 // the changes its prepared statements have seen
+	pending   bool   // a change ran in a transaction still open: others learn of it at its end
+	openStmts int    // statements prepared by the user and not closed (DeallocateAll would drop them)
+}
+
 // schema returns the count of schema changes run through the DB; the
 // connectors of its replicas share the primary's.
 func (c *connector) schema() *atomic.Uint64 {
@@ -40,7 +47,7 @@ func (c *conn) invalidate(ctx context.Context) {
 	}
 	if c.pg != nil {
 		sc, ok := c.raw.(*stdlib.Conn)
-		if !ok || c.openStmts > 0 || c.pg.IsBusy() || c.pg.TxStatus() == 'E' {
+		if !ok || c.ddl.openStmts > 0 || c.pg.IsBusy() || c.pg.TxStatus() == 'E' {
 			return
 		}
 		if err := sc.Conn().DeallocateAll(ctx); err != nil {
@@ -48,7 +55,7 @@ func (c *conn) invalidate(ctx context.Context) {
 			return
 		}
 	}
-	c.ddlSeen = seen
+	c.ddl.seen = seen
 }
 
 // dropPlans is invalidate for force_rollback's shared connection, before
@@ -77,16 +84,16 @@ func (s *shared) dropPlans(ctx context.Context) error {
 // transaction the connection drops its own statements at once, as its
 // next statement would otherwise use one prepared before the change.
 func (c *conn) schemaChanged(ctx context.Context, ts txStatement) {
-	inTx := c.txID != 0 || c.rawTx || c.pg != nil && c.pg.TxStatus() != 'I'
+	inTx := c.tx.id != 0 || c.rawTx || c.pg != nil && c.pg.TxStatus() != 'I'
 	switch {
 	case ts.does&effDDL != 0:
 		c.connector.schema().Add(1)
-		c.ddlPending = inTx
+		c.ddl.pending = inTx
 		if inTx {
 			c.invalidate(ctx)
 		}
 	case !inTx:
-		c.ddlPending = false
+		c.ddl.pending = false
 		c.connector.schema().Add(1)
 	}
 }

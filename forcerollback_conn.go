@@ -6,7 +6,7 @@ package databases
 // statements: views of the one shared real connection (forcerollback.go).
 // Each call owns the shared connection while it runs, and runs its
 // statement inside the guard of forcerollback_guard.go. They offer the
-// optional interfaces of the real driver's values, and no others (mirror).
+// optional interfaces of the real driver's values, and no others (connView).
 
 import (
 	"context"
@@ -45,35 +45,8 @@ func (s *shared) connect() (driver.Conn, error) {
 	return &sharedConn{s: s}, nil
 }
 
-// mirror removes from w, the wrapper of v, the optional interfaces the real
-// connection lacks, so that database/sql treats the view as it would the
-// real connection. Validator stays: IsValid ends a DriverConn hold when the
-// connection goes back to the pool, and answers true, as database/sql
-// assumes of a connection without it.
-func (v *sharedConn) mirror(w *conn) {
-	r := &v.s.real
-	if r.pinger == nil {
-		w.pinger = nil
-	}
-	if r.execer == nil && r.execerLegacy == nil {
-		w.execer = nil
-	}
-	if r.queryer == nil && r.queryerLegacy == nil {
-		w.queryer = nil
-	}
-	if r.preparer == nil {
-		w.preparer = nil
-	}
-	if r.beginner == nil {
-		w.beginner = nil
-	}
-	if r.resetter == nil {
-		w.resetter = nil
-	}
-	if r.checker == nil {
-		w.checker = nil
-	}
-}
+// viewed is the real connection behind the view (connView).
+func (v *sharedConn) viewed() *realConn { return &v.s.real }
 
 func (v *sharedConn) Prepare(query string) (driver.Stmt, error) {
 	return v.PrepareContext(context.Background(), query)
@@ -292,22 +265,8 @@ var (
 	_ driver.ColumnConverter   = (*sharedStmt)(nil)
 )
 
-// mirror removes from w, the wrapper of s, the optional interfaces the real
-// statement lacks.
-func (s *sharedStmt) mirror(w *stmt) {
-	if s.real.execer == nil {
-		w.execer = nil
-	}
-	if s.real.queryer == nil {
-		w.queryer = nil
-	}
-	if s.real.checker == nil {
-		w.checker = nil
-	}
-	if s.real.converter == nil {
-		w.converter = nil
-	}
-}
+// viewed is the real statement behind the view (stmtView).
+func (s *sharedStmt) viewed() *realStmt { return &s.real }
 
 // Close closes the real statement now if the shared connection is free or
 // already this connection's; otherwise the next connection to own it

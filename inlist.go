@@ -18,14 +18,12 @@ package databases
 // which database/sql treats as if there were no checker at all.
 
 import (
-	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"reflect"
 	"time"
 
-	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
 
@@ -137,16 +135,6 @@ func (s *stmt) lists(args []driver.NamedValue) (string, []driver.NamedValue, err
 		}
 	}
 	return "", args, nil
-}
-
-// listCall is the call that runs a prepared statement's query with its lists
-// expanded: another native query, which the connection runs as a call of
-// its own (op is OpExec or OpQuery), preparing and closing it when the
-// driver asks (driver.ErrSkip), as database/sql does.
-func (c *conn) listCall(ctx context.Context, op middleware.Op, query, native string, args []driver.NamedValue, err error) *callState {
-	s := newCallState(c, op, c.connector.interest(ctx, op), query, native, args, err)
-	s.facts = c.classify(query)
-	return s
 }
 
 // listArgsOf returns args with each slice the checker let through either a

@@ -57,10 +57,10 @@ func (e *partCommittedError) Unwrap() []error { return []error{ErrCommitUnknown,
 // was lost after a statement of the transaction committed part of it
 // (txCommit, set by controlled).
 func (c *conn) lostAfterCommit(err error) error {
-	if err == nil || c.txCommit.effect == 0 || !dberr.Unusable(err) || errors.Is(err, ErrCommitUnknown) {
+	if err == nil || c.tx.commit.effect == 0 || !dberr.Unusable(err) || errors.Is(err, ErrCommitUnknown) {
 		return err
 	}
-	return &partCommittedError{at: c.txCommit, cause: err}
+	return &partCommittedError{at: c.tx.commit, cause: err}
 }
 
 // failed notes the error of a call: a connection that can no longer serve

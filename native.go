@@ -57,7 +57,49 @@ func newRealConn(raw driver.Conn) realConn {
 	r.resetter, _ = raw.(driver.SessionResetter)
 	r.validator, _ = raw.(driver.Validator)
 	r.checker, _ = raw.(driver.NamedValueChecker)
+	if v, ok := raw.(connView); ok {
+		r.narrow(v.viewed())
+	}
 	return r
+}
+
+// connView is a driver connection that stands for another, the one it
+// views: force_rollback's views of its shared connection
+// (forcerollback_conn.go) have every optional interface, and answer for
+// the real connection behind them. stmtView is the same for statements.
+// The wrapper offers exactly the optional interfaces of what is viewed, so
+// that database/sql treats a view as it would the real value.
+type (
+	connView interface{ viewed() *realConn }
+	stmtView interface{ viewed() *realStmt }
+)
+
+// narrow removes the optional interfaces the viewed connection v lacks.
+// Validator stays: a view's IsValid has work of its own (a force_rollback
+// view ends a DriverConn hold), and answers true, as database/sql assumes
+// of a connection without it.
+func (r *realConn) narrow(v *realConn) {
+	if v.pinger == nil {
+		r.pinger = nil
+	}
+	if v.execer == nil && v.execerLegacy == nil {
+		r.execer, r.execerLegacy = nil, nil
+	}
+	if v.queryer == nil && v.queryerLegacy == nil {
+		r.queryer, r.queryerLegacy = nil, nil
+	}
+	if v.preparer == nil {
+		r.preparer = nil
+	}
+	if v.beginner == nil {
+		r.beginner = nil
+	}
+	if v.resetter == nil {
+		r.resetter = nil
+	}
+	if v.checker == nil {
+		r.checker = nil
+	}
 }
 
 // execNative runs a statement on the real connection, through its legacy
@@ -222,6 +264,22 @@ func newRealStmt(raw driver.Stmt) realStmt {
 	s.checker, _ = raw.(driver.NamedValueChecker)
 	s.converter, _ = raw.(driver.ColumnConverter)
 	return s
+}
+
+// narrow is realConn.narrow for statements.
+func (s *realStmt) narrow(v *realStmt) {
+	if v.execer == nil {
+		s.execer = nil
+	}
+	if v.queryer == nil {
+		s.queryer = nil
+	}
+	if v.checker == nil {
+		s.checker = nil
+	}
+	if v.converter == nil {
+		s.converter = nil
+	}
 }
 
 // execNative runs the real statement, through its legacy Exec when it has

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-databases/databases/middleware"
 )
 
 type readReplicaKey struct{}
@@ -81,18 +83,6 @@ func WritePosition(ctx context.Context, db *sql.DB) (string, error) {
 		return nil
 	})
 	return token, err
-}
-
-// self returns the connection behind the value wrapConn built.
-func (c *conn) self() *conn { return c }
-
-// nextTxID numbers a transaction; those of replicas share the primary's
-// numbering.
-func (c *connector) nextTxID() uint64 {
-	if c.parent != nil {
-		return c.parent.txID.Add(1)
-	}
-	return c.txID.Add(1)
 }
 
 // replicaSet is what a connector with replicas shares among its
@@ -216,48 +206,33 @@ type replicaConn struct {
 
 // inTx reports whether a transaction is open on the replica connection:
 // every statement of the connection then goes there.
-func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.txID != 0 }
+func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.tx.id != 0 }
 
-// execRouted runs a statement on the replica or the primary.
-func (c *conn) execRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// routed is the route stage of an exec or a query (op OpExec or OpQuery)
+// of a connection with replicas: it runs on the replica or the primary
+// (call.go), and a write on the primary is counted for read-your-writes.
+func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
 	c.rep.settle(c)
 	rc, err := c.route(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rc != nil {
 		if err := c.replicaMay(query); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		res, err := rc.execHere(ctx, query, args)
+		res, r, err := rc.here(ctx, op, nil, query, args)
 		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
-			return res, err
+			return res, r, err
 		}
 	}
-	res, err := c.execHere(ctx, query, args)
-	c.noteWrite(query)
-	return res, err
-}
-
-// queryRouted is execRouted for queries.
-func (c *conn) queryRouted(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	c.rep.settle(c)
-	rc, err := c.route(ctx, query)
-	if err != nil {
-		return nil, err
+	res, r, err := c.here(ctx, op, nil, query, args)
+	if op == middleware.OpQuery {
+		c.noteQueryWrite(query)
+	} else {
+		c.noteWrite(query)
 	}
-	if rc != nil {
-		if err := c.replicaMay(query); err != nil {
-			return nil, err
-		}
-		r, err := rc.queryHere(ctx, query, args)
-		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
-			return r, err
-		}
-	}
-	r, err := c.queryHere(ctx, query, args)
-	c.noteQueryWrite(query)
-	return r, err
+	return res, r, err
 }
 
 // route returns the replica connection a statement runs on, or nil for the
@@ -274,7 +249,7 @@ func (c *conn) route(ctx context.Context, query string) (*conn, error) {
 	if c.rep.inTx() {
 		return c.rep.rc, nil
 	}
-	if c.txID != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
+	if c.tx.id != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
 		return nil, nil
 	}
 	if ts := c.classify(query); ts.primaryOnly() {
@@ -287,7 +262,7 @@ func (c *conn) route(ctx context.Context, query string) (*conn, error) {
 // is false when it must run on the primary.
 func (c *conn) beginReplica(ctx context.Context, opts driver.TxOptions) (t driver.Tx, err error, routed bool) {
 	c.rep.settle(c)
-	if c.txID != 0 || c.rawTx {
+	if c.tx.id != 0 || c.rawTx {
 		return nil, nil, false
 	}
 	rc, err := c.replicaReady(ctx)
@@ -547,7 +522,7 @@ func (c *conn) replicaExec(ctx context.Context, rc *conn, ts *txStatement) error
 	if rp.rc != rc || rp.r == nil {
 		return nil // a statement of a replica connection since closed
 	}
-	if rc.txID != 0 {
+	if rc.tx.id != 0 {
 		rp.unsure = rp.unsure || ts.opaque()
 		return nil // a statement of a read-only transaction
 	}
@@ -572,7 +547,7 @@ func (c *conn) noteWrite(query string) {
 	if !c.mayWrite(query) {
 		return
 	}
-	if c.txID != 0 {
+	if c.tx.id != 0 {
 		c.rep.txWrote = true
 		return
 	}
@@ -584,7 +559,7 @@ func (c *conn) noteWrite(query string) {
 // the connection goes back to the pool or runs its next statement.
 func (c *conn) noteQueryWrite(query string) {
 	c.noteWrite(query)
-	if c.txID == 0 && c.mayWrite(query) {
+	if c.tx.id == 0 && c.mayWrite(query) {
 		c.rep.pending = true
 	}
 }

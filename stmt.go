@@ -44,17 +44,17 @@ var (
 
 func newStmt(raw driver.Stmt, c *conn, query, native string, plan *rewrite.Plan) stmt {
 	s := stmt{realStmt: newRealStmt(raw), conn: c, sql: query, native: native, plan: plan}
-	if v, ok := raw.(*sharedStmt); ok {
-		v.mirror(&s)
+	if v, ok := raw.(stmtView); ok {
+		s.narrow(v.viewed())
 	}
-	c.openStmts++
+	c.ddl.openStmts++
 	return s
 }
 
 func (s *stmt) Close() error {
 	s.conn.stmts.lock() // database/sql may close it while the connection is idle
 	defer s.conn.stmts.unlock()
-	s.conn.openStmts--
+	s.conn.ddl.openStmts--
 	if s.conn.connector.chain == nil {
 		return s.raw.Close() // no closure to allocate (conn.run)
 	}
@@ -71,11 +71,22 @@ func (s *stmt) NumInput() int {
 	return s.raw.NumInput()
 }
 
-func (s *stmt) bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
-	if s.plan == nil {
-		return args, nil
+// bindArgs is the rewrite stage of an execution: it maps the arguments to
+// the native statement's. An IN list expanded makes another native query,
+// which it returns for the connection to run; else "".
+func (s *stmt) bindArgs(args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if s.conn.listArgs {
+		native, largs, err := s.lists(args)
+		if native != "" || err != nil {
+			return native, largs, err
+		}
+		args = largs
 	}
-	return s.plan.Bind(args)
+	if s.plan == nil {
+		return "", args, nil
+	}
+	args, err := s.plan.Bind(args)
+	return "", args, err
 }
 
 func (s *stmt) Exec(values []driver.Value) (driver.Result, error) {
@@ -95,104 +106,13 @@ func (s *stmtQueryer) QueryContext(ctx context.Context, args []driver.NamedValue
 }
 
 func (s *stmt) exec(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if err := s.start(ctx); err != nil {
-		return nil, err
-	}
-	res, err := s.execDirect(ctx, args)
-	if err != nil && s.conn.sqlite() {
-		err = explainLock(s.conn.connector.cfg, "statement", err)
-	}
-	if s.conn.rep != nil {
-		s.conn.noteWrite(s.sql)
-	}
-	if s.conn.needsRan(&s.tx, err) {
-		err = s.conn.ran(ctx, s.tx, err)
-	}
+	res, _, err := s.conn.perform(ctx, middleware.OpStmtExec, s, s.sql, args)
 	return res, err
 }
 
-// start applies, before each execution, what a call of the connection
-// applies before it runs: the transaction rules, and for a statement
-// prepared on a replica the replica's catching up (replicaExec).
-func (s *stmt) start(ctx context.Context) error {
-	if err := s.conn.guardTransact(ctx); err != nil {
-		return err
-	}
-	if s.conn.connector.shared == nil && (s.tx.effect != 0 || s.conn.txID != 0) {
-		if err := s.conn.control(ctx, s.tx); err != nil {
-			return err
-		}
-	}
-	if s.primary != nil {
-		return s.primary.replicaExec(ctx, s.conn, &s.tx)
-	}
-	return nil
-}
-
-func (s *stmt) execDirect(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	ctx = s.conn.txContext(ctx)
-	if s.conn.listArgs {
-		// A list expanded is another native query: the connection runs it.
-		native, largs, err := s.lists(args)
-		if native != "" || err != nil {
-			return s.conn.listCall(ctx, middleware.OpExec, s.sql, native, largs, err).exec(ctx)
-		}
-		args = largs
-	}
-	args, err := s.bind(args)
-	in := s.conn.connector.interest(ctx, middleware.OpStmtExec)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		return s.execNative(ctx, args)
-	}
-	st := newCallState(s.conn, middleware.OpStmtExec, in, s.sql, s.native, args, err)
-	st.stmt = s
-	return st.exec(ctx)
-}
-
 func (s *stmt) query(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if err := s.start(ctx); err != nil {
-		return nil, err
-	}
-	r, err := s.queryDirect(ctx, args)
-	if err != nil && s.conn.sqlite() {
-		err = explainLock(s.conn.connector.cfg, "query", err)
-	}
-	if s.conn.rep != nil {
-		s.conn.noteQueryWrite(s.sql)
-	}
-	if s.conn.needsRan(&s.tx, err) {
-		err = s.conn.ran(ctx, s.tx, err)
-	}
+	_, r, err := s.conn.perform(ctx, middleware.OpStmtQuery, s, s.sql, args)
 	return s.conn.held(ctx, s.sql, r, err)
-}
-
-func (s *stmt) queryDirect(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	ctx = s.conn.txContext(ctx)
-	if s.conn.listArgs {
-		native, largs, err := s.lists(args)
-		if native != "" || err != nil {
-			return s.conn.listCall(ctx, middleware.OpQuery, s.sql, native, largs, err).query(ctx)
-		}
-		args = largs
-	}
-	args, err := s.bind(args)
-	in := s.conn.connector.interest(ctx, middleware.OpStmtQuery)
-	if in == middleware.None {
-		if err != nil {
-			return nil, err
-		}
-		r, err := s.queryNative(ctx, args)
-		if err != nil {
-			return nil, err
-		}
-		return s.conn.wrapDirect(r), nil
-	}
-	st := newCallState(s.conn, middleware.OpStmtQuery, in, s.sql, s.native, args, err)
-	st.stmt = s
-	return st.query(ctx)
 }
 
 func (s *stmtChecker) CheckNamedValue(nv *driver.NamedValue) error {

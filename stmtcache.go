@@ -87,7 +87,7 @@ func (r *realConn) lookup(ctx context.Context, query string, s *callState) (*cac
 	if s == nil {
 		raw, err = r.prepareNative(ctx, query)
 	} else {
-		raw, sent, err = s.prepareNested(ctx, query)
+		raw, sent, err = s.conn.prepareCall(ctx, s.call.Query, query, middleware.StmtCacheMiss, nil)
 	}
 	if err != nil {
 		if dberr.TooManyStatements(err) {
@@ -215,22 +215,21 @@ func (r *realConn) queryCached(ctx context.Context, query string, args []driver.
 	return rows, e, use, nil
 }
 
-// queryThroughCache is queryCached without middleware: rows served by a
-// cached statement are wrapped, in a value the statement holds, so that
-// closing them gives the statement back.
-func (c *conn) queryThroughCache(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	rs, after, _, err := c.queryCached(ctx, query, args, nil)
-	if err != nil || after == nil {
-		return rs, err
+// cachedRows wraps, for a query without middleware, rows served by a
+// cached statement, in a value the statement holds, so that closing them
+// gives the statement back; rows of a statement prepared for this query
+// alone (the cached one was busy) close it. Other rows are the real
+// driver's (wrapDirect).
+func (c *conn) cachedRows(rs driver.Rows, after io.Closer) driver.Rows {
+	if after == nil {
+		return c.wrapDirect(rs)
 	}
-	w, ok := after.(*cachedStmt)
-	if ok {
+	if w, ok := after.(*cachedStmt); ok {
 		w.rows = rows{raw: rs, after: w}
-		return wrapRows(&w.rows, c.rowsInterfaces(rs)), nil
+		return wrapRows(&w.rows, c.rowsInterfaces(rs))
 	}
-	// A statement prepared for this query alone: its statement was busy.
 	r := &rows{raw: rs, after: after}
-	return wrapRows(r, c.rowsInterfaces(rs)), nil
+	return wrapRows(r, c.rowsInterfaces(rs))
 }
 
 // stmtCacheSize returns how many statements each connection keeps: the

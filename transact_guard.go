@@ -51,7 +51,7 @@ func noteBegin(ctx context.Context, c *conn) {
 // its caller meant).
 func (c *conn) guardTransact(ctx context.Context) error {
 	st, ok := ctx.Value(txKey{}).(*txState)
-	if !ok || st == nil || c.txID != 0 || st.ended.Load() {
+	if !ok || st == nil || c.tx.id != 0 || st.ended.Load() {
 		return nil
 	}
 	owner := st.owner.conn.Load()

@@ -42,8 +42,7 @@ func (t *tx) finish(op middleware.Op) error {
 	if c.rep != nil {
 		defer c.rep.txEnded(c)
 	}
-	committed := c.txCommit
-	c.txCommit = txStatement{}
+	committed := c.tx.commit
 	err := c.endTx(t.ctx, op == middleware.OpCommit, t.raw.Rollback)
 	switch {
 	case err != nil:
@@ -56,8 +55,17 @@ func (t *tx) finish(op middleware.Op) error {
 	if committed.effect != 0 && err != nil && !errors.Is(err, ErrCommitUnknown) && dberr.Unusable(err) {
 		err = &partCommittedError{at: committed, cause: err}
 	}
-	if c.ddlPending {
+	if c.ddl.pending {
 		c.schemaChanged(t.ctx, txStatement{})
 	}
 	return err
+}
+
+// nextTxID numbers a transaction; those of replicas share the primary's
+// numbering.
+func (c *connector) nextTxID() uint64 {
+	if c.parent != nil {
+		return c.parent.txID.Add(1)
+	}
+	return c.txID.Add(1)
 }

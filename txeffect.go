@@ -625,3 +625,35 @@ func containsFold(s, substr string) bool {
 	}
 	return false
 }
+
+// factsKept bounds the texts whose reading a connection keeps; past it the
+// set starts again.
+const factsKept = 256
+
+// stmtMemo is a connection's memory of what the texts it ran do: the
+// answer for the last one is found again with a string compare, and those
+// of the others in a map.
+type stmtMemo struct {
+	lastQuery string
+	lastTx    txStatement
+	facts     map[string]txStatement
+}
+
+// read returns what query does, read once per text.
+func (m *stmtMemo) read(cfg *config, query string) txStatement {
+	if query == m.lastQuery && query != "" {
+		return m.lastTx
+	}
+	ts, ok := m.facts[query]
+	if !ok {
+		ts = cfg.dialect.classify(cfg.mysqlMode, query)
+		if m.facts == nil || len(m.facts) >= factsKept {
+			m.facts = make(map[string]txStatement)
+		}
+		if len(query) <= stmtCacheMaxQuery {
+			m.facts[query] = ts
+		}
+	}
+	m.lastQuery, m.lastTx = query, ts
+	return ts
+}

@@ -41,6 +41,19 @@ func (e *txAbortedError) Error() string {
 
 func (e *txAbortedError) Unwrap() []error { return []error{ErrTxAborted, e.cause} }
 
+// txGuard is the transaction a connection has open through BeginTx, and
+// what the rules must remember of it.
+type txGuard struct {
+	id      uint64           // numbers it (connector.nextTxID); 0 when there is none
+	opts    driver.TxOptions // what it was begun with, to begin again after a MySQL implicit commit
+	ctx     context.Context  // BeginTx's context without its cancel, for statements sent without one
+	check   txCheck          // what to ask the server before its next statement
+	cause   txStatement      // the statement that may have committed it implicitly
+	err     error            // the error after which the server may have rolled it back
+	aborted error            // set once the server has ended it: every later statement fails
+	commit  txStatement      // a statement that committed part of it (MySQL; lost.go)
+}
+
 // txCheck is what the connection must ask the server before the next
 // statement of its transaction.
 type txCheck uint8
@@ -57,22 +70,22 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 	if c.connector.shared != nil {
 		return nil // force_rollback has rules of its own
 	}
-	if c.txID == 0 {
+	if c.tx.id == 0 {
 		c.noteRawTx(ts.effect)
 		return nil
 	}
-	if c.txCheck != 0 {
+	if c.tx.check != 0 {
 		if err := c.checkTx(ctx); err != nil {
 			return c.lostAfterCommit(err)
 		}
 	}
-	if c.txAborted != nil {
-		return c.txAborted
+	if c.tx.aborted != nil {
+		return c.tx.aborted
 	}
 	if ts.effect&(effBegin|effEnd|effAutocommit) != 0 {
 		return ts.refuse("", "would end or replace the transaction begun by BeginTx; end it with Commit or Rollback, or use SAVEPOINT or a nested Transact")
 	}
-	if ts.effect&effImplicitCommit != 0 && c.txOpts.ReadOnly {
+	if ts.effect&effImplicitCommit != 0 && c.tx.opts.ReadOnly {
 		return ts.refuse("", "commits the open transaction implicitly on MySQL, which a read-only transaction does not allow")
 	}
 	return nil
@@ -81,19 +94,19 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 // controlled notes, after a statement of a transaction has run, what the
 // server must be asked before the next one.
 func (c *conn) controlled(ts txStatement, err error) {
-	if c.txID == 0 || c.connector.shared != nil {
+	if c.tx.id == 0 || c.connector.shared != nil {
 		return
 	}
 	if ts.commitPoint(c.connector.cfg.dialect) {
-		c.txCheck |= checkImplicitCommit
-		c.txCause = ts
-		if c.txCommit.effect == 0 && !dberr.Unsent(err) {
-			c.txCommit = ts // it was sent: the server committed before running it
+		c.tx.check |= checkImplicitCommit
+		c.tx.cause = ts
+		if c.tx.commit.effect == 0 && !dberr.Unsent(err) {
+			c.tx.commit = ts // it was sent: the server committed before running it
 		}
 	}
 	if err != nil && mayEndTx(err) {
-		c.txCheck |= checkFailed
-		c.txErr = err
+		c.tx.check |= checkFailed
+		c.tx.err = err
 	}
 }
 
@@ -106,29 +119,29 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 // the answer: a new transaction after an implicit commit, ErrTxAborted after
 // a rollback.
 func (c *conn) checkTx(ctx context.Context) error {
-	check, cause, failed := c.txCheck, c.txCause, c.txErr
-	c.txCheck, c.txCause, c.txErr = 0, txStatement{}, nil
+	check, cause, failed := c.tx.check, c.tx.cause, c.tx.err
+	c.tx.check, c.tx.cause, c.tx.err = 0, txStatement{}, nil
 	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
 	switch {
 	case err != nil:
 		c.bad = true
-		c.txAborted = &txAbortedError{cause: errors.Join(failed, err)}
-		return c.txAborted
+		c.tx.aborted = &txAbortedError{cause: errors.Join(failed, err)}
+		return c.tx.aborted
 	case open:
 		return nil
 	case check&checkImplicitCommit != 0:
-		if _, err := c.beginNative(context.WithoutCancel(ctx), c.txOpts); err != nil {
+		if _, err := c.beginNative(context.WithoutCancel(ctx), c.tx.opts); err != nil {
 			c.bad = true
-			c.txAborted = &txAbortedError{cause: err}
-			return c.txAborted
+			c.tx.aborted = &txAbortedError{cause: err}
+			return c.tx.aborted
 		}
-		if c.txOpts.ReadOnly {
+		if c.tx.opts.ReadOnly {
 			return cause.refuse("", "committed the read-only transaction implicitly on MySQL; a new read-only transaction was begun")
 		}
 		return nil
 	default:
-		c.txAborted = &txAbortedError{cause: failed}
-		return c.txAborted
+		c.tx.aborted = &txAbortedError{cause: failed}
+		return c.tx.aborted
 	}
 }
 
@@ -138,16 +151,15 @@ func (c *conn) checkTx(ctx context.Context) error {
 func (c *conn) endTx(ctx context.Context, commit bool, rollback func() error) error {
 	var err error
 	if commit && c.connector.shared == nil {
-		if c.txCheck != 0 {
+		if c.tx.check != 0 {
 			err = c.checkTx(ctx)
-		} else if c.txAborted != nil {
-			err = c.txAborted
+		} else if c.tx.aborted != nil {
+			err = c.tx.aborted
 		}
 		if err != nil {
 			rollback()
 		}
 	}
-	c.txID, c.txOpts, c.txCtx = 0, driver.TxOptions{}, nil
-	c.txCheck, c.txCause, c.txErr, c.txAborted = 0, txStatement{}, nil, nil
+	c.tx = txGuard{}
 	return err
 }
