@@ -26,6 +26,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/internal/pgtemp"
 )
 
@@ -911,7 +912,7 @@ func TestAttackCredentialsWithReplicasPasswordFile(t *testing.T) {
 		defer db.Close()
 		var got string
 		if err := db.QueryRowContext(ReadReplica(context.Background()), "SELECT CURRENT_USER").Scan(&got); err != nil || got != "atk1_q" {
-			t.Errorf("primary %s: replica read as %q, %v; want atk1_q with the replica's password_file", RedactURL(primary), got, err)
+			t.Errorf("primary %s: replica read as %q, %v; want atk1_q with the replica's password_file", dsn.RedactURL(primary), got, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // The attacks run on the servers of the behavioural tests (dbtest), in a
@@ -514,7 +515,7 @@ func atkCountsAsWrite(t *testing.T, u, port string, setup []string, q string) {
 			t.Fatal(err)
 		}
 		if logBin == 0 {
-			if ts := dialectMySQL.classify(0, q); ts.does&effWrite == 0 {
+			if ts := classify(backendOf(dsn.MySQL), 0, q); ts.does&effWrite == 0 {
 				t.Fatalf("%s writes, but is read as a read: read-your-writes does not wait for it", q)
 			}
 			return

@@ -79,7 +79,7 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			res, r, err = c.send(ctx, op, st, query, native, args, ts, err)
 		}
 	}
-	if err != nil && c.sqlite() {
+	if err != nil {
 		what := "statement"
 		if isQuery {
 			what = "query"
@@ -177,7 +177,8 @@ func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, nati
 // preparing, so that the chain sees one call; without, database/sql
 // answers it.
 func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (res driver.Result, use middleware.StmtCache, err error) {
-	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) {
+	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) &&
+		(ts.does&effWrite != 0 || c.connector.backend.execsKeptReads()) {
 		res, use, err = c.execCached(ctx, native, args, s)
 	} else {
 		res, err = c.execOnce(ctx, native, args, s != nil)
@@ -308,7 +309,7 @@ func newCallState(c *conn, op middleware.Op, in middleware.Interest, query, nati
 	call.Op, call.DB, call.Query, call.NativeQuery, call.Args = op, c.connector.db, query, native, args
 	s.native = native
 	call.ConnID, call.TxID, call.RowsAffected = c.id, c.tx.id, -1
-	call.ServerAddress, call.ServerPort = c.server.host, c.server.port
+	call.ServerAddress, call.ServerPort = c.server.Host, c.server.Port
 	if in == middleware.All {
 		// Only then: reading the clock costs more than the rest of the
 		// state, and a call that only matters if it fails goes without.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
@@ -17,12 +18,12 @@ import (
 // below carry them. Its fields are the list of what a connection has; each
 // feature's state is a struct of its own, in the feature's file.
 type conn struct {
-	realConn             // the real driver's connection, and its statement cache (stmtcache.go)
-	connector *connector // what opened it: the configuration, the middleware, the DB's shared state
-	id        uint64     // numbers the connector's connections from 1
-	server    *server    // the host it reached (hosts.go)
-	bad       bool       // the connection must not be reused
-	rawTx     bool       // a statement outside BeginTx may have opened a transaction (leak.go)
+	realConn              // the real driver's connection, and its statement cache (stmtcache.go)
+	connector *connector  // what opened it: the configuration, the middleware, the DB's shared state
+	id        uint64      // numbers the connector's connections from 1
+	server    *dsn.Server // the host it reached (hosts.go)
+	bad       bool        // the connection must not be reused
+	rawTx     bool        // a statement outside BeginTx may have opened a transaction (leak.go)
 
 	tx     txGuard      // the transaction begun through BeginTx, and its rules (txguard.go)
 	txHold *hold        // the open transaction's hold (holds.go); nil without
@@ -72,7 +73,8 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 		w.rep = &replicaConn{}
 	}
 	if c.stmts > 0 {
-		w.stmts = newStmtCache(c.stmts, c.cfg.dialect.stmtCacheMinArgs)
+		_, minArgs := c.backend.stmtCache()
+		w.stmts = newStmtCache(c.stmts, minArgs)
 	}
 	return w
 }
@@ -123,7 +125,7 @@ func (c *conn) Begin() (driver.Tx, error) {
 
 func (c *connPinger) Ping(ctx context.Context) error {
 	err := (*conn)(c).run(ctx, middleware.OpPing, c.pinger.Ping)
-	if err != nil && (*conn)(c).sqlite() {
+	if err != nil {
 		err = explainLock(c.connector.cfg, "ping", err)
 	}
 	return err
@@ -200,7 +202,7 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // classify reads what a statement does (txeffect.go), in the connection's
 // dialect, once per text (stmtMemo).
 func (c *conn) classify(query string) txStatement {
-	return c.memo.read(c.connector.cfg, query)
+	return c.memo.read(c.connector.backend, c.connector.cfg.MySQLMode, query)
 }
 
 // ran applies what a statement that ran, or failed, did beyond its result:
@@ -231,7 +233,7 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 // nothing has not: ran's checks of it would all be false.
 func (c *conn) needsRan(ts *txStatement, err error) bool {
 	return err != nil || ts.does&(effSession|effDDL) != 0 || c.ddl.pending ||
-		c.tx.id != 0 && ts.commitPoint(c.connector.cfg.dialect)
+		c.tx.id != 0 && ts.commitPoint(c.connector.backend)
 }
 
 // txContext gives a statement of a transaction that was sent without a
@@ -297,9 +299,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 	}
 	st, err := c.prepareHere(ctx, query)
 	if err != nil {
-		if c.sqlite() {
-			err = explainLock(c.connector.cfg, "prepare", err)
-		}
+		err = explainLock(c.connector.cfg, "prepare", err)
 		return nil, err
 	}
 	return wrapStmt(st), nil
@@ -349,7 +349,7 @@ func (c *conn) prepareObserved(ctx context.Context, in middleware.Interest, quer
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
 	noteBegin(ctx, c)
-	if err := c.connector.cfg.dialect.checkTxOptions(opts); err != nil {
+	if err := c.connector.backend.checkTxOptions(opts); err != nil {
 		return nil, err
 	}
 	if c.rep != nil && opts.ReadOnly {
@@ -357,7 +357,7 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 			return t, err
 		}
 	}
-	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
+	if c.connector.backend.beginsItself() && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		begin = c.beginSQLite
 	}
 	id := c.connector.nextTxID()

@@ -20,9 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/rewrite"
 )
@@ -34,17 +34,18 @@ const rewriteCacheSize = 1024
 // connector opens connections of the real driver and wraps them. It is what
 // sql.OpenDB receives.
 type connector struct {
-	cfg    *config
-	raw    driver.Connector
-	driver driver.Driver // what Driver() returns
-	opts   options
-	cache  *rewrite.Cache       // nil: queries are sent as written
-	chain  *middleware.Pipeline // nil: calls go straight to the real driver
-	db     *middleware.Database
-	shared *shared   // force_rollback: the one real connection
-	hosts  *hostList // the real connector when the URL has a host list (hosts.go); nil otherwise
-	server *server   // the one host of a URL without a list
-	stmts  int       // prepared statements each connection keeps (stmtcache.go)
+	cfg     *dsn.Config
+	backend backend // what the server does differently (backend.go)
+	raw     driver.Connector
+	driver  driver.Driver // what Driver() returns
+	opts    options
+	cache   *rewrite.Cache       // nil: queries are sent as written
+	chain   *middleware.Pipeline // nil: calls go straight to the real driver
+	db      *middleware.Database
+	shared  *shared     // force_rollback: the one real connection
+	hosts   *hostList   // the real connector when the URL has a host list (hosts.go); nil otherwise
+	server  *dsn.Server // the one host of a URL without a list
+	stmts   int         // prepared statements each connection keeps (stmtcache.go)
 	// replicas are the read replicas (replica.go); nil without. parent is,
 	// in the connector of one replica, the primary's.
 	replicas *replicaSet
@@ -88,32 +89,28 @@ func NewConnector(url string, opts ...Option) (driver.Connector, error) {
 }
 
 func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
-	cfg, err := parseURL(url)
+	cfg, err := dsn.Parse(url)
 	if err != nil {
 		return nil, err
 	}
-	c := &connector{cfg: cfg, driver: d, opts: newOptions(d, opts), server: &server{host: cfg.host, port: cfg.port}}
+	c := &connector{cfg: cfg, backend: backendOf(cfg.Dialect), driver: d, opts: newOptions(d, opts), server: &dsn.Server{Host: cfg.Host, Port: cfg.Port}}
 	if c.stmts, err = stmtCacheSize(cfg); err != nil {
 		return nil, err
 	}
 	c.chain = c.opts.pipeline(cfg)
 	c.holds = newHolds(c)
 	c.db = &middleware.Database{
-		Dialect:   cfg.dialect.name,
-		Namespace: cfg.database,
-		Address:   cfg.host,
-		Port:      cfg.port,
-		URL:       cfg.redacted,
-		SQLMode:   cfg.mysqlMode,
+		Dialect:   cfg.Dialect.Name,
+		Namespace: cfg.Database,
+		Address:   cfg.Host,
+		Port:      cfg.Port,
+		URL:       cfg.Redacted,
+		SQLMode:   cfg.MySQLMode,
 	}
-	switch {
-	case cfg.native || c.opts.native:
-	case cfg.dialect == dialectMySQL:
-		c.cache = rewrite.NewMySQLCache(cfg.mysqlMode, rewriteCacheSize)
-	default:
-		c.cache = rewrite.NewCache(cfg.dialect.rewrite, rewriteCacheSize)
+	if !cfg.Native && !c.opts.native {
+		c.cache = c.backend.rewriteCache(cfg)
 	}
-	if cfg.forceRollback || c.opts.forceRollback {
+	if cfg.ForceRollback || c.opts.forceRollback {
 		// Every connection is a view of one (forcerollback.go), whose
 		// statements are savepoint-guarded: none is kept.
 		c.shared = newShared(c)
@@ -127,7 +124,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	}
 	if c.hosts != nil {
 		c.raw = c.hosts
-	} else if c.raw, err = rawConnector(cfg, cfg.dsn, c.creds); err != nil {
+	} else if c.raw, err = rawConnector(cfg, cfg.DSN, c.creds); err != nil {
 		return nil, err
 	}
 	if err := c.openReplicas(); err != nil {
@@ -139,18 +136,9 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 // rawConnector returns the real driver's connector for dsn, which is the
 // URL's or one of its replicas'; with creds, one that gets them at each
 // new connection.
-func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector, error) {
-	if cfg.driverName == dialectPostgres.defaultDriver {
-		// pgx's own connector parses its DSN at every Connect; parsing
-		// once here also reports a bad option when the DB is opened.
-		pc, err := pgx.ParseConfig(dsn)
-		if err != nil {
-			return nil, cfg.driverError(err)
-		}
-		return creds.pgConnector(*pc), nil
-	}
-	if creds != nil {
-		return creds.mysqlConnector(cfg, dsn) // newCredentials allows no other driver
+func rawConnector(cfg *dsn.Config, dsn string, creds *credentials) (driver.Connector, error) {
+	if c, ok, err := backendOf(cfg.Dialect).connector(cfg, dsn, creds); ok {
+		return c, err
 	}
 	real, err := lookupDriver(cfg)
 	if err != nil {
@@ -159,7 +147,7 @@ func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector
 	if dc, ok := real.(driver.DriverContext); ok {
 		raw, err := dc.OpenConnector(dsn)
 		if err != nil {
-			return nil, cfg.driverError(err)
+			return nil, cfg.DriverError(err)
 		}
 		return boxConnector(raw), nil
 	}
@@ -169,28 +157,14 @@ func rawConnector(cfg *config, dsn string, creds *credentials) (driver.Connector
 // hostsConnector returns the connector of a URL's host list (hosts.go):
 // with more than one host, or with an option that picks among hosts on
 // MySQL; nil for a URL that names one server.
-func hostsConnector(cfg *config, creds *credentials) (*hostList, error) {
-	switch {
-	case cfg.dialect == dialectPostgres && cfg.driverName == dialectPostgres.defaultDriver && len(cfg.hosts) > 1:
-		pc, err := pgx.ParseConfig(cfg.dsn)
-		if err != nil {
-			return nil, cfg.driverError(err)
-		}
-		return newPostgresHosts(cfg, pc, creds), nil
-	case cfg.dialect == dialectMySQL && (len(cfg.hosts) > 1 || cfg.pick != hostPick{}):
-		real, err := lookupDriver(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return newMySQLHosts(cfg, real, creds)
-	}
-	return nil, nil
+func hostsConnector(cfg *dsn.Config, creds *credentials) (*hostList, error) {
+	return backendOf(cfg.Dialect).hostList(cfg, creds)
 }
 
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil || c.holds != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.Memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil || c.holds != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -200,17 +174,17 @@ func (c *connector) refusePoolOptions(via string) error {
 	if via == "sql.Open" && c.opts.insights != nil {
 		// The driver is shared by every DB of its name: no DB could find
 		// its own insights (Insights).
-		return fmt.Errorf("databases: insights (option insights=on or WithInsights) for %q need databases.Open or sql.OpenDB(databases.NewConnector(...)): %s shares one driver among DBs, so databases.Insights could not tell whose they are", c.cfg.redacted, via)
+		return fmt.Errorf("databases: insights (option insights=on or WithInsights) for %q need databases.Open or sql.OpenDB(databases.NewConnector(...)): %s shares one driver among DBs, so databases.Insights could not tell whose they are", c.cfg.Redacted, via)
 	}
-	if names := c.cfg.pool.given(); len(names) > 0 {
-		return fmt.Errorf("databases: bad URL %q: option %s needs databases.Open: %s gives a driver no access to its pool", c.cfg.redacted, strings.Join(names, ", "), via)
+	if names := c.cfg.Pool.Given(); len(names) > 0 {
+		return fmt.Errorf("databases: bad URL %q: option %s needs databases.Open: %s gives a driver no access to its pool", c.cfg.Redacted, strings.Join(names, ", "), via)
 	}
 	return nil
 }
 
 // Connect opens a connection of the real driver and wraps it.
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
-	if c.cfg.memory {
+	if c.cfg.Memory {
 		if err := c.keepMemory(ctx); err != nil {
 			return nil, err
 		}
@@ -249,12 +223,12 @@ func (c *connector) open(ctx context.Context) (conn, error) {
 	}
 	call := &middleware.Call{Op: middleware.OpConnect, DB: c.db, ConnID: c.connID.Add(1), Start: time.Now(), RowsAffected: -1}
 	var raw driver.Conn
-	var at *server
+	var at *dsn.Server
 	err := c.chain.Observe(ctx, in, call, func(ctx context.Context, call *middleware.Call) error {
 		var err error
 		raw, at, err = c.rawConnect(ctx)
 		if at != nil {
-			call.ServerAddress, call.ServerPort = at.host, at.port
+			call.ServerAddress, call.ServerPort = at.Host, at.Port
 		}
 		return err
 	})
@@ -269,7 +243,7 @@ func (c *connector) open(ctx context.Context) (conn, error) {
 
 // wrap is the connection to the host at, before wrapConn; on MySQL its
 // statement cache is sized from the server's limit.
-func (c *connector) wrap(ctx context.Context, raw driver.Conn, at *server, id uint64) conn {
+func (c *connector) wrap(ctx context.Context, raw driver.Conn, at *dsn.Server, id uint64) conn {
 	w := newConn(raw, c, id)
 	w.server = at
 	c.fitStmtCache(ctx, &w.realConn)
@@ -278,7 +252,7 @@ func (c *connector) wrap(ctx context.Context, raw driver.Conn, at *server, id ui
 
 // rawConnect opens a real connection, or in force_rollback mode a view of
 // the shared one, and says which host it reached.
-func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *server, error) {
+func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *dsn.Server, error) {
 	if c.shared != nil {
 		raw, err := c.shared.connect()
 		return raw, c.server, err
@@ -288,7 +262,7 @@ func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *server, error
 	}
 	raw, err := c.raw.Connect(ctx)
 	if err != nil {
-		err = sqliteOpenError(c.cfg, err)
+		err = c.backend.connectError(c.cfg, err)
 	}
 	return raw, c.server, err
 }
@@ -354,20 +328,20 @@ func (d dsnConnector) Driver() driver.Driver                        { return d.d
 
 // lookupDriver finds the real driver registered in database/sql under the
 // name the URL selects.
-func lookupDriver(cfg *config) (driver.Driver, error) {
-	name := cfg.driverName
+func lookupDriver(cfg *dsn.Config) (driver.Driver, error) {
+	name := cfg.DriverName
 	if name == driverName {
-		return nil, fmt.Errorf("databases: bad URL %q: the databases driver cannot wrap itself", cfg.redacted)
+		return nil, fmt.Errorf("databases: bad URL %q: the databases driver cannot wrap itself", cfg.Redacted)
 	}
 	if !slices.Contains(sql.Drivers(), name) {
 		return nil, fmt.Errorf("databases: bad URL %q: no database/sql driver is registered as %q (registered: %s); import the package that registers it",
-			cfg.redacted, name, strings.Join(slices.DeleteFunc(sql.Drivers(), func(s string) bool { return s == driverName }), ", "))
+			cfg.Redacted, name, strings.Join(slices.DeleteFunc(sql.Drivers(), func(s string) bool { return s == driverName }), ", "))
 	}
 	// database/sql has no lookup by name; a *sql.DB built without
 	// connecting hands out its driver.
-	db, err := sql.Open(name, cfg.dsn)
+	db, err := sql.Open(name, cfg.DSN)
 	if err != nil {
-		return nil, cfg.driverError(err)
+		return nil, cfg.DriverError(err)
 	}
 	defer db.Close()
 	return db.Driver(), nil

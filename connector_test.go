@@ -55,7 +55,7 @@ func TestMemoryDatabaseShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same memdb name, opened directly, is now an empty database.
-	raw, err := sql.Open(c.cfg.driverName, c.cfg.dsn)
+	raw, err := sql.Open(c.cfg.DriverName, c.cfg.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type copyTarget struct {
 // on PostgreSQL, as the server folds it; quoted names, and every name on
 // MySQL and SQLite, stay as written.
 func (c *conn) copyTarget(spec copySpec, text string) *copyTarget {
-	fold := c.connector.cfg.dialect == dialectPostgres
+	fold := c.connector.backend.foldsNames()
 	resolve := func(names []copyName) []string {
 		out := make([]string, len(names))
 		for i, n := range names {
@@ -97,12 +97,12 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 	dctx, stop := copyContext(ctx)
 	defer stop()
 	load := c.copyLoader()
-	pg := c.connector.cfg.dialect == dialectPostgres
+	atomic := c.connector.backend.atomicCopy()
 	var tx driver.Tx
-	if !pg {
+	if !atomic {
 		inTx := c.tx.id != 0
 		if !inTx && c.rawTx {
-			if inTx, err = c.txOpen(dctx, c.connector.cfg.dialect); err != nil {
+			if inTx, err = c.txOpen(dctx, c.connector.backend); err != nil {
 				return 0, err
 			}
 		}
@@ -131,7 +131,7 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 	run := func() (int64, error) {
 		return c.copyRecovered(func() (int64, error) { return load(ctx, dctx, c, rc, t, src) })
 	}
-	if pg || tx != nil {
+	if atomic || tx != nil {
 		n, err = run()
 	} else {
 		n, err = copyInSavepoint(dctx, rc, run)
@@ -161,22 +161,14 @@ func (c *conn) copyRecovered(load func() (int64, error)) (n int64, err error) {
 }
 
 // copyLoader picks the backend's loader.
-func (c *conn) copyLoader() copyLoader {
-	switch c.connector.cfg.dialect {
-	case dialectPostgres:
-		return copyPostgres
-	case dialectMySQL:
-		return copyMySQL
-	}
-	return copySQLite
-}
+func (c *conn) copyLoader() copyLoader { return c.connector.backend.copyLoader() }
 
 // copyBegin begins the load's own transaction on the real driver, as
 // BeginTx would but without a middleware call of its own: on SQLite the
 // way this package begins one (sqlitetx.go), under force_rollback a
 // savepoint of the shared connection.
 func (c *conn) copyBegin(ctx context.Context) (driver.Tx, error) {
-	if c.connector.cfg.dialect == dialectSQLite && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
+	if c.connector.backend.beginsItself() && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
 		return c.beginSQLite(ctx, driver.TxOptions{})
 	}
 	return c.beginNative(ctx, driver.TxOptions{})

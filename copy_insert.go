@@ -56,7 +56,7 @@ func copySQLite(ctx, dctx context.Context, c *conn, rc *realConn, t *copyTarget,
 // insertBatch is the state of a load through INSERTs.
 type insertBatch struct {
 	rc     *realConn
-	d      *dialect
+	b      backend
 	t      *copyTarget
 	lim    insertLimits
 	prefix string // INSERT INTO t (a, b) VALUES
@@ -71,7 +71,7 @@ type insertBatch struct {
 
 func copyInsert(ctx, dctx context.Context, c *conn, rc *realConn, t *copyTarget, src CopySource, lim insertLimits) (int64, error) {
 	ncol := len(t.columns)
-	b := &insertBatch{rc: rc, d: c.connector.cfg.dialect, t: t, lim: lim, ncol: ncol, prefix: insertPrefix(t, lim.quote)}
+	b := &insertBatch{rc: rc, b: c.connector.backend, t: t, lim: lim, ncol: ncol, prefix: insertPrefix(t, lim.quote)}
 	b.per = min(lim.rows, lim.params/ncol)
 	if b.per < 1 {
 		return 0, &CopyError{Table: t.name(), Row: -1, Err: fmt.Errorf("%d columns are more than the %d placeholders of one statement", ncol, lim.params)}
@@ -208,8 +208,8 @@ func (c *conn) mysqlPacket(ctx context.Context, rc *realConn) (int, error) {
 		return 0, fmt.Errorf("reading max_allowed_packet: the server says %v", row[0])
 	}
 	n--
-	if cfg := c.connector.cfg; cfg.driverName == dialectMySQL.defaultDriver {
-		if mc, err := mysql.ParseDSN(cfg.dsn); err == nil && mc.MaxAllowedPacket > 0 {
+	if cfg := c.connector.cfg; cfg.DriverName == cfg.Dialect.DefaultDriver { // go-sql-driver: this runs on MySQL only
+		if mc, err := mysql.ParseDSN(cfg.DSN); err == nil && mc.MaxAllowedPacket > 0 {
 			n = min(n, mc.MaxAllowedPacket)
 		}
 	}
@@ -370,7 +370,7 @@ func (b *insertBatch) blame(ctx context.Context, err error, base int64, args []d
 	}
 	// Only inside the load's transaction: after a deadlock MySQL has rolled
 	// it back, and the rows tried one by one would each commit.
-	if open, terr := b.rc.txOpen(ctx, b.d); terr != nil || !open {
+	if open, terr := b.rc.txOpen(ctx, b.b); terr != nil || !open {
 		return ce
 	}
 	st, perr := b.prepare(ctx, 1)

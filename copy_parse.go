@@ -53,8 +53,8 @@ func copyTextQuoted(table, columns []string, quote byte) string {
 // written, except CopyFrom's own statement on MySQL, whose "double-quoted"
 // names the MySQL redactor would read as string literals and hide; it is
 // shown with `backquoted` names, as MySQL quotes identifiers.
-func copyDisplayText(d *dialect, spec copySpec, query string) string {
-	if d != dialectMySQL {
+func copyDisplayText(quote byte, spec copySpec, query string) string {
+	if quote == '"' {
 		return query
 	}
 	names := func(ns []copyName) []string {
@@ -68,7 +68,7 @@ func copyDisplayText(d *dialect, spec copySpec, query string) string {
 	if query != copyTextQuoted(table, columns, '"') {
 		return query
 	}
-	return copyTextQuoted(table, columns, '`')
+	return copyTextQuoted(table, columns, quote)
 }
 
 // writeQuoted writes name between quote characters, doubling those inside.

@@ -54,7 +54,7 @@ func (c *conn) prepareCopy(ctx context.Context, query string) (st driver.Stmt, o
 	if ctx.Value(readReplicaKey{}) != nil {
 		return nil, true, errCopyReplica
 	}
-	return &copyStmt{conn: c, t: c.copyTarget(spec, copyDisplayText(c.connector.cfg.dialect, spec, query))}, true, nil
+	return &copyStmt{conn: c, t: c.copyTarget(spec, copyDisplayText(c.connector.backend.identQuote(), spec, query))}, true, nil
 }
 
 // NumInput is -1: a row's values, or none to flush, or CopyFrom's source.

@@ -28,6 +28,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // CredentialsFunc returns the user and password of a new connection to
@@ -67,24 +69,24 @@ type credentials struct {
 // newCredentials returns the credentials of cfg and provider, nil when
 // there are none, or an error when they cannot apply: SQLite, a driver
 // without a BeforeConnect hook, or a password given twice.
-func newCredentials(cfg *config, provider CredentialsFunc) (*credentials, error) {
-	if provider == nil && cfg.passwordFile == "" {
+func newCredentials(cfg *dsn.Config, provider CredentialsFunc) (*credentials, error) {
+	if provider == nil && cfg.PasswordFile == "" {
 		return nil, nil
 	}
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("databases: bad URL %q: databases.WithCredentials: "+format, append([]any{cfg.redacted}, args...)...)
+		return fmt.Errorf("databases: bad URL %q: databases.WithCredentials: "+format, append([]any{cfg.Redacted}, args...)...)
 	}
 	switch {
-	case cfg.dialect == dialectSQLite:
+	case backendOf(cfg.Dialect).inProcess():
 		return nil, fail("SQLite has no user or password; it opens a file")
-	case cfg.driverName != cfg.dialect.defaultDriver:
-		return nil, fmt.Errorf("databases: bad URL %q: credentials (WithCredentials, password_file) need the driver %q, whose BeforeConnect hook sets them per connection; the URL selects %q", cfg.redacted, cfg.dialect.defaultDriver, cfg.driverName)
-	case provider != nil && cfg.passwordFile != "":
+	case cfg.DriverName != cfg.Dialect.DefaultDriver:
+		return nil, fmt.Errorf("databases: bad URL %q: credentials (WithCredentials, password_file) need the driver %q, whose BeforeConnect hook sets them per connection; the URL selects %q", cfg.Redacted, cfg.Dialect.DefaultDriver, cfg.DriverName)
+	case provider != nil && cfg.PasswordFile != "":
 		return nil, fail("the URL also gives option password_file; give one or the other")
-	case provider != nil && cfg.hasPassword:
+	case provider != nil && cfg.HasPassword:
 		return nil, fail("the URL also gives a password; give one or the other")
 	}
-	return &credentials{provider: provider, file: cfg.passwordFile, given: map[string]string{}}, nil
+	return &credentials{provider: provider, file: cfg.PasswordFile, given: map[string]string{}}, nil
 }
 
 // get returns the user and password of a new connection to server; user
@@ -128,7 +130,7 @@ func (cr *credentials) redact(msg, pw string) string {
 		}
 		q := strconv.Quote(s)
 		for _, form := range []string{s, q[1 : len(q)-1], url.QueryEscape(s), url.PathEscape(s)} {
-			msg = strings.ReplaceAll(msg, form, mask)
+			msg = strings.ReplaceAll(msg, form, dsn.Mask)
 		}
 	}
 	return msg
@@ -237,10 +239,10 @@ func (cr *credentials) pgConnector(pc pgx.ConnConfig) driver.Connector {
 
 // mysqlConnector returns go-sql-driver's connector for dsn, which gets the
 // credentials at each new connection.
-func (cr *credentials) mysqlConnector(cfg *config, dsn string) (driver.Connector, error) {
+func (cr *credentials) mysqlConnector(cfg *dsn.Config, dsn string) (driver.Connector, error) {
 	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, cfg.driverError(err)
+		return nil, cfg.DriverError(err)
 	}
 	err = mc.Apply(mysql.BeforeConnect(func(ctx context.Context, c *mysql.Config) error {
 		l, ok := ctx.Value(loginKey{}).(*login)
@@ -251,11 +253,11 @@ func (cr *credentials) mysqlConnector(cfg *config, dsn string) (driver.Connector
 		return nil
 	}))
 	if err != nil {
-		return nil, cfg.driverError(err)
+		return nil, cfg.DriverError(err)
 	}
 	raw, err := mysql.NewConnector(mc)
 	if err != nil {
-		return nil, cfg.driverError(err)
+		return nil, cfg.DriverError(err)
 	}
 	return &credConnector{creds: cr, server: mc.Addr, user: mc.User, raw: raw}, nil
 }

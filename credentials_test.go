@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/internal/pgtemp"
 	"github.com/go-databases/databases/middleware"
 )
@@ -79,7 +80,7 @@ func TestCredentialsRefused(t *testing.T) {
 		})
 	}
 	// The file's path is no secret: messages show it.
-	if got := RedactURL("postgres://u@h/db?password_file=/run/pw&sslpassword=x"); got != "postgres://u@h/db?password_file=/run/pw&sslpassword=***" {
+	if got := dsn.RedactURL("postgres://u@h/db?password_file=/run/pw&sslpassword=x"); got != "postgres://u@h/db?password_file=/run/pw&sslpassword=***" {
 		t.Errorf("RedactURL = %q", got)
 	}
 }
@@ -186,7 +187,7 @@ func credsServers(t *testing.T) []func(t *testing.T) *credsServer {
 				server: srv.Addr(),
 				port:   port,
 				url: func(pw string) string {
-					return "postgres://" + userInfo(true, credsUser, pw, pw != "") + srv.Addr() + "/postgres?sslmode=disable"
+					return "postgres://" + dsn.UserInfo(true, credsUser, pw, pw != "") + srv.Addr() + "/postgres?sslmode=disable"
 				},
 				rotate: func(t *testing.T, pw string) { setPassword(t, credsUser, pw) },
 				loginRefused: func(err error) bool {

@@ -61,7 +61,8 @@
 // No option is silently ignored: a bad value, an option the backend cannot
 // honour, or a pool option given to sql.Open (which gives a driver no access
 // to its pool) fails with an error naming the option, and so does an
-// unknown option that looks like a misspelling of one, naming the likely
+// unknown option that looks like a misspelling of one of these or of a
+// parameter of the real driver (sslmod, parseTim), naming the likely
 // option. A password never appears in an error; see RedactURL.
 //
 // # SQLite defaults

@@ -84,7 +84,7 @@ func Open(url string, opts ...Option) (*sql.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	c.cfg.pool.apply(db)
+	c.cfg.Pool.Apply(db)
 	c.holds.watchPool(db)
 	return db, nil
 }

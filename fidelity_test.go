@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -92,11 +93,11 @@ func fidelityURL(t *testing.T, b dbtest.Backend) string {
 // compare the two; it is closed when the test ends.
 func openRaw(t *testing.T, url string) *sql.DB {
 	t.Helper()
-	cfg, err := parseURL(url)
+	cfg, err := dsn.Parse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open(cfg.driverName, cfg.dsn)
+	raw, err := sql.Open(cfg.DriverName, cfg.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}

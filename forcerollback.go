@@ -92,8 +92,8 @@ func (s *shared) open() error {
 		}
 		s.real = newRealConn(raw)
 		err = s.begin()
-		if err == nil && s.connector.cfg.dialect == dialectMySQL {
-			err = s.queryInt("SELECT CONNECTION_ID()", &s.mysqlID)
+		if q := s.connector.backend.sessionIDQuery(); err == nil && q != "" {
+			err = s.queryInt(q, &s.mysqlID)
 		}
 		if err != nil {
 			raw.Close()
@@ -106,11 +106,7 @@ func (s *shared) open() error {
 
 // begin begins the outer transaction on the real connection.
 func (s *shared) begin() error {
-	q := "BEGIN"
-	if s.connector.cfg.dialect == dialectMySQL {
-		q = "START TRANSACTION"
-	}
-	_, err := s.real.execOrPrepare(context.Background(), q, nil)
+	_, err := s.real.execOrPrepare(context.Background(), s.connector.backend.beginStatement(), nil)
 	return err
 }
 
@@ -370,20 +366,7 @@ func (s *shared) cancelStatement() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	switch s.connector.cfg.dialect {
-	case dialectPostgres:
-		if s.real.pg != nil {
-			s.real.pg.CancelRequest(ctx)
-		}
-	case dialectMySQL:
-		killer, err := s.connector.raw.Connect(ctx)
-		if err != nil {
-			return
-		}
-		defer killer.Close()
-		k := newRealConn(killer)
-		k.execOrPrepare(ctx, fmt.Sprintf("KILL QUERY %d", s.mysqlID), nil)
-	}
+	s.connector.backend.cancelStatement(ctx, s)
 }
 
 // holdRaw gives v the real connection for a DriverConn caller: v owns it,

@@ -53,8 +53,8 @@ const (
 // check applies the refusals to a query about to be prepared or run and
 // returns what it does to a transaction.
 func (s *shared) check(query string) (txStatement, error) {
-	d := s.connector.cfg.dialect
-	ts := d.classify(s.connector.cfg.mysqlMode, query)
+	b := s.connector.backend
+	ts := classify(b, s.connector.cfg.MySQLMode, query)
 	const where = "force_rollback: "
 	switch control := ts.effect&(effBegin|effEnd|effAutocommit) != 0; {
 	case control && ts.effect&effImplicitCommit != 0:
@@ -63,7 +63,7 @@ func (s *shared) check(query string) (txStatement, error) {
 		return ts, ts.refuse(where, "would end the outer transaction; use BeginTx or Transact, which become savepoints")
 	case ts.effect&effImplicitCommit != 0:
 		return ts, ts.refuse(where, "commits implicitly on MySQL: the server would commit what the test wrote before it, and nothing could then roll that back; create the schema before opening the force_rollback DB, or use CREATE TEMPORARY TABLE, which does not commit")
-	case ts.effect&effSavepoint != 0 && d == dialectPostgres && ts.count > 1:
+	case ts.effect&effSavepoint != 0 && b.statementSavepoints() && ts.count > 1:
 		return ts, ts.refuse(where, "shares a query with other statements; on PostgreSQL force_rollback runs each savepoint command alone (it guards every statement with a savepoint of its own), so send it by itself")
 	}
 	return ts, nil
@@ -93,7 +93,7 @@ type statementGuard struct {
 // the real connection (phys).
 func (s *shared) openGuard(ts txStatement) (statementGuard, error) {
 	g := statementGuard{ts: ts, kind: kindOf(ts)}
-	if s.connector.cfg.dialect != dialectPostgres {
+	if !s.connector.backend.statementSavepoints() {
 		return g, nil
 	}
 	if err := s.dropPlans(context.Background()); err != nil {
@@ -136,9 +136,9 @@ func (s *shared) closeGuard(g statementGuard, err error) error {
 		}
 		return err
 	}
-	d := s.connector.cfg.dialect
-	if (d == dialectMySQL && g.ts.effect&effUnknown != 0) || (err != nil && d != dialectPostgres && mayEndTx(err)) {
-		open, askErr := s.real.txOpen(ctx, d)
+	b := s.connector.backend
+	if (b.implicitCommits() && g.ts.effect&effUnknown != 0) || (err != nil && !b.statementSavepoints() && mayEndTx(err)) {
+		open, askErr := s.real.txOpen(ctx, b)
 		if askErr != nil {
 			return errors.Join(err, askErr)
 		}

@@ -39,6 +39,7 @@ import (
 	"go.opentelemetry.io/otel/semconv/v1.43.0/dbconv"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware/insights"
 	"github.com/go-databases/databases/middleware/tracing"
 )
@@ -86,7 +87,7 @@ type hold struct {
 	kind       holdKind
 	owner      bool // it alone holds the connection: a transaction, or rows outside one
 	connID     uint64
-	server     *server
+	server     *dsn.Server
 	start      time.Time
 	span       trace.Span // the caller's, when it was recording
 	npc        int
@@ -131,8 +132,8 @@ type holds struct {
 // newHolds returns the holds of c, or nil when no option needs them.
 func newHolds(c *connector) *holds {
 	h := &holds{c: c, threshold: c.opts.leakThreshold}
-	if c.cfg.leakSet { // the URL wins, off included
-		h.threshold = c.cfg.leakThreshold
+	if c.cfg.LeakSet { // the URL wins, off included
+		h.threshold = c.cfg.LeakThreshold
 	}
 	useTime := c.opts.meterProvider != nil && c.opts.poolNames == PoolMetricsSemconv
 	if h.threshold == 0 && c.opts.insights == nil && !useTime {
@@ -324,7 +325,7 @@ func (h *holds) summary(query string) string {
 	if query == "" {
 		return ""
 	}
-	return insights.Summarize(h.c.cfg.dialect.scan, h.c.cfg.mysqlMode, query)
+	return insights.Summarize(h.c.backend.scanDialect(), h.c.cfg.MySQLMode, query)
 }
 
 // tick is how often the watcher looks at the holds: often enough that a
@@ -415,7 +416,7 @@ func (h *holds) reportLeak(now time.Time, s snapshot) {
 		slog.String("opened_at", where.at()), slog.String("function", where.function),
 		slog.Duration("held", held), slog.String("query", summary),
 		slog.Uint64("conn", x.connID), slog.String("server", serverName(x.server)))
-	system := tracing.SystemName(h.c.cfg.dialect.name)
+	system := tracing.SystemName(h.c.cfg.Dialect.Name)
 	if x.span != nil {
 		attrs := []attribute.KeyValue{attribute.String("databases.leak.kind", kind), attribute.Float64("databases.leak.held_s", held.Seconds()),
 			attribute.Int64("databases.conn.id", int64(x.connID)), system}
@@ -523,7 +524,7 @@ func (h *holds) close() {
 }
 
 // serverName is the host:port a connection reached; "" when unknown.
-func serverName(s *server) string {
+func serverName(s *dsn.Server) string {
 	if s == nil {
 		return ""
 	}

@@ -24,11 +24,12 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/go-databases/databases/internal/dberr"
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // hostEntry is one host of a list, with the real connector that reaches it.
 type hostEntry struct {
-	server
+	dsn.Server
 	raw driver.Connector
 }
 
@@ -37,8 +38,8 @@ type hostEntry struct {
 // each new connection.
 type hostList struct {
 	entries []hostEntry
-	pick    hostPick
-	cfg     *config
+	pick    dsn.HostPick
+	cfg     *dsn.Config
 	// check: ask each server what target_session_attrs and Galera need
 	// (with one host and no target there is nothing to ask).
 	check bool
@@ -51,14 +52,14 @@ var _ driver.Connector = (*hostList)(nil)
 
 // newMySQLHosts builds the host list of a MySQL URL: one real connector per
 // host, from the DSN of each, getting creds at each connection when given.
-func newMySQLHosts(cfg *config, real driver.Driver, creds *credentials) (*hostList, error) {
-	l := &hostList{pick: cfg.pick, cfg: cfg, check: len(cfg.hosts) > 1 || cfg.pick.target != "", perServer: creds != nil && creds.provider != nil}
-	hosts, dsns := cfg.hosts, cfg.hostDSNs
+func newMySQLHosts(cfg *dsn.Config, real driver.Driver, creds *credentials) (*hostList, error) {
+	l := &hostList{pick: cfg.Pick, cfg: cfg, check: len(cfg.Hosts) > 1 || cfg.Pick.Target != "", perServer: creds != nil && creds.provider != nil}
+	hosts, dsns := cfg.Hosts, cfg.HostDSNs
 	if len(hosts) == 0 { // a socket, or go-sql-driver's default host
-		hosts, dsns = []server{{host: cfg.host, port: cfg.port}}, []string{cfg.dsn}
+		hosts, dsns = []dsn.Server{{Host: cfg.Host, Port: cfg.Port}}, []string{cfg.DSN}
 	}
 	for i, s := range hosts {
-		e := hostEntry{server: s}
+		e := hostEntry{Server: s}
 		if creds != nil {
 			var err error
 			if e.raw, err = creds.mysqlConnector(cfg, dsns[i]); err != nil {
@@ -67,7 +68,7 @@ func newMySQLHosts(cfg *config, real driver.Driver, creds *credentials) (*hostLi
 		} else if dc, ok := real.(driver.DriverContext); ok {
 			raw, err := dc.OpenConnector(dsns[i])
 			if err != nil {
-				return nil, cfg.driverError(err)
+				return nil, cfg.DriverError(err)
 			}
 			e.raw = boxConnector(raw)
 		} else {
@@ -83,8 +84,8 @@ func newMySQLHosts(cfg *config, real driver.Driver, creds *credentials) (*hostLi
 // variants pgx made of that host (sslmode=prefer), and none of pgx's own
 // target_session_attrs check, which the list makes itself; each gets
 // creds at each connection when given.
-func newPostgresHosts(cfg *config, pc *pgx.ConnConfig, creds *credentials) *hostList {
-	l := &hostList{pick: cfg.pick, cfg: cfg, check: cfg.pick.target != "", perServer: creds != nil && creds.provider != nil}
+func newPostgresHosts(cfg *dsn.Config, pc *pgx.ConnConfig, creds *credentials) *hostList {
+	l := &hostList{pick: cfg.Pick, cfg: cfg, check: cfg.Pick.Target != "", perServer: creds != nil && creds.provider != nil}
 	all := append([]*pgconn.FallbackConfig{{Host: pc.Host, Port: pc.Port, TLSConfig: pc.TLSConfig}}, pc.Fallbacks...)
 	for i := 0; i < len(all); {
 		j := i + 1
@@ -96,7 +97,7 @@ func newPostgresHosts(cfg *config, pc *pgx.ConnConfig, creds *credentials) *host
 		c.Fallbacks = all[i+1 : j]
 		c.ValidateConnect = nil
 		l.entries = append(l.entries, hostEntry{
-			server: server{host: all[i].Host, port: int(all[i].Port)},
+			Server: dsn.Server{Host: all[i].Host, Port: int(all[i].Port)},
 			raw:    creds.pgConnector(c),
 		})
 		i = j
@@ -117,16 +118,16 @@ func (l *hostList) Driver() driver.Driver { return l.entries[0].raw.Driver() }
 // load_balance_hosts=random) and returns the first connection that fits,
 // with the host it reached. prefer-standby keeps the first server that is
 // not a standby while it looks further, and takes it when none is.
-func (l *hostList) connect(ctx context.Context) (driver.Conn, *server, error) {
+func (l *hostList) connect(ctx context.Context) (driver.Conn, *dsn.Server, error) {
 	order := make([]int, len(l.entries))
 	for i := range order {
 		order[i] = i
 	}
-	if l.pick.random {
+	if l.pick.Random {
 		rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
 	var fallback driver.Conn
-	var fallbackAt *server
+	var fallbackAt *dsn.Server
 	var tried []hostAttempt
 	for _, i := range order {
 		e := &l.entries[i]
@@ -135,17 +136,17 @@ func (l *hostList) connect(ctx context.Context) (driver.Conn, *server, error) {
 			if fallback != nil {
 				fallback.Close()
 			}
-			return raw, &e.server, nil
+			return raw, &e.Server, nil
 		}
 		var m *mismatch
-		if errors.As(err, &m) && l.pick.target == "prefer-standby" && fallback == nil {
-			fallback, fallbackAt = raw, &e.server
+		if errors.As(err, &m) && l.pick.Target == "prefer-standby" && fallback == nil {
+			fallback, fallbackAt = raw, &e.Server
 			continue
 		}
 		if raw != nil {
 			raw.Close()
 		}
-		tried = append(tried, hostAttempt{at: e.server, err: err})
+		tried = append(tried, hostAttempt{at: e.Server, err: err})
 		if ctx.Err() != nil || dberr.LoginRefused(err) && !l.perServer {
 			break // another host would be refused the same way, or the caller gave up
 		}
@@ -153,7 +154,7 @@ func (l *hostList) connect(ctx context.Context) (driver.Conn, *server, error) {
 	if fallback != nil {
 		return fallback, fallbackAt, nil
 	}
-	return nil, nil, &hostsError{cfg: l.cfg, target: l.pick.target, tried: tried}
+	return nil, nil, &hostsError{cfg: l.cfg, target: l.pick.Target, tried: tried}
 }
 
 // try connects to one host within connect_timeout and checks that it fits.
@@ -161,9 +162,9 @@ func (l *hostList) connect(ctx context.Context) (driver.Conn, *server, error) {
 // and its connection, which the caller closes or keeps.
 func (l *hostList) try(ctx context.Context, e *hostEntry) (driver.Conn, error) {
 	hctx := ctx
-	if l.pick.timeout > 0 {
+	if l.pick.Timeout > 0 {
 		var cancel context.CancelFunc
-		hctx, cancel = context.WithTimeout(ctx, l.pick.timeout)
+		hctx, cancel = context.WithTimeout(ctx, l.pick.Timeout)
 		defer cancel()
 	}
 	raw, err := e.raw.Connect(hctx)
@@ -177,9 +178,9 @@ func (l *hostList) try(ctx context.Context, e *hostEntry) (driver.Conn, error) {
 	}
 	if err != nil && ctx.Err() == nil && hctx.Err() != nil {
 		if errors.Is(err, hctx.Err()) {
-			err = fmt.Errorf("no answer within connect_timeout=%d: %w", int(l.pick.timeout/time.Second), err)
+			err = fmt.Errorf("no answer within connect_timeout=%d: %w", int(l.pick.Timeout/time.Second), err)
 		} else {
-			err = fmt.Errorf("no answer within connect_timeout=%d (%w): %w", int(l.pick.timeout/time.Second), hctx.Err(), err)
+			err = fmt.Errorf("no answer within connect_timeout=%d (%w): %w", int(l.pick.Timeout/time.Second), hctx.Err(), err)
 		}
 	}
 	return raw, err
@@ -194,7 +195,7 @@ func (m *mismatch) Error() string { return m.why }
 // fits asks the server what target_session_attrs needs to know, and on
 // MySQL whether it is a Galera node ready to serve.
 func (l *hostList) fits(ctx context.Context, raw driver.Conn) error {
-	target := l.pick.target
+	target := l.pick.Target
 	if target == "prefer-standby" {
 		target = "standby"
 	}
@@ -298,7 +299,7 @@ func showVars(ctx context.Context, raw driver.Conn, query string) (map[string]st
 
 // hostAttempt is one host tried and why it was not taken.
 type hostAttempt struct {
-	at  server
+	at  dsn.Server
 	err error
 }
 
@@ -306,7 +307,7 @@ type hostAttempt struct {
 // fitted. It names every host tried and why, with the URL's secrets
 // masked; errors.As reaches each host's error.
 type hostsError struct {
-	cfg    *config
+	cfg    *dsn.Config
 	target string
 	tried  []hostAttempt
 }
@@ -324,10 +325,10 @@ func (e *hostsError) Error() string {
 			b.WriteString("; ")
 		}
 		b.WriteString(t.at.String() + ": ")
-		if e.cfg.ambiguous {
+		if e.cfg.Ambiguous {
 			b.WriteString("(its message is not shown, since it could quote part of the password)")
 		} else {
-			b.WriteString(e.cfg.redactMessage(t.err.Error()))
+			b.WriteString(e.cfg.RedactMessage(t.err.Error()))
 		}
 	}
 	return b.String()

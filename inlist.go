@@ -31,12 +31,12 @@ import (
 // parameter (rewrite.Array): PostgreSQL through pgx, which encodes a Go
 // slice as an array whatever the query execution mode.
 func (c *connector) arraysOn() bool {
-	return c.cfg.dialect == dialectPostgres && c.cfg.driverName == dialectPostgres.defaultDriver
+	return c.backend.bindsArrays(c.cfg)
 }
 
 // listsOn reports whether a slice may be a list argument: placeholders are
 // rewritten (not placeholders=native).
-func (c *connector) listsOn() bool { return !(c.cfg.native || c.opts.native) }
+func (c *connector) listsOn() bool { return !(c.cfg.Native || c.opts.native) }
 
 // claimsChecker reports whether the wrapper of a connection is a
 // driver.NamedValueChecker: when the real connection is, and whenever

@@ -30,18 +30,10 @@ var ErrTxLeaked = errors.New("databases: a transaction begun by a raw BEGIN stat
 // discard the connection.
 var errTxLeaked = fmt.Errorf("%w (%w)", ErrTxLeaked, driver.ErrBadConn)
 
-// leakFlags is the effect that flags a connection outside a transaction.
-func (d *dialect) leakFlags() txEffect {
-	if d == dialectSQLite {
-		return effBegin | effSavepoint // a SAVEPOINT outside a transaction opens one
-	}
-	return effBegin | effAutocommit | effUnknown
-}
-
 // noteRawTx flags the connection when a statement run outside BeginTx may
 // leave a transaction open.
 func (c *conn) noteRawTx(eff txEffect) {
-	if eff&c.connector.cfg.dialect.leakFlags() != 0 {
+	if eff&c.connector.backend.leakFlags() != 0 {
 		c.rawTx = true
 	}
 }
@@ -74,47 +66,20 @@ func (c *conn) leakedTx(ctx context.Context) bool {
 	if !c.rawTx {
 		return false
 	}
-	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
+	open, err := c.txOpen(ctx, c.connector.backend)
 	c.rawTx = open || err != nil
 	return c.rawTx
 }
 
 // txOpen asks the server whether the connection is inside a transaction
-// (MySQL: or has autocommit off, which makes the next statement open one).
-// It is a round trip, made only for a connection that needs it.
-func (r *realConn) txOpen(ctx context.Context, d *dialect) (bool, error) {
+// (MySQL: or has autocommit off, which makes the next statement open one),
+// the way backend b can tell. It is a round trip, made only for a
+// connection that needs it.
+func (r *realConn) txOpen(ctx context.Context, b backend) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	switch d {
-	case dialectPostgres:
-		if r.pg != nil {
-			return r.pg.TxStatus() != 'I', nil
-		}
-	case dialectMySQL:
-		rows, st, err := r.queryOrPrepare(ctx, "SELECT @@in_transaction, @@autocommit", nil)
-		if err != nil {
-			return false, err
-		}
-		if st != nil {
-			defer st.Close()
-		}
-		defer rows.Close()
-		row := make([]driver.Value, 2)
-		if err := rows.Next(row); err != nil {
-			return false, err
-		}
-		inTx, autocommit := fmt.Sprint(row[0]), fmt.Sprint(row[1])
-		return inTx != "0" || autocommit != "1", nil
-	case dialectSQLite:
-		// modernc does not export sqlite3_get_autocommit; a BEGIN inside a
-		// transaction fails, and outside one is rolled back at once.
-		if _, err := r.execOrPrepare(ctx, "BEGIN", nil); err != nil {
-			return true, nil
-		}
-		if _, err := r.execOrPrepare(ctx, "ROLLBACK", nil); err != nil {
-			return false, err
-		}
-		return false, nil
-	}
-	return false, errors.New("databases: cannot tell whether the connection is in a transaction")
+	return b.txOpen(ctx, r)
 }
+
+// errCannotTellTx is txOpen's error where the real driver cannot say.
+var errCannotTellTx = errors.New("databases: cannot tell whether the connection is in a transaction")

@@ -83,15 +83,15 @@ func (c *conn) commitFailed(err error) error {
 	// SQLite runs in process: a COMMIT that failed (its context ended while
 	// it waited for a lock, which dberr.Unusable takes for a lost network
 	// connection) did not commit, and sqliteTx.finish rolled it back.
-	if err != nil && c.connector.shared == nil && !c.sqlite() && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
+	if err != nil && c.connector.shared == nil && !c.inProcess() && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
 		return &commitUnknownError{cause: err}
 	}
 	return err
 }
 
-// sqlite reports whether c is a SQLite connection.
-func (c *conn) sqlite() bool {
-	return c.connector.cfg != nil && c.connector.cfg.dialect == dialectSQLite
+// inProcess reports whether c's database runs in this process (SQLite).
+func (c *conn) inProcess() bool {
+	return c.connector.backend != nil && c.connector.backend.inProcess()
 }
 
 // lostBeforeCommit reports whether a transaction that failed with err, and

@@ -5,11 +5,10 @@ package databases
 // forcerollback.go), and what the options, in code and in the URL, build
 // when a connector is made: the middleware pipeline with the built-in
 // tracing and logging, the pool settings and the pool metrics of a DB from
-// Open. url.go reads the URL's options; this file acts on them.
+// Open. internal/dsn reads the URL's options; this file acts on them.
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"slices"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 	"github.com/go-databases/databases/middleware/insights"
 	"github.com/go-databases/databases/middleware/logging"
@@ -122,8 +122,8 @@ func WithTransactAttempts(n int) Option {
 // DB: the URL's, then WithTransactAttempts', then the default.
 func (c *connector) transactAttempts() int {
 	switch {
-	case c.cfg.transactAttempts > 0:
-		return c.cfg.transactAttempts
+	case c.cfg.TransactAttempts > 0:
+		return c.cfg.TransactAttempts
 	case c.opts.transactAttempts > 0:
 		return c.opts.transactAttempts
 	}
@@ -133,7 +133,7 @@ func (c *connector) transactAttempts() int {
 // pipeline returns the pipeline every driver call runs through: the
 // built-in middleware, then that of WithMiddleware. It is nil when there
 // is none, and calls go straight to the real driver.
-func (o *options) pipeline(cfg *config) *middleware.Pipeline {
+func (o *options) pipeline(cfg *dsn.Config) *middleware.Pipeline {
 	chain := append(o.builtins(cfg), o.chain...)
 	if len(chain) == 0 {
 		return nil
@@ -144,9 +144,9 @@ func (o *options) pipeline(cfg *config) *middleware.Pipeline {
 // builtins returns the built-in middleware the options and URL ask for:
 // tracing outermost, so that insights and log records see the span in
 // their context, then insights, then logging.
-func (o *options) builtins(cfg *config) []middleware.Middleware {
+func (o *options) builtins(cfg *dsn.Config) []middleware.Middleware {
 	var mw []middleware.Middleware
-	if o.tracerProvider != nil || o.meterProvider != nil || cfg.trace {
+	if o.tracerProvider != nil || o.meterProvider != nil || cfg.Trace {
 		var topts []tracing.Option
 		if o.tracerProvider != nil {
 			topts = append(topts, tracing.WithTracerProvider(o.tracerProvider))
@@ -154,12 +154,12 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 		if o.meterProvider != nil {
 			topts = append(topts, tracing.WithMeterProvider(o.meterProvider))
 		}
-		if cfg.literals {
+		if cfg.Literals {
 			topts = append(topts, tracing.WithQueryLiterals())
 		}
 		mw = append(mw, tracing.New(topts...))
 	}
-	if o.insightsOn || cfg.insights {
+	if o.insightsOn || cfg.Insights {
 		var iopts []insights.Option
 		if o.logging != nil && o.logging.logger != nil {
 			iopts = append(iopts, insights.WithLogger(o.logging.logger))
@@ -171,17 +171,17 @@ func (o *options) builtins(cfg *config) []middleware.Middleware {
 		mw = append(mw, o.insights)
 	}
 	var fromURL []logging.Option
-	if cfg.slow > 0 {
-		fromURL = append(fromURL, logging.WithSlowThreshold(cfg.slow))
+	if cfg.Slow > 0 {
+		fromURL = append(fromURL, logging.WithSlowThreshold(cfg.Slow))
 	}
-	if cfg.literals {
+	if cfg.Literals {
 		fromURL = append(fromURL, logging.WithQueryLiterals())
 	}
 	switch {
 	case o.logging != nil:
 		mw = append(mw, logging.New(o.logging.logger, slices.Concat(o.logging.opts, fromURL)...))
-	case cfg.logLevel != nil:
-		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.logLevel}), fromURL...))
+	case cfg.LogLevel != nil:
+		mw = append(mw, logging.New(slog.New(&defaultHandler{min: *cfg.LogLevel}), fromURL...))
 	}
 	return mw
 }
@@ -218,20 +218,4 @@ func (h *defaultHandler) WithGroup(name string) slog.Handler {
 	c := *h
 	c.group = name
 	return &c
-}
-
-// apply sets the pool options the URL gave on db.
-func (p poolOptions) apply(db *sql.DB) {
-	if p.maxOpen != nil {
-		db.SetMaxOpenConns(*p.maxOpen)
-	}
-	if p.maxIdle != nil {
-		db.SetMaxIdleConns(*p.maxIdle)
-	}
-	if p.maxLifetime != nil {
-		db.SetConnMaxLifetime(*p.maxLifetime)
-	}
-	if p.maxIdleTm != nil {
-		db.SetConnMaxIdleTime(*p.maxIdleTm)
-	}
 }

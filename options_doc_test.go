@@ -1,7 +1,7 @@
 package databases
 
 // The option tables of doc.go and docs/options.md, tied to the option table
-// of the URL parser (urlOptions) and to the With… functions, so that neither
+// of the URL parser (dsn.Options) and to the With… functions, so that neither
 // document can go stale.
 
 import (
@@ -14,20 +14,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // TestOptionsDoc checks the tables that list options:
 //
 //   - the options table of doc.go ("Options owned by the package") and the
 //     headings of docs/options.md have a row (a heading) for every option
-//     of urlOptions, give each alias in the row of the option it stands
-//     for, and list nothing urlOptions does not know;
+//     of dsn.Options, give each alias in the row of the option it stands
+//     for, and list nothing dsn.Options does not know;
 //   - every heading of docs/options.md gives the option's type, values,
 //     default, backends and an example URL that uses the option (or an
 //     alias) and that the parser accepts;
 //   - every option in the example URLs of doc.go ("URLs") and README.md
 //     ("## URLs") is the package's or one the dialect's real driver reads
-//     (driverOptions);
+//     (dsn.DriverOptions);
 //   - README.md's row of options in code lists every exported function that
 //     returns an Option, and nothing else.
 func TestOptionsDoc(t *testing.T) {
@@ -99,32 +101,32 @@ func TestOptionsDoc(t *testing.T) {
 	})
 }
 
-// checkOptionTable compares the rows of one table with urlOptions.
+// checkOptionTable compares the rows of one table with dsn.Options.
 func checkOptionTable(t *testing.T, where string, rows map[string][]string) {
 	if len(rows) < 10 {
 		t.Fatalf("found %d rows, want at least 10: %v", len(rows), rows)
 	}
 	for name, aliases := range rows {
-		opt, ok := urlOptions[name]
+		opt, ok := dsn.Options[name]
 		switch {
 		case !ok:
-			t.Errorf("%s has a row for %s, which the URL parser (urlOptions in url.go) does not know", where, name)
-		case opt.canonical != "":
-			t.Errorf("%s has a row for %s, an alias of %s", where, name, opt.canonical)
+			t.Errorf("%s has a row for %s, which the URL parser (Options in internal/dsn/url.go) does not know", where, name)
+		case opt.Canonical != "":
+			t.Errorf("%s has a row for %s, an alias of %s", where, name, opt.Canonical)
 		}
 		for _, alias := range aliases {
-			if got := urlOptions[alias].canonical; got != name {
+			if got := dsn.Options[alias].Canonical; got != name {
 				t.Errorf("%s gives %s as an alias of %s; the URL parser has it as an alias of %q", where, alias, name, got)
 			}
 		}
 	}
-	for name, opt := range urlOptions {
-		if opt.canonical == "" {
+	for name, opt := range dsn.Options {
+		if opt.Canonical == "" {
 			if _, ok := rows[name]; !ok {
 				t.Errorf("%s has no row for %s (docs/options.md: a heading \"## `%s`\" with its fields)", where, name, name)
 			}
-		} else if !slices.Contains(rows[opt.canonical], name) {
-			t.Errorf("%s does not give %s as an alias of %s", where, name, opt.canonical)
+		} else if !slices.Contains(rows[opt.Canonical], name) {
+			t.Errorf("%s does not give %s as an alias of %s", where, name, opt.Canonical)
 		}
 	}
 }
@@ -137,7 +139,7 @@ func unknownURLOptions(raw string) []string {
 		return []string{"no scheme"}
 	}
 	base, _, _ := strings.Cut(scheme, "+")
-	d, ok := schemes[base]
+	d, ok := dsn.Schemes[base]
 	if !ok {
 		return []string{"unknown scheme " + base}
 	}
@@ -148,8 +150,8 @@ func unknownURLOptions(raw string) []string {
 		if key == "" {
 			continue
 		}
-		if _, ok := urlOptions[key]; !ok && !slices.Contains(driverOptions[d], key) {
-			problems = append(problems, "option "+key+" is neither the package's nor one the "+d.name+" driver reads")
+		if _, ok := dsn.Options[key]; !ok && !slices.Contains(dsn.DriverOptions[d], key) {
+			problems = append(problems, "option "+key+" is neither the package's nor one the "+d.Name+" driver reads")
 		}
 	}
 	return problems
@@ -226,7 +228,7 @@ func checkOptionHeading(t *testing.T, h optionHeading) {
 		return
 	}
 	example := m[1]
-	if _, err := parseURL(example); err != nil {
+	if _, err := dsn.Parse(example); err != nil {
 		t.Errorf("docs/options.md: the example of %s does not parse: %v", h.name, err)
 	}
 	_, query, _ := strings.Cut(example, "?")

@@ -65,14 +65,14 @@ func (c *connector) poolName() string {
 	if c.opts.poolName != "" {
 		return c.opts.poolName
 	}
-	if c.cfg.host == "" {
-		return c.cfg.database
+	if c.cfg.Host == "" {
+		return c.cfg.Database
 	}
-	name := c.cfg.host
-	if c.cfg.port > 0 {
-		name += ":" + strconv.Itoa(c.cfg.port)
+	name := c.cfg.Host
+	if c.cfg.Port > 0 {
+		name += ":" + strconv.Itoa(c.cfg.Port)
 	}
-	return name + "/" + c.cfg.database
+	return name + "/" + c.cfg.Database
 }
 
 // registerPoolMetrics reports db.Stats() as OpenTelemetry metrics.
@@ -85,7 +85,7 @@ func (c *connector) registerPoolMetrics(db *sql.DB) error {
 	if c.opts.poolNames == PoolMetricsOtelsql {
 		reg, err = otelsql.RegisterDBStatsMetrics(db,
 			otelsql.WithMeterProvider(c.opts.meterProvider),
-			otelsql.WithAttributes(tracing.SystemName(c.cfg.dialect.name)))
+			otelsql.WithAttributes(tracing.SystemName(c.cfg.Dialect.Name)))
 	} else {
 		reg, err = c.registerSemconvPoolMetrics(db)
 	}
@@ -112,14 +112,14 @@ func (c *connector) registerSemconvPoolMetrics(db *sql.DB) (metric.Registration,
 	}
 	instruments := []metric.Observable{count.Inst(), maxOpen.Inst()}
 	var idleMax dbconv.ClientConnectionIdleMaxObservable
-	maxIdle := c.cfg.pool.maxIdle
+	maxIdle := c.cfg.Pool.MaxIdle
 	if maxIdle != nil {
 		if idleMax, err = dbconv.NewClientConnectionIdleMaxObservable(m); err != nil {
 			return nil, err
 		}
 		instruments = append(instruments, idleMax.Inst())
 	}
-	base := []attribute.KeyValue{semconv.DBClientConnectionPoolName(c.poolName()), tracing.SystemName(c.cfg.dialect.name)}
+	base := []attribute.KeyValue{semconv.DBClientConnectionPoolName(c.poolName()), tracing.SystemName(c.cfg.Dialect.Name)}
 	pool := metric.WithAttributeSet(attribute.NewSet(base...))
 	idle := metric.WithAttributeSet(attribute.NewSet(append(base, semconv.DBClientConnectionStateIdle)...))
 	used := metric.WithAttributeSet(attribute.NewSet(append(base, semconv.DBClientConnectionStateUsed)...))
@@ -147,5 +147,5 @@ func (c *connector) newUseTime() (dbconv.ClientConnectionUseTime, attribute.Set)
 		otel.Handle(err)
 		return dbconv.ClientConnectionUseTime{}, attribute.Set{}
 	}
-	return h, attribute.NewSet(semconv.DBClientConnectionPoolName(c.poolName()), tracing.SystemName(c.cfg.dialect.name))
+	return h, attribute.NewSet(semconv.DBClientConnectionPoolName(c.poolName()), tracing.SystemName(c.cfg.Dialect.Name))
 }

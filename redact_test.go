@@ -6,15 +6,14 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
+	"github.com/go-databases/databases/middleware"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"log/slog"
 	"strings"
 	"testing"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
-	"github.com/go-databases/databases/internal/dbtest"
-	"github.com/go-databases/databases/middleware"
 )
 
 // withPassword returns b's URL with the password Zx9Qp2: in the user info
@@ -27,7 +26,7 @@ func withPassword(t *testing.T, b dbtest.Backend) string {
 	i := strings.Index(b.URL, "://") + 3
 	at := strings.LastIndexByte(b.URL, '@')
 	if at < i {
-		t.Fatalf("%s: no user in the URL", RedactURL(b.URL))
+		t.Fatalf("%s: no user in the URL", dsn.RedactURL(b.URL))
 	}
 	user, _, _ := strings.Cut(b.URL[i:at], ":")
 	return b.URL[:i] + user + ":Zx9Qp2" + b.URL[at:]
@@ -77,7 +76,7 @@ func TestValuesPrintWithoutSecrets(t *testing.T) {
 			"conn":             wrapped,
 		}
 		// The connector formats as its masked URL.
-		if got, want := fmt.Sprint(c), "databases.Connector("+RedactURL(url)+")"; got != want {
+		if got, want := fmt.Sprint(c), "databases.Connector("+dsn.RedactURL(url)+")"; got != want {
 			t.Errorf("connector prints %q; want %q", got, want)
 		}
 		for name, v := range values {

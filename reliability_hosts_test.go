@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-databases/databases/internal/cluster"
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/internal/mytemp"
 	"github.com/go-databases/databases/middleware"
 )
@@ -62,11 +63,11 @@ func withHosts(t *testing.T, u, userInfo string, hosts ...string) string {
 // serverAddr returns the host:port of the URL u.
 func serverAddr(t *testing.T, u string) string {
 	t.Helper()
-	cfg, err := parseURL(u)
+	cfg, err := dsn.Parse(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg.hosts[0].String()
+	return cfg.Hosts[0].String()
 }
 
 // closedPort returns a loopback address where nothing listens: a listener

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-databases/databases/internal/dbtest"
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // inputPassword is in every URL of the corpus that can carry a password; no
@@ -119,7 +120,7 @@ func TestReliabilityBadURLs(t *testing.T) {
 			defer func() {
 				if p := recover(); p != nil {
 					err = fmt.Errorf("panic: %v", p)
-					t.Errorf("%q: panic: %v", RedactURL(c.url), p)
+					t.Errorf("%q: panic: %v", dsn.RedactURL(c.url), p)
 				}
 			}()
 			var db *sql.DB
@@ -129,20 +130,20 @@ func TestReliabilityBadURLs(t *testing.T) {
 			}
 		}()
 		if err == nil {
-			t.Errorf("%q: opened, want an error containing %q", RedactURL(c.url), c.want)
+			t.Errorf("%q: opened, want an error containing %q", dsn.RedactURL(c.url), c.want)
 			continue
 		}
 		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %q does not contain %q", RedactURL(c.url), err, c.want)
+			t.Errorf("%q: error %q does not contain %q", dsn.RedactURL(c.url), err, c.want)
 		}
-		checkNoPassword(t, RedactURL(c.url), err.Error())
+		checkNoPassword(t, dsn.RedactURL(c.url), err.Error())
 		// sql.Open goes through the same parse.
 		if _, err2 := sql.Open(driverName, c.url); err2 == nil {
-			t.Errorf("%q: sql.Open accepted it", RedactURL(c.url))
+			t.Errorf("%q: sql.Open accepted it", dsn.RedactURL(c.url))
 		} else {
-			checkNoPassword(t, RedactURL(c.url), err2.Error())
+			checkNoPassword(t, dsn.RedactURL(c.url), err2.Error())
 		}
-		if r := RedactURL(c.url); strings.Contains(r, inputPassword) {
+		if r := dsn.RedactURL(c.url); strings.Contains(r, inputPassword) {
 			t.Errorf("RedactURL shows the password: %s", r)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -89,7 +90,7 @@ func WritePosition(ctx context.Context, db *sql.DB) (string, error) {
 // connections: the replicas, and the count of writes acknowledged, which
 // read-your-writes compares with what each replica was seen to have.
 type replicaSet struct {
-	opts replicaOptions
+	opts dsn.ReplicaOptions
 	list []*replica
 	next atomic.Uint32 // the replica a new replica connection tries first
 
@@ -111,7 +112,7 @@ type replicaSet struct {
 
 // replica is one replica server.
 type replica struct {
-	addr     replicaAddr
+	addr     dsn.ReplicaAddr
 	conn     *connector    // opens and wraps connections to it
 	caughtUp atomic.Uint64 // the writes count it was last seen to have replayed
 
@@ -123,45 +124,45 @@ type replica struct {
 // force_rollback mode replicas are ignored: every call runs in the one
 // transaction on the primary, which sees the test's own writes.
 func (c *connector) openReplicas() error {
-	ro := c.cfg.replicas
-	addrs, dsns := ro.addrs, ro.dsns
+	ro := c.cfg.Replicas
+	addrs, dsns := ro.Addrs, ro.DSNs
 	urls := make([]string, len(addrs))
 	for _, u := range c.opts.replicaURLs {
-		if c.cfg.dialect == dialectSQLite {
+		if c.backend.inProcess() {
 			return fmt.Errorf("databases.WithReplicas: SQLite has no server to replicate")
 		}
-		a, dsn, err := replicaFromURL(c.cfg, u, c.creds != nil)
+		a, replicaDSN, err := dsn.ReplicaFromURL(c.cfg, u, c.creds != nil)
 		if err != nil {
 			return err
 		}
-		addrs, dsns, urls = append(addrs, a), append(dsns, dsn), append(urls, RedactURL(u))
+		addrs, dsns, urls = append(addrs, a), append(dsns, replicaDSN), append(urls, RedactURL(u))
 	}
 	if len(addrs) == 0 || c.shared != nil {
 		return nil
 	}
 	for i, a := range addrs {
 		for _, b := range addrs[:i] {
-			if strings.EqualFold(a.host, b.host) && a.port == b.port {
-				return fmt.Errorf("databases: bad URL %q: option replicas: replica %s is named twice", c.cfg.redacted, a)
+			if strings.EqualFold(a.Host, b.Host) && a.Port == b.Port {
+				return fmt.Errorf("databases: bad URL %q: option replicas: replica %s is named twice", c.cfg.Redacted, a)
 			}
 		}
 	}
-	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.dialect)}
+	set := &replicaSet{opts: ro, pos0: newPositionReader(c.cfg.Dialect, c.backend)}
 	for i, a := range addrs {
 		raw, err := rawConnector(c.cfg, dsns[i], c.creds)
 		if err != nil {
 			return err
 		}
 		db := *c.db
-		db.Address, db.Port, db.Replica, db.URL = a.host, a.port, true, urls[i]
+		db.Address, db.Port, db.Replica, db.URL = a.Host, a.Port, true, urls[i]
 		at := a
 		set.list = append(set.list, &replica{addr: a, conn: &connector{
-			cfg: c.cfg, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
+			cfg: c.cfg, backend: c.backend, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
 			server: &at,
 		}})
 	}
 	if c.opts.meterProvider != nil {
-		m, err := newReplicaMetrics(c.opts.meterProvider, c.cfg.dialect, set)
+		m, err := newReplicaMetrics(c.opts.meterProvider, c.cfg.Dialect, set)
 		if err != nil {
 			return err
 		}
@@ -177,7 +178,7 @@ func (c *connector) positions() *positionReader {
 	if c.replicas != nil {
 		return c.replicas.pos0
 	}
-	return newPositionReader(c.cfg.dialect)
+	return newPositionReader(c.cfg.Dialect, c.backend)
 }
 
 // close closes what the replicas hold.
@@ -222,7 +223,7 @@ func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args 
 			return nil, nil, err
 		}
 		res, r, err := rc.here(ctx, op, nil, query, args)
-		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.fallbackError {
+		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.FallbackError {
 			return res, r, err
 		}
 	}
@@ -273,7 +274,7 @@ func (c *conn) beginReplica(ctx context.Context, opts driver.TxOptions) (t drive
 		return nil, nil, false
 	}
 	t, err = rc.begin(ctx, opts, rc.beginNative)
-	if err != nil && c.replicaBroke(ctx, rc, err) && !c.connector.replicas.opts.fallbackError {
+	if err != nil && c.replicaBroke(ctx, rc, err) && !c.connector.replicas.opts.FallbackError {
 		return nil, nil, false
 	}
 	return t, err, true
@@ -289,7 +290,7 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 		rp := c.rep
 		now := time.Now()
 		if rp.r != nil {
-			if why := rp.r.health.skip(now, set.opts.maxLag); why != "" {
+			if why := rp.r.health.skip(now, set.opts.MaxLag); why != "" {
 				c.closeReplica()
 			}
 		}
@@ -330,7 +331,7 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 				continue
 			}
 		}
-		if why := r.health.skip(time.Now(), set.opts.maxLag); why != "" {
+		if why := r.health.skip(time.Now(), set.opts.MaxLag); why != "" {
 			skipped = append(skipped, r.addr.String()+": "+why)
 			c.closeReplica()
 			continue
@@ -379,11 +380,7 @@ func (r *replica) connect(ctx context.Context) (*conn, error) {
 // setReadOnly makes the session of the replica connection rc refuse
 // writes in every transaction that does not ask for READ WRITE.
 func (rc *conn) setReadOnly(ctx context.Context) error {
-	stmt := "SET SESSION TRANSACTION READ ONLY"
-	if rc.connector.cfg.dialect == dialectPostgres {
-		stmt = "SET default_transaction_read_only = on"
-	}
-	_, err := rc.execOrPrepare(ctx, stmt, nil)
+	_, err := rc.execOrPrepare(ctx, rc.connector.backend.readOnlySession(), nil)
 	return err
 }
 
@@ -486,7 +483,7 @@ func (c *conn) replicaMay(query string) error {
 	if ts.does&effReadOnly != 0 {
 		return ts.refuse("", "would make the read replica's session writable; it is refused under ReadReplica and in a read-only transaction on a replica")
 	}
-	if ts.does&effCalls != 0 && c.connector.cfg.dialect == dialectMySQL {
+	if ts.does&effCalls != 0 && c.connector.backend.implicitCommits() {
 		return ts.refuse("", "runs statements databases cannot read, which may commit the read-only transaction, make the replica's session writable and write on the replica; "+
 			"it is refused in a read-only transaction on a replica: run it outside the transaction (under ReadReplica it then runs on the primary) or in a transaction that is not ReadOnly")
 	}
@@ -598,7 +595,7 @@ func (c *conn) catchUp(ctx context.Context, r *replica, rc *conn) (ok bool, why 
 			return ok, why, err
 		}
 	}
-	if !set.opts.ryw() {
+	if !set.opts.ReadYourWrites() {
 		return true, "", nil
 	}
 	need := set.writes.Load()
@@ -651,7 +648,7 @@ func (s *replicaSet) wait(ctx context.Context, r *replica, rc *conn, p position)
 	if p.empty() {
 		return true, "", nil
 	}
-	limit := s.opts.wait()
+	limit := s.opts.Wait()
 	start := time.Now()
 	s.waits.Add(1)
 	ok, err := s.pos0.wait(ctx, &rc.realConn, p, limit)

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware/tracing"
 )
 
@@ -128,7 +129,7 @@ func (s *replicaSet) pick(now time.Time) (*replica, []string) {
 	var why []string
 	for i := range s.list {
 		r := s.list[(start+i)%len(s.list)]
-		reason := r.health.skip(now, s.opts.maxLag)
+		reason := r.health.skip(now, s.opts.MaxLag)
 		if reason == "" {
 			return r, nil
 		}
@@ -141,7 +142,7 @@ func (s *replicaSet) pick(now time.Time) (*replica, []string) {
 // the primary (nil), or fail with ErrNoReplica naming the replicas and why
 // each was skipped.
 func (s *replicaSet) fallback(ctx context.Context, why []string) error {
-	if !s.opts.fallbackError {
+	if !s.opts.FallbackError {
 		s.metrics.recordFallback(ctx)
 		return nil
 	}
@@ -166,7 +167,7 @@ func dedupe(why []string) []string {
 // with max_replica_lag or metrics. The error is the connection's: a lag
 // that cannot be read (no privilege for SHOW SLAVE STATUS) is left unknown.
 func (s *replicaSet) checkLag(ctx context.Context, r *replica, rc *conn) error {
-	if s.opts.maxLag == 0 && s.metrics == nil || !r.health.lagDue(time.Now()) {
+	if s.opts.MaxLag == 0 && s.metrics == nil || !r.health.lagDue(time.Now()) {
 		return nil
 	}
 	lag, err := s.pos0.lag(ctx, &rc.realConn)
@@ -185,9 +186,9 @@ type replicaMetrics struct {
 	system    attribute.KeyValue
 }
 
-func newReplicaMetrics(mp metric.MeterProvider, d *dialect, set *replicaSet) (*replicaMetrics, error) {
+func newReplicaMetrics(mp metric.MeterProvider, d *dsn.Dialect, set *replicaSet) (*replicaMetrics, error) {
 	meter := mp.Meter("github.com/go-databases/databases")
-	m := &replicaMetrics{system: tracing.SystemName(d.name)}
+	m := &replicaMetrics{system: tracing.SystemName(d.Name)}
 	var err error
 	if m.wait, err = meter.Float64Histogram("db.client.replica.wait.duration", metric.WithUnit("s"),
 		metric.WithDescription("Time a replica read waited for the replica to replay the writes it must see.")); err != nil {
@@ -212,7 +213,7 @@ func newReplicaMetrics(mp metric.MeterProvider, d *dialect, set *replicaSet) (*r
 			if l == lagStopped {
 				v = -1
 			}
-			o.ObserveFloat64(lag, v, metric.WithAttributes(m.system, semconv.ServerAddress(r.addr.host), semconv.ServerPort(r.addr.port)))
+			o.ObserveFloat64(lag, v, metric.WithAttributes(m.system, semconv.ServerAddress(r.addr.Host), semconv.ServerPort(r.addr.Port)))
 		}
 		return nil
 	}, lag)
@@ -237,8 +238,8 @@ func (m *replicaMetrics) recordWait(ctx context.Context, r *replica, d time.Dura
 	case !ok:
 		outcome = "timeout"
 	}
-	m.wait.Record(ctx, d.Seconds(), metric.WithAttributes(m.system, semconv.ServerAddress(r.addr.host),
-		semconv.ServerPort(r.addr.port), attribute.String("outcome", outcome)))
+	m.wait.Record(ctx, d.Seconds(), metric.WithAttributes(m.system, semconv.ServerAddress(r.addr.Host),
+		semconv.ServerPort(r.addr.Port), attribute.String("outcome", outcome)))
 }
 
 func (m *replicaMetrics) recordFallback(ctx context.Context) {

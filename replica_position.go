@@ -20,7 +20,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -28,6 +27,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // flavor is the replication scheme of a server.
@@ -74,15 +75,16 @@ const lagStopped = time.Duration(math.MaxInt64)
 // positionReader reads and waits for positions in one dialect; for MySQL
 // it learns, on its first use, whether the server is MariaDB.
 type positionReader struct {
-	dialect *dialect
+	dialect *dsn.Dialect
+	fixed   flavor // the backend's flavor; flavorUnknown: ask the server
+	none    error  // why the backend has no positions; nil when it has
 	flavor  atomic.Uint32
 }
 
-func newPositionReader(d *dialect) *positionReader {
+func newPositionReader(d *dsn.Dialect, b backend) *positionReader {
 	pr := &positionReader{dialect: d}
-	if d == dialectPostgres {
-		pr.flavor.Store(uint32(flavorPostgres))
-	}
+	pr.fixed, pr.none = b.positions()
+	pr.flavor.Store(uint32(pr.fixed))
 	return pr
 }
 
@@ -91,8 +93,8 @@ func (pr *positionReader) flavorOf(ctx context.Context, rc *realConn) (flavor, e
 	if f := flavor(pr.flavor.Load()); f != flavorUnknown {
 		return f, nil
 	}
-	if pr.dialect != dialectMySQL {
-		return flavorUnknown, errors.New("SQLite has no replication position")
+	if pr.none != nil {
+		return flavorUnknown, pr.none
 	}
 	v, err := queryValue(ctx, rc, "SELECT @@version")
 	if err != nil {
@@ -148,7 +150,7 @@ func (pr *positionReader) parse(token string) (position, error) {
 	switch {
 	case f == flavorUnknown:
 		return position{}, &badPositionError{token, "not a token of databases.WritePosition"}
-	case (f == flavorPostgres) != (pr.dialect == dialectPostgres):
+	case (f == flavorPostgres) != (pr.fixed == flavorPostgres):
 		return position{}, &badPositionError{token, fmt.Sprintf("a %s position, and this DB is %s", name, pr.dialect)}
 	case !validPosition(f, value):
 		return position{}, &badPositionError{token, fmt.Sprintf("%q is not a %s position", value, name)}

@@ -3,14 +3,16 @@ package databases
 import (
 	"strings"
 	"testing"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // TestPositionToken checks WritePosition's tokens: each flavor's position
 // comes back from its token, and a token of another backend, or one that
 // is not a token, is refused with a message saying so.
 func TestPositionToken(t *testing.T) {
-	pg := newPositionReader(dialectPostgres)
-	my := newPositionReader(dialectMySQL)
+	pg := newPositionReader(dsn.Postgres, backendOf(dsn.Postgres))
+	my := newPositionReader(dsn.MySQL, backendOf(dsn.MySQL))
 	for _, tt := range []struct {
 		pr *positionReader
 		p  position

@@ -1,5 +1,6 @@
 package databases
 
+import "github.com/go-databases/databases/internal/dsn"
 import "github.com/go-databases/databases/sqlscan"
 
 // ScanDialect returns how the database a URL opens reads SQL text, in the
@@ -9,9 +10,9 @@ import "github.com/go-databases/databases/sqlscan"
 // reads it as the driver does. The URL is parsed as Open parses it, with the
 // same errors.
 func ScanDialect(url string) (sqlscan.Dialect, sqlscan.Mode, error) {
-	cfg, err := parseURL(url)
+	cfg, err := dsn.Parse(url)
 	if err != nil {
 		return 0, 0, err
 	}
-	return cfg.dialect.scan, cfg.mysqlMode, nil
+	return backendOf(cfg.Dialect).scanDialect(), cfg.MySQLMode, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/go-databases/databases/internal/dsn"
 )
 
 // lockError is a SQLite wait for a lock that gave up: SQLITE_BUSY after
@@ -33,12 +35,12 @@ func (e *lockError) Error() string {
 
 func (e *lockError) Unwrap() error { return e.err }
 
-// explainLock names the cause of a SQLite error that says "database is
-// locked" after busy_timeout (SQLITE_BUSY, but SQLITE_BUSY_SNAPSHOT, which
-// is a serialization failure that waited for nothing); other errors come
-// back as they are.
-func explainLock(cfg *config, what string, err error) error {
-	if err == nil || cfg.dialect != dialectSQLite {
+// explainSQLiteLock names the cause of a SQLite error that says "database
+// is locked" after busy_timeout (SQLITE_BUSY, but SQLITE_BUSY_SNAPSHOT,
+// which is a serialization failure that waited for nothing); other errors
+// come back as they are.
+func explainSQLiteLock(cfg *dsn.Config, what string, err error) error {
+	if err == nil {
 		return err
 	}
 	var lite *sqlite.Error
@@ -49,26 +51,26 @@ func explainLock(cfg *config, what string, err error) error {
 	if errors.As(err, &le) {
 		return err
 	}
-	return &lockError{what: what, timeout: cfg.busyTimeout, err: err}
+	return &lockError{what: what, timeout: cfg.BusyTimeout, err: err}
 }
 
 // boundWait gives ctx a deadline of busy_timeout on a shared-cache
 // database, where modernc waits for a lock until the context ends. done
 // turns an error of the wait that the bound ended into a lockError, and
 // frees the timer.
-func boundWait(ctx context.Context, cfg *config, what string) (context.Context, func(error) error) {
-	if !cfg.sharedCache || cfg.busyTimeout <= 0 {
-		return ctx, func(err error) error { return explainLock(cfg, what, err) }
+func boundWait(ctx context.Context, cfg *dsn.Config, what string) (context.Context, func(error) error) {
+	if !cfg.SharedCache || cfg.BusyTimeout <= 0 {
+		return ctx, func(err error) error { return explainSQLiteLock(cfg, what, err) }
 	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= cfg.busyTimeout {
-		return ctx, func(err error) error { return explainLock(cfg, what, err) }
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= cfg.BusyTimeout {
+		return ctx, func(err error) error { return explainSQLiteLock(cfg, what, err) }
 	}
-	bounded, cancel := context.WithTimeout(ctx, cfg.busyTimeout)
+	bounded, cancel := context.WithTimeout(ctx, cfg.BusyTimeout)
 	return bounded, func(err error) error {
 		cancel()
 		if err != nil && ctx.Err() == nil && bounded.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			return &lockError{what: what, timeout: cfg.busyTimeout}
+			return &lockError{what: what, timeout: cfg.BusyTimeout}
 		}
-		return explainLock(cfg, what, err)
+		return explainSQLiteLock(cfg, what, err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // never deadlock on a lock upgrade; read-only ones begin deferred under
 // PRAGMA query_only.
 func (c *conn) beginSQLite(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	mode := c.connector.cfg.txlock
+	mode := c.connector.cfg.TxLock
 	if opts.ReadOnly {
 		mode = "deferred"
 	}

@@ -19,9 +19,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/go-databases/databases/internal/dberr"
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/middleware"
 )
 
@@ -237,23 +236,20 @@ func (c *conn) cachedRows(rs driver.Rows, after io.Closer) driver.Rows {
 // with another). With interpolateParams=true go-sql-driver sends every
 // query as text, which is the user's choice: the cache is off, and asking
 // for it too is an error.
-func stmtCacheSize(cfg *config) (int, error) {
-	interpolate := false
-	if cfg.dialect == dialectMySQL && cfg.driverName == dialectMySQL.defaultDriver {
-		if mc, err := mysql.ParseDSN(cfg.dsn); err == nil {
-			interpolate = mc.InterpolateParams
+func stmtCacheSize(cfg *dsn.Config) (int, error) {
+	b := backendOf(cfg.Dialect)
+	interpolate := b.sendsText(cfg)
+	if cfg.StmtCache != nil {
+		if *cfg.StmtCache > 0 && interpolate {
+			return 0, fmt.Errorf("databases: %s: stmt_cache=%d and interpolateParams=true: interpolated queries are sent as text and never prepared; drop one of the two", cfg.Redacted, *cfg.StmtCache)
 		}
+		return *cfg.StmtCache, nil
 	}
-	if cfg.stmtCache != nil {
-		if *cfg.stmtCache > 0 && interpolate {
-			return 0, fmt.Errorf("databases: %s: stmt_cache=%d and interpolateParams=true: interpolated queries are sent as text and never prepared; drop one of the two", cfg.redacted, *cfg.stmtCache)
-		}
-		return *cfg.stmtCache, nil
-	}
-	if interpolate || cfg.driverName != cfg.dialect.defaultDriver {
+	if interpolate || cfg.DriverName != cfg.Dialect.DefaultDriver {
 		return 0, nil
 	}
-	return cfg.dialect.stmtCache, nil
+	n, _ := b.stmtCache()
+	return n, nil
 }
 
 // retryStale reports whether a call that failed with err runs once more:

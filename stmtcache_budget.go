@@ -80,13 +80,13 @@ func (c *connector) stmtBudget() *stmtBudget {
 // so its statements stay its own. An error of the query leaves the size
 // the URL gave: the connection's next call will meet what went wrong.
 func (c *connector) fitStmtCache(ctx context.Context, r *realConn) {
-	if r.stmts == nil || c.cfg.dialect != dialectMySQL || r.resetter == nil || r.validator == nil || r.pinger == nil {
+	if r.stmts == nil || !c.backend.sharedStmtBudget() || r.resetter == nil || r.validator == nil || r.pinger == nil {
 		return
 	}
 	if limit, conns, err := serverStmtLimits(ctx, r); err == nil {
 		var maxOpen int
-		if c.cfg.pool.maxOpen != nil {
-			maxOpen = *c.cfg.pool.maxOpen
+		if c.cfg.Pool.MaxOpen != nil {
+			maxOpen = *c.cfg.Pool.MaxOpen
 		}
 		r.stmts.max = min(r.stmts.max, stmtShare(limit, conns, maxOpen))
 	}

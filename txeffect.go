@@ -145,18 +145,19 @@ func (ts *txStatement) opaque() bool {
 }
 
 // commitPoint reports whether the statement commits the open transaction
-// on dialect d, or may: MySQL's implicit commits and what runs statements
+// on backend b, or may: MySQL's implicit commits and what runs statements
 // the text does not show.
-func (ts *txStatement) commitPoint(d *dialect) bool {
-	return d == dialectMySQL && ts.effect&(effImplicitCommit|effUnknown) != 0
+func (ts *txStatement) commitPoint(b backend) bool {
+	return b.implicitCommits() && ts.effect&(effImplicitCommit|effUnknown) != 0
 }
 
 // classify reads every statement of query: what each does to the
 // transaction, the data, the schema and the session. It allocates nothing;
 // connections keep its answer per text (conn.classify).
-func (d *dialect) classify(mode sqlscan.Mode, query string) txStatement {
+func classify(b backend, mode sqlscan.Mode, query string) txStatement {
 	var ts txStatement
-	s := sqlscan.New(d.scan, mode, query)
+	sd := b.scanDialect()
+	s := sqlscan.New(sd, mode, query)
 	named := false
 	for {
 		st, ok := s.NextStatement()
@@ -167,8 +168,8 @@ func (d *dialect) classify(mode sqlscan.Mode, query string) txStatement {
 			continue
 		}
 		ts.count++
-		eff := d.statementEffect(&s, &st)
-		does := d.otherEffects(mode, &s, &st)
+		eff := statementEffect(b, &s, &st)
+		does := otherEffects(b, sd, mode, &s, &st)
 		// Errors name the first statement that does something to the
 		// transaction, or else the first that changes the read-only state
 		// or runs others.
@@ -185,15 +186,19 @@ func (d *dialect) classify(mode sqlscan.Mode, query string) txStatement {
 }
 
 // otherEffects is what one statement may do beyond the transaction: to
-// the data, the schema and the session; s is positioned just past it.
-func (d *dialect) otherEffects(mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlscan.Statement) stmtEffect {
+// the data, the schema and the session; s is positioned just past it. The
+// backend reads the statements of its own grammar first (b.otherEffect).
+func otherEffects(b backend, sd sqlscan.Dialect, mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlscan.Statement) stmtEffect {
+	if eff, ok := b.otherEffect(mode, s.Text(), *st); ok {
+		return eff
+	}
 	kw := st.Keyword()
 	q := s.Text()[st.Start:st.End]
 	switch {
 	case kw == "":
 		return effWrite
 	case isWord(kw, "SELECT"), isWord(kw, "WITH"), isWord(kw, "VALUES"), isWord(kw, "TABLE"), isWord(kw, "EXPLAIN"):
-		return d.scanBody(mode, q, false)
+		return scanBody(sd, mode, q, false)
 	case isWord(kw, "SHOW"), isWord(kw, "DESCRIBE"), isWord(kw, "DESC"), isWord(kw, "LISTEN"), isWord(kw, "UNLISTEN"),
 		isWord(kw, "COMMIT"), isWord(kw, "ROLLBACK"), isWord(kw, "SAVEPOINT"), isWord(kw, "RELEASE"), isWord(kw, "END"),
 		isWord(kw, "ABORT"), isWord(kw, "XA"):
@@ -204,27 +209,20 @@ func (d *dialect) otherEffects(mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlsca
 		}
 		return effNames
 	case isWord(kw, "SET"):
-		eff := d.scanBody(mode, q, true)
-		if d != dialectMySQL || !d.userVariablesOnly(mode, q) {
-			eff |= effSession
-		}
-		return eff
+		return scanBody(sd, mode, q, true) | effSession
 	case isWord(kw, "USE"):
 		return effSession
 	case isWord(kw, "RESET"), isWord(kw, "DISCARD"):
-		eff := effSession | d.scanBody(mode, q, true)
+		eff := effSession | scanBody(sd, mode, q, true)
 		if strings.EqualFold(st.Word(1), "ALL") {
 			eff |= effReadOnly
 		}
 		return eff
 	case isWord(kw, "BEGIN"):
-		if d == dialectMySQL && st.Is("BEGIN", "NOT", "ATOMIC") {
-			return effWrite | effDDL | effCalls
-		}
-		return d.scanBody(mode, q, true) &^ effWrite
+		return scanBody(sd, mode, q, true) &^ effWrite
 	case isWord(kw, "START"):
 		if st.Is("START", "TRANSACTION") {
-			return d.scanBody(mode, q, true) &^ effWrite
+			return scanBody(sd, mode, q, true) &^ effWrite
 		}
 		return effWrite
 	case isWord(kw, "PRAGMA"):
@@ -247,9 +245,9 @@ func (d *dialect) otherEffects(mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlsca
 // for the names of the session's read-only settings and READ WRITE
 // (effReadOnly). In any statement a set_config call counts as changing
 // the read-only state unless its setting is a literal naming another.
-func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffect {
+func scanBody(sd sqlscan.Dialect, mode sqlscan.Mode, q string, settings bool) stmtEffect {
 	var eff stmtEffect
-	sc := sqlscan.New(d.scan, mode, q)
+	sc := sqlscan.New(sd, mode, q)
 	first := true
 	var prev, prev2, prev3 sqlscan.Token // the last tokens but comments
 	// setConfig: 1 just after "set_config(", 2 after a plain literal
@@ -313,7 +311,7 @@ func (d *dialect) scanBody(mode sqlscan.Mode, q string, settings bool) stmtEffec
 				// that schema, a user's even when named like a built-in,
 				// but in PostgreSQL's pg_catalog, where the built-ins are.
 				qualified := prev2.Kind == sqlscan.Punct && q[prev2.Start] == '.'
-				builtin := !qualified || d == dialectPostgres && (prev3.Kind == sqlscan.Word || prev3.Kind == sqlscan.Ident) &&
+				builtin := !qualified || sd == sqlscan.Postgres && (prev3.Kind == sqlscan.Word || prev3.Kind == sqlscan.Ident) &&
 					strings.EqualFold(unquote(q[prev3.Start:prev3.End]), "pg_catalog")
 				if !builtin || !readFunction(name) {
 					eff |= effWrite | effFunc
@@ -347,8 +345,8 @@ func plainOtherSetting(lit string) bool {
 // userVariablesOnly reports whether q, a MySQL SET statement, assigns
 // only user variables (SET @a = 1, @b := 2), which no prepared statement
 // was parsed under; SET @a = 1, SESSION sql_mode = … changes the session.
-func (d *dialect) userVariablesOnly(mode sqlscan.Mode, q string) bool {
-	sc := sqlscan.New(d.scan, mode, q)
+func userVariablesOnly(mode sqlscan.Mode, q string) bool {
+	sc := sqlscan.New(sqlscan.MySQL, mode, q)
 	depth, target, first := 0, false, true
 	for {
 		t := sc.Next()
@@ -485,32 +483,25 @@ func isWord(w, upper string) bool {
 }
 
 // statementEffect is the effect of one statement; s is positioned just past
-// it, and is only read again through a scanner of its own.
-func (d *dialect) statementEffect(s *sqlscan.Scanner, st *sqlscan.Statement) txEffect {
+// it, and is only read again through a scanner of its own. The backend
+// reads the statements of its own grammar first (b.statementEffect).
+func statementEffect(b backend, s *sqlscan.Scanner, st *sqlscan.Statement) txEffect {
 	kw := st.Keyword()
 	if kw == "" || plainKeyword(kw) {
 		return 0
 	}
-	mysql := d == dialectMySQL
+	if eff, ok := b.statementEffect(s.Text(), *st); ok {
+		return eff
+	}
 	switch strings.ToUpper(kw) {
 	case "BEGIN":
-		if mysql && st.Is("BEGIN", "NOT", "ATOMIC") {
-			return effUnknown // a compound statement, which may hold anything
-		}
 		return effBegin
 	case "START":
 		if st.Is("START", "TRANSACTION") {
 			return effBegin
 		}
-		if mysql {
-			return effImplicitCommit // START SLAVE, START REPLICA, …
-		}
-	case "COMMIT":
+	case "COMMIT", "END", "ABORT":
 		return effEnd
-	case "END", "ABORT":
-		if !mysql {
-			return effEnd
-		}
 	case "ROLLBACK":
 		for i := 1; i < 4; i++ {
 			if strings.EqualFold(st.Word(i), "TO") {
@@ -520,48 +511,6 @@ func (d *dialect) statementEffect(s *sqlscan.Scanner, st *sqlscan.Statement) txE
 		return effEnd
 	case "SAVEPOINT", "RELEASE":
 		return effSavepoint
-	case "PREPARE":
-		if d == dialectPostgres && st.Is("PREPARE", "TRANSACTION") {
-			return effEnd
-		}
-	case "XA":
-		if !mysql {
-			break
-		}
-		switch strings.ToUpper(st.Word(1)) {
-		case "START", "BEGIN":
-			return effBegin
-		case "END", "PREPARE", "COMMIT", "ROLLBACK":
-			return effEnd
-		}
-	case "SET":
-		if mysql && setsAutocommit(s, st) {
-			return effAutocommit
-		}
-		if mysql && st.Is("SET", "PASSWORD") {
-			return effImplicitCommit
-		}
-	case "CALL", "EXECUTE":
-		if mysql {
-			return effUnknown
-		}
-	case "CREATE":
-		if mysql && !(st.Is("CREATE", "TEMPORARY") || st.Is("CREATE", "OR", "REPLACE", "TEMPORARY")) {
-			return effImplicitCommit
-		}
-	case "DROP":
-		if mysql && !st.Is("DROP", "TEMPORARY") {
-			return effImplicitCommit
-		}
-	case "LOAD":
-		if mysql && strings.EqualFold(st.Word(1), "INDEX") {
-			return effImplicitCommit
-		}
-	case "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "LOCK", "UNLOCK", "ANALYZE", "CHECK",
-		"OPTIMIZE", "REPAIR", "FLUSH", "RESET", "CACHE", "INSTALL", "UNINSTALL", "CHANGE", "STOP":
-		if mysql {
-			return effImplicitCommit
-		}
 	}
 	return 0
 }
@@ -569,8 +518,8 @@ func (d *dialect) statementEffect(s *sqlscan.Scanner, st *sqlscan.Statement) txE
 // setsAutocommit reports whether a MySQL SET statement assigns autocommit
 // or completion_type, in any of its spellings (autocommit, @@autocommit,
 // @@session.autocommit, SESSION autocommit, `autocommit`).
-func setsAutocommit(s *sqlscan.Scanner, st *sqlscan.Statement) bool {
-	q := s.Text()[st.Start:st.End]
+func setsAutocommit(text string, st *sqlscan.Statement) bool {
+	q := text[st.Start:st.End]
 	if !containsFold(q, "autocommit") && !containsFold(q, "completion_type") {
 		return false
 	}
@@ -640,13 +589,13 @@ type stmtMemo struct {
 }
 
 // read returns what query does, read once per text.
-func (m *stmtMemo) read(cfg *config, query string) txStatement {
+func (m *stmtMemo) read(b backend, mysqlMode sqlscan.Mode, query string) txStatement {
 	if query == m.lastQuery && query != "" {
 		return m.lastTx
 	}
 	ts, ok := m.facts[query]
 	if !ok {
-		ts = cfg.dialect.classify(cfg.mysqlMode, query)
+		ts = classify(b, mysqlMode, query)
 		if m.facts == nil || len(m.facts) >= factsKept {
 			m.facts = make(map[string]txStatement)
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/sqlscan"
 )
 
@@ -75,10 +76,10 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, c := range []struct {
-			d    *dialect
+			d    *dsn.Dialect
 			want txEffect
-		}{{dialectSQLite, tt.want.sqlite}, {dialectPostgres, tt.want.postgres}, {dialectMySQL, tt.want.mysql}} {
-			ts := c.d.classify(0, tt.query)
+		}{{dsn.SQLite, tt.want.sqlite}, {dsn.Postgres, tt.want.postgres}, {dsn.MySQL, tt.want.mysql}} {
+			ts := classify(backendOf(c.d), 0, tt.query)
 			if ts.effect != c.want {
 				t.Errorf("%s: classify(%q) = %b, want %b", c.d, tt.query, ts.effect, c.want)
 			}
@@ -172,8 +173,8 @@ func TestStatementFacts(t *testing.T) {
 		{"INSERT INTO ledger VALUES (1); COMMIT; EXECUTE p", all(W | D | C), 3},
 	}
 	for _, tt := range tests {
-		for i, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
-			ts := d.classify(0, tt.query)
+		for i, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
+			ts := classify(backendOf(d), 0, tt.query)
 			if got := ts.does; got != tt.want[i] {
 				t.Errorf("%s: classify(%q) = %010b, want %010b", d, tt.query, got, tt.want[i])
 			}
@@ -205,10 +206,10 @@ func TestStatementUses(t *testing.T) {
 		{"CREATE TABLE IF NOT EXISTS t (x INT)", true, false, true},
 	}
 	for _, tt := range tests {
-		ts := dialectMySQL.classify(0, tt.query)
-		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(dialectMySQL) != tt.mycommit {
+		ts := classify(backendOf(dsn.MySQL), 0, tt.query)
+		if ts.cacheable() != tt.cacheable || ts.rerunnable() != tt.rerun || ts.commitPoint(backendOf(dsn.MySQL)) != tt.mycommit {
 			t.Errorf("%q: cacheable %v, rerunnable %v, commit point %v; want %v, %v, %v",
-				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(dialectMySQL), tt.cacheable, tt.rerun, tt.mycommit)
+				tt.query, ts.cacheable(), ts.rerunnable(), ts.commitPoint(backendOf(dsn.MySQL)), tt.cacheable, tt.rerun, tt.mycommit)
 		}
 	}
 }
@@ -217,7 +218,7 @@ func TestStatementUses(t *testing.T) {
 // allocation.
 func TestClassifyAllocs(t *testing.T) {
 	for _, q := range []string{"SELECT * FROM t WHERE id = ?", "INSERT INTO t VALUES (?)", "/* c */ SELECT 1", "SELECT 1; SELECT 2"} {
-		if n := testing.AllocsPerRun(100, func() { dialectMySQL.classify(0, q) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { classify(backendOf(dsn.MySQL), 0, q) }); n != 0 {
 			t.Errorf("classify(%q) allocates %v times", q, n)
 		}
 	}
@@ -227,7 +228,7 @@ func BenchmarkClassify(b *testing.B) {
 	for _, q := range []string{"SELECT name FROM bench_0a1b2c3d WHERE id = ?", "/* c */ SELECT 1"} {
 		b.Run(q[:6], func(b *testing.B) {
 			for b.Loop() {
-				dialectSQLite.classify(0, q)
+				classify(backendOf(dsn.SQLite), 0, q)
 			}
 		})
 	}
@@ -247,21 +248,21 @@ func FuzzClassify(f *testing.F) {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
-			ts := d.classify(0, q)
-			if again := d.classify(0, q); again != ts {
+		for _, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
+			ts := classify(backendOf(d), 0, q)
+			if again := classify(backendOf(d), 0, q); again != ts {
 				t.Fatalf("%s: %q read twice: %+v, then %+v", d, q, ts, again)
 			}
 			if ts.count > strings.Count(q, ";")+1 {
 				t.Fatalf("%s: %q: %d statements from %d ';'", d, q, ts.count, strings.Count(q, ";"))
 			}
-			s := sqlscan.New(d.scan, 0, q)
+			s := sqlscan.New(backendOf(d).scanDialect(), 0, q)
 			for s.Next().Kind != sqlscan.EOF {
 			}
-			if s.Err() != nil || d == dialectSQLite && strings.Contains(q, "/*") {
+			if s.Err() != nil || d == dsn.SQLite && strings.Contains(q, "/*") {
 				continue // the appended write would be inside the literal or comment
 			}
-			more := d.classify(0, q+"\n;INSERT INTO t VALUES (1)")
+			more := classify(backendOf(d), 0, q+"\n;INSERT INTO t VALUES (1)")
 			if more.count != ts.count+1 || more.does&effWrite == 0 {
 				t.Fatalf("%s: %q with a write appended: %d statements, %b; want %d, a write", d, q, more.count, more.does, ts.count+1)
 			}
@@ -295,14 +296,14 @@ func TestStatementReplicaUses(t *testing.T) {
 		{"PREPARE TRANSACTION 'x'", false, false},
 	}
 	for _, tt := range tests {
-		for _, d := range []*dialect{dialectSQLite, dialectPostgres, dialectMySQL} {
-			ts := d.classify(0, tt.query)
+		for _, d := range []*dsn.Dialect{dsn.SQLite, dsn.Postgres, dsn.MySQL} {
+			ts := classify(backendOf(d), 0, tt.query)
 			if ts.primaryOnly() != tt.primaryOnly || ts.opaque() != tt.opaque {
 				t.Errorf("%s: %q: primaryOnly %v, opaque %v; want %v, %v", d, tt.query, ts.primaryOnly(), ts.opaque(), tt.primaryOnly, tt.opaque)
 			}
 		}
 	}
-	if ts := dialectMySQL.classify(0, "BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"); !ts.primaryOnly() || !ts.opaque() {
+	if ts := classify(backendOf(dsn.MySQL), 0, "BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"); !ts.primaryOnly() || !ts.opaque() {
 		t.Errorf("MySQL BEGIN NOT ATOMIC: primaryOnly %v, opaque %v; want both", ts.primaryOnly(), ts.opaque())
 	}
 }

@@ -97,7 +97,7 @@ func (c *conn) controlled(ts txStatement, err error) {
 	if c.tx.id == 0 || c.connector.shared != nil {
 		return
 	}
-	if ts.commitPoint(c.connector.cfg.dialect) {
+	if ts.commitPoint(c.connector.backend) {
 		c.tx.check |= checkImplicitCommit
 		c.tx.cause = ts
 		if c.tx.commit.effect == 0 && !dberr.Unsent(err) {
@@ -121,7 +121,7 @@ func mayEndTx(err error) bool { return dberr.FromServer(err) }
 func (c *conn) checkTx(ctx context.Context) error {
 	check, cause, failed := c.tx.check, c.tx.cause, c.tx.err
 	c.tx.check, c.tx.cause, c.tx.err = 0, txStatement{}, nil
-	open, err := c.txOpen(ctx, c.connector.cfg.dialect)
+	open, err := c.txOpen(ctx, c.connector.backend)
 	switch {
 	case err != nil:
 		c.bad = true

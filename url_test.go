@@ -2,105 +2,11 @@ package databases
 
 import (
 	"fmt"
+	"github.com/go-databases/databases/internal/dsn"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
-
-func TestParseURL(t *testing.T) {
-	tests := []struct {
-		url                  string
-		dialect, driver, dsn string
-		host                 string
-		port                 int
-		database             string
-		memory, native       bool
-	}{
-		{url: "sqlite:///app.db", dialect: "sqlite", driver: "sqlite", database: "app.db",
-			dsn: "file:app.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
-		{url: "sqlite:////abs/path.db", dialect: "sqlite", driver: "sqlite", database: "/abs/path.db",
-			dsn: "file:/abs/path.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
-		{url: "sqlite3:///dir%20x/a%3Fb.db?mode=ro", dialect: "sqlite", driver: "sqlite", database: "dir x/a?b.db",
-			dsn: "file:dir x/a%3fb.db?mode=ro&_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
-		{url: "sqlite:///app.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&txlock=immediate", dialect: "sqlite", driver: "sqlite", database: "app.db",
-			dsn: "file:app.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&_pragma=foreign_keys%281%29"},
-		{url: "sqlite:///:memory:", dialect: "sqlite", driver: "sqlite", database: ":memory:", memory: true},
-		{url: "sqlite+sqlite3:///x.db", dialect: "sqlite", driver: "sqlite3", database: "x.db",
-			dsn: "file:x.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
-		{url: "SQLite+MyLite:///x.db", dialect: "sqlite", driver: "MyLite", database: "x.db",
-			dsn: "file:x.db?_pragma=busy_timeout%285000%29&_pragma=foreign_keys%281%29&_pragma=journal_mode%28WAL%29"},
-		{url: "postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable&application_name=x", dialect: "postgres", driver: "pgx",
-			host: "db.internal", port: 6432, database: "shop",
-			dsn: "postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable&application_name=x"},
-		{url: "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write", dialect: "postgres", driver: "pgx",
-			host: "h1", port: 5432, database: "db",
-			dsn: "postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write"},
-		{url: "postgres://u@[::1]:5432/db", dialect: "postgres", driver: "pgx", host: "::1", port: 5432, database: "db",
-			dsn: "postgres://u@[::1]:5432/db"},
-		{url: "postgres:///db?host=/var/run/postgresql", dialect: "postgres", driver: "pgx", database: "db",
-			dsn: "postgres:///db?host=/var/run/postgresql"},
-		{url: "postgres://u@h/db?ssl=true&placeholders=native", dialect: "postgres", driver: "pgx", host: "h", database: "db", native: true,
-			dsn: "postgres://u@h/db?sslmode=require"},
-		{url: "postgres+pq://u@h/db", dialect: "postgres", driver: "postgres", host: "h", database: "db", dsn: "postgres://u@h/db"},
-		{url: "mysql://root:p%2Fw@127.0.0.1:3306/test?parseTime=true&loc=UTC", dialect: "mysql", driver: "mysql",
-			host: "127.0.0.1", port: 3306, database: "test", dsn: "root:p/w@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&autocommit=1"},
-		{url: "mariadb://root@[::1]/test?ssl=false", dialect: "mysql", driver: "mysql", host: "::1", database: "test",
-			dsn: "root@tcp([::1])/test?tls=false&autocommit=1&parseTime=true"},
-		{url: "mysql://root@/test?unix_socket=/run/mysqld/mysqld.sock", dialect: "mysql", driver: "mysql", database: "test",
-			dsn: "root@unix(/run/mysqld/mysqld.sock)/test?autocommit=1&parseTime=true"},
-		{url: "MySQL://root@h/test?interpolateParams=true", dialect: "mysql", driver: "mysql", host: "h", database: "test",
-			dsn: "root@tcp(h)/test?interpolateParams=true&autocommit=1&parseTime=true"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			cfg, err := parseURL(tt.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.dialect.name != tt.dialect || cfg.driverName != tt.driver {
-				t.Errorf("dialect, driver = %s, %s; want %s, %s", cfg.dialect.name, cfg.driverName, tt.dialect, tt.driver)
-			}
-			if tt.dsn != "" && cfg.dsn != tt.dsn {
-				t.Errorf("dsn =\n %s\nwant\n %s", cfg.dsn, tt.dsn)
-			}
-			if cfg.host != tt.host || cfg.port != tt.port || cfg.database != tt.database {
-				t.Errorf("host, port, database = %q, %d, %q; want %q, %d, %q", cfg.host, cfg.port, cfg.database, tt.host, tt.port, tt.database)
-			}
-			if cfg.memory != tt.memory || cfg.native != tt.native {
-				t.Errorf("memory, native = %v, %v; want %v, %v", cfg.memory, cfg.native, tt.memory, tt.native)
-			}
-		})
-	}
-}
-
-func TestParseURLMemoryIsPrivatePerConnector(t *testing.T) {
-	a, err := parseURL("sqlite:///:memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := parseURL("sqlite:///:memory:")
-	if a.dsn == b.dsn || !strings.HasPrefix(a.dsn, "file:/databases-memory-") || !strings.Contains(a.dsn, "vfs=memdb") {
-		t.Fatalf("dsns %q and %q: want two distinct memdb names", a.dsn, b.dsn)
-	}
-	if strings.Contains(a.dsn, "journal_mode") {
-		t.Errorf("dsn %q sets a journal mode on a memory database", a.dsn)
-	}
-}
-
-func TestParseURLPoolOptions(t *testing.T) {
-	cfg, err := parseURL("postgres://h/db?max_size=20&min_size=5&conn_max_lifetime=5m&conn_max_idle_time=30s&sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := cfg.pool
-	if *p.maxOpen != 20 || *p.maxIdle != 5 || *p.maxLifetime != 5*time.Minute || *p.maxIdleTm != 30*time.Second {
-		t.Fatalf("pool = %d %d %v %v", *p.maxOpen, *p.maxIdle, *p.maxLifetime, *p.maxIdleTm)
-	}
-	if cfg.dsn != "postgres://h/db?sslmode=disable" {
-		t.Errorf("dsn = %q: pool options must not reach the driver", cfg.dsn)
-	}
-}
 
 // badURLs are URLs that must fail to open, with a fragment of the message.
 // Every one carries the password "hunter2" where it can, which must never
@@ -177,7 +83,16 @@ var badURLs = []struct{ url, want string }{
 	{"postgres://app/x:hunter2@db.internal/shop", "unescaped '@'"},
 	{"postgres://u@h/db?password=hunter2&force_rolback=true", `unknown option "force_rolback"; did you mean force_rollback?`},
 	{"postgres://u@h/db?pass%77ord=hunter2&ssl=maybe", `option ssl: "maybe" is not a boolean`},
-	{"postgres://u@h/db?Password=hunter2&sslmode=bogus", "rejected"},
+	{"postgres://u@h/db?pass%77ord=hunter2&sslmode=bogus", "rejected"},
+	{"postgres://u@h/db?Password=hunter2&sslmode=disable", `unknown option "Password"; did you mean password?`},
+	{"postgres://u:hunter2@h/db?sslmod=disable", `unknown option "sslmod"; did you mean sslmode?`},
+	{"postgres://u:hunter2@h/db?SSLMODE=disable", "did you mean sslmode?"},
+	{"postgres://u:hunter2@h/db?target_sesion_attrs=any", "did you mean target_session_attrs?"},
+	{"postgres://u:hunter2@h/db?statement_cache_capacty=0", "did you mean statement_cache_capacity?"},
+	{"mysql://u:hunter2@h/db?parseTim=true", `unknown option "parseTim"; did you mean parseTime?`},
+	{"mysql://u:hunter2@h/db?parsetime=true", "did you mean parseTime?"},
+	{"mysql://u:hunter2@h/db?readTimout=1s", "did you mean readTimeout?"},
+	{"mysql://u:hunter2@h/db?interpolateParam=true", "did you mean interpolateParams?"},
 	{"postgres://u:hunter2@h/db?plaecholders=native", "did you mean placeholders?"},
 	{"mysql://u:hunter2@h/db?LOG=debug", `unknown option "LOG"; did you mean log?`},
 	{"mysql://u:hunter2@h/db?slwo=1s", "did you mean slow?"},
@@ -216,24 +131,6 @@ func TestBadURLs(t *testing.T) {
 	}
 }
 
-// TestParseURLPassesDriverOptions checks that the options of the real
-// drivers, and names that only look like the package's (loc beside log, tls
-// beside ssl), reach the driver.
-func TestParseURLPassesDriverOptions(t *testing.T) {
-	for _, raw := range []string{
-		"mysql://u@h/db?loc=UTC&tls=false&timeout=1s&charset=utf8mb4&parseTime=true&sql_mode=ANSI",
-		"postgres://u@h/db?sslmode=disable&application_name=x&search_path=s&timezone=UTC&work_mem=64kB&options=-c%20a%3Db",
-		"postgres://u@h/db?lock_timeout=1s&statement_timeout=2s&default_query_exec_mode=exec",
-		"sqlite:///app.db?_pragma=foreign_keys(0)&_time_format=sqlite&_txlock=deferred&mode=rwc&cache=private&_busy_timeout=9&_fk=1&_journal=DELETE",
-		"sqlite:///app.db?vfs=unix&_time_integer_format=unix&_timezone=UTC&_inttotime=1&_texttotime=0&_dqs=1&_query_only=0&immutable=0&nolock=0&psow=1",
-		"sqlite+sqlite3:///app.db?_loc=auto&_busy_timeout=10", // another driver's own names pass
-	} {
-		if _, err := parseURL(raw); err != nil {
-			t.Errorf("%s: %v", raw, err)
-		}
-	}
-}
-
 // TestSQLiteShorthandReplacesDefault checks that modernc's shorthand
 // options for busy_timeout, foreign_keys and journal_mode take effect: the
 // package's default for the same PRAGMA, a _pragma that modernc runs after
@@ -262,69 +159,6 @@ func TestSQLiteShorthandReplacesDefault(t *testing.T) {
 		db.Close()
 		if got != tt.want {
 			t.Errorf("%s: PRAGMA %s = %s; want %s", tt.url, tt.pragma, got, tt.want)
-		}
-	}
-}
-
-// TestParseURLAtInOptionValue checks which URLs with an '@' after the host
-// open: those with user info before it and the '@' in an option value.
-func TestParseURLAtInOptionValue(t *testing.T) {
-	for _, tt := range []struct {
-		url string
-		ok  bool
-	}{
-		{"postgres://u:pw@h/db?application_name=me@home", true},
-		{"mysql://root@h/db?sql_mode=%27ANSI%27&x=@@y", true},
-		{"postgres://h/db?application_name=me@home", false},
-		{"postgres://u@h/a@b", false},
-		{"postgres://u@h/db?a@b=1", false},
-		{"postgres://u@h/db?x=1&a@b", false},
-		{"sqlite:///dir/a@b.db?x=@", true},
-	} {
-		_, err := parseURL(tt.url)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: error %v; want ok %v", tt.url, err, tt.ok)
-		}
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"postgres://app:secret@db.internal/shop", "postgres://app:***@db.internal/shop"},
-		{"postgres://app@db.internal/shop", "postgres://app@db.internal/shop"},
-		{"mysql://root:p@ss@h/db", "mysql://root:***@h/db"},
-		{"postgres://h/db?user=u&password=secret&sslmode=disable", "postgres://h/db?user=u&password=***&sslmode=disable"},
-		{"postgres://u@h/db?replicas=u%3Apw%40r1:5432,r2:5432&sslmode=disable", "postgres://u@h/db?replicas=***&sslmode=disable"},
-		{"postgres://u@h/db?replicas=r1:5432,r2:5432", "postgres://u@h/db?replicas=r1:5432,r2:5432"},
-		{"root:secret@tcp(h:3306)/db", "root:***@tcp(h:3306)/db"},
-		{"sqlite:///app.db", "sqlite:///app.db"},
-		{"postgres://u:a:b@h/db", "postgres://u:***@h/db"},
-		{"postgres://u:@h/db", "postgres://u:***@h/db"},
-		// Unescaped '/', '?' or '#' in the password or user name: everything
-		// up to the last '@' could be the password.
-		{"postgres://app:Zx9/Qp2@db.internal:5432/shop", "postgres://app:***@db.internal:5432/shop"},
-		{"mysql://app:Zx9?Qp2@db.internal/shop", "mysql://app:***@db.internal/shop"},
-		{"mysql://app:Zx9#Qp2@db.internal/shop", "mysql://app:***@db.internal/shop"},
-		{"postgres://ap/p:Zx9@db.internal/shop", "postgres://***@db.internal/shop"},
-		{"postgres://app/Qp2@db.internal/shop", "postgres://***@db.internal/shop"},
-		{"postgres:///u:pw@h/db", "postgres://***@h/db"},
-		{"postgres://h/db?application_name=me@home", "postgres://***@home"},
-		// Password-like option names, however written.
-		{"postgres://h/db?pass%77ord=x&sslmode=disable", "postgres://h/db?pass%77ord=***&sslmode=disable"},
-		{"postgres://h/db?Password=x&SSLPASSWORD=y&passwd=z&pwd=w&auth_token=t", "postgres://h/db?Password=***&SSLPASSWORD=***&passwd=***&pwd=***&auth_token=***"},
-		{"postgres://h/db?%70assword=x&pass+word=y&+password+=z", "postgres://h/db?%70assword=***&pass+word=***&+password+=***"},
-		{"sqlite:///app.db?_pragma_key=x&_auth_pass=y", "sqlite:///app.db?_pragma_key=***&_auth_pass=***"},
-		{"postgres://h/db?password=a@b", "postgres://***"},
-		{"postgres://h/db?password=", "postgres://h/db?password=***"},
-		{"postgres://&pass=x", "postgres://&pass=x"}, // no query without a '?': a host
-		// A SQLite file path may hold an '@'; a SQLite URL with a host is
-		// masked like any other.
-		{"sqlite:///backups/app@2024.db", "sqlite:///backups/app@2024.db"},
-		{"sqlite://u:p/w@h/x.db", "sqlite://u:***@h/x.db"},
-	}
-	for _, tt := range tests {
-		if got := RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -367,7 +201,7 @@ func TestMalformedUserInfoNeverShown(t *testing.T) {
 			t.Errorf("%s: opened; want an error", tt.url)
 			continue
 		}
-		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), RedactURL(tt.url)} {
+		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), dsn.RedactURL(tt.url)} {
 			for _, s := range tt.secrets {
 				if strings.Contains(shown, s) {
 					t.Errorf("%s: %q shows %q", tt.url, shown, s)
@@ -375,34 +209,6 @@ func TestMalformedUserInfoNeverShown(t *testing.T) {
 			}
 		}
 	}
-}
-
-// FuzzParseURL checks, for every input, that parsing does not panic and
-// that whatever could be credentials is never shown.
-//
-// What could be credentials is defined by couldBeCredentials, written apart
-// from RedactURL: in the user info, everything between "://" and the last
-// '@' but a leading user name, and the value of every query option whose
-// decoded name looks like a secret. On the input as given, RedactURL must
-// mask exactly those bytes, and an error that quotes the URL must quote
-// RedactURL's. Then the same input with every letter of those bytes
-// replaced by canary letters (which no message contains) is opened: no run
-// of the canary text may be in the error, RedactURL, or the printed
-// connector, unless it is also outside the credentials of the input.
-func FuzzParseURL(f *testing.F) {
-	for _, tt := range badURLs {
-		f.Add(tt.url)
-	}
-	f.Add("postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable")
-	f.Add("mysql://root:pw@[::1]:3306/test?parseTime=true")
-	f.Add("sqlite:///:memory:?_pragma=foreign_keys(0)")
-	f.Add("postgres://app:Zx9/Qp2@db.internal:5432/shop")
-	f.Add("mysql://app:Zx9?Qp2@db.internal/shop")
-	f.Add("postgres://u@h/db?pass%77ord=x&sslmode=bogus")
-	f.Fuzz(func(t *testing.T, raw string) {
-		checkStructure(t, raw)
-		checkNoCanary(t, canary(raw))
-	})
 }
 
 // couldBeCredentials marks the bytes of raw that could be credentials:
@@ -483,7 +289,7 @@ func lenientUnescape(s string) string {
 // URL quotes RedactURL(raw).
 func checkStructure(t *testing.T, raw string) {
 	t.Helper()
-	redacted := RedactURL(raw)
+	redacted := dsn.RedactURL(raw)
 	if !strings.Contains(raw, "*") {
 		var kept strings.Builder
 		for i, m := range couldBeCredentials(raw) {
@@ -491,7 +297,7 @@ func checkStructure(t *testing.T, raw string) {
 				kept.WriteByte(raw[i])
 			}
 		}
-		if got := strings.ReplaceAll(redacted, mask, ""); got != kept.String() {
+		if got := strings.ReplaceAll(redacted, dsn.Mask, ""); got != kept.String() {
 			t.Fatalf("RedactURL(%q) = %q: without its masks %q; want %q", raw, redacted, got, kept.String())
 		}
 	}
@@ -522,20 +328,6 @@ func checkStructure(t *testing.T, raw string) {
 const canaryLetters = "ZqXjKvWz"
 
 func isCanary(c byte) bool { return strings.IndexByte(canaryLetters, c) >= 0 }
-
-// canary returns raw with each ASCII letter that could be credentials, and
-// is not in a %XX escape, replaced by a canary letter.
-func canary(raw string) string {
-	b := []byte(raw)
-	for i, m := range couldBeCredentials(raw) {
-		c := b[i]
-		inEscape := i >= 1 && b[i-1] == '%' || i >= 2 && b[i-2] == '%'
-		if m && !inEscape && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			b[i] = canaryLetters[i%len(canaryLetters)]
-		}
-	}
-	return string(b)
-}
 
 // checkNoCanary opens raw and checks that no three letters or digits of
 // its credentials, two of them canary letters, are shown together, unless
@@ -585,7 +377,7 @@ func checkNoCanary(t *testing.T, raw string) {
 	if len(windows) == 0 {
 		return
 	}
-	shown := []string{RedactURL(raw)}
+	shown := []string{dsn.RedactURL(raw)}
 	c, err := newConnector(raw, &Driver{}, nil)
 	if err != nil {
 		shown = append(shown, err.Error())
@@ -599,4 +391,46 @@ func checkNoCanary(t *testing.T, raw string) {
 			}
 		}
 	}
+}
+
+// FuzzParseURL checks, for every input, that parsing does not panic and
+// that whatever could be credentials is never shown.
+//
+// What could be credentials is defined by couldBeCredentials, written apart
+// from RedactURL: in the user info, everything between "://" and the last
+// '@' but a leading user name, and the value of every query option whose
+// decoded name looks like a secret. On the input as given, RedactURL must
+// mask exactly those bytes, and an error that quotes the URL must quote
+// RedactURL's. Then the same input with every letter of those bytes
+// replaced by canary letters (which no message contains) is opened: no run
+// of the canary text may be in the error, RedactURL, or the printed
+// connector, unless it is also outside the credentials of the input.
+func FuzzParseURL(f *testing.F) {
+	for _, tt := range badURLs {
+		f.Add(tt.url)
+	}
+	f.Add("postgres://app:s%40cret@db.internal:6432/shop?sslmode=disable")
+	f.Add("mysql://root:pw@[::1]:3306/test?parseTime=true")
+	f.Add("sqlite:///:memory:?_pragma=foreign_keys(0)")
+	f.Add("postgres://app:Zx9/Qp2@db.internal:5432/shop")
+	f.Add("mysql://app:Zx9?Qp2@db.internal/shop")
+	f.Add("postgres://u@h/db?pass%77ord=x&sslmode=bogus")
+	f.Fuzz(func(t *testing.T, raw string) {
+		checkStructure(t, raw)
+		checkNoCanary(t, canary(raw))
+	})
+}
+
+// canary returns raw with each ASCII letter that could be credentials, and
+// is not in a %XX escape, replaced by a canary letter.
+func canary(raw string) string {
+	b := []byte(raw)
+	for i, m := range couldBeCredentials(raw) {
+		c := b[i]
+		inEscape := i >= 1 && b[i-1] == '%' || i >= 2 && b[i-2] == '%'
+		if m && !inEscape && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b[i] = canaryLetters[i%len(canaryLetters)]
+		}
+	}
+	return string(b)
 }

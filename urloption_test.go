@@ -1,6 +1,7 @@
 package databases
 
 import (
+	"github.com/go-databases/databases/internal/dsn"
 	"net/url"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func FuzzURLWithOption(f *testing.F) {
 	f.Add("mysql://u:pw@h/db?sql_mode='ANSI'", "application_name", "a&b=c d%")
 	f.Add("sqlite:///a?b.db?log=info", "log", "debug")
 	f.Fuzz(func(t *testing.T, raw, name, value string) {
-		if _, err := parseURL(raw); err != nil {
+		if _, err := dsn.Parse(raw); err != nil {
 			return
 		}
 		got, err := URLWithOption(raw, name, value)
@@ -77,7 +78,7 @@ func FuzzURLWithOption(f *testing.F) {
 			}
 			return
 		}
-		if _, err := parseURL(got); err != nil {
+		if _, err := dsn.Parse(got); err != nil {
 			t.Fatalf("URLWithOption(%q, %q, %q) = %q, which does not parse: %v", raw, name, value, got, err)
 		}
 		head, query, _ := strings.Cut(raw, "?")
@@ -87,7 +88,7 @@ func FuzzURLWithOption(f *testing.F) {
 		}
 		var others []string
 		for p := range strings.SplitSeq(query, "&") {
-			if k, _, _ := strings.Cut(p, "="); p != "" && !sameOption(unescape(k), name) {
+			if k, _, _ := strings.Cut(p, "="); p != "" && !dsn.SameOption(unescape(k), name) {
 				others = append(others, p)
 			}
 		}
@@ -95,7 +96,7 @@ func FuzzURLWithOption(f *testing.F) {
 		var gotOthers []string
 		for p := range strings.SplitSeq(gotQuery, "&") {
 			k, v, _ := strings.Cut(p, "=")
-			if sameOption(unescape(k), name) {
+			if dsn.SameOption(unescape(k), name) {
 				set = append(set, unescape(v))
 			} else {
 				gotOthers = append(gotOthers, p)

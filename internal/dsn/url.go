@@ -1,13 +1,16 @@
-package databases
-
-// The database URL: parseURL reads it into a config (the dialect, the real
-// driver, host and database, and the package's own options); dsn.go builds
-// the DSN the real driver receives. The table of the package's options and
-// their parsers are here, and the check that refuses a misspelt one.
-// Nothing here depends on the connector, the middleware or the With…
-// options (options.go): they are built on top of a config.
+// Package dsn reads a database URL into a Config: the dialect and real
+// driver its scheme selects (dialect.go), the package's own options with
+// their table and setters (url.go; host lists in url_hosts.go, replicas in
+// replica_url.go, password_file in credentials_url.go), the DSN each real
+// driver receives (dsn.go), URLWithOption's edit (urloption.go), and the
+// masking of credentials in URLs and in the real driver's messages
+// (redact_url.go). It knows nothing of connections, the connector or the
+// middleware, which package databases builds on a Config; its exported
+// names are for that package alone (it is internal).
+package dsn
 
 import (
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -20,68 +23,68 @@ import (
 	"github.com/go-databases/databases/sqlscan"
 )
 
-// config is a parsed database URL: the backend, the DSN its real driver
+// Config is a parsed database URL: the backend, the DSN its real driver
 // receives, and the options the wrapper owns.
-type config struct {
-	dialect    *dialect
-	driverName string   // name the real driver is registered under in database/sql
-	dsn        string   // connection string handed to the real driver
-	redacted   string   // the URL with its password masked, for messages
+type Config struct {
+	Dialect    *Dialect
+	DriverName string   // name the real driver is registered under in database/sql
+	DSN        string   // connection string handed to the real driver
+	Redacted   string   // the URL with its password masked, for messages
 	secrets    []string // what redactMessage scrubs from the real driver's messages
-	ambiguous  bool     // an '@' after the host: messages quote no part of the URL
+	Ambiguous  bool     // an '@' after the host: messages quote no part of the URL
 
 	user     string
-	host     string // first host, without port; "" for SQLite
-	port     int    // 0 when the URL gives none
-	database string // database name, or the SQLite file path
-	memory   bool   // sqlite:///:memory:
+	Host     string // first host, without port; "" for SQLite
+	Port     int    // 0 when the URL gives none
+	Database string // database name, or the SQLite file path
+	Memory   bool   // sqlite:///:memory:
 
-	native        bool   // placeholders=native: send queries as written
-	forceRollback bool   // force_rollback=true: the test mode
-	stmtCache     *int   // stmt_cache=N: prepared statements kept per connection; nil: the dialect's default
-	txlock        string // SQLite: BEGIN mode of read-write transactions
-	pool          poolOptions
+	Native        bool   // placeholders=native: send queries as written
+	ForceRollback bool   // force_rollback=true: the test mode
+	StmtCache     *int   // stmt_cache=N: prepared statements kept per connection; nil: the dialect's default
+	TxLock        string // SQLite: BEGIN mode of read-write transactions
+	Pool          poolOptions
 
-	busyTimeout time.Duration // SQLite: how long a statement waits for another connection's lock
-	sharedCache bool          // SQLite: cache=shared, whose lock waits busy_timeout does not bound
+	BusyTimeout time.Duration // SQLite: how long a statement waits for another connection's lock
+	SharedCache bool          // SQLite: cache=shared, whose lock waits busy_timeout does not bound
 
-	transactAttempts int // transact_attempts=N: runs of a Transact; 0: DefaultTransactAttempts
+	TransactAttempts int // transact_attempts=N: runs of a Transact; 0: DefaultTransactAttempts
 
-	logLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
-	slow     time.Duration // slow=DURATION: warn about calls at least this long
-	trace    bool          // trace=on: trace with the global OpenTelemetry providers
-	literals bool          // sanitize=off: log and trace query text with its literals
-	insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
+	LogLevel *slog.Level   // log=LEVEL: log calls to slog.Default() from this level; nil: off
+	Slow     time.Duration // slow=DURATION: warn about calls at least this long
+	Trace    bool          // trace=on: trace with the global OpenTelemetry providers
+	Literals bool          // sanitize=off: log and trace query text with its literals
+	Insights bool          // insights=on: aggregate queries and report N+1 (middleware/insights)
 
-	hasPassword   bool          // the URL gives a password (user:password@, or pgx's password=)
-	passwordFile  string        // password_file=PATH: the password of each new connection (credentials.go)
-	leakThreshold time.Duration // leak_threshold=DURATION: report rows and transactions held longer (holds.go)
-	leakSet       bool          // the URL gives leak_threshold, off included: it wins over WithLeakThreshold
+	HasPassword   bool          // the URL gives a password (user:password@, or pgx's password=)
+	PasswordFile  string        // password_file=PATH: the password of each new connection (credentials.go)
+	LeakThreshold time.Duration // leak_threshold=DURATION: report rows and transactions held longer (holds.go)
+	LeakSet       bool          // the URL gives leak_threshold, off included: it wins over WithLeakThreshold
 
-	mysqlMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
+	MySQLMode sqlscan.Mode // MySQL: the lexing flags of the sql_mode the URL sets
 
 	// The hosts of the URL and how to pick one of them (hosts.go).
-	hosts    []server // every host of the URL, in order; nil for SQLite and sockets
-	hostDSNs []string // MySQL: the DSN of each host
-	pick     hostPick
-	replicas replicaOptions // read replicas (replica_url.go)
+	Hosts    []Server // every host of the URL, in order; nil for SQLite and sockets
+	HostDSNs []string // MySQL: the DSN of each host
+	Pick     HostPick
+	Replicas ReplicaOptions // read replicas (replica_url.go)
 }
 
 // poolOptions are the database/sql pool settings a URL can carry; nil means
 // "not given". Only Open can apply them.
 type poolOptions struct {
-	maxOpen, maxIdle       *int
+	MaxOpen, MaxIdle       *int
 	maxLifetime, maxIdleTm *time.Duration
 }
 
-// given names the pool options the URL gave, for the error that says they
+// Given names the pool options the URL gave, for the error that says they
 // need Open.
-func (p poolOptions) given() []string {
+func (p poolOptions) Given() []string {
 	var names []string
-	if p.maxOpen != nil {
+	if p.MaxOpen != nil {
 		names = append(names, "max_open_conns")
 	}
-	if p.maxIdle != nil {
+	if p.MaxIdle != nil {
 		names = append(names, "max_idle_conns")
 	}
 	if p.maxLifetime != nil {
@@ -93,24 +96,40 @@ func (p poolOptions) given() []string {
 	return names
 }
 
+// Apply sets the pool options the URL gave on db.
+func (p poolOptions) Apply(db *sql.DB) {
+	if p.MaxOpen != nil {
+		db.SetMaxOpenConns(*p.MaxOpen)
+	}
+	if p.MaxIdle != nil {
+		db.SetMaxIdleConns(*p.MaxIdle)
+	}
+	if p.maxLifetime != nil {
+		db.SetConnMaxLifetime(*p.maxLifetime)
+	}
+	if p.maxIdleTm != nil {
+		db.SetConnMaxIdleTime(*p.maxIdleTm)
+	}
+}
+
 // urlOption is one option the wrapper reads from the URL query instead of
 // passing it to the real driver.
 type urlOption struct {
-	canonical string // the name an alias stands for
+	Canonical string // the name an alias stands for
 	apply     func(p *urlParse, value string) error
 }
 
-// urlOptions is the table of wrapper options. Everything else in the query
+// Options is the table of wrapper options. Everything else in the query
 // string goes to the real driver unchanged.
-var urlOptions = map[string]urlOption{
+var Options = map[string]urlOption{
 	"placeholders":       {apply: setPlaceholders},
 	"txlock":             {apply: setTxLock},
-	"_txlock":            {canonical: "txlock", apply: setTxLock},
+	"_txlock":            {Canonical: "txlock", apply: setTxLock},
 	"ssl":                {apply: setSSL},
-	"max_open_conns":     {apply: setInt(func(p *poolOptions) **int { return &p.maxOpen })},
-	"max_size":           {canonical: "max_open_conns", apply: setInt(func(p *poolOptions) **int { return &p.maxOpen })},
-	"max_idle_conns":     {apply: setInt(func(p *poolOptions) **int { return &p.maxIdle })},
-	"min_size":           {canonical: "max_idle_conns", apply: setInt(func(p *poolOptions) **int { return &p.maxIdle })},
+	"max_open_conns":     {apply: setInt(func(p *poolOptions) **int { return &p.MaxOpen })},
+	"max_size":           {Canonical: "max_open_conns", apply: setInt(func(p *poolOptions) **int { return &p.MaxOpen })},
+	"max_idle_conns":     {apply: setInt(func(p *poolOptions) **int { return &p.MaxIdle })},
+	"min_size":           {Canonical: "max_idle_conns", apply: setInt(func(p *poolOptions) **int { return &p.MaxIdle })},
 	"conn_max_lifetime":  {apply: setDuration(func(p *poolOptions) **time.Duration { return &p.maxLifetime })},
 	"conn_max_idle_time": {apply: setDuration(func(p *poolOptions) **time.Duration { return &p.maxIdleTm })},
 	"unix_socket":        {apply: setUnixSocket},
@@ -140,9 +159,9 @@ var urlOptions = map[string]urlOption{
 func setPlaceholders(p *urlParse, v string) error {
 	switch v {
 	case "portable":
-		p.cfg.native = false
+		p.cfg.Native = false
 	case "native":
-		p.cfg.native = true
+		p.cfg.Native = true
 	default:
 		return fmt.Errorf("%q is not portable or native", v)
 	}
@@ -192,7 +211,7 @@ func setTransactAttempts(p *urlParse, v string) error {
 	if err != nil || n < 1 {
 		return fmt.Errorf("%q is not a number of attempts (1 or more; 1 never retries)", v)
 	}
-	p.cfg.transactAttempts = n
+	p.cfg.TransactAttempts = n
 	return nil
 }
 
@@ -202,7 +221,7 @@ func setForceRollback(p *urlParse, v string) error {
 	if err != nil {
 		return err
 	}
-	p.cfg.forceRollback = b
+	p.cfg.ForceRollback = b
 	return nil
 }
 
@@ -223,7 +242,7 @@ func setInt(field func(*poolOptions) **int) func(*urlParse, string) error {
 		if err != nil || n < 0 {
 			return fmt.Errorf("%q is not a whole number >= 0", v)
 		}
-		*field(&p.cfg.pool) = &n
+		*field(&p.cfg.Pool) = &n
 		return nil
 	}
 }
@@ -236,7 +255,7 @@ func setDuration(field func(*poolOptions) **time.Duration) func(*urlParse, strin
 		if err != nil || d < 0 {
 			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
 		}
-		*field(&p.cfg.pool) = &d
+		*field(&p.cfg.Pool) = &d
 		return nil
 	}
 }
@@ -246,14 +265,14 @@ func setLog(p *urlParse, v string) error {
 	var l slog.Level
 	if on, ok := boolWords[strings.ToLower(v)]; ok || strings.EqualFold(v, "none") {
 		if !on {
-			p.cfg.logLevel = nil
+			p.cfg.LogLevel = nil
 			return nil
 		}
 		l = slog.LevelInfo
 	} else if err := l.UnmarshalText([]byte(v)); err != nil {
 		return fmt.Errorf("%q is not debug, info, warn, error or off", v)
 	}
-	p.cfg.logLevel = &l
+	p.cfg.LogLevel = &l
 	return nil
 }
 
@@ -264,11 +283,11 @@ func setSlow(p *urlParse, v string) error {
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a duration such as 200ms", v)
 	}
-	p.cfg.slow = d
-	if p.cfg.logLevel == nil {
+	p.cfg.Slow = d
+	if p.cfg.LogLevel == nil {
 		if _, logGiven := p.seen["log"]; !logGiven {
 			l := slog.LevelWarn
-			p.cfg.logLevel = &l
+			p.cfg.LogLevel = &l
 		}
 	}
 	return nil
@@ -281,7 +300,7 @@ func setStmtCache(p *urlParse, v string) error {
 	if err != nil || n < 0 {
 		return fmt.Errorf("%q is not a number of statements (0 or more)", v)
 	}
-	p.cfg.stmtCache = &n
+	p.cfg.StmtCache = &n
 	return nil
 }
 
@@ -292,7 +311,7 @@ func setSanitize(p *urlParse, v string) error {
 	if err != nil {
 		return err
 	}
-	p.cfg.literals = !on
+	p.cfg.Literals = !on
 	return nil
 }
 
@@ -303,7 +322,7 @@ func setTrace(p *urlParse, v string) error {
 	if err != nil {
 		return err
 	}
-	p.cfg.trace = b
+	p.cfg.Trace = b
 	return nil
 }
 
@@ -314,7 +333,7 @@ func setInsights(p *urlParse, v string) error {
 	if err != nil {
 		return err
 	}
-	p.cfg.insights = b
+	p.cfg.Insights = b
 	return nil
 }
 
@@ -322,20 +341,20 @@ func setInsights(p *urlParse, v string) error {
 // or off for none (holds.go).
 func setLeakThreshold(p *urlParse, v string) error {
 	if v == "off" || v == "0" {
-		p.cfg.leakThreshold, p.cfg.leakSet = 0, true
+		p.cfg.LeakThreshold, p.cfg.LeakSet = 0, true
 		return nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a duration such as 30s, nor off", v)
 	}
-	p.cfg.leakThreshold, p.cfg.leakSet = d, true
+	p.cfg.LeakThreshold, p.cfg.LeakSet = d, true
 	return nil
 }
 
 // urlParse carries the state of one parse.
 type urlParse struct {
-	cfg        *config
+	cfg        *Config
 	passthru   []string // raw key=value pairs for the real driver, in order
 	seen       map[string]string
 	txlock     string
@@ -343,16 +362,16 @@ type urlParse struct {
 	unixSocket string
 }
 
-// parseURL parses a database URL. Errors name the problem and show the URL
+// Parse parses a database URL. Errors name the problem and show the URL
 // only with its password masked.
-func parseURL(raw string) (*config, error) {
-	cfg := &config{redacted: RedactURL(raw), secrets: secretsOf(raw)}
+func Parse(raw string) (*Config, error) {
+	cfg := &Config{Redacted: RedactURL(raw), secrets: secretsOf(raw)}
 	fail := func(format string, args ...any) error {
 		detail := fmt.Sprintf(format, args...)
-		if cfg.ambiguous {
+		if cfg.Ambiguous {
 			detail = withoutQuotes(detail)
 		}
-		return fmt.Errorf("databases: bad URL %q: %s", cfg.redacted, detail)
+		return fmt.Errorf("databases: bad URL %q: %s", cfg.Redacted, detail)
 	}
 	if strings.TrimSpace(raw) == "" {
 		return nil, fmt.Errorf("databases: empty URL; want e.g. sqlite:///app.db, postgres://user@host/db or mysql://user@host/db")
@@ -369,7 +388,7 @@ func parseURL(raw string) (*config, error) {
 	// case-sensitively, so sqlite+MyLite names a driver registered as
 	// "MyLite", not "mylite".
 	_, driverName, _ := strings.Cut(raw[:schemeEnd], "+")
-	d, ok := schemes[base]
+	d, ok := Schemes[base]
 	if !isName(scheme) {
 		// Not quoted: what comes before :// is not a scheme, and could be
 		// anything, a password included.
@@ -378,8 +397,8 @@ func parseURL(raw string) (*config, error) {
 	if !ok {
 		return nil, fail("unknown scheme %q; known: %s", base, strings.Join(knownSchemes(), ", "))
 	}
-	cfg.dialect = d
-	cfg.driverName = d.defaultDriver
+	cfg.Dialect = d
+	cfg.DriverName = d.DefaultDriver
 	if hasDriver {
 		if driverName == "" {
 			return nil, fail("empty driver name after %q", base+"+")
@@ -387,14 +406,14 @@ func parseURL(raw string) (*config, error) {
 		if alias, ok := driverAliases[driverName]; ok {
 			driverName = alias
 		}
-		cfg.driverName = driverName
+		cfg.DriverName = driverName
 	}
 
 	rest := raw[schemeEnd+3:]
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		return nil, fail("unexpected '#' at offset %d; percent-encode it as %%23", schemeEnd+3+i)
 	}
-	if end := strings.IndexAny(rest, "/?"); d != dialectSQLite && end >= 0 && strings.LastIndexByte(rest, '@') > end {
+	if end := strings.IndexAny(rest, "/?"); d != SQLite && end >= 0 && strings.LastIndexByte(rest, '@') > end {
 		// The user info ends at the first '/' or '?', and an '@' after
 		// it could end a user name or password that has an unescaped '/'
 		// or '?' (postgres://app:Zx9/Qp2@db/shop). Such an '@' is an
@@ -405,7 +424,7 @@ func parseURL(raw string) (*config, error) {
 		if at := strayAt(rest, end); at >= 0 {
 			return nil, fail("unescaped '@' at offset %d, after the host; in a user name or password percent-encode '/', '?', '#' and '@' (%%2F, %%3F, %%23, %%40), elsewhere '@' as %%40", schemeEnd+3+at)
 		}
-		cfg.ambiguous = true
+		cfg.Ambiguous = true
 	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	authority, rawPath := rest, ""
@@ -416,7 +435,7 @@ func parseURL(raw string) (*config, error) {
 	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
 		rawUser, hostPart = authority[:i], authority[i+1:]
 	}
-	if after := raw[schemeEnd+3:]; d == dialectSQLite && (authority != "" || !strings.HasPrefix(after, "/") && strings.Contains(after, "@")) {
+	if after := raw[schemeEnd+3:]; d == SQLite && (authority != "" || !strings.HasPrefix(after, "/") && strings.Contains(after, "@")) {
 		// Checked first and not quoted: it may hold a user name and
 		// password, and a password with an unescaped '?' would make the
 		// query options quote part of it (sqlite://?x@h, too, has what
@@ -441,18 +460,18 @@ func parseURL(raw string) (*config, error) {
 	if err := p.parseQuery(rawQuery); err != nil {
 		return nil, fail("%v", err)
 	}
-	cfg.hasPassword = hasPassword || p.hasParam("password")
+	cfg.HasPassword = hasPassword || p.hasParam("password")
 	if err := p.checkPasswordFile(hasPassword); err != nil {
 		return nil, fail("%v", err)
 	}
 
 	var err error
 	switch d {
-	case dialectSQLite:
+	case SQLite:
 		err = p.sqlite(rawPath)
-	case dialectPostgres:
-		err = p.postgres(userInfo(rawUser != "", user, password, hasPassword), hostPart, rawPath)
-	case dialectMySQL:
+	case Postgres:
+		err = p.postgres(UserInfo(rawUser != "", user, password, hasPassword), hostPart, rawPath)
+	case MySQL:
 		err = p.mysql(user, password, hostPart, rawPath)
 	}
 	if err != nil {
@@ -470,8 +489,8 @@ func isName(scheme string) bool {
 }
 
 func knownSchemes() []string {
-	names := make([]string, 0, len(schemes))
-	for s := range schemes {
+	names := make([]string, 0, len(Schemes))
+	for s := range Schemes {
 		names = append(names, s)
 	}
 	sort.Strings(names)
@@ -495,12 +514,12 @@ func (p *urlParse) parseQuery(rawQuery string) error {
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
-			if p.cfg.ambiguous {
+			if p.cfg.Ambiguous {
 				return fmt.Errorf("invalid percent-escape in the value of an option")
 			}
 			return fmt.Errorf("option %s: invalid percent-escape", key)
 		}
-		opt, ok := urlOptions[key]
+		opt, ok := Options[key]
 		if !ok {
 			if err := p.checkUnknown(key); err != nil {
 				return err
@@ -509,8 +528,8 @@ func (p *urlParse) parseQuery(rawQuery string) error {
 			continue
 		}
 		name := key
-		if opt.canonical != "" {
-			name = opt.canonical
+		if opt.Canonical != "" {
+			name = opt.Canonical
 		}
 		if prev, dup := p.seen[name]; dup {
 			return fmt.Errorf("option %s given twice (also as %s)", key, prev)
@@ -600,24 +619,28 @@ func splitHostPort(hp string) (host string, port int, err error) {
 
 // checkUnknown refuses a query option that neither the package nor the real
 // driver reads and that looks like a misspelling: one or two edits (one for
-// names of up to four letters) from an option of the package, or, with
-// modernc.org/sqlite, from one of its options, or any unknown name with
-// modernc's leading '_'. Other names go to the real driver: pgx and
-// go-sql-driver send them to the server, which refuses the ones it does not
-// know when connecting.
+// names of up to four letters) from an option of the package, or, with the
+// dialect's own driver, from one of that driver's parameters
+// (DriverOptions), or any unknown name with modernc's leading '_'. pgx and
+// go-sql-driver send a name they do not read to the server, as a run-time
+// parameter or a system variable: such a name near a driver parameter is
+// refused only when it is not a server setting (serverSettings), so that
+// sslmod and parseTim fail here and wait_timeout still reaches the server.
+// Other names go to the real driver, whose server refuses the ones it does
+// not know when connecting.
 func (p *urlParse) checkUnknown(key string) error {
-	d := p.cfg.dialect
-	ownDriver := p.cfg.driverName == d.defaultDriver
-	if ownDriver && slices.Contains(driverOptions[d], key) {
+	d := p.cfg.Dialect
+	ownDriver := p.cfg.DriverName == d.DefaultDriver
+	if ownDriver && slices.Contains(DriverOptions[d], key) {
 		return nil
 	}
-	modernc := ownDriver && d == dialectSQLite
-	candidates := make([]string, 0, len(urlOptions)+len(driverOptions[d]))
-	for name := range urlOptions {
+	modernc := ownDriver && d == SQLite
+	candidates := make([]string, 0, len(Options)+len(DriverOptions[d]))
+	for name := range Options {
 		candidates = append(candidates, name)
 	}
-	if modernc {
-		candidates = append(candidates, driverOptions[d]...)
+	if ownDriver && !knownElsewhere(key) {
+		candidates = append(candidates, DriverOptions[d]...)
 	}
 	slices.Sort(candidates)
 	if best := closestName(key, candidates); best != "" {
@@ -625,7 +648,7 @@ func (p *urlParse) checkUnknown(key string) error {
 	}
 	if modernc && strings.HasPrefix(key, "_") {
 		var names []string
-		for _, name := range driverOptions[d] {
+		for _, name := range DriverOptions[d] {
 			if strings.HasPrefix(name, "_") {
 				names = append(names, name)
 			}
@@ -633,6 +656,21 @@ func (p *urlParse) checkUnknown(key string) error {
 		return fmt.Errorf("unknown option %q: modernc.org/sqlite reads %s (SQLite ignores any other)", key, strings.Join(names, ", "))
 	}
 	return nil
+}
+
+// knownElsewhere reports whether key is a name some backend knows as it is:
+// a parameter of a real driver, or a server setting (in any case). Such a
+// name is not a misspelling of a driver parameter, even where it is
+// wrong: sql_mode on PostgreSQL is two edits from sslmode, and the server
+// is the one to refuse it.
+func knownElsewhere(key string) bool {
+	lower := strings.ToLower(key)
+	for d, names := range DriverOptions {
+		if slices.Contains(names, key) || slices.Contains(serverSettings[d], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // closestName returns the candidate nearest to key, ignoring case, when it

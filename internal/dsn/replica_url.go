@@ -1,4 +1,4 @@
-package databases
+package dsn
 
 // The URL options of read replicas (replicas, read_your_writes,
 // max_replica_wait, max_replica_lag, replica_fallback) and the DSN of each
@@ -18,11 +18,11 @@ import (
 // replica to replay the writes it must see before it runs on the primary.
 const defaultReplicaWait = time.Second
 
-// replicaOptions are what a URL says about read replicas.
-type replicaOptions struct {
+// ReplicaOptions are what a URL says about read replicas.
+type ReplicaOptions struct {
 	hosts []string // replicas=, each "host:port" as given
-	addrs []replicaAddr
-	dsns  []string // the DSN of each of addrs, built with the primary's
+	Addrs []ReplicaAddr
+	DSNs  []string // the DSN of each of addrs, built with the primary's
 	// primaries is the host part of the primary's URL, which no replica
 	// may name.
 	primaries string
@@ -30,29 +30,29 @@ type replicaOptions struct {
 	readYourWrites bool          // read_your_writes, true unless set false
 	ryWGiven       bool          // read_your_writes was given
 	maxWait        time.Duration // max_replica_wait; 0: not given
-	maxLag         time.Duration // max_replica_lag; 0: no limit
-	fallbackError  bool          // replica_fallback=error
+	MaxLag         time.Duration // max_replica_lag; 0: no limit
+	FallbackError  bool          // replica_fallback=error
 }
 
-// replicaAddr is the host and port of a replica: a server, as a host of
+// ReplicaAddr is the host and port of a replica: a server, as a host of
 // the URL is (url_hosts.go).
-type replicaAddr = server
+type ReplicaAddr = Server
 
-// wait returns max_replica_wait or its default.
-func (o *replicaOptions) wait() time.Duration {
+// Wait returns max_replica_wait or its default.
+func (o *ReplicaOptions) Wait() time.Duration {
 	if o.maxWait > 0 {
 		return o.maxWait
 	}
 	return defaultReplicaWait
 }
 
-// ryw reports whether read_your_writes is on (the default).
-func (o *replicaOptions) ryw() bool { return !o.ryWGiven || o.readYourWrites }
+// ReadYourWrites reports whether read_your_writes is on (the default).
+func (o *ReplicaOptions) ReadYourWrites() bool { return !o.ryWGiven || o.readYourWrites }
 
 // setReplicas reads the replicas option: host:port entries separated by
 // commas, each a server that replicates the primary.
 func setReplicas(p *urlParse, v string) error {
-	if p.cfg.dialect == dialectSQLite {
+	if p.cfg.Dialect == SQLite {
 		return fmt.Errorf("SQLite has no server to replicate")
 	}
 	for i, entry := range strings.Split(v, ",") {
@@ -71,10 +71,10 @@ func setReplicas(p *urlParse, v string) error {
 			return fmt.Errorf("entry %d %q has no host", i+1, entry)
 		}
 		if port == 0 {
-			port = defaultPort(p.cfg.dialect)
+			port = defaultPort(p.cfg.Dialect)
 		}
-		p.cfg.replicas.hosts = append(p.cfg.replicas.hosts, entry)
-		p.cfg.replicas.addrs = append(p.cfg.replicas.addrs, replicaAddr{host, port})
+		p.cfg.Replicas.hosts = append(p.cfg.Replicas.hosts, entry)
+		p.cfg.Replicas.Addrs = append(p.cfg.Replicas.Addrs, ReplicaAddr{host, port})
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func setReadYourWrites(p *urlParse, v string) error {
 	if err != nil {
 		return err
 	}
-	p.cfg.replicas.readYourWrites, p.cfg.replicas.ryWGiven = b, true
+	p.cfg.Replicas.readYourWrites, p.cfg.Replicas.ryWGiven = b, true
 	return nil
 }
 
@@ -102,7 +102,7 @@ func setMaxReplicaWait(p *urlParse, v string) error {
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a duration such as 500ms", v)
 	}
-	p.cfg.replicas.maxWait = d
+	p.cfg.Replicas.maxWait = d
 	return nil
 }
 
@@ -115,7 +115,7 @@ func setMaxReplicaLag(p *urlParse, v string) error {
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a duration such as 5s", v)
 	}
-	p.cfg.replicas.maxLag = d
+	p.cfg.Replicas.MaxLag = d
 	return nil
 }
 
@@ -126,9 +126,9 @@ func setReplicaFallback(p *urlParse, v string) error {
 	}
 	switch v {
 	case "primary":
-		p.cfg.replicas.fallbackError = false
+		p.cfg.Replicas.FallbackError = false
 	case "error":
-		p.cfg.replicas.fallbackError = true
+		p.cfg.Replicas.FallbackError = true
 	default:
 		return fmt.Errorf("%q is not primary or error", v)
 	}
@@ -136,15 +136,15 @@ func setReplicaFallback(p *urlParse, v string) error {
 }
 
 func noReplicasOnSQLite(p *urlParse) error {
-	if p.cfg.dialect == dialectSQLite {
+	if p.cfg.Dialect == SQLite {
 		return fmt.Errorf("SQLite has no replicas")
 	}
 	return nil
 }
 
 // defaultPort is the port a server of the dialect listens on by default.
-func defaultPort(d *dialect) int {
-	if d == dialectMySQL {
+func defaultPort(d *Dialect) int {
+	if d == MySQL {
 		return 3306
 	}
 	return 5432
@@ -155,19 +155,19 @@ func defaultPort(d *dialect) int {
 // replica that is one of primaries (the host part of the URL, split at
 // commas).
 func (p *urlParse) replicaDSNs(primaries string, dsn func(hostPart string) string) error {
-	ro := &p.cfg.replicas
+	ro := &p.cfg.Replicas
 	ro.primaries = primaries
-	for i, a := range ro.addrs {
-		if err := notPrimary(p.cfg.dialect, primaries, a); err != nil {
+	for i, a := range ro.Addrs {
+		if err := notPrimary(p.cfg.Dialect, primaries, a); err != nil {
 			return fmt.Errorf("option replicas: entry %d %q: %w", i+1, ro.hosts[i], err)
 		}
-		ro.dsns = append(ro.dsns, dsn(a.String()))
+		ro.DSNs = append(ro.DSNs, dsn(a.String()))
 	}
 	return nil
 }
 
 // notPrimary refuses a replica address that is one of the primary's hosts.
-func notPrimary(d *dialect, primaries string, a replicaAddr) error {
+func notPrimary(d *Dialect, primaries string, a ReplicaAddr) error {
 	for hp := range strings.SplitSeq(primaries, ",") {
 		host, port, err := splitHostPort(hp)
 		if err != nil || hp == "" {
@@ -176,47 +176,47 @@ func notPrimary(d *dialect, primaries string, a replicaAddr) error {
 		if port == 0 {
 			port = defaultPort(d)
 		}
-		if strings.EqualFold(host, a.host) && port == a.port {
+		if strings.EqualFold(host, a.Host) && port == a.Port {
 			return fmt.Errorf("is the primary %s itself; a replica must be another server", a)
 		}
 	}
 	return nil
 }
 
-// replicaFromURL reads a replica URL given to WithReplicas: it must select
+// ReplicaFromURL reads a replica URL given to WithReplicas: it must select
 // the primary's backend and real driver and name another server. creds
 // tells whether the DB takes its passwords from WithCredentials or the
 // primary's password_file, which then apply to the replica too: a password
 // in the replica's URL would be a second source, so it is refused, and so
 // is a password_file of the replica's own, which is not read.
-func replicaFromURL(primary *config, raw string, creds bool) (replicaAddr, string, error) {
-	cfg, err := parseURL(raw)
+func ReplicaFromURL(primary *Config, raw string, creds bool) (ReplicaAddr, string, error) {
+	cfg, err := Parse(raw)
 	if err != nil {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: %w", err)
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: %w", err)
 	}
-	if cfg.dialect != primary.dialect || cfg.driverName != primary.driverName {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q is %s through %q; the primary is %s through %q", cfg.redacted, cfg.dialect, cfg.driverName, primary.dialect, primary.driverName)
+	if cfg.Dialect != primary.Dialect || cfg.DriverName != primary.DriverName {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q is %s through %q; the primary is %s through %q", cfg.Redacted, cfg.Dialect, cfg.DriverName, primary.Dialect, primary.DriverName)
 	}
-	if cfg.host == "" {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q names no host", cfg.redacted)
+	if cfg.Host == "" {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q names no host", cfg.Redacted)
 	}
-	if len(cfg.replicas.addrs) > 0 {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q has replicas of its own", cfg.redacted)
+	if len(cfg.Replicas.Addrs) > 0 {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q has replicas of its own", cfg.Redacted)
 	}
-	if cfg.passwordFile != "" {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q: option password_file: a replica takes the primary's credentials (WithCredentials or the primary's password_file); give password_file in the primary's URL", cfg.redacted)
+	if cfg.PasswordFile != "" {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q: option password_file: a replica takes the primary's credentials (WithCredentials or the primary's password_file); give password_file in the primary's URL", cfg.Redacted)
 	}
-	if creds && cfg.hasPassword {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q gives a password, and the DB takes its passwords from WithCredentials or password_file; give one or the other", cfg.redacted)
+	if creds && cfg.HasPassword {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q gives a password, and the DB takes its passwords from WithCredentials or password_file; give one or the other", cfg.Redacted)
 	}
-	a := replicaAddr{cfg.host, cfg.port}
-	if a.port == 0 {
-		a.port = defaultPort(cfg.dialect)
+	a := ReplicaAddr{cfg.Host, cfg.Port}
+	if a.Port == 0 {
+		a.Port = defaultPort(cfg.Dialect)
 	}
-	if err := notPrimary(primary.dialect, primary.replicas.primaries, a); err != nil {
-		return replicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q %w", cfg.redacted, err)
+	if err := notPrimary(primary.Dialect, primary.Replicas.primaries, a); err != nil {
+		return ReplicaAddr{}, "", fmt.Errorf("databases.WithReplicas: replica %q %w", cfg.Redacted, err)
 	}
-	return a, cfg.dsn, nil
+	return a, cfg.DSN, nil
 }
 
 // mysqlReplicaDSN returns the go-sql-driver DSN dsn with its address

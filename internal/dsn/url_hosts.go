@@ -1,4 +1,4 @@
-package databases
+package dsn
 
 // The hosts of a URL, as the URL parser reads them: the list
 // ("h1:3306,h2,[::1]:3307", a host without a port taking the dialect's)
@@ -15,26 +15,26 @@ import (
 	"time"
 )
 
-// server is a host and port of a URL: the one a connection reached.
-type server struct {
-	host string
-	port int // 0 when the URL gives none and the dialect's default is not known here
+// Server is a host and port of a URL: the one a connection reached.
+type Server struct {
+	Host string
+	Port int // 0 when the URL gives none and the dialect's default is not known here
 }
 
 // String returns host:port, or the host alone without a port.
-func (s server) String() string {
-	if s.port == 0 {
-		return s.host
+func (s Server) String() string {
+	if s.Port == 0 {
+		return s.Host
 	}
-	return net.JoinHostPort(s.host, strconv.Itoa(s.port))
+	return net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 }
 
-// hostPick is how a new connection picks a host: the URL options
+// HostPick is how a new connection picks a host: the URL options
 // load_balance_hosts, target_session_attrs and connect_timeout.
-type hostPick struct {
-	random  bool          // load_balance_hosts=random: a new random order for each connection
-	target  string        // target_session_attrs; "" is any
-	timeout time.Duration // connect_timeout: the bound of one host's attempt; 0 is none
+type HostPick struct {
+	Random  bool          // load_balance_hosts=random: a new random order for each connection
+	Target  string        // target_session_attrs; "" is any
+	Timeout time.Duration // connect_timeout: the bound of one host's attempt; 0 is none
 }
 
 // targetAttrs are the values of target_session_attrs, as libpq has them.
@@ -44,9 +44,9 @@ var targetAttrs = []string{"any", "read-write", "read-only", "primary", "standby
 func setLoadBalance(p *urlParse, v string) error {
 	switch v {
 	case "disable":
-		p.cfg.pick.random = false
+		p.cfg.Pick.Random = false
 	case "random":
-		p.cfg.pick.random = true
+		p.cfg.Pick.Random = true
 	default:
 		return fmt.Errorf("%q is not disable or random", v)
 	}
@@ -58,9 +58,9 @@ func setTargetAttrs(p *urlParse, v string) error {
 	if !slices.Contains(targetAttrs, v) {
 		return fmt.Errorf("%q is not %s or %s", v, strings.Join(targetAttrs[:len(targetAttrs)-1], ", "), targetAttrs[len(targetAttrs)-1])
 	}
-	p.cfg.pick.target = v
+	p.cfg.Pick.Target = v
 	if v == "any" {
-		p.cfg.pick.target = ""
+		p.cfg.Pick.Target = ""
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func setConnectTimeout(p *urlParse, v string) error {
 	if err != nil || n < 0 || v[0] == '+' {
 		return fmt.Errorf("%q is not a whole number of seconds >= 0", v)
 	}
-	p.cfg.pick.timeout = time.Duration(n) * time.Second
+	p.cfg.Pick.Timeout = time.Duration(n) * time.Second
 	return nil
 }
 
@@ -94,23 +94,23 @@ func (p *urlParse) refuseHostOptions(why string) error {
 // target_session_attrs and connect_timeout.
 func (p *urlParse) passHostOptions() {
 	if _, ok := p.seen["target_session_attrs"]; ok {
-		v := p.cfg.pick.target
+		v := p.cfg.Pick.Target
 		if v == "" {
 			v = "any"
 		}
 		p.passthru = append(p.passthru, "target_session_attrs="+v)
 	}
 	if _, ok := p.seen["connect_timeout"]; ok {
-		p.passthru = append(p.passthru, "connect_timeout="+strconv.Itoa(int(p.cfg.pick.timeout/time.Second)))
+		p.passthru = append(p.passthru, "connect_timeout="+strconv.Itoa(int(p.cfg.Pick.Timeout/time.Second)))
 	}
 }
 
 // parseHosts reads the hosts of a URL, "h1:3306,h2,[::1]:3307", giving a
 // host without a port defaultPort. Besides what splitHostPort refuses, a
 // list may not have an empty host or the same host twice.
-func parseHosts(hostPart string, defaultPort int) ([]server, error) {
+func parseHosts(hostPart string, defaultPort int) ([]Server, error) {
 	parts := strings.Split(hostPart, ",")
-	out := make([]server, 0, len(parts))
+	out := make([]Server, 0, len(parts))
 	for i, h := range parts {
 		if len(parts) > 1 && h == "" {
 			return nil, fmt.Errorf("empty host %d of %d in the host list %q", i+1, len(parts), hostPart)
@@ -125,9 +125,9 @@ func parseHosts(hostPart string, defaultPort int) ([]server, error) {
 		if port == 0 {
 			port = defaultPort
 		}
-		s := server{host: host, port: port}
+		s := Server{Host: host, Port: port}
 		for _, prev := range out {
-			if strings.EqualFold(prev.host, host) && prev.port == port {
+			if strings.EqualFold(prev.Host, host) && prev.Port == port {
 				return nil, fmt.Errorf("host %s given twice in the host list %q", s, hostPart)
 			}
 		}

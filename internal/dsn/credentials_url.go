@@ -1,4 +1,4 @@
-package databases
+package dsn
 
 // The URL option password_file, as the URL parser reads it: the path of a
 // file read at each new connection (credentials.go), refused where it
@@ -12,7 +12,7 @@ func setPasswordFile(p *urlParse, v string) error {
 	if v == "" {
 		return fmt.Errorf("empty path")
 	}
-	p.cfg.passwordFile = v
+	p.cfg.PasswordFile = v
 	return nil
 }
 
@@ -24,7 +24,7 @@ func (p *urlParse) checkPasswordFile(hasPassword bool) error {
 	switch {
 	case !ok:
 		return nil
-	case p.cfg.dialect == dialectSQLite:
+	case p.cfg.Dialect == SQLite:
 		return fmt.Errorf("option %s: SQLite has no user or password; it opens a file", key)
 	case hasPassword:
 		return fmt.Errorf("option %s: the URL also gives a password (user:password@); give one or the other", key)

@@ -1,11 +1,11 @@
-package databases
+package dsn
 
 // The DSN each real driver receives, built per dialect from a parsed URL,
 // as go-sql-driver/mysql's dsn.go builds its own: modernc's file: URI with
 // the default PRAGMAs (and the memdb VFS for :memory:), pgx's URL with the
 // user info escaped as pgx reads it, go-sql-driver's DSN from its Config.
 // Each builder also refuses the package options its dialect cannot honour.
-// driverOptions lists the options each real driver reads.
+// DriverOptions lists the options each real driver reads.
 
 import (
 	"fmt"
@@ -61,8 +61,8 @@ func (p *urlParse) sqlite(rawPath string) error {
 		return fmt.Errorf("invalid percent-escape in file path")
 	}
 	cfg := p.cfg
-	cfg.database = file
-	cfg.memory = file == ":memory:"
+	cfg.Database = file
+	cfg.Memory = file == ":memory:"
 
 	set := map[string]string{} // PRAGMA name: the value the URL sets
 	for _, pair := range p.passthru {
@@ -74,7 +74,7 @@ func (p *urlParse) sqlite(rawPath string) error {
 			continue
 		}
 		if k == "cache" && strings.EqualFold(v, "shared") {
-			cfg.sharedCache = true
+			cfg.SharedCache = true
 		}
 		if k != "_pragma" {
 			continue
@@ -89,35 +89,35 @@ func (p *urlParse) sqlite(rawPath string) error {
 	// connections that wait (unlock-notify): a deferred BEGIN cannot
 	// deadlock unseen there, while BEGIN IMMEDIATE would wait for every
 	// write transaction of the DB, one that waits for this connection too.
-	cfg.txlock = "immediate"
-	if cfg.sharedCache {
-		cfg.txlock = "deferred"
+	cfg.TxLock = "immediate"
+	if cfg.SharedCache {
+		cfg.TxLock = "deferred"
 	}
 	if p.txlock != "" {
-		cfg.txlock = p.txlock
+		cfg.TxLock = p.txlock
 	}
 	for _, d := range sqliteDefaults {
-		if v, ok := set[d.pragma]; ok || (d.fileOnly && cfg.memory) {
+		if v, ok := set[d.pragma]; ok || (d.fileOnly && cfg.Memory) {
 			if d.pragma == "busy_timeout" {
-				cfg.busyTimeout = sqliteMillis(v)
+				cfg.BusyTimeout = sqliteMillis(v)
 			}
 			continue
 		}
 		if d.pragma == "busy_timeout" {
-			cfg.busyTimeout = sqliteMillis(d.value)
+			cfg.BusyTimeout = sqliteMillis(d.value)
 		}
 		p.passthru = append(p.passthru, "_pragma="+url.QueryEscape(d.pragma+"("+d.value+")"))
 	}
 
-	if cfg.memory {
+	if cfg.Memory {
 		// The memdb VFS gives one database per name that every connection
 		// of the process can open, with ordinary locking (no shared cache).
 		name := fmt.Sprintf("/databases-memory-%d", memoryDBs.Add(1))
 		p.passthru = append([]string{"vfs=memdb"}, p.passthru...)
-		cfg.dsn = "file:" + name + p.query()
+		cfg.DSN = "file:" + name + p.query()
 		return nil
 	}
-	cfg.dsn = "file:" + escapeFilePath(file) + p.query()
+	cfg.DSN = "file:" + escapeFilePath(file) + p.query()
 	return nil
 }
 
@@ -134,10 +134,10 @@ func escapeFilePath(path string) string {
 	return r.Replace(path)
 }
 
-// userInfo writes the user info of a DSN from its decoded parts, escaped
+// UserInfo writes the user info of a DSN from its decoded parts, escaped
 // so that the real driver reads the same parts: pgx, like libpq, ends the
 // user info at the first '@', where this package takes the last.
-func userInfo(given bool, user, password string, hasPassword bool) string {
+func UserInfo(given bool, user, password string, hasPassword bool) string {
 	if !given {
 		return ""
 	}
@@ -179,17 +179,17 @@ func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 		if err != nil {
 			return err
 		}
-		cfg.host, cfg.port, _ = splitHostPort(strings.Split(hostPart, ",")[0])
-		cfg.hosts = hosts
+		cfg.Host, cfg.Port, _ = splitHostPort(strings.Split(hostPart, ",")[0])
+		cfg.Hosts = hosts
 	}
-	if key, ok := p.seen["load_balance_hosts"]; ok && cfg.driverName != dialectPostgres.defaultDriver {
-		return fmt.Errorf("option %s: databases picks the hosts of a PostgreSQL list only through pgx, not the driver %q", key, cfg.driverName)
+	if key, ok := p.seen["load_balance_hosts"]; ok && cfg.DriverName != Postgres.DefaultDriver {
+		return fmt.Errorf("option %s: databases picks the hosts of a PostgreSQL list only through pgx, not the driver %q", key, cfg.DriverName)
 	}
 	p.passHostOptions()
 	if db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/")); err != nil {
 		return fmt.Errorf("invalid percent-escape in database name")
 	} else {
-		cfg.database = db
+		cfg.Database = db
 	}
 	if p.ssl != nil {
 		if p.hasParam("sslmode") {
@@ -205,7 +205,7 @@ func (p *urlParse) postgres(userInfo, hostPart, rawPath string) error {
 	if rawPath == "" && q != "" {
 		rawPath = "/" // pgx looks for the user info up to the first '/'
 	}
-	cfg.dsn = "postgres://" + userInfo + hostPart + rawPath + q
+	cfg.DSN = "postgres://" + userInfo + hostPart + rawPath + q
 	return p.replicaDSNs(hostPart, func(h string) string { return "postgres://" + userInfo + h + rawPath + q })
 }
 
@@ -228,8 +228,8 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 			return err
 		}
 		addrs = strings.Split(hostPart, ",")
-		cfg.host, cfg.port, _ = splitHostPort(addrs[0])
-		cfg.hosts = hosts
+		cfg.Host, cfg.Port, _ = splitHostPort(addrs[0])
+		cfg.Hosts = hosts
 		mc.Net, mc.Addr = "tcp", addrs[0]
 	}
 	db, err := url.PathUnescape(strings.TrimPrefix(rawPath, "/"))
@@ -239,7 +239,7 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 	if strings.Contains(db, "/") {
 		return fmt.Errorf("database name %q contains '/'", db)
 	}
-	mc.DBName, cfg.database = db, db
+	mc.DBName, cfg.Database = db, db
 	// go-sql-driver sets sql_mode for the session; the rewriter lexes by it.
 	sqlMode := ""
 	for _, pair := range p.passthru {
@@ -252,7 +252,7 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		}
 		sqlMode = k
 		v, _ = url.QueryUnescape(v)
-		if cfg.mysqlMode, err = sqlscan.ParseMySQLMode(v); err != nil {
+		if cfg.MySQLMode, err = sqlscan.ParseMySQLMode(v); err != nil {
 			return fmt.Errorf("option %s: %w", k, err)
 		}
 	}
@@ -280,12 +280,12 @@ func (p *urlParse) mysql(user, password, hostPart, rawPath string) error {
 		}
 		return dsn + q
 	}
-	cfg.dsn = dsnOf()
+	cfg.DSN = dsnOf()
 	for _, addr := range addrs {
 		mc.Addr = addr
-		cfg.hostDSNs = append(cfg.hostDSNs, dsnOf())
+		cfg.HostDSNs = append(cfg.HostDSNs, dsnOf())
 	}
-	return p.replicaDSNs(hostPart, func(h string) string { return mysqlReplicaDSN(cfg.dsn, h) })
+	return p.replicaDSNs(hostPart, func(h string) string { return mysqlReplicaDSN(cfg.DSN, h) })
 }
 
 // hasParam reports whether the driver-bound query string sets key.
@@ -306,20 +306,22 @@ func (p *urlParse) query() string {
 	return "?" + strings.Join(p.passthru, "&")
 }
 
-// driverOptions are the query options the default real driver of each
-// dialect reads. Those of modernc.org/sqlite (and SQLite's own URI
-// parameters) are all of them, since SQLite ignores any other; pgx and
-// go-sql-driver send any other option to the server as a run-time or
-// session variable, so theirs only keep the check of checkUnknown off their
-// own names (loc is one edit from log).
-var driverOptions = map[*dialect][]string{
-	dialectSQLite: {
+// DriverOptions are the query options the default real driver of each
+// dialect reads: the one list of them, which checkUnknown holds a misspelt
+// name against. Those of modernc.org/sqlite (and SQLite's own URI
+// parameters) are all of them, since SQLite ignores any other. pgx's are
+// the libpq connection parameters it reads (pgconn's notRuntimeParams, and
+// pgx's three statement options); go-sql-driver's are its DSN parameters
+// (its dsn.go). Both send any other name to the server, as a run-time
+// parameter or a session variable.
+var DriverOptions = map[*Dialect][]string{
+	SQLite: {
 		"_pragma", "_busy_timeout", "_timeout", "_foreign_keys", "_fk", "_journal_mode", "_journal",
 		"_synchronous", "_sync", "_auto_vacuum", "_vacuum", "_query_only", "_time_format",
 		"_time_integer_format", "_inttotime", "_texttotime", "_timezone", "_dqs", "_defensive", "_error_rc",
 		"vfs", "mode", "cache", "immutable", "nolock", "psow", "modeof",
 	},
-	dialectPostgres: {
+	Postgres: {
 		"host", "port", "database", "dbname", "user", "password", "passfile", "connect_timeout",
 		"sslmode", "sslkey", "sslcert", "sslcertmode", "sslrootcert", "sslnegotiation", "sslpassword",
 		"sslsni", "krbspn", "krbsrvname", "target_session_attrs", "service", "servicefile",
@@ -327,11 +329,26 @@ var driverOptions = map[*dialect][]string{
 		"load_balance_hosts", "statement_cache_capacity", "description_cache_capacity",
 		"default_query_exec_mode", "application_name", "options", "search_path",
 	},
-	dialectMySQL: {
+	MySQL: {
 		"allowAllFiles", "allowCleartextPasswords", "allowFallbackToPlaintext", "allowNativePasswords",
 		"allowOldPasswords", "checkConnLiveness", "clientFoundRows", "charset", "collation",
 		"columnsWithAlias", "compress", "interpolateParams", "loc", "multiStatements", "parseTime",
 		"timeTruncate", "readTimeout", "rejectReadOnly", "serverPubKey", "strict", "timeout", "tls",
 		"writeTimeout", "maxAllowedPacket", "connectionAttributes",
 	},
+}
+
+// serverSettings are server settings (PostgreSQL run-time parameters,
+// MySQL and MariaDB system variables, in lower case) that checkUnknown
+// passes to the server on any backend although they look like a misspelt
+// driver parameter: every setting within its edit distance of a name in
+// DriverOptions (walked from PostgreSQL 15's pg_settings and MariaDB
+// 10.11's SHOW VARIABLES; TestDriverParamTypoServerSettings walks the
+// server it runs against), and settings URLs commonly carry.
+var serverSettings = map[*Dialect][]string{
+	Postgres: {"port", "application_name", "search_path", "timezone", "datestyle", "client_encoding",
+		"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "work_mem"},
+	MySQL: {"max_allowed_packet", "wait_timeout", "sql_mode", "time_zone", "autocommit",
+		"transaction_isolation", "innodb_lock_wait_timeout", "net_read_timeout", "net_write_timeout",
+		"max_execution_time"},
 }
