@@ -212,6 +212,10 @@ func atkReplicaWrite(t *testing.T, u, port, table string, inTx bool, change []st
 // writable by statements the reading may not see as such.
 func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 	saServer(t, saPG)
+	f := `CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS int LANGUAGE plpgsql AS $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); RETURN 1; END$$`
+	if _, err := openRaw(t, saPG).Exec(f); err != nil {
+		t.Fatal(err)
+	}
 	for name, c := range map[string]struct {
 		inTx   bool
 		change []string
@@ -236,6 +240,13 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 		"tx set_config local":   {true, []string{"SELECT set_config('transaction_read_only', 'off', true)"}, ""},
 		"tx set transaction":    {true, []string{"SET TRANSACTION READ WRITE"}, ""},
 		"tx set local":          {true, []string{"SET LOCAL transaction_read_only = off"}, ""},
+		"quoted name":           {false, []string{`SET "default_transaction_read_only" = off`}, ""},
+		"quoted upper name":     {false, []string{`SET SESSION "DEFAULT_TRANSACTION_READ_ONLY" TO off`}, ""},
+		"unicode quoted name":   {false, []string{`SET U&"default_transaction_read_onl\0079" = off`}, ""},
+		"quoted then commit":    {false, []string{`SET "default_transaction_read_only" = off; COMMIT; INSERT INTO atk_replica_pg (id) VALUES (3)`}, ""},
+		"quoted then insert":    {false, []string{`SET "transaction_read_only" = off; INSERT INTO atk_replica_pg (id) VALUES (11)`}, ""},
+		"tx quoted name":        {true, []string{`SET "transaction_read_only" = off`}, ""},
+		"tx function, commit":   {true, []string{"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_replica_pg (id) VALUES (5)"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {
@@ -250,6 +261,18 @@ func TestAttackStatementsReplicaWritablePostgres(t *testing.T) {
 // root is not bound by read_only, only by the session's READ ONLY.
 func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 	saServer(t, atkMySQL)
+	// Stored functions named like read-only built-ins, which make the
+	// session writable.
+	raw := openRaw(t, atkMySQL)
+	for _, f := range []string{
+		"CREATE OR REPLACE FUNCTION abs(x INT) RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN x; END",
+		"CREATE OR REPLACE FUNCTION ifnull(x INT, y INT) RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN x; END",
+		"CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN 1; END",
+	} {
+		if _, err := raw.Exec(f); err != nil {
+			t.Fatal(f, ": ", err)
+		}
+	}
 	for name, c := range map[string]struct {
 		inTx   bool
 		change []string
@@ -268,12 +291,95 @@ func TestAttackStatementsReplicaWritableMySQL(t *testing.T) {
 		"execute immediate var": {false, []string{"SET @q = 'SET SESSION transaction_read_only = 0'", "EXECUTE IMMEDIATE @q"}, ""},
 		"set default":           {false, []string{"SET SESSION transaction_read_only = DEFAULT"}, ""},
 		"begin not atomic":      {false, []string{"BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; END"}, ""},
+		"quoted set statement":  {false, []string{"SET STATEMENT `tx_read_only`=0 FOR INSERT INTO atk_replica_my (id) VALUES (2)"}, ""},
+		"quoted session":        {false, []string{"SET SESSION `tx_read_only` = 0"}, ""},
+		"quoted @@session":      {false, []string{"SET @@session.`tx_read_only` = 0"}, ""},
+		"quoted bare":           {false, []string{"SET `TX_READ_ONLY`=0"}, ""},
+		"quoted in comment":     {false, []string{"SET /*!40101 @@session.`tx_read_only` = 0 */"}, ""},
+		"tx quoted @@session":   {true, []string{"SET @@session.`tx_read_only` = 0"}, ""},
+		"qualified abs":         {false, []string{"SELECT test_atk_agree.abs(1)"}, ""},
+		"qualified spaced abs":  {false, []string{"SELECT test_atk_agree . /* c */ abs(1)"}, ""},
+		"qualified quoted":      {false, []string{"SELECT `test_atk_agree`.`ifnull`(1, 2)"}, ""},
+		"tx function, insert":   {true, []string{"SELECT atk_f_rw(); INSERT INTO atk_replica_my (id) VALUES (5)"}, ""},
+		"tx function, commit":   {true, []string{"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_replica_my (id) VALUES (6)"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if c.known != "" {
 				t.Skip(c.known)
 			}
-			atkReplicaWrite(t, atkMySQL, atkPort(atkMySQL), "atk_replica_my", c.inTx, c.change)
+			atkReplicaWrite(t, withQuery(atkMySQL, "multiStatements=true"), atkPort(atkMySQL), "atk_replica_my", c.inTx, c.change)
+		})
+	}
+}
+
+// TestAttackStatementsReplicaThenMore: a text of several statements in
+// which a function makes the session writable before a later statement
+// writes must not run on a replica, where no check can come between them.
+// The replica is the primary server itself, so the INSERT stores the id
+// of the session that ran it: it must not be the replica's.
+func TestAttackStatementsReplicaThenMore(t *testing.T) {
+	for _, c := range []struct {
+		name, u, fn, pid string
+		texts            []string
+	}{
+		{"postgres", saPG,
+			`CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS int LANGUAGE plpgsql AS $$BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); RETURN 1; END$$`,
+			"pg_backend_pid()", []string{
+				"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_then_more (id) VALUES ({pid})",
+				"SELECT 1; SELECT public.atk_f_rw(); COMMIT; INSERT INTO atk_then_more (id) VALUES ({pid})",
+				"SELECT atk_f_rw(); COMMIT; SELECT 1; INSERT INTO atk_then_more (id) VALUES ({pid})",
+			}},
+		{"mysql", withQuery(atkMySQL, "multiStatements=true"),
+			"CREATE OR REPLACE FUNCTION atk_f_rw() RETURNS INT BEGIN SET @@session.tx_read_only = 0; RETURN 1; END",
+			"CONNECTION_ID()", []string{
+				"SELECT 1; SELECT atk_f_rw(); INSERT INTO atk_then_more (id) VALUES ({pid})",
+				"SELECT atk_f_rw(); COMMIT; INSERT INTO atk_then_more (id) VALUES ({pid})",
+				"SELECT test_atk_agree.atk_f_rw(); INSERT INTO atk_then_more (id) VALUES ({pid})",
+				"SET @x = atk_f_rw(); INSERT INTO atk_then_more (id) VALUES ({pid})",
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "mysql" {
+				saServer(t, atkMySQL)
+			} else {
+				saServer(t, saPG)
+			}
+			raw := openRaw(t, c.u)
+			for _, q := range []string{c.fn, "DROP TABLE IF EXISTS atk_then_more", "CREATE TABLE atk_then_more (id BIGINT PRIMARY KEY)"} {
+				if _, err := raw.Exec(q); err != nil {
+					t.Fatal(q, ": ", err)
+				}
+			}
+			for _, text := range c.texts {
+				t.Run(text, func(t *testing.T) {
+					if _, err := raw.Exec("DELETE FROM atk_then_more"); err != nil {
+						t.Fatal(err)
+					}
+					db := openCached(t, c.u, "replicas=localhost:"+atkPort(c.u))
+					db.SetMaxOpenConns(1) // one replica session
+					ctx := ReadReplica(context.Background())
+					var replica int64
+					if err := db.QueryRowContext(ctx, "SELECT "+c.pid).Scan(&replica); err != nil {
+						t.Fatal(err)
+					}
+					_, err := db.ExecContext(ctx, strings.ReplaceAll(text, "{pid}", c.pid))
+					t.Logf("%s: %v", text, err)
+					count := "SELECT COUNT(*) FROM atk_then_more WHERE id = ?"
+					if c.name == "postgres" {
+						count = "SELECT COUNT(*) FROM atk_then_more WHERE id = $1"
+					}
+					var n int
+					if err := raw.QueryRow(count, replica).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					if n != 0 {
+						t.Fatalf("%s ran on the replica session and stored its write", text)
+					}
+					if _, err := db.ExecContext(ctx, "INSERT INTO atk_then_more (id) VALUES (-1)"); err == nil {
+						t.Errorf("after %s: an INSERT under ReadReplica succeeded", text)
+					}
+				})
+			}
 		})
 	}
 }

@@ -53,6 +53,7 @@ var portableCases = []struct {
 
 	// SQLite's own forms keep their meaning.
 	{name: "?NNN", dialects: "sqlite", query: "SELECT ?2, ?1, ?2", args: []any{"a", "b"}, want: []string{"b", "a", "b"}},
+	{name: "Tcl names", dialects: "sqlite", query: "SELECT $a::b, :c(x), @d::e(f::g)", args: []any{sql.Named("a::b", "5"), sql.Named("c(x)", "6"), sql.Named("d::e(f::g)", "7")}, want: []string{"5", "6", "7"}},
 	{name: "$name and @name", dialects: "sqlite", query: "SELECT $a, @b, :a", args: []any{sql.Named("a", "1"), sql.Named("b", "2")}, want: []string{"1", "2", "1"}},
 	{name: "?NNN without its argument", dialects: "sqlite", query: "SELECT ?1, ?3", args: []any{1, 2},
 		err: "rewrite: query has parameters up to ?3, got 2 arguments at offset 11"},

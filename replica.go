@@ -244,7 +244,8 @@ func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args 
 // DEALLOCATE), runs on the primary even under ReadReplica: outside a
 // transaction a procedure or block may commit, make the session writable
 // and write in the same call, which no check before or after it could
-// stop on a replica.
+// stop on a replica. So does a text in which a statement that may change
+// the session is followed by another (primaryOnly).
 func (c *conn) route(ctx context.Context, query string) (*conn, error) {
 	if c.rep.inTx() {
 		return c.rep.rc, nil

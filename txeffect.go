@@ -84,7 +84,17 @@ const (
 	// PREPARE (but PostgreSQL's PREPARE TRANSACTION) and DEALLOCATE, which
 	// run where EXECUTE runs.
 	effNames
+	// effThenMore: a statement that may change the session (effSession,
+	// effReadOnly, effCalls, effFunc, effNames) is followed by another in
+	// the same text, which then runs in a session no check has seen: a
+	// function may make a replica's session writable for the INSERT after
+	// it, and the check after a call comes only after the whole text.
+	effThenMore
 )
+
+// changesSession are the effects after which a later statement of the
+// same text may run in a session that differs from the one checked.
+const changesSession = effSession | effReadOnly | effCalls | effFunc | effNames
 
 // txStatement is what a query does (all its statements together), and the
 // first statement that does something to a transaction, for error
@@ -117,10 +127,14 @@ func (ts *txStatement) rerunnable() bool {
 // primaryOnly reports whether the statement must not run on a replica
 // outside a transaction: it runs statements the text does not show
 // (effCalls), which may make the replica's session writable and then
-// write in the same call, or it names a statement for such an EXECUTE
-// (effNames), which must find it in the same session.
+// write in the same call, it names a statement for such an EXECUTE
+// (effNames), which must find it in the same session, or it is a text of
+// several statements in which one that may change the session is followed
+// by another (effThenMore), which no check could come between. One that
+// would change the read-only state is not sent to the primary but refused
+// (replicaMay).
 func (ts *txStatement) primaryOnly() bool {
-	return ts.does&(effCalls|effNames) != 0
+	return ts.does&(effCalls|effNames) != 0 || ts.does&(effThenMore|effReadOnly) == effThenMore
 }
 
 // opaque reports whether the statement runs code the text does not show (a
@@ -162,6 +176,9 @@ func classify(b backend, mode sqlscan.Mode, query string) txStatement {
 		if eff != 0 && ts.effect == 0 || does&(effReadOnly|effCalls) != 0 && ts.effect == 0 && !named {
 			ts.keyword, ts.offset = leadingWords(&st, eff), st.Start
 			named = true
+		}
+		if ts.does&changesSession != 0 {
+			does |= effThenMore
 		}
 		ts.effect |= eff
 		ts.does |= does
@@ -232,7 +249,7 @@ func scanBody(sd sqlscan.Dialect, mode sqlscan.Mode, q string, settings bool) st
 	var eff stmtEffect
 	sc := sqlscan.New(sd, mode, q)
 	first := true
-	var prev sqlscan.Token // the last token but comments
+	var prev, prev2, prev3 sqlscan.Token // the last tokens but comments
 	// setConfig: 1 just after "set_config(", 2 after a plain literal
 	// naming another setting, which must be followed by ",".
 	setConfig := 0
@@ -273,22 +290,48 @@ func scanBody(sd sqlscan.Dialect, mode sqlscan.Mode, q string, settings bool) st
 				eff |= effReadOnly
 			}
 			first = false
+		case sqlscan.Ident:
+			// `tx_read_only`, "default_transaction_read_only": the
+			// servers compare these names unquoted and without case.
+			// A U&"…" name may spell one with escapes: taken as one.
+			if id := q[t.Start:t.End]; settings && (id[0] == 'U' || id[0] == 'u' || readOnlySetting(unquote(id))) {
+				eff |= effReadOnly
+			}
+			first = false
 		case sqlscan.Punct:
 			if q[t.Start] == '(' && (prev.Kind == sqlscan.Word || prev.Kind == sqlscan.Ident) && !first {
 				name := q[prev.Start:prev.End]
-				if prev.Kind == sqlscan.Ident && len(name) >= 2 {
-					name = name[1 : len(name)-1] // "set_config", `f`: the function itself
+				if prev.Kind == sqlscan.Ident {
+					name = unquote(name) // "set_config", `f`: the function itself
 				}
 				if strings.EqualFold(name, "set_config") {
 					setConfig = 1
 				}
-				if !readFunction(name) {
+				// A qualified name (s.abs, s . "abs") is a function of
+				// that schema, a user's even when named like a built-in,
+				// but in PostgreSQL's pg_catalog, where the built-ins are.
+				qualified := prev2.Kind == sqlscan.Punct && q[prev2.Start] == '.'
+				builtin := !qualified || sd == sqlscan.Postgres && (prev3.Kind == sqlscan.Word || prev3.Kind == sqlscan.Ident) &&
+					strings.EqualFold(unquote(q[prev3.Start:prev3.End]), "pg_catalog")
+				if !builtin || !readFunction(name) {
 					eff |= effWrite | effFunc
 				}
 			}
 		}
-		prev = t
+		prev, prev2, prev3 = t, prev, prev2
 	}
+}
+
+// unquote returns a quoted identifier ("a", `a`, [a]) without its quotes;
+// a doubled quote inside stays doubled, which no name compared here holds.
+func unquote(id string) string {
+	if len(id) >= 2 {
+		switch id[0] {
+		case '"', '`', '[':
+			return id[1 : len(id)-1]
+		}
+	}
+	return id
 }
 
 // plainOtherSetting reports whether lit, the first argument of a
@@ -474,7 +517,7 @@ func statementEffect(b backend, s *sqlscan.Scanner, st *sqlscan.Statement) txEff
 
 // setsAutocommit reports whether a MySQL SET statement assigns autocommit
 // or completion_type, in any of its spellings (autocommit, @@autocommit,
-// @@session.autocommit, SESSION autocommit).
+// @@session.autocommit, SESSION autocommit, `autocommit`).
 func setsAutocommit(text string, st *sqlscan.Statement) bool {
 	q := text[st.Start:st.End]
 	if !containsFold(q, "autocommit") && !containsFold(q, "completion_type") {
@@ -486,8 +529,8 @@ func setsAutocommit(text string, st *sqlscan.Statement) bool {
 		switch t.Kind {
 		case sqlscan.EOF:
 			return false
-		case sqlscan.Word:
-			w := strings.TrimPrefix(strings.TrimPrefix(q[t.Start:t.End], "@"), "@")
+		case sqlscan.Word, sqlscan.Ident:
+			w := unquote(strings.TrimPrefix(strings.TrimPrefix(q[t.Start:t.End], "@"), "@"))
 			if strings.EqualFold(w, "autocommit") || strings.EqualFold(w, "completion_type") {
 				return true
 			}

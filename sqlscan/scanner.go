@@ -19,7 +19,8 @@
 //	          words; ? and :name placeholders
 //	sqlite    '…', "…", `…` and […] identifiers, X'…', -- and /* */
 //	          comments (an unterminated /* runs to the end, as SQLite reads
-//	          it), ?, ?NNN, :name, @name and $name placeholders
+//	          it), ?, ?NNN, :name, @name and $name placeholders (a name
+//	          may hold :: and end in a (…) suffix, as a Tcl variable's)
 package sqlscan
 
 import (
@@ -512,16 +513,39 @@ func ParamNameEnd(q string, i int) int {
 
 // nameEnd returns the end of a SQLite parameter name (:name, @name, $name)
 // starting at i, or i when none starts there: SQLite reads every byte from
-// 0x80 up as part of a name.
+// 0x80 up as part of a name, and, as Tcl variables, :: inside it ($a::b)
+// and a suffix from ( to ) without white space ($a(x)), which ends it
+// (tokenize.c).
 func nameEnd(q string, i int) int {
 	if i >= len(q) || !isWordStart(q[i]) {
 		return i
 	}
 	j := i + 1
-	for j < len(q) && isWordByte(q[j]) && q[j] != '$' {
-		j++
+	for j < len(q) {
+		switch c := q[j]; {
+		case isWordByte(c) && c != '$':
+			j++
+		case c == ':' && j+1 < len(q) && q[j+1] == ':':
+			j += 2
+		case c == '(':
+			k := j + 1
+			for k < len(q) && q[k] != ')' && !sqliteSpace(q[k]) {
+				k++
+			}
+			if k < len(q) && q[k] == ')' {
+				return k + 1
+			}
+			return j // SQLite refuses the token; the name ends before (
+		default:
+			return j
+		}
 	}
 	return j
+}
+
+// sqliteSpace reports whether SQLite's tokenizer reads c as white space.
+func sqliteSpace(c byte) bool {
+	return c == ' ' || '\t' <= c && c <= '\r'
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

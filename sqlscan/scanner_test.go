@@ -32,7 +32,10 @@ func TestTokens(t *testing.T) {
 		{all, 0, "1 1.5 .5 1e3 1.5E-3 0x1F", "Number:1 Number:1.5 Number:.5 Number:1e3 Number:1.5E-3 Number:0x1F", ""},
 		{all, 0, "a;b", "Word:a Semicolon:; Word:b", ""},
 		{all, 0, "x'0A'", "String:x'0A'", ""},
-		{all, 0, ":id::int", "Param::id Punct::: Word:int", ""},
+		{Postgres, 0, ":id::int", "Param::id Punct::: Word:int", ""},
+		{MySQL, 0, ":id::int", "Param::id Punct::: Word:int", ""},
+		// SQLite reads :: and a (…) suffix as part of a name, as Tcl's.
+		{SQLite, 0, ":id::int $a(x) @b(c d)", "Param::id::int Param:$a(x) Param:@b Punct:( Word:c Word:d Punct:)", ""},
 		{all, 0, "'unterminated", "String:'unterminated", "unterminated quoted string at byte offset 0"},
 		{Postgres, 0, `E'it\'s' e'\\'`, `String:E'it\'s' String:e'\\'`, ""},
 		{Postgres, 0, `'C:\' x`, `String:'C:\' Word:x`, ""},
