@@ -326,25 +326,6 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 	return st, nil
 }
 
-// prepareObserved is prepareHere's real prepare as an OpPrepare call of the
-// middleware, which may change the native query: it returns the one
-// prepared.
-func (c *conn) prepareObserved(ctx context.Context, in middleware.Interest, query, native string, planErr error) (driver.Stmt, string, error) {
-	var s driver.Stmt
-	st := newCallState(c, middleware.OpPrepare, in, query, native, nil, nil)
-	err := st.observe(ctx, func(ctx context.Context, call *middleware.Call) error {
-		native = call.NativeQuery
-		if planErr != nil {
-			return planErr
-		}
-		var err error
-		s, err = c.prepareNative(ctx, native)
-		return err
-	})
-	st.release()
-	return s, native, err
-}
-
 // begin checks the options against what the backend can give and begins
 // through the real driver, or, on SQLite, itself.
 func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(context.Context, driver.TxOptions) (driver.Tx, error)) (driver.Tx, error) {
