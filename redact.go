@@ -19,7 +19,9 @@ import (
 //     host cannot be told apart;
 //   - the value of every query option (a pair after a '?', or after an '&'
 //     that follows one) whose name, percent-decoded and in any case, names a
-//     secret: password, sslpassword, passwd, pwd, token, ...
+//     secret: password, sslpassword, passwd, pwd, token, ..., and
+//     misspellings such as pasword (any name with pass, pw, word, secret
+//     or token in it)
 //
 // It works on malformed URLs too, so that error messages can quote them: in
 // postgres://app:Zx9/Qp2@db/shop the unescaped '/' makes "Zx9/Qp2" look like

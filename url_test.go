@@ -258,7 +258,7 @@ func couldBeCredentials(raw string) []bool {
 			continue
 		}
 		name := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(lenientUnescape(rest[:eq]), "+", " ")))
-		if strings.Contains(name, "pass") || strings.Contains(name, "pwd") || strings.Contains(name, "secret") ||
+		if strings.Contains(name, "pass") || strings.Contains(name, "pw") || strings.Contains(name, "word") || strings.Contains(name, "secret") ||
 			strings.Contains(name, "token") || name == "key" || strings.HasSuffix(name, "_key") {
 			for j := i + 1 + eq + 1; j < i+1+end; j++ {
 				marked[j] = true
