@@ -208,30 +208,8 @@ func TestStmtCacheBudgetStarved(t *testing.T) {
 			}
 			return tx.Commit()
 		}},
-		{"prepared on B", func(_ *sql.DB, b, _ *sql.Conn) error {
-			st, err := b.PrepareContext(ctx, "SELECT ? + 7")
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var n int
-			if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 8 {
-				return fmt.Errorf("%d, %w", n, err)
-			}
-			return nil
-		}},
-		{"prepared on the DB", func(db *sql.DB, _, _ *sql.Conn) error {
-			st, err := db.PrepareContext(ctx, "SELECT ? + 7")
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var n int
-			if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 8 {
-				return fmt.Errorf("%d, %w", n, err)
-			}
-			return nil
-		}},
+		{"prepared on B", func(_ *sql.DB, b, _ *sql.Conn) error { return budgetPrepared(ctx, b) }},
+		{"prepared on the DB", func(db *sql.DB, _, _ *sql.Conn) error { return budgetPrepared(ctx, db) }},
 		{"two connections at once", func(_ *sql.DB, b, c *sql.Conn) error {
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
@@ -340,4 +318,21 @@ func takeConns(t *testing.T, db *sql.DB) (a, b, c *sql.Conn) {
 		cs[i] = x
 	}
 	return cs[0], cs[1], cs[2]
+}
+
+// budgetPrepared prepares a statement on p (a DB or a connection), runs it
+// once and checks its answer.
+func budgetPrepared(ctx context.Context, p interface {
+	PrepareContext(context.Context, string) (*sql.Stmt, error)
+}) error {
+	st, err := p.PrepareContext(ctx, "SELECT ? + 7")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var n int
+	if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 8 {
+		return fmt.Errorf("%d, %w", n, err)
+	}
+	return nil
 }
