@@ -375,6 +375,7 @@ func TestAgreeDDLInvalidatesPlans(t *testing.T) {
 // a statement that would make the replica session writable is refused,
 // so that a ReadReplica INSERT still fails and nothing is written.
 func TestAgreeReplicas(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
 		ctx := t.Context()
 		rctx := ReadReplica(ctx)

@@ -242,12 +242,28 @@ func credsServers(t *testing.T) []func(t *testing.T) *credsServer {
 	}
 }
 
-// forEachCredsServer runs fn on each server of credsServers.
+// forEachCredsServer runs fn on each server of credsServers. The
+// PostgreSQL subtest, whose server is its own, runs in parallel
+// (parallelServers); the MySQL subtests of all callers, which create and
+// change the same users on the shared server, hold credsMySQL, so that
+// the callers may be parallel too.
 func forEachCredsServer(t *testing.T, fn func(t *testing.T, s *credsServer)) {
 	for i, start := range credsServers(t) {
-		t.Run([]string{"postgres", "mysql"}[i], func(t *testing.T) { fn(t, start(t)) })
+		t.Run([]string{"postgres", "mysql"}[i], func(t *testing.T) {
+			if i == 0 {
+				parallelServers(t)
+			} else {
+				credsMySQL.Lock()
+				t.Cleanup(credsMySQL.Unlock) // after the users are dropped
+			}
+			fn(t, start(t))
+		})
 	}
 }
+
+// credsMySQL is held by a credentials test while it uses its users on the
+// shared MySQL server.
+var credsMySQL sync.Mutex
 
 func openAdmin(t *testing.T, url string) *sql.DB {
 	t.Helper()
@@ -358,6 +374,7 @@ func checkLoginError(t *testing.T, s *credsServer, err error, passwords ...strin
 // old password then fails with an error that names the server and user
 // only; no password shows in the log, spans or insights page.
 func TestCredentialsRotate(t *testing.T) {
+	t.Parallel()
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		for _, source := range []string{"provider", "password_file"} {
 			t.Run(source, func(t *testing.T) {
@@ -448,6 +465,7 @@ func checkUser(t *testing.T, c *sql.Conn) {
 // connection, wrapped (errors.Is), naming the server, with the password it
 // quotes masked everywhere it shows.
 func TestCredentialsProviderError(t *testing.T) {
+	t.Parallel()
 	sentinel := errors.New("token service unavailable")
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		p := &testProvider{password: "pw1"}
@@ -496,6 +514,7 @@ func TestCredentialsProviderError(t *testing.T) {
 // every host, stops at the first refused login, as a URL's password does.
 // The two hosts are two addresses of one server.
 func TestCredentialsHostList(t *testing.T) {
+	t.Parallel()
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		first, second := s.server, "localhost:"+s.port
 		for _, tt := range []struct {
@@ -557,6 +576,7 @@ func TestCredentialsHostList(t *testing.T) {
 // the replica's server name. The replica is the primary server under
 // another name.
 func TestCredentialsReplica(t *testing.T) {
+	t.Parallel()
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		replica := "localhost:" + s.port
 		p := &testProvider{password: "pw1", per: map[string]string{}}

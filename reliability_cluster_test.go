@@ -498,6 +498,7 @@ func classifyPostgresFailover(err error) string {
 // the primary immediately (as a crash would) and promotes the synchronous
 // standby.
 func TestFaultPostgresFailover(t *testing.T) {
+	parallelServers(t)
 	c := cluster.StartPostgres(t, cluster.PostgresOptions{})
 	db, err := Open(c.URL("target_session_attrs=read-write&connect_timeout=2&max_open_conns=16"))
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 // still work, and the provider must have been asked once per connection
 // opened, never for one already open.
 func TestReliabilityCredentialsRotation(t *testing.T) {
+	t.Parallel()
 	forEachCredsServer(t, func(t *testing.T, s *credsServer) {
 		users := []string{credsUser + "_1", credsUser + "_2", credsUser + "_3"}
 		for _, u := range users {

@@ -34,6 +34,7 @@ func replicaClients(t *testing.T, b *replicaBackend, raw *sql.DB) int {
 // time, and a read counts as one of the phase it began in, so that a
 // loaded machine slows the drill without failing it.
 func TestReliabilityReplicaStop(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, false, func(t *testing.T, b *replicaBackend) {
 		db := openReplicaDB(t, b.url("max_open_conns=8"))
 		strict := openReplicaDB(t, b.url("replica_fallback=error"))
@@ -127,6 +128,7 @@ func fmtErr(err error) string {
 // and read-only transactions do the same. The pool of 8 holds at most 8
 // connections to the replica, and none after Close.
 func TestReliabilityReplicaSoak(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
 		db := openReplicaDB(t, b.url("max_open_conns=8&max_replica_wait=30s"))
 		createReplicated(t, b, db, "replicas_soak")

@@ -55,9 +55,12 @@ func (b *replicaBackend) where() string {
 }
 
 // forEachReplicaBackend runs fn on a PostgreSQL primary and standby and on
-// a MariaDB primary and GTID replica, each started for the subtest.
+// a MariaDB primary and GTID replica, each started for the subtest. The
+// subtests run in parallel (parallelServers): their servers are their own,
+// so the caller, which starts none, calls t.Parallel too.
 func forEachReplicaBackend(t *testing.T, stale bool, fn func(t *testing.T, b *replicaBackend)) {
 	t.Run("postgres", func(t *testing.T) {
+		parallelServers(t)
 		var opts cluster.PostgresOptions
 		if stale {
 			opts.ApplyDelay = 700 * time.Millisecond
@@ -71,6 +74,7 @@ func forEachReplicaBackend(t *testing.T, stale bool, fn func(t *testing.T, b *re
 		})
 	})
 	t.Run("mariadb", func(t *testing.T) {
+		parallelServers(t)
 		var opts cluster.MariaDBOptions
 		if stale {
 			opts.Delay = time.Second
@@ -156,6 +160,7 @@ func createReplicated(t *testing.T, b *replicaBackend, db *sql.DB, table string)
 // statement: pg_is_in_recovery() and inet_server_port() on PostgreSQL,
 // @@read_only and @@port on MariaDB.
 func TestReplicaRouting(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, false, func(t *testing.T, b *replicaBackend) {
 		db := openReplicaDB(t, b.url(""))
 		ctx := t.Context()
@@ -244,6 +249,7 @@ func TestReplicaRouting(t *testing.T) {
 // a read-only transaction, fails because the server refuses it, and
 // nothing is written on either server.
 func TestReplicaWriteRefused(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, false, func(t *testing.T, b *replicaBackend) {
 		db := openReplicaDB(t, b.url(""))
 		createReplicated(t, b, db, "replicas_refused")
@@ -275,6 +281,7 @@ func TestReplicaWriteRefused(t *testing.T) {
 // replica served it); with read_your_writes=true 100 rounds never miss, and
 // most reads are still served by the replica, having waited for it.
 func TestReplicaReadYourWrites(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
 		ctx := t.Context()
 		read := func(db *sql.DB, ctx context.Context, id int) (found, replica bool) {
@@ -372,6 +379,7 @@ func TestReplicaReadYourWrites(t *testing.T) {
 // itself, misses the row on the stale replica without the token, and sees
 // it with AfterPosition.
 func TestReplicaWritePosition(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
 		ctx := t.Context()
 		writer := openReplicaDB(t, b.url(""))
@@ -411,6 +419,7 @@ func TestReplicaWritePosition(t *testing.T) {
 // TestReplicaObservability: spans and log records of a replica call name
 // the replica's address and say it is a replica.
 func TestReplicaObservability(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, false, func(t *testing.T, b *replicaBackend) {
 		var mu sync.Mutex
 		var seen []string
@@ -447,6 +456,7 @@ func TestReplicaObservability(t *testing.T) {
 // skipped, and with replica_fallback=error the error says why; once it has
 // caught up (and its lag is read again) it serves reads again.
 func TestReplicaMaxLag(t *testing.T) {
+	t.Parallel()
 	forEachReplicaBackend(t, true, func(t *testing.T, b *replicaBackend) {
 		ctx := t.Context()
 		setup := openReplicaDB(t, b.url(""))

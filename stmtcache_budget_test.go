@@ -81,6 +81,7 @@ func fillStatements(t *testing.T, srv *mytemp.Server, n int) {
 // max_prepared_stmt_count / 2 / N statements, N being max_open_conns, or
 // the smaller of 100 and max_connections, read as it connects.
 func TestStmtCacheBudgetSize(t *testing.T) {
+	parallelServers(t)
 	srv := startBudgetServer(t)
 	for _, tc := range []struct {
 		name  string
@@ -171,6 +172,7 @@ func openBudget(t *testing.T, srv *mytemp.Server, opts string, mw ...middleware.
 // without; a query, an exec, in a transaction, a statement the user
 // prepares on B or on the DB, and two connections at once.
 func TestStmtCacheBudgetStarved(t *testing.T) {
+	parallelServers(t)
 	srv := startBudgetServer(t)
 	ctx := context.Background()
 	query := func(ctx context.Context, q interface {

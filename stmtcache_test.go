@@ -598,6 +598,7 @@ func TestStmtCacheCancel(t *testing.T) {
 // empties the connection's cache and the statement is prepared again, as
 // the raw driver's would be.
 func TestStmtCacheMySQLStatementLimit(t *testing.T) {
+	parallelServers(t)
 	srv := mytemp.Start(t, "--max-prepared-stmt-count=4")
 	fillStatements(t, srv, 2)
 	uses := &cacheUses{}

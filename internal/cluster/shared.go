@@ -3,6 +3,8 @@ package cluster
 import (
 	"sync"
 	"testing"
+
+	"github.com/go-databases/databases/internal/pgtemp"
 )
 
 // shared is the test binary's one Galera cluster: starting one takes
@@ -35,7 +37,9 @@ func SharedGalera(t testing.TB) *Galera {
 	return shared.galera
 }
 
-// CloseShared stops the shared clusters, if any were started.
+// CloseShared stops the shared clusters, if any were started, and removes
+// the template data directory of the private PostgreSQL servers
+// (pgtemp.RemoveTemplates).
 func CloseShared() {
 	shared.Lock()
 	defer shared.Unlock()
@@ -43,4 +47,5 @@ func CloseShared() {
 		shared.galera.Close()
 		shared.galera = nil
 	}
+	pgtemp.RemoveTemplates()
 }

@@ -1,5 +1,6 @@
-// Package pgtemp runs a private PostgreSQL server for one test: initdb into
-// a temporary directory, pg_ctl start and stop on a free loopback port. The
+// Package pgtemp runs a private PostgreSQL server for one test: a copy of
+// a data directory initdb made once per process, in a temporary directory,
+// pg_ctl start and stop on a free loopback port. The
 // test can stop and start the server while a pool uses it, start a
 // streaming standby of it with pg_basebackup, and promote that standby.
 package pgtemp
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/go-databases/databases/internal/dbtest"
@@ -62,20 +64,77 @@ func skip(t testing.TB, why string) {
 	t.Skip(why)
 }
 
-// Start initialises a cluster in a temporary directory and starts it, with
-// extra server settings such as "synchronous_commit=off" (each passed as
-// -c). It skips the test unless DATABASES_TEST_CLUSTERS=1
-// (dbtest.RequireClusters), and when the PostgreSQL binaries are missing, or when
-// the test runs as root and there is no postgres user to run them as (under
-// CI=true it fails instead). The server is stopped when the test ends.
+// Start copies the template cluster (made by initdb on first use) into a
+// temporary directory and starts it, with extra server settings such as
+// "synchronous_commit=off" (each passed as -c). It skips the test unless
+// DATABASES_TEST_CLUSTERS=1 (dbtest.RequireClusters), and when the
+// PostgreSQL binaries are missing, or when the test runs as root and there
+// is no postgres user to run them as (under CI=true it fails instead). The
+// server is stopped when the test ends.
 func Start(t testing.TB, settings ...string) *Server {
 	t.Helper()
 	s := newServer(t, settings)
-	if out, err := s.command("initdb", "-D", s.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+	tmpl, err := s.template()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cp -a keeps the owner (the postgres user when the caller is root)
+	// and the mode 0700 the server insists on.
+	if out, err := exec.Command("cp", "-a", tmpl, s.dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy of the initdb template: %v\n%s", err, out)
 	}
 	s.StartServer()
 	return s
+}
+
+// templates holds the data directory initdb made for each binary
+// directory, once per process: every Start copies it, which costs a
+// third of a new initdb on a loaded machine. RemoveTemplates removes them.
+var templates struct {
+	sync.Mutex
+	dirs map[string]string // bin directory → data directory
+}
+
+// template returns the template data directory for s's binaries, making
+// it with initdb on first use.
+func (s *Server) template() (string, error) {
+	templates.Lock()
+	defer templates.Unlock()
+	if d, ok := templates.dirs[s.bin]; ok {
+		return d, nil
+	}
+	base, err := os.MkdirTemp("", "pgtemp-template-")
+	if err != nil {
+		return "", err
+	}
+	if s.uid >= 0 {
+		if err := os.Chown(base, s.uid, s.gid); err != nil {
+			os.RemoveAll(base)
+			return "", err
+		}
+	}
+	dir := filepath.Join(base, "data")
+	if out, err := s.command("initdb", "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions").CombinedOutput(); err != nil {
+		os.RemoveAll(base)
+		return "", fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	if templates.dirs == nil {
+		templates.dirs = map[string]string{}
+	}
+	templates.dirs[s.bin] = dir
+	return dir, nil
+}
+
+// RemoveTemplates removes the template data directories Start made. A
+// test binary that starts servers calls it once its tests are done
+// (cluster.CloseShared does).
+func RemoveTemplates() {
+	templates.Lock()
+	defer templates.Unlock()
+	for bin, d := range templates.dirs {
+		os.RemoveAll(filepath.Dir(d))
+		delete(templates.dirs, bin)
+	}
 }
 
 // newServer prepares a Server with its own temporary directory and free
