@@ -2,10 +2,10 @@ package databases
 
 // The connector: what sql.OpenDB receives. It holds the parsed URL and the
 // real driver's connector (found by the name the URL selects), opens real
-// connections, or in force_rollback mode views of the shared one, through
-// the middleware, and wraps them; it keeps a shared in-memory SQLite
-// database alive until it closes. Its middleware and pool metrics are built
-// from the options in options.go.
+// connections, or in force_rollback mode views of the shared one (its
+// mode, connmode.go), through the middleware, and wraps them; it keeps a
+// shared in-memory SQLite database alive until it closes. Its middleware
+// and pool metrics are built from the options in options.go.
 
 import (
 	"context"

@@ -123,7 +123,9 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 			}
 		}()
 	}
-	rc, release, err := c.copyReal()
+	// The real connection the loader runs on: under force_rollback the
+	// shared connection, held as DriverConn holds it for sql.Conn.Raw.
+	rc, release, err := c.connector.mode.copyConn(c)
 	if err != nil {
 		return 0, err
 	}
@@ -167,13 +169,6 @@ func (c *conn) copyLoader() copyLoader { return c.connector.backend.copyLoader()
 // savepoint of the shared connection.
 func (c *conn) copyBegin(ctx context.Context) (driver.Tx, error) {
 	return c.connector.mode.begins(c, c.beginNative)(ctx, driver.TxOptions{})
-}
-
-// copyReal returns the real connection the loader runs on, and what gives
-// it back: under force_rollback the shared connection, held as DriverConn
-// holds it for sql.Conn.Raw.
-func (c *conn) copyReal() (*realConn, func(), error) {
-	return c.connector.mode.copyConn(c)
 }
 
 // copySavepoint names the savepoint of a load inside a transaction.
