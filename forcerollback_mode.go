@@ -53,6 +53,7 @@ func (s *shared) copyConn(c *conn) (*realConn, func(), error) {
 	if err, ok := held.(error); ok {
 		return nil, nil, err
 	}
-	rc := newRealConn(held.(driver.Conn))
-	return &rc, func() { s.endRaw(v) }, nil
+	rc := new(realConn)
+	*rc = newRealConn(held.(driver.Conn))
+	return rc, func() { s.endRaw(v) }, nil
 }
