@@ -202,7 +202,7 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 // classify reads what a statement does (txeffect.go), in the connection's
 // dialect, once per text (stmtMemo).
 func (c *conn) classify(query string) txStatement {
-	return c.memo.read(c.connector.backend, c.connector.cfg.MySQLMode, query)
+	return c.memo.read(c.connector, query)
 }
 
 // ran applies what a statement that ran, or failed, did beyond its result:
@@ -309,7 +309,8 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 // the stages of every call (call.go): the guard, the rewrite of its
 // placeholders, the middleware or not, the real driver.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
-	ts, err := c.admit(ctx, middleware.OpPrepare, nil, query)
+	var ts txStatement
+	err := c.admit(ctx, middleware.OpPrepare, nil, query, &ts)
 	var plan *rewrite.Plan
 	native := query
 	if err == nil && c.connector.cache != nil {

@@ -58,7 +58,7 @@ func (c *conn) copyFrom(ctx context.Context, t *copyTarget, src CopySource) (int
 	ctx = c.txContext(ctx)
 	ts := txStatement{} // a plain write: it neither begins nor ends a transaction
 	if c.tx.id != 0 {
-		if err := c.control(ctx, ts); err != nil {
+		if err := c.control(ctx, &ts); err != nil {
 			return 0, err
 		}
 	}

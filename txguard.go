@@ -66,7 +66,7 @@ const (
 // control applies the transaction rules to a statement about to run: it
 // flags a connection outside a transaction that the statement may leave in
 // one, and inside one refuses what would end it.
-func (c *conn) control(ctx context.Context, ts txStatement) error {
+func (c *conn) control(ctx context.Context, ts *txStatement) error {
 	if c.connector.shared != nil {
 		return nil // force_rollback has rules of its own
 	}
@@ -90,6 +90,12 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 	}
 	return nil
 }
+
+// clear reports whether the transaction has nothing for control to
+// check before the next statement: the server is not to be asked about it,
+// and it has not ended. A statement that does nothing to the transaction
+// then passes.
+func (g *txGuard) clear() bool { return g.check == 0 && g.aborted == nil }
 
 // controlled notes, after a statement of a transaction has run, what the
 // server must be asked before the next one.
