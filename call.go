@@ -44,8 +44,7 @@ func (c *conn) perform(ctx context.Context, op middleware.Op, st *stmt, query st
 // here runs an exec or a query on this connection's own server: every
 // stage but the route.
 func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
-	var ts txStatement
-	err := c.admit(ctx, op, st, query, &ts)
+	ts, err := c.admit(ctx, op, st, query)
 	native := query
 	var res driver.Result
 	var r driver.Rows
@@ -57,7 +56,7 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			native, args, err = c.rewrite(query, args)
 			sent = err == nil
 		}
-		res, r, err = c.send(ctx, op, nil, query, native, args, &ts, err)
+		res, r, err = c.send(ctx, op, nil, query, native, args, ts, err)
 	} else {
 		native = st.native
 		var expanded string
@@ -73,10 +72,10 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 				op = middleware.OpQuery
 			}
 			s := newCallState(c, op, c.connector.interest(ctx, op), query, expanded, args, err)
-			s.facts = ts
+			s.facts = *ts
 			res, r, err = s.through(c.txContext(ctx))
 		} else {
-			res, r, err = c.send(ctx, op, st, query, native, args, &ts, err)
+			res, r, err = c.send(ctx, op, st, query, native, args, ts, err)
 		}
 	}
 	isQuery := op == middleware.OpQuery || op == middleware.OpStmtQuery
@@ -94,8 +93,8 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			c.noteWrite(query)
 		}
 	}
-	if sent && c.needsRan(&ts, err) {
-		err = c.ran(ctx, ts, err)
+	if sent && c.needsRan(ts, err) {
+		err = c.ran(ctx, *ts, err)
 	}
 	return res, r, err
 }
@@ -105,36 +104,38 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 // statement's was read at Prepare), applies the transaction rules to it,
 // makes a statement prepared on a replica wait for the replica, and drops
 // the statements the connection prepared before the DB's last schema
-// change (ddl.go). What the statement does is left in ts, also when the
-// call is refused.
-func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query string, ts *txStatement) error {
+// change (ddl.go). It returns what the statement does, also when it
+// refuses the call: the statement's own, or the connection's memo of the
+// text, which nothing replaces before the call ends.
+func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query string) (*txStatement, error) {
+	var ts *txStatement
+	if st != nil {
+		ts = &st.tx
+	} else {
+		ts = c.classify(query)
+	}
 	if c.tx.id == 0 { // inside BeginTx's transaction the call runs in it
 		if err := c.guardTransact(ctx); err != nil {
-			return err
+			return ts, err
 		}
-	}
-	if st != nil {
-		*ts = st.tx
-	} else {
-		*ts = c.classify(query)
 	}
 	// A Prepare runs nothing: outside a transaction its executions are
 	// what may open one. Inside one, a statement that does nothing to it
 	// has only the transaction's own state to pass (txGuard.clear).
 	if c.connector.shared == nil && (ts.effect != 0 && (op != middleware.OpPrepare || c.tx.id != 0) || c.tx.id != 0 && !c.tx.clear()) {
 		if err := c.control(ctx, ts); err != nil {
-			return err
+			return ts, err
 		}
 	}
 	if st != nil && st.primary != nil {
 		if err := st.primary.replicaExec(ctx, c, &st.tx); err != nil {
-			return err
+			return ts, err
 		}
 	}
 	if c.ddl.seen != c.connector.schema().Load() {
 		c.invalidate(ctx)
 	}
-	return nil
+	return ts, nil
 }
 
 // send is the chain-or-not stage: through the middleware when the chain

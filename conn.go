@@ -200,8 +200,9 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 // classify reads what a statement does (txeffect.go), in the connection's
-// dialect, once per text (stmtMemo).
-func (c *conn) classify(query string) txStatement {
+// dialect, once per text (stmtMemo). The answer is the connection's memo
+// of it, good until the next classify.
+func (c *conn) classify(query string) *txStatement {
 	return c.memo.read(c.connector, query)
 }
 
@@ -309,8 +310,7 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 // the stages of every call (call.go): the guard, the rewrite of its
 // placeholders, the middleware or not, the real driver.
 func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
-	var ts txStatement
-	err := c.admit(ctx, middleware.OpPrepare, nil, query, &ts)
+	ts, err := c.admit(ctx, middleware.OpPrepare, nil, query)
 	var plan *rewrite.Plan
 	native := query
 	if err == nil && c.connector.cache != nil {
@@ -323,7 +323,7 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 		return stmt{}, err
 	}
 	st := newStmt(s, c, query, native, plan)
-	st.tx = ts
+	st.tx = *ts
 	return st, nil
 }
 

@@ -588,20 +588,21 @@ type stmtMemo struct {
 	facts     map[string]txStatement
 }
 
-// read returns what query does, read once per text. The last text's
-// answer is found here, inlined in the caller; the others' in lookUp. The
-// empty text, the last before any, does nothing: its answer is the zero
-// txStatement the memo starts with.
-func (m *stmtMemo) read(cn *connector, query string) txStatement {
-	if query == m.lastQuery {
-		return m.lastTx
+// read returns what query does, read once per text: the memo's own copy,
+// which the next read replaces. The last text's answer is found here,
+// inlined in the caller; the others' in lookUp. The empty text, the last
+// before any, does nothing: its answer is the zero txStatement the memo
+// starts with.
+func (m *stmtMemo) read(cn *connector, query string) *txStatement {
+	if query != m.lastQuery {
+		m.lookUp(cn, query)
 	}
-	return m.lookUp(cn, query)
+	return &m.lastTx
 }
 
-// lookUp is read for a text other than the last: from the map, or read now
-// in cn's dialect.
-func (m *stmtMemo) lookUp(cn *connector, query string) txStatement {
+// lookUp makes query the last text: its answer from the map, or read now in
+// cn's dialect.
+func (m *stmtMemo) lookUp(cn *connector, query string) {
 	ts, ok := m.facts[query]
 	if !ok {
 		ts = classify(cn.backend, cn.cfg.MySQLMode, query)
@@ -613,5 +614,4 @@ func (m *stmtMemo) lookUp(cn *connector, query string) txStatement {
 		}
 	}
 	m.lastQuery, m.lastTx = query, ts
-	return ts
 }
