@@ -121,9 +121,10 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 	}
 	// A Prepare runs nothing: outside a transaction its executions are
 	// what may open one. Inside one, a statement that does nothing to it
-	// has only the transaction's own state to pass (txGuard.clear).
-	if c.connector.shared == nil && (ts.effect != 0 && (op != middleware.OpPrepare || c.tx.id != 0) || c.tx.id != 0 && !c.tx.clear()) {
-		if err := c.control(ctx, ts); err != nil {
+	// has nothing for the rules of any mode while the transaction has
+	// nothing to be asked or refused (txGuard.clear).
+	if ts.effect != 0 && (op != middleware.OpPrepare || c.tx.id != 0) || c.tx.id != 0 && !c.tx.clear() {
+		if err := c.connector.mode.control(ctx, c, *ts); err != nil {
 			return ts, err
 		}
 	}
