@@ -78,6 +78,9 @@ type operation struct {
 	ends [3][3]atomic.Pointer[[]attribute.KeyValue]
 	// okMetric are the record options of a call that succeeded.
 	okMetric []metric.RecordOption
+	// found is the entry the tracer found the database of an exec or a
+	// query of o by, when it last described one (tracer.describe).
+	found atomic.Pointer[dbEntry]
 }
 
 // SystemName returns the db.system.name attribute for a dialect of package

@@ -33,27 +33,30 @@ func New(opts ...Option) middleware.Middleware {
 		cfg.mp = otel.GetMeterProvider()
 	}
 	return &tracer{
-		tracer:    cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
-		duration:  newDuration(cfg.mp),
-		lookups:   newStmtCacheLookups(cfg.mp),
-		ops:       cfg.ops,
-		commenter: cfg.commenter,
-		literals:  cfg.literals,
+		tracer:        cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
+		duration:      newDuration(cfg.mp),
+		lookups:       newStmtCacheLookups(cfg.mp),
+		ops:           cfg.ops,
+		commenter:     cfg.commenter,
+		literals:      cfg.literals,
+		stmtCacheAttr: cfg.stmtCache,
 	}
 }
 
 // tracer is the middleware.
 type tracer struct {
-	tracer    trace.Tracer
-	duration  metric.Float64Histogram
-	lookups   metric.Int64Counter // databases.stmt_cache.lookups
-	ops       opSet
-	commenter bool
-	literals  bool // db.query.text keeps literals (WithQueryLiterals)
+	tracer        trace.Tracer
+	duration      metric.Float64Histogram
+	lookups       metric.Int64Counter // databases.stmt_cache.lookups
+	ops           opSet
+	commenter     bool
+	literals      bool // db.query.text keeps literals (WithQueryLiterals)
+	stmtCacheAttr bool // spans carry databases.stmt_cache (WithStmtCacheAttribute)
 
-	last      atomic.Pointer[dbEntry] // the database of the last call
-	byPointer sync.Map                // dbKey → *dbEntry
-	byValue   sync.Map                // middleware.Database → *database
+	last      atomic.Pointer[dbEntry]   // the database of the last call
+	lastQuery atomic.Pointer[operation] // the last exec or query described
+	byPointer sync.Map                  // dbKey → *dbEntry
+	byValue   sync.Map                  // middleware.Database → *database
 	pointers  atomic.Int32
 }
 
@@ -94,8 +97,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if !t.ops.has(c.Op) {
 		return next(ctx, c)
 	}
-	d := t.at(c.DB, c.ServerAddress, c.ServerPort)
-	o := d.operation(t, c)
+	d, o := t.describe(c)
 	start := c.Start // set by package databases as the call began
 	if start.IsZero() {
 		start = time.Now()
@@ -142,6 +144,37 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	return err
 }
 
+// isRecording is span.IsRecording, answered without it for a sampled span,
+// which records (the SDK's IsRecording takes the span's lock). Of a span
+// that does not record, such as a no-op tracer's child of a sampled remote
+// parent, the attributes are built for nothing and dropped by the span.
+func isRecording(span trace.Span) bool {
+	return span.SpanContext().IsSampled() || span.IsRecording()
+}
+
+// describe returns the database and the description of c. The same exec
+// or query as the last one (a query in a loop) is found by comparing its
+// text and its database's key with the last one's, without the look-ups
+// of at and operation, and without allocating.
+func (t *tracer) describe(c *middleware.Call) (*database, *operation) {
+	exec := c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpStmtExec || c.Op == middleware.OpStmtQuery
+	key := keyOf(c.DB, c.ServerAddress, c.ServerPort)
+	if exec {
+		if o := t.lastQuery.Load(); o != nil && o.text == c.NativeQuery {
+			if e := o.found.Load(); e != nil && e.key == key {
+				return e.d, o
+			}
+		}
+	}
+	e := t.entry(key)
+	o := e.d.operation(t, c)
+	if exec {
+		o.found.Store(e)
+		t.lastQuery.Store(o)
+	}
+	return e.d, o
+}
+
 // stmtCache counts a lookup of the statement cache, and returns use, which
 // the span's attributes carry when it ends.
 func (t *tracer) stmtCache(ctx context.Context, d *database, use middleware.StmtCache) middleware.StmtCache {
@@ -149,14 +182,6 @@ func (t *tracer) stmtCache(ctx context.Context, d *database, use middleware.Stmt
 		t.countStmtCache(ctx, d, use)
 	}
 	return use
-}
-
-// isRecording is span.IsRecording, answered without it for a sampled span,
-// which records (the SDK's IsRecording takes the span's lock). Of a span
-// that does not record, such as a no-op tracer's child of a sampled remote
-// parent, the attributes are built for nothing and dropped by the span.
-func isRecording(span trace.Span) bool {
-	return span.SpanContext().IsSampled() || span.IsRecording()
 }
 
 // rows ends the span of the query whose rows are being closed.
@@ -184,6 +209,9 @@ func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.
 	var f failure
 	if err != nil {
 		f = classify(err)
+	}
+	if !t.stmtCacheAttr {
+		use = middleware.StmtUncached // the lookup was counted; the span does not say
 	}
 	switch {
 	case !recording:
@@ -227,22 +255,31 @@ func (t *tracer) database(db *middleware.Database) *database { return t.at(db, "
 // registered driver, tests) do not each build a query cache that outlives
 // them.
 func (t *tracer) at(db *middleware.Database, addr string, port int) *database {
+	return t.entry(keyOf(db, addr, port)).d
+}
+
+// keyOf is the key of db at the server a call reached (see at).
+func keyOf(db *middleware.Database, addr string, port int) dbKey {
 	if db == nil {
 		db = zeroDatabase
 	}
-	key := dbKey{db, db.Address, db.Port}
-	if addr != "" {
-		key.addr, key.port = addr, port
+	if addr == "" {
+		return dbKey{db, db.Address, db.Port}
 	}
+	return dbKey{db, addr, port}
+}
+
+// entry returns the entry of key, made on its first call.
+func (t *tracer) entry(key dbKey) *dbEntry {
 	if e := t.last.Load(); e != nil && e.key == key {
-		return e.d
+		return e
 	}
 	if v, ok := t.byPointer.Load(key); ok {
 		e := v.(*dbEntry)
 		t.last.Store(e)
-		return e.d
+		return e
 	}
-	value := *db
+	value := *key.db
 	value.Address, value.Port = key.addr, key.port
 	v, ok := t.byValue.Load(value)
 	if !ok {
@@ -255,7 +292,7 @@ func (t *tracer) at(db *middleware.Database, addr string, port int) *database {
 	e := &dbEntry{key, v.(*database)}
 	t.byPointer.Store(key, e)
 	t.last.Store(e)
-	return e.d
+	return e
 }
 
 // maxPointers bounds the index of databases by pointer.
