@@ -103,7 +103,6 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		start = time.Now()
 	}
 	ctx, span := t.tracer.Start(ctx, o.name, clientKind...)
-	recording := isRecording(span)
 
 	native := c.NativeQuery
 	commented := t.commenter && o.commentable && span.IsRecording() && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
@@ -112,7 +111,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	}
 
 	if c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery {
-		q := &queryContext{Context: ctx, key: queryKey{t}, span: span, db: d, op: o, start: start, recording: recording}
+		q := &queryContext{Context: ctx, key: queryKey{t}, span: span, db: d, op: o, start: start}
 		err := next(q, c)
 		if commented {
 			c.NativeQuery = native
@@ -120,7 +119,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		q.use = t.stmtCache(ctx, d, c.StmtCache)
 		if err != nil {
 			// The rows never come: the query ends here.
-			t.end(ctx, d, o, span, recording, start, err, -1, q.use)
+			t.end(ctx, d, o, span, start, err, -1, q.use)
 		}
 		return err
 	}
@@ -133,14 +132,14 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if c.Op == middleware.OpExec {
 		use = t.stmtCache(ctx, d, c.StmtCache)
 	}
-	if c.Op == middleware.OpCopy && err == nil && recording {
+	if c.Op == middleware.OpCopy && err == nil && isRecording(span) {
 		span.SetAttributes(attribute.Int64(keyRowsAffected, c.RowsAffected))
 	}
 	if c.Op == middleware.OpConnect && c.ServerAddress != "" {
 		d = t.at(c.DB, c.ServerAddress, c.ServerPort) // the host of the list that answered
 		o = d.operation(t, c)
 	}
-	t.end(ctx, d, o, span, recording, start, err, -1, use)
+	t.end(ctx, d, o, span, start, err, -1, use)
 	return err
 }
 
@@ -195,7 +194,7 @@ func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.H
 	if failure == nil {
 		failure = err
 	}
-	t.end(ctx, q.db, q.op, q.span, q.recording, q.start, failure, max(c.RowsReturned, 0), q.use)
+	t.end(ctx, q.db, q.op, q.span, q.start, failure, max(c.RowsReturned, 0), q.use)
 	return err
 }
 
@@ -205,7 +204,7 @@ func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.H
 // attributes are set in one go, at the end, so that the span copies them
 // once: a slice built once per query for the common endings (no error,
 // no rows counted or 0 or 1 of them), joined in a pooled buffer otherwise.
-func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, recording bool, start time.Time, err error, returned int64, use middleware.StmtCache) {
+func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, start time.Time, err error, returned int64, use middleware.StmtCache) {
 	var f failure
 	if err != nil {
 		f = classify(err)
@@ -214,9 +213,15 @@ func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.
 		use = middleware.StmtUncached // the lookup was counted; the span does not say
 	}
 	switch {
-	case !recording:
 	case !f.failed && returned <= 1:
-		span.SetAttributes(o.endAttributes(d, use, returned)...)
+		// Once built, the slice goes to any span, which drops it if it
+		// does not record; it is built for a span that records only.
+		if attrs := o.builtEnd(use, returned); attrs != nil {
+			span.SetAttributes(*attrs...)
+		} else if isRecording(span) {
+			span.SetAttributes(o.endAttributes(d, use, returned)...)
+		}
+	case !isRecording(span):
 	default:
 		buf := attrPool.Get().(*[]attribute.KeyValue)
 		extra := append((*buf)[:0], o.endAttributes(d, use, -1)...)
@@ -307,13 +312,12 @@ type queryKey struct{ t *tracer }
 // both.
 type queryContext struct {
 	context.Context
-	key       queryKey
-	span      trace.Span
-	db        *database
-	op        *operation
-	start     time.Time
-	recording bool
-	use       middleware.StmtCache // set once the query ran
+	key   queryKey
+	span  trace.Span
+	db    *database
+	op    *operation
+	start time.Time
+	use   middleware.StmtCache // set once the query ran
 }
 
 // Value returns q for q's key, and asks the parent context otherwise.
