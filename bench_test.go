@@ -266,7 +266,7 @@ func checkQuerySpan(b *testing.B, spans []sdktrace.ReadOnlySpan, want []attribut
 		}
 		for _, kv := range want {
 			if v, ok := got.Value(kv.Key); !ok || v != kv.Value {
-				b.Fatalf("span %q: %s = %v, want %v", s.Name(), kv.Key, v.Emit(), kv.Value.Emit())
+				b.Fatalf("span %q: %s = %v, want %v", s.Name(), kv.Key, v.String(), kv.Value.String())
 			}
 		}
 		return
