@@ -696,6 +696,7 @@ func TestAttackCredentialsSQLOpenPasswordFile(t *testing.T) {
 // fail; connect_timeout bounds each host's attempt. A provider that hangs
 // for the first host until its context ends must not stop the list.
 func TestAttackCredentialsHangingProviderHostList(t *testing.T) {
+	t.Parallel()
 	db, err := Open("postgres://postgres@127.0.0.1:5432,localhost:5432/test_atk1?sslmode=disable&connect_timeout=1",
 		WithCredentials(func(ctx context.Context, server string) (string, string, error) {
 			if server == "127.0.0.1:5432" {

@@ -315,8 +315,10 @@ func afLockErr(t *testing.T, what string, err error, d time.Duration) {
 // independent Transact; BeginTx inside Transact. The wait ends within
 // busy_timeout and the error says why.
 func TestAttackFailSQLiteOwnLocks(t *testing.T) {
+	t.Parallel()
 	for _, b := range afSQLite(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_lock")
 			ctx := context.Background()
@@ -837,6 +839,7 @@ func TestAttackFailNoPasswordInErrors(t *testing.T) {
 // TestAttackFailPingLock: a Ping that waits for the DB's own lock on
 // :memory: ends within busy_timeout and, if it fails, says why.
 func TestAttackFailPingLock(t *testing.T) {
+	t.Parallel()
 	db := afOpen(t, "sqlite:///:memory:?_busy_timeout=300")
 	afTable(t, db, "af_ping")
 	tx, err := db.Begin()
@@ -860,8 +863,10 @@ func TestAttackFailPingLock(t *testing.T) {
 // TestAttackFailPreparedLock: a prepared statement (and its prepare) that
 // waits for the DB's own lock ends within busy_timeout and says why.
 func TestAttackFailPreparedLock(t *testing.T) {
+	t.Parallel()
 	for _, b := range afSQLite(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_pl")
 			st, err := db.Prepare("INSERT INTO af_pl (id, v) VALUES (?, 'x')")
