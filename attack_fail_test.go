@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -29,6 +30,15 @@ func afBackends(t *testing.T) []afBackend {
 		{"sqlite-memory", "sqlite:///:memory:?_busy_timeout=300"},
 		{"postgres", afPG},
 		{"mysql", afMy},
+	}
+}
+
+// afRequire skips a subtest of b's server when that server is not
+// configured (see dbtest.Require).
+func afRequire(t *testing.T, b afBackend) {
+	t.Helper()
+	if b.name == "postgres" || b.name == "mysql" {
+		dbtest.Require(t, b.name)
 	}
 }
 
@@ -58,6 +68,7 @@ func afTable(t *testing.T, db *sql.DB, name string) {
 func TestAttackFailOutside(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_out")
 			before, err := db.Prepare("INSERT INTO af_out (id, v) VALUES (91, 'x')")
@@ -182,6 +193,7 @@ func TestAttackFailOutside(t *testing.T) {
 func TestAttackFailNotRefused(t *testing.T) {
 	for _, b := range afBackends(t)[2:] {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_nr")
 			other := afOpen(t, b.url)
@@ -248,6 +260,7 @@ func TestAttackFailNotRefused(t *testing.T) {
 func TestAttackFailRetainedCtx(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_ret")
 			var kept context.Context
@@ -451,6 +464,7 @@ func TestAttackFailTransactAttempts(t *testing.T) {
 			t.Errorf("transact_attempts=%q: error does not name the option: %v", v, err)
 		}
 	}
+	dbtest.Require(t, "postgres")
 	serial := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
 	for _, n := range []int{1, 3, 1000000} {
 		db := afOpen(t, fmt.Sprintf("%s&transact_attempts=%d", afPG, n))
@@ -518,6 +532,7 @@ func TestAttackFailTransactAttempts(t *testing.T) {
 // TestAttackFailBooleans: every boolean option reads the words in any case;
 // anything else fails at Open naming the option.
 func TestAttackFailBooleans(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	opts := []string{"force_rollback", "trace", "sanitize", "insights", "read_your_writes", "log"}
 	good := []string{"TRUE", "True", "On", "oN", "YES", "Yes", "1", "FALSE", "Off", "NO", "0"}
 	for _, o := range opts {
@@ -616,6 +631,7 @@ func TestAttackFailLogInfo(t *testing.T) {
 			continue // each DB has its own :memory:
 		}
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			base := afOpen(t, b.url)
 			afTable(t, base, "af_log")
 			sep := "&"
@@ -675,6 +691,7 @@ func TestAttackFailLogInfo(t *testing.T) {
 
 // TestAttackFailMySQLParseTime: parseTime default true, false keeps []byte.
 func TestAttackFailMySQLParseTime(t *testing.T) {
+	dbtest.Require(t, "mysql")
 	for _, c := range []struct {
 		q    string
 		want string
@@ -717,6 +734,7 @@ func TestAttackFailMySQLParseTime(t *testing.T) {
 // TestAttackFailPlaceholderErrors: the offsets in the error are those of
 // the query as written.
 func TestAttackFailPlaceholderErrors(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	db := afOpen(t, "postgres://postgres:s3cr%2Fet@127.0.0.1:5432/test_atk_fail?sslmode=disable")
 	for _, q := range []string{
 		`SELECT '{"k":1}'::jsonb ? 'k' AND $1 = 1`,
@@ -743,6 +761,7 @@ func TestAttackFailPlaceholderErrors(t *testing.T) {
 			t.Errorf("%s: %v", q, msg)
 		}
 	}
+	dbtest.Require(t, "mysql")
 	my := afOpen(t, afMy)
 	_, err := my.Exec("SELECT $1", 1)
 	if err == nil || !strings.Contains(err.Error(), "MySQL takes ? for parameters, not $n") {
@@ -762,6 +781,7 @@ func TestAttackFailPlaceholderErrors(t *testing.T) {
 func TestAttackFailForceRollback(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			sep := "&"
 			if !strings.Contains(b.url, "?") {
 				sep = "?"
