@@ -117,8 +117,8 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 	}
 	// A Prepare runs nothing: outside a transaction its executions are
 	// what may open one.
-	if c.connector.shared == nil && (ts.effect != 0 && op != middleware.OpPrepare || c.tx.id != 0) {
-		if err := c.control(ctx, ts); err != nil {
+	if ts.effect != 0 && op != middleware.OpPrepare || c.tx.id != 0 {
+		if err := c.connector.mode.control(ctx, c, ts); err != nil {
 			return ts, err
 		}
 	}

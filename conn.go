@@ -220,7 +220,7 @@ func (c *conn) ran(ctx context.Context, ts txStatement, err error) error {
 		c.schemaChanged(ctx, ts)
 	}
 	if c.tx.id != 0 {
-		c.controlled(ts, err)
+		c.connector.mode.controlled(c, ts, err)
 		err = c.lostAfterCommit(err)
 	}
 	return err
@@ -290,11 +290,11 @@ func (c *conn) prepare(ctx context.Context, query string) (driver.Stmt, error) {
 		return s, err
 	}
 	if c.rep != nil {
-		if rc, err := c.route(ctx, query); rc != nil || err != nil {
+		if rconn, err := c.route(ctx, query); rconn != nil || err != nil {
 			if err != nil {
 				return nil, err
 			}
-			return c.prepareReplica(ctx, rc, query)
+			return c.prepareReplica(ctx, rconn, query)
 		}
 	}
 	st, err := c.prepareHere(ctx, query)
@@ -338,9 +338,7 @@ func (c *conn) begin(ctx context.Context, opts driver.TxOptions, begin func(cont
 			return t, err
 		}
 	}
-	if c.connector.backend.beginsItself() && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
-		begin = c.beginSQLite
-	}
+	begin = c.connector.mode.begins(c, begin)
 	id := c.connector.nextTxID()
 	var t driver.Tx
 	var err error

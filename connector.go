@@ -2,10 +2,10 @@ package databases
 
 // The connector: what sql.OpenDB receives. It holds the parsed URL and the
 // real driver's connector (found by the name the URL selects), opens real
-// connections, or in force_rollback mode views of the shared one, through
-// the middleware, and wraps them; it keeps a shared in-memory SQLite
-// database alive until it closes. Its middleware and pool metrics are built
-// from the options in options.go.
+// connections, or in force_rollback mode views of the shared one (its
+// mode, connmode.go), through the middleware, and wraps them; it keeps a
+// shared in-memory SQLite database alive until it closes. Its middleware
+// and pool metrics are built from the options in options.go.
 
 import (
 	"context"
@@ -42,7 +42,7 @@ type connector struct {
 	cache   *rewrite.Cache       // nil: queries are sent as written
 	chain   *middleware.Pipeline // nil: calls go straight to the real driver
 	db      *middleware.Database
-	shared  *shared     // force_rollback: the one real connection
+	mode    connMode    // how its connections behave: ownConns, or force_rollback's *shared (connmode.go)
 	hosts   *hostList   // the real connector when the URL has a host list (hosts.go); nil otherwise
 	server  *dsn.Server // the one host of a URL without a list
 	stmts   int         // prepared statements each connection keeps (stmtcache.go)
@@ -93,7 +93,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &connector{cfg: cfg, backend: backendOf(cfg.Dialect), driver: d, opts: newOptions(d, opts), server: &dsn.Server{Host: cfg.Host, Port: cfg.Port}}
+	c := &connector{cfg: cfg, backend: backendOf(cfg.Dialect), mode: ownConns{}, driver: d, opts: newOptions(d, opts), server: &dsn.Server{Host: cfg.Host, Port: cfg.Port}}
 	if c.stmts, err = stmtCacheSize(cfg); err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func newConnector(url string, d *Driver, opts []Option) (*connector, error) {
 	if cfg.ForceRollback || c.opts.forceRollback {
 		// Every connection is a view of one (forcerollback.go), whose
 		// statements are savepoint-guarded: none is kept.
-		c.shared = newShared(c)
+		c.mode = newShared(c)
 		c.stmts = 0
 	}
 	if c.creds, err = newCredentials(cfg, c.opts.credentials); err != nil {
@@ -164,7 +164,7 @@ func hostsConnector(cfg *dsn.Config, creds *credentials) (*hostList, error) {
 // public returns the connector as database/sql should see it: an io.Closer
 // only when closing it frees something.
 func (c *connector) public() driver.Connector {
-	if _, ok := c.raw.(io.Closer); ok || c.cfg.Memory || c.shared != nil || c.opts.meterProvider != nil || c.replicas != nil || c.holds != nil {
+	if _, ok := c.raw.(io.Closer); ok || c.cfg.Memory || c.mode.keepsOpen() || c.opts.meterProvider != nil || c.replicas != nil || c.holds != nil {
 		return closingConnector{c}
 	}
 	return c
@@ -251,12 +251,13 @@ func (c *connector) wrap(ctx context.Context, raw driver.Conn, at *dsn.Server, i
 }
 
 // rawConnect opens a real connection, or in force_rollback mode a view of
-// the shared one, and says which host it reached.
+// the shared one (connMode.connect), and says which host it reached.
 func (c *connector) rawConnect(ctx context.Context) (driver.Conn, *dsn.Server, error) {
-	if c.shared != nil {
-		raw, err := c.shared.connect()
-		return raw, c.server, err
-	}
+	return c.mode.connect(ctx, c)
+}
+
+// dial opens a real connection and says which host it reached.
+func (c *connector) dial(ctx context.Context) (driver.Conn, *dsn.Server, error) {
 	if c.hosts != nil {
 		return c.hosts.connect(ctx)
 	}
@@ -301,9 +302,7 @@ func (c closingConnector) Close() error {
 	if c.poolMetrics != nil {
 		errs = append(errs, c.poolMetrics.Unregister())
 	}
-	if c.shared != nil {
-		errs = append(errs, c.shared.close())
-	}
+	errs = append(errs, c.mode.close())
 	if c.replicas != nil {
 		errs = append(errs, c.replicas.close())
 	}

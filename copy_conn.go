@@ -58,7 +58,7 @@ func (c *conn) copyFrom(ctx context.Context, t *copyTarget, src CopySource) (int
 	ctx = c.txContext(ctx)
 	ts := txStatement{} // a plain write: it neither begins nor ends a transaction
 	if c.tx.id != 0 {
-		if err := c.control(ctx, ts); err != nil {
+		if err := c.connector.mode.control(ctx, c, ts); err != nil {
 			return 0, err
 		}
 	}
@@ -83,7 +83,7 @@ func (c *conn) copyFrom(ctx context.Context, t *copyTarget, src CopySource) (int
 		c.noteWrite(t.text)
 	}
 	if c.tx.id != 0 {
-		c.controlled(ts, err)
+		c.connector.mode.controlled(c, ts, err)
 	}
 	return n, err
 }
@@ -123,7 +123,9 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 			}
 		}()
 	}
-	rc, release, err := c.copyReal()
+	// The real connection the loader runs on: under force_rollback the
+	// shared connection, held as DriverConn holds it for sql.Conn.Raw.
+	rc, release, err := c.connector.mode.copyConn(c)
 	if err != nil {
 		return 0, err
 	}
@@ -151,9 +153,7 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 func (c *conn) copyRecovered(load func() (int64, error)) (n int64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			if c.connector.shared == nil {
-				c.bad = true
-			}
+			c.connector.mode.lost(c)
 			n, err = 0, &copyPanic{value: v}
 		}
 	}()
@@ -168,26 +168,7 @@ func (c *conn) copyLoader() copyLoader { return c.connector.backend.copyLoader()
 // way this package begins one (sqlitetx.go), under force_rollback a
 // savepoint of the shared connection.
 func (c *conn) copyBegin(ctx context.Context) (driver.Tx, error) {
-	if c.connector.backend.beginsItself() && c.connector.shared == nil && (c.execer != nil || c.execerLegacy != nil) {
-		return c.beginSQLite(ctx, driver.TxOptions{})
-	}
-	return c.beginNative(ctx, driver.TxOptions{})
-}
-
-// copyReal returns the real connection the loader runs on, and what gives
-// it back: under force_rollback the shared connection, held as DriverConn
-// holds it for sql.Conn.Raw.
-func (c *conn) copyReal() (*realConn, func(), error) {
-	v, ok := c.raw.(*sharedConn)
-	if !ok {
-		return &c.realConn, func() {}, nil
-	}
-	held := v.s.holdRaw(v)
-	if err, ok := held.(error); ok {
-		return nil, nil, err
-	}
-	rc := newRealConn(held.(driver.Conn))
-	return &rc, func() { v.s.endRaw(v) }, nil
+	return c.connector.mode.begins(c, c.beginNative)(ctx, driver.TxOptions{})
 }
 
 // copySavepoint names the savepoint of a load inside a transaction.

@@ -134,12 +134,9 @@ func Register(name string, opts ...Option) {
 // transaction usable. If another connection holds it with a transaction for
 // 5 s, DriverConn returns an error (a value of type error) instead.
 func DriverConn(driverConn any) any {
-	if u, ok := driverConn.(interface{ Unwrap() driver.Conn }); ok {
-		raw := u.Unwrap()
-		if v, ok := raw.(*sharedConn); ok {
-			return v.s.holdRaw(v)
-		}
-		return raw
+	if s, ok := driverConn.(interface{ self() *conn }); ok {
+		c := s.self()
+		return c.connector.mode.driverConn(c)
 	}
 	return driverConn
 }

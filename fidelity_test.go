@@ -132,8 +132,8 @@ func testInterfaceSets(t *testing.T, native bool) {
 			t.Fatal(err)
 		}
 		defer wc.Close()
-		rc := DriverConn(wc).(driver.Conn)
-		if rc == wc {
+		dconn := DriverConn(wc).(driver.Conn)
+		if dconn == wc {
 			t.Fatal("DriverConn returned the wrapper itself")
 		}
 		compare := func(what string, raw, wrapped any, list []iface) {
@@ -149,13 +149,13 @@ func testInterfaceSets(t *testing.T, native bool) {
 				t.Errorf("%s: raw %T has none of the optional interfaces; the comparison proves nothing", what, raw)
 			}
 		}
-		compare("conn", rc, wc, connIfaces)
+		compare("conn", dconn, wc, connIfaces)
 		if is[driver.Execer](wc) || is[driver.Queryer](wc) {
 			t.Error("wrapper claims a legacy Execer/Queryer; it must offer only the Context versions")
 		}
 
 		const q = "SELECT 1"
-		rs, err := rc.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+		rs, err := dconn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func testInterfaceSets(t *testing.T, native bool) {
 		defer ws.Close()
 		compare("stmt", rs, ws, stmtIfaces)
 
-		rr, err := rc.(driver.QueryerContext).QueryContext(ctx, q, nil)
+		rr, err := dconn.(driver.QueryerContext).QueryContext(ctx, q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -541,15 +541,15 @@ func TestRawHandsOutWrapper(t *testing.T) {
 		url := fidelityURL(t, b)
 		rawDB := openRaw(t, url)
 		var wantConn, wantLegacy []string // the real connection's interfaces
-		rc, err := rawDB.Conn(ctx)
+		rawConn, err := rawDB.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = rc.Raw(func(dc any) error {
+		err = rawConn.Raw(func(dc any) error {
 			wantConn, wantLegacy = ifaceSet(dc, connIfaces), ifaceSet(dc, legacyIfaces)
 			return nil
 		})
-		rc.Close()
+		rawConn.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

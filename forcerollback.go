@@ -7,7 +7,8 @@ package databases
 // around every use of it, cancellation, and DriverConn's hold. What runs
 // around each statement is forcerollback_guard.go; the pooled connections,
 // transactions and statements are forcerollback_conn.go; rows are
-// forcerollback_rows.go.
+// forcerollback_rows.go; what the wrapper leaves to the shared connection,
+// as the connector's mode, is forcerollback_mode.go.
 
 import (
 	"context"
@@ -37,7 +38,8 @@ const forceRollbackWait = 5 * time.Second
 // after the DB closed.
 var errSharedClosed = errors.New("databases: force_rollback: the DB is closed")
 
-// shared is the one real connection behind a force_rollback connector.
+// shared is the one real connection behind a force_rollback connector,
+// and that connector's mode (connMode, forcerollback_mode.go).
 //
 // Two locks guard it. Ownership (sem, owner, holds) says which pooled
 // connection may use it, across calls: a transaction, open rows and a

@@ -38,13 +38,6 @@ var (
 	_ driver.NamedValueChecker  = (*sharedConn)(nil)
 )
 
-func (s *shared) connect() (driver.Conn, error) {
-	if err := s.open(); err != nil {
-		return nil, err
-	}
-	return &sharedConn{s: s}, nil
-}
-
 // viewed is the real connection behind the view (connView).
 func (v *sharedConn) viewed() *realConn { return &v.s.real }
 

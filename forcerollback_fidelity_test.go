@@ -92,11 +92,11 @@ func checkSharedSets(t *testing.T, c *connector, query string, observed bool) {
 		t.Fatal(err)
 	}
 	defer wc.Close()
-	rc, ok := DriverConn(wc).(driver.Conn)
-	if !ok || rc == wc {
+	dconn, ok := DriverConn(wc).(driver.Conn)
+	if !ok || dconn == wc {
 		t.Fatalf("DriverConn returned %T, not the real connection", DriverConn(wc))
 	}
-	if _, ok := rc.(*sharedConn); ok {
+	if _, ok := dconn.(*sharedConn); ok {
 		t.Fatal("DriverConn returned the shared view, not the real connection")
 	}
 	compare := func(what string, raw, wrapped any, list []iface, extra ...string) {
@@ -114,18 +114,18 @@ func checkSharedSets(t *testing.T, c *connector, query string, observed bool) {
 		}
 	}
 	// The real connection first, while DriverConn holds it for wc.
-	rs, err := rc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	rs, err := dconn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr, err := rc.(driver.QueryerContext).QueryContext(ctx, query, nil)
+	rr, err := dconn.(driver.QueryerContext).QueryContext(ctx, query, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rr.Close()
 	rs.Close()
 
-	compare("conn", rc, wc, connIfaces, "Validator", "NamedValueChecker")
+	compare("conn", dconn, wc, connIfaces, "Validator", "NamedValueChecker")
 	ws, err := wc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		t.Fatal(err)

@@ -64,12 +64,11 @@ func (c *conn) lostAfterCommit(err error) error {
 }
 
 // failed notes the error of a call: a connection that can no longer serve
-// is marked bad. force_rollback's views of the shared connection are left
-// to its own rules: their transactions are savepoints, and the shared
-// connection outlives them.
+// is lost (connMode.lost: marked bad, but for force_rollback's views of
+// the shared connection, which outlives them).
 func (c *conn) failed(err error) {
-	if err != nil && c.connector.shared == nil && dberr.Unusable(err) {
-		c.bad = true
+	if err != nil && dberr.Unusable(err) {
+		c.connector.mode.lost(c)
 	}
 }
 
@@ -83,8 +82,8 @@ func (c *conn) commitFailed(err error) error {
 	// SQLite runs in process: a COMMIT that failed (its context ended while
 	// it waited for a lock, which dberr.Unusable takes for a lost network
 	// connection) did not commit, and sqliteTx.finish rolled it back.
-	if err != nil && c.connector.shared == nil && !c.inProcess() && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
-		return &commitUnknownError{cause: err}
+	if err != nil && !c.inProcess() && dberr.Unusable(err) && !errors.Is(err, driver.ErrBadConn) {
+		return c.connector.mode.commitLost(err)
 	}
 	return err
 }

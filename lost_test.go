@@ -29,7 +29,7 @@ func TestLostConnectionRules(t *testing.T) {
 			{deadlock, false},            // the server's answer: not committed
 			{errors.New("no such table"), false},
 		} {
-			c := &conn{connector: &connector{backend: mysqlBackend{}}}
+			c := &conn{connector: &connector{backend: mysqlBackend{}, mode: ownConns{}}}
 			err := c.commitFailed(tt.err)
 			if got := errors.Is(err, ErrCommitUnknown); got != tt.unknown {
 				t.Errorf("%v: ErrCommitUnknown %v, want %v", tt.err, got, tt.unknown)

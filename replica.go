@@ -137,7 +137,7 @@ func (c *connector) openReplicas() error {
 		}
 		addrs, dsns, urls = append(addrs, a), append(dsns, replicaDSN), append(urls, RedactURL(u))
 	}
-	if len(addrs) == 0 || c.shared != nil {
+	if len(addrs) == 0 || !c.mode.routesReplicas() {
 		return nil
 	}
 	for i, a := range addrs {
@@ -157,7 +157,7 @@ func (c *connector) openReplicas() error {
 		db.Address, db.Port, db.Replica, db.URL = a.Host, a.Port, true, urls[i]
 		at := a
 		set.list = append(set.list, &replica{addr: a, conn: &connector{
-			cfg: c.cfg, backend: c.backend, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
+			cfg: c.cfg, backend: c.backend, mode: c.mode, raw: raw, driver: c.driver, opts: c.opts, cache: c.cache, chain: c.chain, db: &db, stmts: c.stmts, parent: c,
 			server: &at,
 		}})
 	}
@@ -197,33 +197,33 @@ func (s *replicaSet) close() error {
 
 // replicaConn is a connection's routing state.
 type replicaConn struct {
-	r  *replica // the replica rc is connected to
-	rc *conn    // the replica connection; nil until a replica read needs it
+	r     *replica // the replica rconn is connected to
+	rconn *conn    // the replica connection; nil until a replica read needs it
 
 	txWrote bool // the primary's open transaction ran a write
 	pending bool // a write ran through a query whose rows were still open
-	unsure  bool // rc ran code the text does not show: its session is made read-only again before its next use (keepReadOnly)
+	unsure  bool // rconn ran code the text does not show: its session is made read-only again before its next use (keepReadOnly)
 }
 
 // inTx reports whether a transaction is open on the replica connection:
 // every statement of the connection then goes there.
-func (rp *replicaConn) inTx() bool { return rp.rc != nil && rp.rc.tx.id != 0 }
+func (rp *replicaConn) inTx() bool { return rp.rconn != nil && rp.rconn.tx.id != 0 }
 
 // routed is the route stage of an exec or a query (op OpExec or OpQuery)
 // of a connection with replicas: it runs on the replica or the primary
 // (call.go), and a write on the primary is counted for read-your-writes.
 func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
 	c.rep.settle(c)
-	rc, err := c.route(ctx, query)
+	rconn, err := c.route(ctx, query)
 	if err != nil {
 		return nil, nil, err
 	}
-	if rc != nil {
+	if rconn != nil {
 		if err := c.replicaMay(query); err != nil {
 			return nil, nil, err
 		}
-		res, r, err := rc.here(ctx, op, nil, query, args)
-		if err == nil || !c.replicaBroke(ctx, rc, err) || c.mayWrite(query) || c.connector.replicas.opts.FallbackError {
+		res, r, err := rconn.here(ctx, op, nil, query, args)
+		if err == nil || !c.replicaBroke(ctx, rconn, err) || c.mayWrite(query) || c.connector.replicas.opts.FallbackError {
 			return res, r, err
 		}
 	}
@@ -248,7 +248,7 @@ func (c *conn) routed(ctx context.Context, op middleware.Op, query string, args 
 // the session is followed by another (primaryOnly).
 func (c *conn) route(ctx context.Context, query string) (*conn, error) {
 	if c.rep.inTx() {
-		return c.rep.rc, nil
+		return c.rep.rconn, nil
 	}
 	if c.tx.id != 0 || c.rawTx || ctx.Value(readReplicaKey{}) == nil {
 		return nil, nil
@@ -266,15 +266,15 @@ func (c *conn) beginReplica(ctx context.Context, opts driver.TxOptions) (t drive
 	if c.tx.id != 0 || c.rawTx {
 		return nil, nil, false
 	}
-	rc, err := c.replicaReady(ctx)
+	rconn, err := c.replicaReady(ctx)
 	if err != nil {
 		return nil, err, true
 	}
-	if rc == nil {
+	if rconn == nil {
 		return nil, nil, false
 	}
-	t, err = rc.begin(ctx, opts, rc.beginNative)
-	if err != nil && c.replicaBroke(ctx, rc, err) && !c.connector.replicas.opts.FallbackError {
+	t, err = rconn.begin(ctx, opts, rconn.beginNative)
+	if err != nil && c.replicaBroke(ctx, rconn, err) && !c.connector.replicas.opts.FallbackError {
 		return nil, nil, false
 	}
 	return t, err, true
@@ -302,8 +302,8 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 			rp.r = r
 		}
 		r := rp.r
-		if rp.rc == nil {
-			rc, err := r.connect(ctx)
+		if rp.rconn == nil {
+			rconn, err := r.connect(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, err
@@ -312,8 +312,8 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 				rp.r = nil
 				continue
 			}
-			rp.rc = rc
-		} else if err := c.keepReadOnly(ctx, rp.rc); err != nil {
+			rp.rconn = rconn
+		} else if err := c.keepReadOnly(ctx, rp.rconn); err != nil {
 			c.closeReplica()
 			if ctx.Err() != nil {
 				return nil, err
@@ -321,8 +321,8 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 			skipped = append(skipped, r.addr.String()+": making its session read-only again: "+err.Error())
 			continue
 		}
-		if err := set.checkLag(ctx, r, rp.rc); err != nil {
-			broke := c.replicaBroke(ctx, rp.rc, err)
+		if err := set.checkLag(ctx, r, rp.rconn); err != nil {
+			broke := c.replicaBroke(ctx, rp.rconn, err)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -336,13 +336,13 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 			c.closeReplica()
 			continue
 		}
-		ok, why, err := c.catchUp(ctx, r, rp.rc)
+		ok, why, err := c.catchUp(ctx, r, rp.rconn)
 		if err != nil {
 			var bad *badPositionError
 			if errors.As(err, &bad) {
 				return nil, err
 			}
-			broke := c.replicaBroke(ctx, rp.rc, err) // a cancelled wait may leave the connection closed
+			broke := c.replicaBroke(ctx, rp.rconn, err) // a cancelled wait may leave the connection closed
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -355,7 +355,7 @@ func (c *conn) replicaReady(ctx context.Context) (*conn, error) {
 		if !ok {
 			return nil, set.fallback(ctx, append(skipped, r.addr.String()+": "+why))
 		}
-		return rp.rc, nil
+		return rp.rconn, nil
 	}
 	return nil, set.fallback(ctx, skipped)
 }
@@ -368,23 +368,23 @@ func (r *replica) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := &w
-	if err := rc.setReadOnly(ctx); err != nil {
-		rc.raw.Close()
+	rconn := &w
+	if err := rconn.setReadOnly(ctx); err != nil {
+		rconn.raw.Close()
 		return nil, err
 	}
 	r.health.connected()
-	return rc, nil
+	return rconn, nil
 }
 
-// setReadOnly makes the session of the replica connection rc refuse
+// setReadOnly makes the session of the replica connection c refuse
 // writes in every transaction that does not ask for READ WRITE.
-func (rc *conn) setReadOnly(ctx context.Context) error {
-	_, err := rc.execOrPrepare(ctx, rc.connector.backend.readOnlySession(), nil)
+func (c *conn) setReadOnly(ctx context.Context) error {
+	_, err := c.execOrPrepare(ctx, c.connector.backend.readOnlySession(), nil)
 	return err
 }
 
-// keepReadOnly runs before each use of the replica connection rc outside a
+// keepReadOnly runs before each use of the replica connection rconn outside a
 // transaction: a session that code the text does not show may have made
 // writable (a function not known to be read-only, a procedure run in a
 // read-only transaction, which cannot write itself but may change the
@@ -393,10 +393,10 @@ func (rc *conn) setReadOnly(ctx context.Context) error {
 // (version 14 and later), so the check costs nothing and sees every
 // change; on MySQL, which does not report it to the driver, the session
 // is set read-only again after each statement that ran such code.
-func (c *conn) keepReadOnly(ctx context.Context, rc *conn) error {
+func (c *conn) keepReadOnly(ctx context.Context, rconn *conn) error {
 	rp := c.rep
-	if rc.pg != nil {
-		switch rc.pg.ParameterStatus("default_transaction_read_only") {
+	if rconn.pg != nil {
+		switch rconn.pg.ParameterStatus("default_transaction_read_only") {
 		case "on":
 			rp.unsure = false
 			return nil
@@ -407,25 +407,25 @@ func (c *conn) keepReadOnly(ctx context.Context, rc *conn) error {
 	if !rp.unsure {
 		return nil
 	}
-	if err := rc.setReadOnly(ctx); err != nil {
+	if err := rconn.setReadOnly(ctx); err != nil {
 		return err
 	}
 	rp.unsure = false
 	return nil
 }
 
-// replicaBroke reports whether err from the replica connection rc means the
+// replicaBroke reports whether err from the replica connection rconn means the
 // connection is gone; if so the replica is marked down, with backoff, and
 // the connection closed. A cancelled context marks nothing.
-func (c *conn) replicaBroke(ctx context.Context, rc *conn, err error) bool {
-	broken := errors.Is(err, driver.ErrBadConn) || rc.validator != nil && !rc.validator.IsValid() || rc.pg != nil && rc.pg.IsClosed()
+func (c *conn) replicaBroke(ctx context.Context, rconn *conn, err error) bool {
+	broken := errors.Is(err, driver.ErrBadConn) || rconn.validator != nil && !rconn.validator.IsValid() || rconn.pg != nil && rconn.pg.IsClosed()
 	if !broken {
 		return false
 	}
 	if ctx.Err() == nil && c.rep.r != nil {
 		c.rep.r.health.failed(time.Now(), err)
 	}
-	if c.rep.rc == rc {
+	if c.rep.rconn == rconn {
 		c.closeReplica()
 	}
 	return true
@@ -434,10 +434,10 @@ func (c *conn) replicaBroke(ctx context.Context, rc *conn, err error) bool {
 // closeReplica closes the replica connection, if there is one.
 func (c *conn) closeReplica() {
 	rp := c.rep
-	if rp.rc != nil {
-		rp.rc.Close()
+	if rp.rconn != nil {
+		rp.rconn.Close()
 	}
-	rp.rc, rp.r = nil, nil
+	rp.rconn, rp.r = nil, nil
 }
 
 // resetReplica runs as the connection is reused: a replica connection that
@@ -445,12 +445,12 @@ func (c *conn) closeReplica() {
 func (c *conn) resetReplica(ctx context.Context) {
 	rp := c.rep
 	rp.settle(c)
-	if rp.rc == nil {
+	if rp.rconn == nil {
 		return
 	}
-	err := rp.rc.reusable(ctx)
-	if err == nil && rp.rc.resetter != nil {
-		err = rp.rc.resetSession(ctx)
+	err := rp.rconn.reusable(ctx)
+	if err == nil && rp.rconn.resetter != nil {
+		err = rp.rconn.resetSession(ctx)
 	}
 	if err != nil {
 		c.closeReplica()
@@ -493,14 +493,14 @@ func (c *conn) replicaMay(query string) error {
 	return nil
 }
 
-// prepareReplica prepares a statement on the replica connection rc. Each
+// prepareReplica prepares a statement on the replica connection rconn. Each
 // execution of it then checks, as a statement run under ReadReplica does,
 // that the replica has replayed what the read must see (replicaExec).
-func (c *conn) prepareReplica(ctx context.Context, rc *conn, query string) (driver.Stmt, error) {
+func (c *conn) prepareReplica(ctx context.Context, rconn *conn, query string) (driver.Stmt, error) {
 	if err := c.replicaMay(query); err != nil {
 		return nil, err
 	}
-	st, err := rc.prepareHere(ctx, query)
+	st, err := rconn.prepareHere(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -509,26 +509,26 @@ func (c *conn) prepareReplica(ctx context.Context, rc *conn, query string) (driv
 }
 
 // replicaExec runs before each execution of a statement prepared on the
-// replica connection rc: outside a transaction, the replica must have
+// replica connection rconn: outside a transaction, the replica must have
 // replayed this DB's acknowledged writes (and an AfterPosition token)
 // first, as at prepare. A replica that does not catch up in time fails the
 // execution with the fallback's error: the statement is the replica's and
 // cannot move to the primary.
-func (c *conn) replicaExec(ctx context.Context, rc *conn, ts *txStatement) error {
+func (c *conn) replicaExec(ctx context.Context, rconn *conn, ts *txStatement) error {
 	rp := c.rep
-	if rp.rc != rc || rp.r == nil {
+	if rp.rconn != rconn || rp.r == nil {
 		return nil // a statement of a replica connection since closed
 	}
-	if rc.tx.id != 0 {
+	if rconn.tx.id != 0 {
 		rp.unsure = rp.unsure || ts.opaque()
 		return nil // a statement of a read-only transaction
 	}
-	if err := c.keepReadOnly(ctx, rc); err != nil {
+	if err := c.keepReadOnly(ctx, rconn); err != nil {
 		return fmt.Errorf("databases: making the read replica's session read-only again before a statement prepared on it: %w", err)
 	}
 	rp.unsure = ts.opaque()
 	rp.settle(c)
-	ok, why, err := c.catchUp(ctx, rp.r, rc)
+	ok, why, err := c.catchUp(ctx, rp.r, rconn)
 	if err != nil {
 		return err
 	}
@@ -584,14 +584,14 @@ func (rp *replicaConn) txEnded(c *conn) {
 // (once for any number of reads that follow the same writes) and the
 // replica waits for it, at most max_replica_wait. ok is false, with the
 // reason, when it did not get there in time.
-func (c *conn) catchUp(ctx context.Context, r *replica, rc *conn) (ok bool, why string, err error) {
+func (c *conn) catchUp(ctx context.Context, r *replica, rconn *conn) (ok bool, why string, err error) {
 	set := c.connector.replicas
 	if token, _ := ctx.Value(afterPositionKey{}).(string); token != "" {
 		p, err := set.pos0.parse(token)
 		if err != nil {
 			return false, "", err
 		}
-		if ok, why, err := set.wait(ctx, r, rc, p); !ok || err != nil {
+		if ok, why, err := set.wait(ctx, r, rconn, p); !ok || err != nil {
 			return ok, why, err
 		}
 	}
@@ -606,7 +606,7 @@ func (c *conn) catchUp(ctx context.Context, r *replica, rc *conn) (ok bool, why 
 	if err != nil {
 		return false, "reading the primary's position: " + err.Error(), nil
 	}
-	ok, why, err = set.wait(ctx, r, rc, p)
+	ok, why, err = set.wait(ctx, r, rconn, p)
 	if ok {
 		for {
 			old := r.caughtUp.Load()
@@ -644,14 +644,14 @@ func (s *replicaSet) primaryPosition(ctx context.Context, c *conn, need uint64) 
 
 // wait waits until the replica has replayed p, at most max_replica_wait,
 // and records the wait.
-func (s *replicaSet) wait(ctx context.Context, r *replica, rc *conn, p position) (bool, string, error) {
+func (s *replicaSet) wait(ctx context.Context, r *replica, rconn *conn, p position) (bool, string, error) {
 	if p.empty() {
 		return true, "", nil
 	}
 	limit := s.opts.Wait()
 	start := time.Now()
 	s.waits.Add(1)
-	ok, err := s.pos0.wait(ctx, &rc.realConn, p, limit)
+	ok, err := s.pos0.wait(ctx, &rconn.realConn, p, limit)
 	s.metrics.recordWait(ctx, r, time.Since(start), ok, err)
 	if err != nil {
 		return false, "", err

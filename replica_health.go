@@ -163,14 +163,14 @@ func dedupe(why []string) []string {
 	return out
 }
 
-// checkLag reads the replica's lag on rc when it is due, which it is only
+// checkLag reads the replica's lag on rconn when it is due, which it is only
 // with max_replica_lag or metrics. The error is the connection's: a lag
 // that cannot be read (no privilege for SHOW SLAVE STATUS) is left unknown.
-func (s *replicaSet) checkLag(ctx context.Context, r *replica, rc *conn) error {
+func (s *replicaSet) checkLag(ctx context.Context, r *replica, rconn *conn) error {
 	if s.opts.MaxLag == 0 && s.metrics == nil || !r.health.lagDue(time.Now()) {
 		return nil
 	}
-	lag, err := s.pos0.lag(ctx, &rc.realConn)
+	lag, err := s.pos0.lag(ctx, &rconn.realConn)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func FuzzPositionToken(f *testing.F) {
 
 // TestMayWrite: the statements counted as writes for read-your-writes.
 func TestMayWrite(t *testing.T) {
-	c := &conn{connector: &connector{cfg: &dsn.Config{Dialect: dsn.Postgres}, backend: postgresBackend{}}}
+	c := &conn{connector: &connector{cfg: &dsn.Config{Dialect: dsn.Postgres}, backend: postgresBackend{}, mode: ownConns{}}}
 	for q, want := range map[string]bool{
 		"SELECT 1":                           false,
 		"  /* c */ (select x from t)":        false,

@@ -65,11 +65,9 @@ const (
 
 // control applies the transaction rules to a statement about to run: it
 // flags a connection outside a transaction that the statement may leave in
-// one, and inside one refuses what would end it.
+// one, and inside one refuses what would end it. The connector's mode
+// calls it (connmode.go): force_rollback has rules of its own.
 func (c *conn) control(ctx context.Context, ts txStatement) error {
-	if c.connector.shared != nil {
-		return nil // force_rollback has rules of its own
-	}
 	if c.tx.id == 0 {
 		c.noteRawTx(ts.effect)
 		return nil
@@ -92,9 +90,10 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 }
 
 // controlled notes, after a statement of a transaction has run, what the
-// server must be asked before the next one.
+// server must be asked before the next one; through the connector's mode,
+// as control.
 func (c *conn) controlled(ts txStatement, err error) {
-	if c.tx.id == 0 || c.connector.shared != nil {
+	if c.tx.id == 0 {
 		return
 	}
 	if ts.commitPoint(c.connector.backend) {
@@ -150,16 +149,20 @@ func (c *conn) checkTx(ctx context.Context) error {
 // connection forgets the transaction's state.
 func (c *conn) endTx(ctx context.Context, commit bool, rollback func() error) error {
 	var err error
-	if commit && c.connector.shared == nil {
-		if c.tx.check != 0 {
-			err = c.checkTx(ctx)
-		} else if c.tx.aborted != nil {
-			err = c.tx.aborted
-		}
-		if err != nil {
+	if commit {
+		if err = c.connector.mode.commitCheck(ctx, c); err != nil {
 			rollback()
 		}
 	}
 	c.tx = txGuard{}
 	return err
+}
+
+// commitCheck is endTx's check, through the connector's mode as control:
+// an error if the server ended the transaction.
+func (c *conn) commitCheck(ctx context.Context) error {
+	if c.tx.check != 0 {
+		return c.checkTx(ctx)
+	}
+	return c.tx.aborted
 }
