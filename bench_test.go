@@ -3,6 +3,7 @@ package databases_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/XSAM/otelsql"
 	"github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -190,8 +192,10 @@ func BenchmarkPointSelect(b *testing.B) {
 // BenchmarkObservability compares, on the same point SELECT: the raw
 // driver; databases with an empty middleware chain; with logging at a
 // disabled level; with insights (middleware/insights); with tracing (SDK, always sample, in-memory recorder);
-// otelsql wrapping the raw driver with the same SDK setup; and the raw
-// driver inside one span of that SDK with tracing's attributes (spanFloor).
+// otelsql wrapping the raw driver with the same SDK setup, as configured
+// by default and recording the semantic-convention attributes tracing
+// records (otelsql-semconv); and the raw driver inside one span of that
+// SDK with tracing's attributes (spanFloor).
 func BenchmarkObservability(b *testing.B) {
 	newTP := func() *sdktrace.TracerProvider {
 		return sdktrace.NewTracerProvider(
@@ -223,9 +227,51 @@ func BenchmarkObservability(b *testing.B) {
 				defer db.Close()
 				pointSelect(b, db, table, bt.native)
 			})
+			b.Run("otelsql-semconv", func(b *testing.B) {
+				// otelsql recording the semantic-convention attributes
+				// tracing records: the database's on every span
+				// (WithAttributes has no other scope), the summary on the
+				// query's; it has no db.response.returned_rows.
+				common, summary := semconvAttrs(bt, table)
+				rec := tracetest.NewSpanRecorder()
+				tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(rec))
+				db, err := otelsql.Open(bt.rawDriver, bt.rawDSN, otelsql.WithTracerProvider(tp),
+					otelsql.WithAttributes(common...),
+					otelsql.WithAttributesGetter(func(_ context.Context, m otelsql.Method, _ string, _ []driver.NamedValue) []attribute.KeyValue {
+						if m == otelsql.MethodConnQuery {
+							return summary
+						}
+						return nil
+					}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				pointSelect(b, db, table, bt.native)
+				checkQuerySpan(b, rec.Ended(), append(common, summary...))
+			})
 			b.Run("sdk-span", func(b *testing.B) { spanFloor(b, raw, bt, table, newTP()) })
 		})
 	}
+}
+
+// checkQuerySpan fails b unless one of spans, a query's (db.query.text),
+// carries every attribute of want.
+func checkQuerySpan(b *testing.B, spans []sdktrace.ReadOnlySpan, want []attribute.KeyValue) {
+	b.Helper()
+	for _, s := range spans {
+		got := attribute.NewSet(s.Attributes()...)
+		if _, ok := got.Value("db.query.text"); !ok {
+			continue
+		}
+		for _, kv := range want {
+			if v, ok := got.Value(kv.Key); !ok || v != kv.Value {
+				b.Fatalf("span %q: %s = %v, want %v", s.Name(), kv.Key, v.String(), kv.Value.String())
+			}
+		}
+		return
+	}
+	b.Fatalf("no query span among %d", len(spans))
 }
 
 // BenchmarkTxExec compares an Exec inside an open transaction, through the

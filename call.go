@@ -44,7 +44,6 @@ func (c *conn) perform(ctx context.Context, op middleware.Op, st *stmt, query st
 // here runs an exec or a query on this connection's own server: every
 // stage but the route.
 func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query string, args []driver.NamedValue) (driver.Result, driver.Rows, error) {
-	isQuery := op == middleware.OpQuery || op == middleware.OpStmtQuery
 	ts, err := c.admit(ctx, op, st, query)
 	native := query
 	var res driver.Result
@@ -73,12 +72,13 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 				op = middleware.OpQuery
 			}
 			s := newCallState(c, op, c.connector.interest(ctx, op), query, expanded, args, err)
-			s.facts = ts
+			s.facts = *ts
 			res, r, err = s.through(c.txContext(ctx))
 		} else {
 			res, r, err = c.send(ctx, op, st, query, native, args, ts, err)
 		}
 	}
+	isQuery := op == middleware.OpQuery || op == middleware.OpStmtQuery
 	if err != nil {
 		what := "statement"
 		if isQuery {
@@ -93,8 +93,8 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 			c.noteWrite(query)
 		}
 	}
-	if sent && c.needsRan(&ts, err) {
-		err = c.ran(ctx, ts, err)
+	if sent && c.needsRan(ts, err) {
+		err = c.ran(ctx, *ts, err)
 	}
 	return res, r, err
 }
@@ -104,21 +104,27 @@ func (c *conn) here(ctx context.Context, op middleware.Op, st *stmt, query strin
 // statement's was read at Prepare), applies the transaction rules to it,
 // makes a statement prepared on a replica wait for the replica, and drops
 // the statements the connection prepared before the DB's last schema
-// change (ddl.go).
-func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query string) (txStatement, error) {
-	var ts txStatement
-	if err := c.guardTransact(ctx); err != nil {
-		return ts, err
-	}
+// change (ddl.go). It returns what the statement does, also when it
+// refuses the call: the statement's own, or the connection's memo of the
+// text, which nothing replaces before the call ends.
+func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query string) (*txStatement, error) {
+	var ts *txStatement
 	if st != nil {
-		ts = st.tx
+		ts = &st.tx
 	} else {
 		ts = c.classify(query)
 	}
+	if c.tx.id == 0 { // inside BeginTx's transaction the call runs in it
+		if err := c.guardTransact(ctx); err != nil {
+			return ts, err
+		}
+	}
 	// A Prepare runs nothing: outside a transaction its executions are
-	// what may open one.
-	if ts.effect != 0 && op != middleware.OpPrepare || c.tx.id != 0 {
-		if err := c.connector.mode.control(ctx, c, ts); err != nil {
+	// what may open one. Inside one, a statement that does nothing to it
+	// has nothing for the rules of any mode while the transaction has
+	// nothing to be asked or refused (txGuard.clear).
+	if ts.effect != 0 && (op != middleware.OpPrepare || c.tx.id != 0) || c.tx.id != 0 && !c.tx.clear() {
+		if err := c.connector.mode.control(ctx, c, *ts); err != nil {
 			return ts, err
 		}
 	}
@@ -137,11 +143,11 @@ func (c *conn) admit(ctx context.Context, op middleware.Op, st *stmt, query stri
 // wants the call, else straight to the cache and the real driver, with no
 // call state. err is an error found before (a bad placeholder, a refused
 // statement), which the middleware sees as the call's.
-func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, native string, args []driver.NamedValue, ts txStatement, err error) (driver.Result, driver.Rows, error) {
+func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, native string, args []driver.NamedValue, ts *txStatement, err error) (driver.Result, driver.Rows, error) {
 	ctx = c.txContext(ctx)
 	if in := c.connector.interest(ctx, op); in != middleware.None {
 		s := newCallState(c, op, in, query, native, args, err)
-		s.facts, s.stmt = ts, st
+		s.facts, s.stmt = *ts, st
 		return s.through(ctx)
 	}
 	if err != nil {
@@ -176,7 +182,7 @@ func (c *conn) send(ctx context.Context, op middleware.Op, st *stmt, query, nati
 // middleware (s not nil) a driver's driver.ErrSkip is answered here, by
 // preparing, so that the chain sees one call; without, database/sql
 // answers it.
-func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (res driver.Result, use middleware.StmtCache, err error) {
+func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedValue, ts *txStatement, s *callState) (res driver.Result, use middleware.StmtCache, err error) {
 	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) &&
 		(ts.does&effWrite != 0 || c.connector.backend.execsKeptReads()) {
 		res, use, err = c.execCached(ctx, native, args, s)
@@ -192,7 +198,7 @@ func (c *conn) execReal(ctx context.Context, native string, args []driver.NamedV
 // queryReal is execReal for queries. It returns, with the rows, what must
 // be closed after them: a cached statement, busy until then, or one
 // prepared for this call alone.
-func (c *conn) queryReal(ctx context.Context, native string, args []driver.NamedValue, ts txStatement, s *callState) (r driver.Rows, after io.Closer, use middleware.StmtCache, err error) {
+func (c *conn) queryReal(ctx context.Context, native string, args []driver.NamedValue, ts *txStatement, s *callState) (r driver.Rows, after io.Closer, use middleware.StmtCache, err error) {
 	if c.stmts.wants(native, len(args)) && ts.cacheable() && (s == nil || native == s.native) {
 		r, after, use, err = c.queryCached(ctx, native, args, s)
 	} else {
@@ -337,11 +343,11 @@ func (s *callState) run(ctx context.Context, call *middleware.Call) error {
 	var err error
 	switch call.Op {
 	case middleware.OpExec:
-		s.res, call.StmtCache, err = s.conn.execReal(ctx, call.NativeQuery, call.Args, s.facts, s)
+		s.res, call.StmtCache, err = s.conn.execReal(ctx, call.NativeQuery, call.Args, &s.facts, s)
 	case middleware.OpStmtExec:
 		s.res, err = s.stmt.execNative(ctx, call.Args)
 	case middleware.OpQuery:
-		s.rows, s.rowsStmt, call.StmtCache, err = s.conn.queryReal(ctx, call.NativeQuery, call.Args, s.facts, s)
+		s.rows, s.rowsStmt, call.StmtCache, err = s.conn.queryReal(ctx, call.NativeQuery, call.Args, &s.facts, s)
 		s.rowsCtx = ctx
 	case middleware.OpStmtQuery:
 		s.rows, err = s.stmt.queryNative(ctx, call.Args)

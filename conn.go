@@ -200,9 +200,10 @@ func (c *connChecker) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 // classify reads what a statement does (txeffect.go), in the connection's
-// dialect, once per text (stmtMemo).
-func (c *conn) classify(query string) txStatement {
-	return c.memo.read(c.connector.backend, c.connector.cfg.MySQLMode, query)
+// dialect, once per text (stmtMemo). The answer is the connection's memo
+// of it, good until the next classify.
+func (c *conn) classify(query string) *txStatement {
+	return c.memo.read(c.connector, query)
 }
 
 // ran applies what a statement that ran, or failed, did beyond its result:
@@ -322,7 +323,7 @@ func (c *conn) prepareHere(ctx context.Context, query string) (stmt, error) {
 		return stmt{}, err
 	}
 	st := newStmt(s, c, query, native, plan)
-	st.tx = ts
+	st.tx = *ts
 	return st, nil
 }
 

@@ -45,10 +45,23 @@ func (c *connector) listsOn() bool { return !(c.cfg.Native || c.opts.native) }
 func (c *conn) claimsChecker() bool { return c.checker != nil || c.connector.listsOn() }
 
 // listCandidate reports whether v may be a list argument: a slice or array
-// whose elements are not bytes and that is not a driver.Valuer.
-func listCandidate(v any) bool {
+// whose elements are not bytes and that is not a driver.Valuer. It runs on
+// every argument, so the common types are told apart inline (plainValue).
+func listCandidate(v any) bool { return !plainValue(v) && listShaped(v) }
+
+// plainValue reports whether v is of one of the types arguments mostly
+// have, none of which is a list.
+func plainValue(v any) bool {
 	switch v.(type) {
-	case nil, int64, int, string, []byte, bool, float64, time.Time, int32, float32, driver.Valuer:
+	case nil, int64, int, string, []byte, bool, float64, time.Time, int32, float32:
+		return true
+	}
+	return false
+}
+
+// listShaped is listCandidate for a value of another type.
+func listShaped(v any) bool {
+	if _, ok := v.(driver.Valuer); ok {
 		return false
 	}
 	t := reflect.TypeOf(v)

@@ -260,7 +260,7 @@ func stmtCacheSize(cfg *dsn.Config) (int, error) {
 // aborted the transaction. Only a query that is one statement, and runs no
 // others, runs again: of several, an earlier one may have been applied, or
 // committed (txStatement.rerunnable).
-func (r *realConn) retryStale(err error, ts txStatement) bool {
+func (r *realConn) retryStale(err error, ts *txStatement) bool {
 	return r.pg != nil && ts.rerunnable() && r.staleRetryable(err)
 }
 

@@ -148,7 +148,7 @@ func (ts *txStatement) opaque() bool {
 // on backend b, or may: MySQL's implicit commits and what runs statements
 // the text does not show.
 func (ts *txStatement) commitPoint(b backend) bool {
-	return b.implicitCommits() && ts.effect&(effImplicitCommit|effUnknown) != 0
+	return ts.effect&(effImplicitCommit|effUnknown) != 0 && b.implicitCommits()
 }
 
 // classify reads every statement of query: what each does to the
@@ -588,14 +588,24 @@ type stmtMemo struct {
 	facts     map[string]txStatement
 }
 
-// read returns what query does, read once per text.
-func (m *stmtMemo) read(b backend, mysqlMode sqlscan.Mode, query string) txStatement {
-	if query == m.lastQuery && query != "" {
-		return m.lastTx
+// read returns what query does, read once per text: the memo's own copy,
+// which the next read replaces. The last text's answer is found here,
+// inlined in the caller; the others' in lookUp. The empty text, the last
+// before any, does nothing: its answer is the zero txStatement the memo
+// starts with.
+func (m *stmtMemo) read(cn *connector, query string) *txStatement {
+	if query != m.lastQuery {
+		m.lookUp(cn, query)
 	}
+	return &m.lastTx
+}
+
+// lookUp makes query the last text: its answer from the map, or read now in
+// cn's dialect.
+func (m *stmtMemo) lookUp(cn *connector, query string) {
 	ts, ok := m.facts[query]
 	if !ok {
-		ts = classify(b, mysqlMode, query)
+		ts = classify(cn.backend, cn.cfg.MySQLMode, query)
 		if m.facts == nil || len(m.facts) >= factsKept {
 			m.facts = make(map[string]txStatement)
 		}
@@ -604,5 +614,4 @@ func (m *stmtMemo) read(b backend, mysqlMode sqlscan.Mode, query string) txState
 		}
 	}
 	m.lastQuery, m.lastTx = query, ts
-	return ts
 }

@@ -224,6 +224,27 @@ func TestClassifyAllocs(t *testing.T) {
 	}
 }
 
+// TestStmtMemo: the connection's memo answers each text as classify does,
+// whichever text came before (the last one's answer is kept apart from the
+// map's), the empty text included, and reading a text again allocates
+// nothing.
+func TestStmtMemo(t *testing.T) {
+	cn := &connector{cfg: &dsn.Config{Dialect: dsn.Postgres}, backend: backendOf(dsn.Postgres)}
+	texts := []string{"", "COMMIT", "UPDATE t SET a = $1", "BEGIN", "COMMIT", "", "CREATE TABLE t (a int)", "UPDATE t SET a = $1"}
+	var m stmtMemo
+	for round := range 2 {
+		for i, q := range texts {
+			want := classify(cn.backend, 0, q)
+			if got := m.read(cn, q); *got != want {
+				t.Errorf("round %d, text %d %q: %+v, want %+v", round, i, q, *got, want)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { m.read(cn, texts[2]) }); n != 0 {
+		t.Errorf("reading a known text allocates %v times", n)
+	}
+}
+
 func BenchmarkClassify(b *testing.B) {
 	for _, q := range []string{"SELECT name FROM bench_0a1b2c3d WHERE id = ?", "/* c */ SELECT 1"} {
 		b.Run(q[:6], func(b *testing.B) {

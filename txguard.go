@@ -89,6 +89,12 @@ func (c *conn) control(ctx context.Context, ts txStatement) error {
 	return nil
 }
 
+// clear reports whether the transaction has nothing for control to
+// check before the next statement: the server is not to be asked about it,
+// and it has not ended. A statement that does nothing to the transaction
+// then passes.
+func (g *txGuard) clear() bool { return g.check == 0 && g.aborted == nil }
+
 // controlled notes, after a statement of a transaction has run, what the
 // server must be asked before the next one; through the connector's mode,
 // as control.

@@ -271,6 +271,7 @@ type Chain []Middleware
 // in the package documentation.
 type Pipeline struct {
 	first     Handler
+	one       Middleware  // the only middleware of a chain of one, run without first's closure
 	selective []Selective // every middleware, when all of them are Selective
 }
 
@@ -280,6 +281,9 @@ func callFinal(ctx context.Context, c *Call) error { return c.final(ctx, c) }
 // NewPipeline composes mw, the first being the outermost.
 func NewPipeline(mw ...Middleware) *Pipeline {
 	p := &Pipeline{first: compose(mw)}
+	if len(mw) == 1 {
+		p.one = mw[0]
+	}
 	selective := make([]Selective, 0, len(mw))
 	for _, m := range mw {
 		s, ok := m.(Selective)
@@ -343,7 +347,12 @@ func (p *Pipeline) Observe(ctx context.Context, in Interest, c *Call, final Hand
 func (p *Pipeline) Run(ctx context.Context, c *Call, final Handler) error {
 	outer := c.final
 	c.final = final
-	err := p.first(ctx, c)
+	var err error
+	if p.one != nil {
+		err = p.one.Handle(ctx, c, callFinal)
+	} else {
+		err = p.first(ctx, c)
+	}
 	c.final = outer
 	return err
 }

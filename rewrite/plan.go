@@ -545,6 +545,23 @@ func (p *Plan) placeholders(f func(tok tokKind, s, e int) bool) {
 // a mix of named and positional arguments are errors (*Error): Bind never
 // guesses.
 func (p *Plan) Bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
+	if p.style != styleNamed && len(args) == int(p.numInput) {
+		// What database/sql hands over unless sql.Named is used: as many
+		// arguments as the query takes, numbered 1…n, without names.
+		i := 0
+		for i < len(args) && args[i].Name == "" && args[i].Ordinal == i+1 {
+			i++
+		}
+		if i == len(args) {
+			return args, nil
+		}
+	}
+	return p.bind(args)
+}
+
+// bind is Bind for arguments that are named, numbered otherwise or too
+// many or few.
+func (p *Plan) bind(args []driver.NamedValue) ([]driver.NamedValue, error) {
 	if p.style == styleNamed {
 		return p.bindNamed(args, false)
 	}

@@ -14,6 +14,8 @@ import (
 
 // BenchmarkHandle measures what Handle itself adds to one call, the real
 // call being free: a point query (sent, then its rows closed) and an exec.
+// "always-nometrics" records spans only, as BenchmarkObservability in
+// package databases does (BenchmarkSDKSpan is its floor).
 func BenchmarkHandle(b *testing.B) {
 	const q = "SELECT id, name, email FROM users WHERE id = $1"
 	setups := []struct {
@@ -21,6 +23,9 @@ func BenchmarkHandle(b *testing.B) {
 		opts func(b *testing.B) []Option
 	}{
 		{"always", func(b *testing.B) []Option { return newBenchTelemetry(b, sdktrace.AlwaysSample()).options() }},
+		{"always-nometrics", func(b *testing.B) []Option {
+			return []Option{WithTracerProvider(newBenchTelemetry(b, sdktrace.AlwaysSample()).tp), WithMeterProvider(metricnoop.NewMeterProvider())}
+		}},
 		{"always+commenter", func(b *testing.B) []Option {
 			return newBenchTelemetry(b, sdktrace.AlwaysSample()).options(WithSQLCommenter())
 		}},

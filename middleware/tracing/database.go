@@ -78,6 +78,9 @@ type operation struct {
 	ends [3][3]atomic.Pointer[[]attribute.KeyValue]
 	// okMetric are the record options of a call that succeeded.
 	okMetric []metric.RecordOption
+	// found is the entry the tracer found the database of an exec or a
+	// query of o by, when it last described one (tracer.describe).
+	found atomic.Pointer[dbEntry]
 }
 
 // SystemName returns the db.system.name attribute for a dialect of package
@@ -251,19 +254,28 @@ func (o *operation) spanAttributes(d *database) []attribute.KeyValue {
 	return attrs
 }
 
+// builtEnd returns the attributes endAttributes built for use and
+// returned, or nil before they are.
+func (o *operation) builtEnd(use middleware.StmtCache, returned int64) *[]attribute.KeyValue {
+	if int(use) >= len(o.ends) {
+		use = middleware.StmtUncached
+	}
+	return o.ends[use][returned+1].Load()
+}
+
 // endAttributes returns the attributes of a span of o whose call used the
 // statement cache as use and returned returned rows, -1 when it returns
 // none (an exec), 0 or 1; built the first time, shared after. Beyond one
 // row, the caller appends db.response.returned_rows to the attributes of
 // returned -1.
 func (o *operation) endAttributes(d *database, use middleware.StmtCache, returned int64) []attribute.KeyValue {
+	if a := o.builtEnd(use, returned); a != nil {
+		return *a
+	}
 	if int(use) >= len(o.ends) {
 		use = middleware.StmtUncached
 	}
 	p := &o.ends[use][returned+1]
-	if a := p.Load(); a != nil {
-		return *a
-	}
 	attrs := slices.Clip(o.spanAttributes(d))
 	if use != middleware.StmtUncached {
 		attrs = append(attrs, stmtCacheAttrs[use]...)

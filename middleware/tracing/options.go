@@ -15,6 +15,7 @@ type config struct {
 	mp        metric.MeterProvider // nil: otel.GetMeterProvider()
 	commenter bool
 	literals  bool
+	stmtCache bool // the databases.stmt_cache span attribute (WithStmtCacheAttribute)
 	ops       opSet
 }
 
@@ -68,6 +69,16 @@ func WithSQLCommenter() Option {
 // values are arguments, which are never recorded.
 func WithQueryLiterals() Option {
 	return func(c *config) { c.literals = true }
+}
+
+// WithStmtCacheAttribute adds databases.stmt_cache ("hit" or "miss") to
+// the span of a call the connection's prepared-statement cache served. It
+// is package databases' own attribute, not one of the conventions', so it
+// is off by default: each span attribute costs the OpenTelemetry SDK about
+// 600 instructions per span (docs/performance.md). The counter
+// databases.stmt_cache.lookups, a metric, is recorded either way.
+func WithStmtCacheAttribute() Option {
+	return func(c *config) { c.stmtCache = true }
 }
 
 // WithOps sets the operations that get a span and a duration measurement,

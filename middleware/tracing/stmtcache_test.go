@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -12,13 +13,21 @@ import (
 	"github.com/go-databases/databases/middleware"
 )
 
-// TestStmtCacheAttribute: a span whose call the statement cache served
-// carries databases.stmt_cache (hit or miss) beside its other attributes,
-// whatever else it ends with (rows, an error, an exec), and a call that did
-// not use the cache carries none. Every case runs twice on one middleware
-// with one query text, so that the attributes built for one ending are not
-// handed to another; the lookups are counted once per call.
+// TestStmtCacheAttribute: with WithStmtCacheAttribute, a span whose call
+// the statement cache served carries databases.stmt_cache (hit or miss)
+// beside its other attributes, whatever else it ends with (rows, an error,
+// an exec), and a call that did not use the cache carries none; without
+// it, no span carries it and the others are the same. Every case runs
+// twice on one middleware with one query text, so that the attributes
+// built for one ending are not handed to another; the lookups are counted
+// once per call, with the attribute or without.
 func TestStmtCacheAttribute(t *testing.T) {
+	for _, attr := range []bool{true, false} {
+		t.Run(fmt.Sprintf("attribute=%v", attr), func(t *testing.T) { testStmtCacheAttribute(t, attr) })
+	}
+}
+
+func testStmtCacheAttribute(t *testing.T, attr bool) {
 	const q = "SELECT * FROM users WHERE id = $1"
 	boom := errors.New("boom")
 	tests := []struct {
@@ -50,7 +59,11 @@ func TestStmtCacheAttribute(t *testing.T) {
 			want: map[attribute.Key]any{"databases.stmt_cache": nil, "db.response.returned_rows": nil}},
 	}
 	tel := newTelemetry(t, sdktrace.AlwaysSample())
-	mw := New(tel.options()...)
+	var opts []Option
+	if attr {
+		opts = append(opts, WithStmtCacheAttribute())
+	}
+	mw := New(tel.options(opts...)...)
 	lookups := map[string]int64{}
 	for _, tt := range tests {
 		for range 2 {
@@ -87,6 +100,9 @@ func TestStmtCacheAttribute(t *testing.T) {
 		}
 		for k, v := range tt.want {
 			want[k] = v
+		}
+		if !attr {
+			want["databases.stmt_cache"] = nil // checkAttrs: absent
 		}
 		checkAttrs(t, tt.name, s.Attributes(), want)
 		if s.Name() != "SELECT users" {

@@ -33,27 +33,30 @@ func New(opts ...Option) middleware.Middleware {
 		cfg.mp = otel.GetMeterProvider()
 	}
 	return &tracer{
-		tracer:    cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
-		duration:  newDuration(cfg.mp),
-		lookups:   newStmtCacheLookups(cfg.mp),
-		ops:       cfg.ops,
-		commenter: cfg.commenter,
-		literals:  cfg.literals,
+		tracer:        cfg.tp.Tracer(scope, trace.WithSchemaURL(semconv.SchemaURL)),
+		duration:      newDuration(cfg.mp),
+		lookups:       newStmtCacheLookups(cfg.mp),
+		ops:           cfg.ops,
+		commenter:     cfg.commenter,
+		literals:      cfg.literals,
+		stmtCacheAttr: cfg.stmtCache,
 	}
 }
 
 // tracer is the middleware.
 type tracer struct {
-	tracer    trace.Tracer
-	duration  metric.Float64Histogram
-	lookups   metric.Int64Counter // databases.stmt_cache.lookups
-	ops       opSet
-	commenter bool
-	literals  bool // db.query.text keeps literals (WithQueryLiterals)
+	tracer        trace.Tracer
+	duration      metric.Float64Histogram
+	lookups       metric.Int64Counter // databases.stmt_cache.lookups
+	ops           opSet
+	commenter     bool
+	literals      bool // db.query.text keeps literals (WithQueryLiterals)
+	stmtCacheAttr bool // spans carry databases.stmt_cache (WithStmtCacheAttribute)
 
-	last      atomic.Pointer[dbEntry] // the database of the last call
-	byPointer sync.Map                // dbKey → *dbEntry
-	byValue   sync.Map                // middleware.Database → *database
+	last      atomic.Pointer[dbEntry]   // the database of the last call
+	lastQuery atomic.Pointer[operation] // the last exec or query described
+	byPointer sync.Map                  // dbKey → *dbEntry
+	byValue   sync.Map                  // middleware.Database → *database
 	pointers  atomic.Int32
 }
 
@@ -94,14 +97,12 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if !t.ops.has(c.Op) {
 		return next(ctx, c)
 	}
-	d := t.at(c.DB, c.ServerAddress, c.ServerPort)
-	o := d.operation(t, c)
+	d, o := t.describe(c)
 	start := c.Start // set by package databases as the call began
 	if start.IsZero() {
 		start = time.Now()
 	}
 	ctx, span := t.tracer.Start(ctx, o.name, clientKind...)
-	recording := isRecording(span)
 
 	native := c.NativeQuery
 	commented := t.commenter && o.commentable && span.IsRecording() && (c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpPrepare)
@@ -110,7 +111,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	}
 
 	if c.Op == middleware.OpQuery || c.Op == middleware.OpStmtQuery {
-		q := &queryContext{Context: ctx, key: queryKey{t}, span: span, db: d, op: o, start: start, recording: recording}
+		q := &queryContext{Context: ctx, key: queryKey{t}, span: span, db: d, op: o, start: start}
 		err := next(q, c)
 		if commented {
 			c.NativeQuery = native
@@ -118,7 +119,7 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 		q.use = t.stmtCache(ctx, d, c.StmtCache)
 		if err != nil {
 			// The rows never come: the query ends here.
-			t.end(ctx, d, o, span, recording, start, err, -1, q.use)
+			t.end(ctx, d, o, span, start, err, -1, q.use)
 		}
 		return err
 	}
@@ -131,15 +132,46 @@ func (t *tracer) Handle(ctx context.Context, c *middleware.Call, next middleware
 	if c.Op == middleware.OpExec {
 		use = t.stmtCache(ctx, d, c.StmtCache)
 	}
-	if c.Op == middleware.OpCopy && err == nil && recording {
+	if c.Op == middleware.OpCopy && err == nil && isRecording(span) {
 		span.SetAttributes(attribute.Int64(keyRowsAffected, c.RowsAffected))
 	}
 	if c.Op == middleware.OpConnect && c.ServerAddress != "" {
 		d = t.at(c.DB, c.ServerAddress, c.ServerPort) // the host of the list that answered
 		o = d.operation(t, c)
 	}
-	t.end(ctx, d, o, span, recording, start, err, -1, use)
+	t.end(ctx, d, o, span, start, err, -1, use)
 	return err
+}
+
+// isRecording is span.IsRecording, answered without it for a sampled span,
+// which records (the SDK's IsRecording takes the span's lock). Of a span
+// that does not record, such as a no-op tracer's child of a sampled remote
+// parent, the attributes are built for nothing and dropped by the span.
+func isRecording(span trace.Span) bool {
+	return span.SpanContext().IsSampled() || span.IsRecording()
+}
+
+// describe returns the database and the description of c. The same exec
+// or query as the last one (a query in a loop) is found by comparing its
+// text and its database's key with the last one's, without the look-ups
+// of at and operation, and without allocating.
+func (t *tracer) describe(c *middleware.Call) (*database, *operation) {
+	exec := c.Op == middleware.OpExec || c.Op == middleware.OpQuery || c.Op == middleware.OpStmtExec || c.Op == middleware.OpStmtQuery
+	key := keyOf(c.DB, c.ServerAddress, c.ServerPort)
+	if exec {
+		if o := t.lastQuery.Load(); o != nil && o.text == c.NativeQuery {
+			if e := o.found.Load(); e != nil && e.key == key {
+				return e.d, o
+			}
+		}
+	}
+	e := t.entry(key)
+	o := e.d.operation(t, c)
+	if exec {
+		o.found.Store(e)
+		t.lastQuery.Store(o)
+	}
+	return e.d, o
 }
 
 // stmtCache counts a lookup of the statement cache, and returns use, which
@@ -149,14 +181,6 @@ func (t *tracer) stmtCache(ctx context.Context, d *database, use middleware.Stmt
 		t.countStmtCache(ctx, d, use)
 	}
 	return use
-}
-
-// isRecording is span.IsRecording, answered without it for a sampled span,
-// which records (the SDK's IsRecording takes the span's lock). Of a span
-// that does not record, such as a no-op tracer's child of a sampled remote
-// parent, the attributes are built for nothing and dropped by the span.
-func isRecording(span trace.Span) bool {
-	return span.SpanContext().IsSampled() || span.IsRecording()
 }
 
 // rows ends the span of the query whose rows are being closed.
@@ -170,7 +194,7 @@ func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.H
 	if failure == nil {
 		failure = err
 	}
-	t.end(ctx, q.db, q.op, q.span, q.recording, q.start, failure, max(c.RowsReturned, 0), q.use)
+	t.end(ctx, q.db, q.op, q.span, q.start, failure, max(c.RowsReturned, 0), q.use)
 	return err
 }
 
@@ -180,15 +204,24 @@ func (t *tracer) rows(ctx context.Context, c *middleware.Call, next middleware.H
 // attributes are set in one go, at the end, so that the span copies them
 // once: a slice built once per query for the common endings (no error,
 // no rows counted or 0 or 1 of them), joined in a pooled buffer otherwise.
-func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, recording bool, start time.Time, err error, returned int64, use middleware.StmtCache) {
+func (t *tracer) end(ctx context.Context, d *database, o *operation, span trace.Span, start time.Time, err error, returned int64, use middleware.StmtCache) {
 	var f failure
 	if err != nil {
 		f = classify(err)
 	}
+	if !t.stmtCacheAttr {
+		use = middleware.StmtUncached // the lookup was counted; the span does not say
+	}
 	switch {
-	case !recording:
 	case !f.failed && returned <= 1:
-		span.SetAttributes(o.endAttributes(d, use, returned)...)
+		// Once built, the slice goes to any span, which drops it if it
+		// does not record; it is built for a span that records only.
+		if attrs := o.builtEnd(use, returned); attrs != nil {
+			span.SetAttributes(*attrs...)
+		} else if isRecording(span) {
+			span.SetAttributes(o.endAttributes(d, use, returned)...)
+		}
+	case !isRecording(span):
 	default:
 		buf := attrPool.Get().(*[]attribute.KeyValue)
 		extra := append((*buf)[:0], o.endAttributes(d, use, -1)...)
@@ -227,22 +260,31 @@ func (t *tracer) database(db *middleware.Database) *database { return t.at(db, "
 // registered driver, tests) do not each build a query cache that outlives
 // them.
 func (t *tracer) at(db *middleware.Database, addr string, port int) *database {
+	return t.entry(keyOf(db, addr, port)).d
+}
+
+// keyOf is the key of db at the server a call reached (see at).
+func keyOf(db *middleware.Database, addr string, port int) dbKey {
 	if db == nil {
 		db = zeroDatabase
 	}
-	key := dbKey{db, db.Address, db.Port}
-	if addr != "" {
-		key.addr, key.port = addr, port
+	if addr == "" {
+		return dbKey{db, db.Address, db.Port}
 	}
+	return dbKey{db, addr, port}
+}
+
+// entry returns the entry of key, made on its first call.
+func (t *tracer) entry(key dbKey) *dbEntry {
 	if e := t.last.Load(); e != nil && e.key == key {
-		return e.d
+		return e
 	}
 	if v, ok := t.byPointer.Load(key); ok {
 		e := v.(*dbEntry)
 		t.last.Store(e)
-		return e.d
+		return e
 	}
-	value := *db
+	value := *key.db
 	value.Address, value.Port = key.addr, key.port
 	v, ok := t.byValue.Load(value)
 	if !ok {
@@ -255,7 +297,7 @@ func (t *tracer) at(db *middleware.Database, addr string, port int) *database {
 	e := &dbEntry{key, v.(*database)}
 	t.byPointer.Store(key, e)
 	t.last.Store(e)
-	return e.d
+	return e
 }
 
 // maxPointers bounds the index of databases by pointer.
@@ -270,13 +312,12 @@ type queryKey struct{ t *tracer }
 // both.
 type queryContext struct {
 	context.Context
-	key       queryKey
-	span      trace.Span
-	db        *database
-	op        *operation
-	start     time.Time
-	recording bool
-	use       middleware.StmtCache // set once the query ran
+	key   queryKey
+	span  trace.Span
+	db    *database
+	op    *operation
+	start time.Time
+	use   middleware.StmtCache // set once the query ran
 }
 
 // Value returns q for q's key, and asks the parent context otherwise.
