@@ -26,6 +26,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/internal/pgtemp"
 )
@@ -80,9 +81,10 @@ func atkPG(t *testing.T) *atkServer {
 // atkMy is the shared MariaDB, whose atk1_ users need their password.
 func atkMy(t *testing.T) *atkServer {
 	t.Helper()
+	dbtest.Require(t, "mysql")
 	admin := openAdmin(t, atkMyShared)
 	if err := admin.Ping(); err != nil {
-		t.Skipf("MariaDB: %v", err)
+		t.Fatalf("MariaDB: %v", err)
 	}
 	return &atkServer{
 		name: "mysql",
@@ -256,6 +258,7 @@ func TestAttackCredentialsProviderErrorQuotes(t *testing.T) {
 // one of this call: an error quoting the token of an earlier call (the one
 // that expired) must not show it, even when it is a prefix of the new one.
 func TestAttackCredentialsEarlierPasswordMasked(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	var n atomic.Int32
 	db, err := Open(atkPGShared, WithCredentials(func(context.Context, string) (string, string, error) {
 		if n.Add(1) == 1 {
@@ -353,6 +356,7 @@ func TestAttackCredentialsSlowProvider(t *testing.T) {
 func TestAttackCredentialsConcurrentOpens(t *testing.T) {
 	for _, base := range []string{atkPGShared, atkMyShared} {
 		t.Run(strings.SplitN(base, ":", 2)[0], func(t *testing.T) {
+			dbtest.Require(t, strings.SplitN(base, ":", 2)[0])
 			const n = 8
 			var calls, inflight, maxInflight atomic.Int32
 			db, err := Open(base+atkSep(base)+"max_open_conns=8", WithCredentials(func(ctx context.Context, _ string) (string, string, error) {
@@ -411,6 +415,7 @@ func TestAttackCredentialsServerNames(t *testing.T) {
 		{"mysql://root@/test_atk1?unix_socket=/run/mysqld/mysqld.sock", "/run/mysqld/mysqld.sock"},
 	} {
 		t.Run(tt.url, func(t *testing.T) {
+			dbtest.Require(t, strings.SplitN(tt.url, ":", 2)[0])
 			var got []string
 			var mu sync.Mutex
 			db, err := Open(tt.url, WithCredentials(func(_ context.Context, server string) (string, string, error) {
@@ -696,6 +701,8 @@ func TestAttackCredentialsSQLOpenPasswordFile(t *testing.T) {
 // fail; connect_timeout bounds each host's attempt. A provider that hangs
 // for the first host until its context ends must not stop the list.
 func TestAttackCredentialsHangingProviderHostList(t *testing.T) {
+	t.Parallel()
+	dbtest.Require(t, "postgres")
 	db, err := Open("postgres://postgres@127.0.0.1:5432,localhost:5432/test_atk1?sslmode=disable&connect_timeout=1",
 		WithCredentials(func(ctx context.Context, server string) (string, string, error) {
 			if server == "127.0.0.1:5432" {
@@ -782,6 +789,7 @@ func TestAttackCredentialsHostListAllFail(t *testing.T) {
 // provider's error for the primary must not show, in whole or in part,
 // even when a password it gave the primary is a prefix of it.
 func TestAttackCredentialsMaskPrefix(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	var o atkObserved
 	var failing atomic.Bool
 	db, err := Open(atkPGShared+"&replicas=localhost:5432&replica_fallback=error&read_your_writes=false&log=debug&max_idle_conns=1",

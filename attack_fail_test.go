@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-databases/databases"
+	"github.com/go-databases/databases/internal/dbtest"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -29,6 +30,15 @@ func afBackends(t *testing.T) []afBackend {
 		{"sqlite-memory", "sqlite:///:memory:?_busy_timeout=300"},
 		{"postgres", afPG},
 		{"mysql", afMy},
+	}
+}
+
+// afRequire skips a subtest of b's server when that server is not
+// configured (see dbtest.Require).
+func afRequire(t *testing.T, b afBackend) {
+	t.Helper()
+	if b.name == "postgres" || b.name == "mysql" {
+		dbtest.Require(t, b.name)
 	}
 }
 
@@ -58,6 +68,7 @@ func afTable(t *testing.T, db *sql.DB, name string) {
 func TestAttackFailOutside(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_out")
 			before, err := db.Prepare("INSERT INTO af_out (id, v) VALUES (91, 'x')")
@@ -182,6 +193,7 @@ func TestAttackFailOutside(t *testing.T) {
 func TestAttackFailNotRefused(t *testing.T) {
 	for _, b := range afBackends(t)[2:] {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_nr")
 			other := afOpen(t, b.url)
@@ -248,6 +260,7 @@ func TestAttackFailNotRefused(t *testing.T) {
 func TestAttackFailRetainedCtx(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_ret")
 			var kept context.Context
@@ -315,8 +328,10 @@ func afLockErr(t *testing.T, what string, err error, d time.Duration) {
 // independent Transact; BeginTx inside Transact. The wait ends within
 // busy_timeout and the error says why.
 func TestAttackFailSQLiteOwnLocks(t *testing.T) {
+	t.Parallel()
 	for _, b := range afSQLite(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_lock")
 			ctx := context.Background()
@@ -449,6 +464,7 @@ func TestAttackFailTransactAttempts(t *testing.T) {
 			t.Errorf("transact_attempts=%q: error does not name the option: %v", v, err)
 		}
 	}
+	dbtest.Require(t, "postgres")
 	serial := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
 	for _, n := range []int{1, 3, 1000000} {
 		db := afOpen(t, fmt.Sprintf("%s&transact_attempts=%d", afPG, n))
@@ -516,6 +532,7 @@ func TestAttackFailTransactAttempts(t *testing.T) {
 // TestAttackFailBooleans: every boolean option reads the words in any case;
 // anything else fails at Open naming the option.
 func TestAttackFailBooleans(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	opts := []string{"force_rollback", "trace", "sanitize", "insights", "read_your_writes", "log"}
 	good := []string{"TRUE", "True", "On", "oN", "YES", "Yes", "1", "FALSE", "Off", "NO", "0"}
 	for _, o := range opts {
@@ -614,6 +631,7 @@ func TestAttackFailLogInfo(t *testing.T) {
 			continue // each DB has its own :memory:
 		}
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			base := afOpen(t, b.url)
 			afTable(t, base, "af_log")
 			sep := "&"
@@ -673,6 +691,7 @@ func TestAttackFailLogInfo(t *testing.T) {
 
 // TestAttackFailMySQLParseTime: parseTime default true, false keeps []byte.
 func TestAttackFailMySQLParseTime(t *testing.T) {
+	dbtest.Require(t, "mysql")
 	for _, c := range []struct {
 		q    string
 		want string
@@ -715,6 +734,7 @@ func TestAttackFailMySQLParseTime(t *testing.T) {
 // TestAttackFailPlaceholderErrors: the offsets in the error are those of
 // the query as written.
 func TestAttackFailPlaceholderErrors(t *testing.T) {
+	dbtest.Require(t, "postgres")
 	db := afOpen(t, "postgres://postgres:s3cr%2Fet@127.0.0.1:5432/test_atk_fail?sslmode=disable")
 	for _, q := range []string{
 		`SELECT '{"k":1}'::jsonb ? 'k' AND $1 = 1`,
@@ -741,6 +761,7 @@ func TestAttackFailPlaceholderErrors(t *testing.T) {
 			t.Errorf("%s: %v", q, msg)
 		}
 	}
+	dbtest.Require(t, "mysql")
 	my := afOpen(t, afMy)
 	_, err := my.Exec("SELECT $1", 1)
 	if err == nil || !strings.Contains(err.Error(), "MySQL takes ? for parameters, not $n") {
@@ -760,6 +781,7 @@ func TestAttackFailPlaceholderErrors(t *testing.T) {
 func TestAttackFailForceRollback(t *testing.T) {
 	for _, b := range afBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			afRequire(t, b)
 			sep := "&"
 			if !strings.Contains(b.url, "?") {
 				sep = "?"
@@ -837,6 +859,7 @@ func TestAttackFailNoPasswordInErrors(t *testing.T) {
 // TestAttackFailPingLock: a Ping that waits for the DB's own lock on
 // :memory: ends within busy_timeout and, if it fails, says why.
 func TestAttackFailPingLock(t *testing.T) {
+	t.Parallel()
 	db := afOpen(t, "sqlite:///:memory:?_busy_timeout=300")
 	afTable(t, db, "af_ping")
 	tx, err := db.Begin()
@@ -860,8 +883,10 @@ func TestAttackFailPingLock(t *testing.T) {
 // TestAttackFailPreparedLock: a prepared statement (and its prepare) that
 // waits for the DB's own lock ends within busy_timeout and says why.
 func TestAttackFailPreparedLock(t *testing.T) {
+	t.Parallel()
 	for _, b := range afSQLite(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			db := afOpen(t, b.url)
 			afTable(t, db, "af_pl")
 			st, err := db.Prepare("INSERT INTO af_pl (id, v) VALUES (?, 'x')")

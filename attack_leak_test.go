@@ -52,6 +52,7 @@ func attackLeakByQuery(log *holdLog) map[string][]holdRecord {
 // TestAttackLeakCallSites: leaks opened in many ways are each reported
 // once, naming the first frame of the user's code.
 func TestAttackLeakCallSites(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx := context.Background()
@@ -154,6 +155,7 @@ func TestAttackLeakCallSites(t *testing.T) {
 // TestAttackLeakRowsInTx: rows left open inside a transaction left open
 // are reported as rows, with their line, besides the transaction.
 func TestAttackLeakRowsInTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx := context.Background()
@@ -196,6 +198,7 @@ func TestAttackLeakRowsInTx(t *testing.T) {
 // transaction whose context was cancelled, rows left open in a Transact
 // that committed or failed.
 func TestAttackLeakNotLeaks(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx := context.Background()
@@ -250,6 +253,7 @@ func TestAttackLeakNotLeaks(t *testing.T) {
 // TestAttackLeakThresholdValues: bad values are errors naming the option;
 // a tiny threshold works without a panic.
 func TestAttackLeakThresholdValues(t *testing.T) {
+	t.Parallel()
 	url := "sqlite:///:memory:"
 	for _, v := range []string{"-1s", "abc", "1", "10x"} {
 		db, err := databases.Open(url + "?leak_threshold=" + v)
@@ -315,6 +319,7 @@ func TestAttackLeakThresholdValues(t *testing.T) {
 // TestAttackLeakMany: 1000 rows left open in one transaction: one record
 // each and one for the transaction, no more.
 func TestAttackLeakMany(t *testing.T) {
+	t.Parallel()
 	db, log := openLeaky(t, "sqlite:///:memory:")
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
@@ -339,7 +344,8 @@ func TestAttackLeakMany(t *testing.T) {
 }
 
 // TestAttackLeakClose: closing the DB with leaks open: no panic, no
-// goroutine left once the leaks end, no report after Close.
+// goroutine left once the leaks end, no report after Close. It is not
+// parallel: it counts the process's goroutines.
 func TestAttackLeakClose(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		base := runtime.NumGoroutine()
@@ -378,6 +384,7 @@ func TestAttackLeakClose(t *testing.T) {
 // record, in the pool-ran-dry record, or on the insights page; query text
 // is escaped on the page.
 func TestAttackLeakSecrets(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		url := b.URL
 		if b.Dialect == "postgres" {
@@ -454,6 +461,7 @@ func TestAttackLeakSecrets(t *testing.T) {
 // TestAttackLeakForceRollback: under force_rollback and with stmt_cache=0
 // the leaks are reported with the caller's line.
 func TestAttackLeakForceRollback(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, opt := range []string{"force_rollback=true", "stmt_cache=0"} {
 			if opt == "stmt_cache=0" && b.Dialect == "postgres" {
@@ -513,6 +521,7 @@ func TestAttackLeakForceRollback(t *testing.T) {
 // "leak ended" record follows a leak record of the same rows, and a
 // transaction's record names its last query.
 func TestAttackLeakBoundary(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx := context.Background()
@@ -567,6 +576,7 @@ func TestAttackLeakBoundary(t *testing.T) {
 // held by leaks give at most one pool-ran-dry record per threshold, and
 // one held by an Exec in progress is counted, not listed.
 func TestAttackLeakPoolDryOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL, "max_open_conns=1")
 		ctx := context.Background()
@@ -592,6 +602,7 @@ func TestAttackLeakPoolDryOnce(t *testing.T) {
 // TestAttackLeakURLWins: the URL option wins over WithLeakThreshold, off
 // included.
 func TestAttackLeakURLWins(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		url  string
 		code time.Duration
@@ -601,21 +612,24 @@ func TestAttackLeakURLWins(t *testing.T) {
 		{"sqlite:///:memory:?leak_threshold=0", 500 * time.Millisecond, 0},
 		{"sqlite:///:memory:?leak_threshold=1s", time.Hour, 1},
 	} {
-		log := &holdLog{}
-		db, err := databases.Open(c.url, databases.WithLeakThreshold(c.code), databases.WithLogger(slog.New(log)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.Query("SELECT 1 AS url_wins")
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(3*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "databases: leak:")) > 0 })
-		if got := len(log.matching(slog.LevelWarn, "databases: leak:")); got != c.want {
-			t.Errorf("%s with WithLeakThreshold(%v): %d records; want %d", c.url, c.code, got, c.want)
-		}
-		rows.Close()
-		db.Close()
+		t.Run(c.url, func(t *testing.T) {
+			t.Parallel()
+			log := &holdLog{}
+			db, err := databases.Open(c.url, databases.WithLeakThreshold(c.code), databases.WithLogger(slog.New(log)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Query("SELECT 1 AS url_wins")
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(3*time.Second, func() bool { return len(log.matching(slog.LevelWarn, "databases: leak:")) > 0 })
+			if got := len(log.matching(slog.LevelWarn, "databases: leak:")); got != c.want {
+				t.Errorf("%s with WithLeakThreshold(%v): %d records; want %d", c.url, c.code, got, c.want)
+			}
+			rows.Close()
+			db.Close()
+		})
 	}
 }
 
@@ -652,6 +666,7 @@ func TestAttackLeakNoCallSitesWithoutThreshold(t *testing.T) {
 // TestAttackLeakEndedByCancel: a reported transaction and rows that
 // database/sql ends when their context is cancelled are reported ended.
 func TestAttackLeakEndedByCancel(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -682,6 +697,7 @@ func TestAttackLeakEndedByCancel(t *testing.T) {
 // TestAttackLeakPoolDryConn: a pool held by a sql.Conn without rows and
 // by rows: the record lists the rows and counts the Conn.
 func TestAttackLeakPoolDryConn(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL, "max_open_conns=2")
 		ctx := context.Background()
@@ -730,6 +746,7 @@ var (
 // WithLeakThreshold, sql.Open's URL turns the option off, and without the
 // URL option the registered threshold reports with the caller's line.
 func TestAttackLeakRegisteredURLWins(t *testing.T) {
+	t.Parallel()
 	attackLeakRegister.Do(func() {
 		databases.Register("databases-attack-leak", databases.WithLeakThreshold(time.Second), databases.WithLogger(slog.New(attackLeakRegLog)))
 	})

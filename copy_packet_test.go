@@ -21,6 +21,7 @@ import (
 // alone fails with the server's error naming that row, and nothing is
 // kept. The other backends, which have no such limit, load the same rows.
 func TestCopyFromPacketLimit(t *testing.T) {
+	t.Parallel()
 	huge := make([]byte, 6<<20)
 	for i := range huge {
 		huge[i] = byte(i)

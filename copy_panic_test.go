@@ -65,6 +65,7 @@ func (v panicValuer) Value() (driver.Value, error) { panic(v.boom) }
 // panics is caught the same way on MySQL and SQLite. The rows go past the
 // first batch (MySQL, SQLite) and the first buffer pgx sends.
 func TestCopyFromSourcePanics(t *testing.T) {
+	t.Parallel()
 	const n, at = 20000, 10000
 	sources := map[string]func(boom *copyBoom) databases.CopySource{
 		"iterator": func(boom *copyBoom) databases.CopySource {

@@ -133,6 +133,7 @@ func nullOf[T any](v T, valid bool) any {
 // through each kind of q; and the rows a load wrote read back as those
 // Exec writes with the same arguments, value for value and type for type.
 func TestCopyFrom(t *testing.T) {
+	t.Parallel()
 	const n = 100_000
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		ctx := context.Background()
@@ -246,6 +247,7 @@ func readAny(t *testing.T, db *sql.DB, table string, n int) [][]any {
 // server names it; so is a value that cannot be converted, and a row of
 // the wrong width. The connection serves the next statement.
 func TestCopyFromBadRow(t *testing.T) {
+	t.Parallel()
 	const n, bad = 100_000, 50_000
 	cases := []struct {
 		name   string
@@ -305,6 +307,7 @@ func TestCopyFromBadRow(t *testing.T) {
 // nothing, returns the cancellation, and leaves its connection usable:
 // the same sql.Conn runs the next load.
 func TestCopyFromCancel(t *testing.T) {
+	t.Parallel()
 	const n = 100_000
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db := openCopyDB(t, b)

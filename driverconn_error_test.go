@@ -16,6 +16,7 @@ import (
 // transaction; the pattern in DriverConn's doc returns that error from
 // sql.Conn.Raw instead of panicking on the type assertion.
 func TestDriverConnErrorValue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sql.Open("databases", "sqlite:///:memory:?force_rollback=true")
 	if err != nil {

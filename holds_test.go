@@ -117,6 +117,7 @@ func withURLOption(url, opt string) string {
 // connection; rows closed and a transaction ended in time are not
 // reported; a leak that ends later is reported at INFO.
 func TestLeakThreshold(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		ctx := context.Background()
@@ -406,6 +407,7 @@ func TestLeakThresholdAllocs(t *testing.T) {
 // and a count of databases.leaks; the time the rows held their connection
 // is a point of db.client.connection.use_time when they close.
 func TestLeakTelemetry(t *testing.T) {
+	t.Parallel()
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	reader := sdkmetric.NewManualReader()
@@ -487,6 +489,7 @@ func TestLeakTelemetry(t *testing.T) {
 // TestLeakPrepared: rows of a prepared statement left open are reported
 // at the line that ran the statement, on each backend.
 func TestLeakPrepared(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL)
 		stmt, err := db.Prepare("SELECT 5 AS prepared")

@@ -24,7 +24,8 @@ func TestHostListNoneAnswers(t *testing.T) {
 		{"mysql", "connect_timeout=5&target_session_attrs=read-only", "read-only"},
 	} {
 		t.Run(tt.scheme+"/"+tt.target, func(t *testing.T) {
-			a, b := closedPort(t), closedPort(t)
+			ports := closedPorts(t, 2)
+			a, b := ports[0], ports[1]
 			db, err := Open(tt.scheme + "://app:" + password + "@" + a + "," + b + "/db?" + tt.opts)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package databases
 
 import (
 	"database/sql"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -10,16 +11,36 @@ import (
 	"github.com/go-databases/databases/internal/dbtest"
 )
 
-// TestMain creates the databases the attack tests use on the configured
-// servers, stops the Galera cluster the tests share, if one was started,
+// TestMain runs the parallel tests parallelWaiters at a time, creates the
+// databases the attack tests use on the configured servers, stops the Galera cluster the tests share, if one was started,
 // and ends with one line naming what the run skipped (servers not
 // configured, tests that start their own servers).
 func TestMain(m *testing.M) {
+	waitingParallel()
 	if err := createAttackDatabases(); err != nil {
 		fmt.Fprintln(os.Stderr, "databases:", err)
 		os.Exit(1)
 	}
 	dbtest.Main(m, "databases", cluster.CloseShared)
+}
+
+// parallelWaiters is the -parallel this package runs with when the
+// command line gives none. Its parallel tests mostly wait (a leak
+// threshold, a busy_timeout, force_rollback's wait for the shared
+// connection) rather than compute; at the default, GOMAXPROCS (2 on the CI
+// machine), they would wait out their sleeps two at a time.
+const parallelWaiters = 16
+
+// waitingParallel sets -parallel to parallelWaiters unless it was given.
+func waitingParallel() {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", fmt.Sprint(parallelWaiters)); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // attackDatabases are the databases of their own that the attack tests

@@ -119,6 +119,7 @@ func TestDocsURLOptions(t *testing.T) {
 // runs it with DATABASE_URL unset (SQLite) and set to each server of the
 // test run: it prints what its comment says.
 func TestREADMEQuickStart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a program")
 	}

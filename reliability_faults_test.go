@@ -578,6 +578,7 @@ const sqliteWriterEnv = "DATABASES_RELIABILITY_SQLITE_WRITER"
 // file at once, half in autocommit and half through Transact (BEGIN
 // IMMEDIATE, busy timeout): every write lands.
 func TestFaultSQLiteTwoProcesses(t *testing.T) {
+	t.Parallel()
 	if spec := os.Getenv(sqliteWriterEnv); spec != "" {
 		sqliteWriter(t, spec)
 		return

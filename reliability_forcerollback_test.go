@@ -33,6 +33,7 @@ func drillTime(long time.Duration) time.Duration {
 // other connections of the pool; closing a statement must wait for the
 // shared connection like every other call.
 func TestReliabilityForceRollbackStmtClose(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		e := newFREnv(t, b)
 		db := e.open(t)

@@ -73,13 +73,23 @@ func serverAddr(t *testing.T, u string) string {
 // closedPort returns a loopback address where nothing listens: a listener
 // opened and closed again, so that connecting is refused at once.
 func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return closedPorts(t, 1)[0]
+}
+
+// closedPorts returns n distinct closed loopback addresses: the listeners
+// are all open before any is closed, since the kernel may give a port just
+// closed to the next listener.
+func closedPorts(t *testing.T, n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return addrs
 }
 
 // silentHost returns a loopback address that accepts connections and never
@@ -161,7 +171,8 @@ func networkBackends(t *testing.T, f func(t *testing.T, b dbtest.Backend)) {
 func TestFaultHostListFirstHostDown(t *testing.T) {
 	networkBackends(t, func(t *testing.T, b dbtest.Backend) {
 		real := serverAddr(t, b.URL)
-		closed, silent := closedPort(t), silentHost(t)
+		silent := silentHost(t)
+		closed := closedPort(t) // taken while silent listens: never its port
 		u := withQuery(withHosts(t, b.URL, "", closed, silent, real), "connect_timeout=3")
 
 		rec := tracetest.NewSpanRecorder()
@@ -222,7 +233,8 @@ func TestFaultHostListFirstHostDown(t *testing.T) {
 // host with its reason, and never the password.
 func TestFaultHostListAllDown(t *testing.T) {
 	networkBackends(t, func(t *testing.T, b dbtest.Backend) {
-		closed, silent := closedPort(t), silentHost(t)
+		silent := silentHost(t)
+		closed := closedPort(t) // taken while silent listens: never its port
 		u := withQuery(withHosts(t, b.URL, "app:"+inputPassword, closed, silent), "connect_timeout=3")
 		db, err := Open(u)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 // once per threshold, each time naming both leaks; their end is reported;
 // no connection is left in use.
 func TestReliabilityLeakUnderLoad(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		db, log := openLeaky(t, b.URL, "max_open_conns=4")
 		ctx := context.Background()

@@ -29,6 +29,7 @@ const lockCause = "another connection of this DB holds it (one in a transaction,
 // that the multi-minute retries this replaced fail the test rather than
 // hang it.
 func TestReliabilitySQLiteLocks(t *testing.T) {
+	t.Parallel()
 	const busy = time.Second
 	const slack = 4 * time.Second
 	dir := t.TempDir()
@@ -132,6 +133,7 @@ func TestReliabilitySQLiteLocks(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			u := tc.url
 			if strings.Contains(u, "%s") {
 				u = fmt.Sprintf(u, filepath.Join(dir, strings.ReplaceAll(tc.name, "/", "-")+".db"))
@@ -174,6 +176,7 @@ func TestReliabilitySQLiteLocks(t *testing.T) {
 // says how many in its error, and that error is not retried by an outer
 // Transact.
 func TestTransactAttemptsBound(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		url  string
@@ -187,6 +190,7 @@ func TestTransactAttemptsBound(t *testing.T) {
 		{"no-retry", "sqlite:///:memory:?transact_attempts=1", nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			db, err := databases.Open(tc.url, tc.opts...)
 			if err != nil {
 				t.Fatal(err)

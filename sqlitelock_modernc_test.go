@@ -141,6 +141,7 @@ func busyTestConns(t *testing.T, dir, name, busyTimeout, journalMode, lockSQL st
 // first statement is the prepare, and this package sets journal_mode when
 // it connects, which reads the schema first.
 func TestBusyTimeoutWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
 	const busyTimeout = 10 * time.Second
 	const readerLock = "BEGIN; SELECT count(*) FROM t"
 	dir := t.TempDir()

@@ -62,6 +62,21 @@ func (b Backend) Require(t testing.TB) {
 	t.Skipf("%s is not set; set it to a %s URL to run this test (see docs/testing.md)", b.env, b.Dialect)
 }
 
+// Require calls the Require of the backend of dialect ("postgres" or
+// "mysql"): for a test that reaches that server at an address of its own,
+// such as the attack tests' databases on the same servers, so that it
+// skips, and is counted in the summary, when the server is not configured.
+func Require(t testing.TB, dialect string) {
+	t.Helper()
+	for _, b := range Backends() {
+		if b.Dialect == dialect {
+			b.Require(t)
+			return
+		}
+	}
+	t.Fatalf("dbtest: no backend %q", dialect)
+}
+
 // Unconfigured names the backends whose server is not configured, each as
 // "postgres (DATABASES_TEST_POSTGRES_URL is not set)", so that a test
 // binary can say what its run left out.
