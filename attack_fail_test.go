@@ -436,7 +436,10 @@ func TestAttackFailSQLiteOwnLocks(t *testing.T) {
 					}
 					return
 				}
-				if n != 0 {
+				if n != 0 && !errors.Is(err, databases.ErrCommitUnknown) {
+					// A COMMIT that ran as its context ended is reported by
+					// modernc as the context's error; the outcome is then
+					// ErrCommitUnknown, never a plain failure.
 					t.Errorf("Commit failed (%v) but its row is there", err)
 				}
 				if !errors.Is(err, context.DeadlineExceeded) {

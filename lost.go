@@ -37,6 +37,17 @@ func (e *commitUnknownError) Error() string {
 
 func (e *commitUnknownError) Unwrap() []error { return []error{ErrCommitUnknown, e.cause} }
 
+// commitEndedError is ErrCommitUnknown for a SQLite COMMIT during which
+// its context ended and after which no transaction is open: it most likely
+// committed, but modernc reports only the context's error.
+type commitEndedError struct{ cause error }
+
+func (e *commitEndedError) Error() string {
+	return "databases: the context ended while COMMIT ran and the transaction is no longer open; it most likely committed, but the driver reported only: " + e.cause.Error()
+}
+
+func (e *commitEndedError) Unwrap() []error { return []error{ErrCommitUnknown, e.cause} }
+
 // partCommittedError is ErrCommitUnknown for a transaction whose
 // connection was lost after a statement of it committed what ran before
 // it: that part is stored, the rest rolled back.

@@ -66,9 +66,18 @@ func (t *sqliteTx) finish(stmt string) error {
 	bg := context.WithoutCancel(t.ctx)
 	if err != nil && stmt == "COMMIT" {
 		rctx, rdone := boundWait(bg, cfg, "ROLLBACK")
-		// An interrupted COMMIT leaves the transaction rolled back already.
-		if _, rbErr := c.execOrPrepare(rctx, "ROLLBACK", nil); rdone(rbErr) != nil && !strings.Contains(rbErr.Error(), "no transaction is active") {
+		_, rbErr := c.execOrPrepare(rctx, "ROLLBACK", nil)
+		switch {
+		case rdone(rbErr) == nil:
+		case !strings.Contains(rbErr.Error(), "no transaction is active"):
 			c.bad = true
+		case ctx.Err() != nil:
+			// A COMMIT interrupted while it waits for a lock leaves the
+			// transaction open, and the ROLLBACK above ends it. None open
+			// means the COMMIT ran: modernc reports the context's error
+			// whenever the context ended during the call, even one that
+			// committed (or, rarely, one that failed and rolled back).
+			err = &commitEndedError{cause: err}
 		}
 	}
 	if t.readOnly {
