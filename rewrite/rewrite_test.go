@@ -615,7 +615,14 @@ func TestLinearTime(t *testing.T) {
 	}
 	for _, sh := range shapes {
 		for _, g := range langs {
-			r := growth(sh.q, sh.k, func(q string) { _, _ = parseMode(g.d, g.m, q) })
+			parse := func(q string) { _, _ = parseMode(g.d, g.m, q) }
+			// A measure over the bound is taken again, up to three times:
+			// a loaded machine can slow one run, while quadratic parsing
+			// (64 times as long) is over the bound every time.
+			r := growth(sh.q, sh.k, parse)
+			for try := 0; r > bound && try < 3; try++ {
+				r = min(r, growth(sh.q, sh.k, parse))
+			}
 			if r > bound {
 				t.Errorf("%s, %s: parsing took %.1f times as long at %d repetitions as at %d; want at most %.0f (linear: about 8)",
 					sh.name, g, r, 8*sh.k, sh.k, bound)
