@@ -58,6 +58,7 @@ type shared struct {
 
 	phys   sync.Mutex    // held around every use of real
 	closed atomic.Bool   // set under phys by close; real is not used again
+	gone   atomic.Bool   // real was lost (shared.lost): no new view is made
 	done   chan struct{} // closed with it, for those waiting to own it
 
 	mu        sync.Mutex

@@ -12,14 +12,24 @@ package databases
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 
 	"github.com/go-databases/databases/internal/dsn"
 )
+
+// ErrSharedLost is the error of every connection a force_rollback DB makes
+// after its shared connection was lost (killed, the server restarted): the
+// outer transaction went with it, and with it what the test wrote, so the
+// DB cannot go on; open a new one.
+var ErrSharedLost = errors.New("databases: force_rollback: the shared connection was lost (killed, or the server went away); the outer transaction and what the test wrote went with it; open a new DB")
 
 // connect returns a new view of the shared connection, opening it first.
 func (s *shared) connect(_ context.Context, c *connector) (driver.Conn, *dsn.Server, error) {
 	if err := s.open(); err != nil {
 		return nil, c.server, err
+	}
+	if s.gone.Load() {
+		return nil, c.server, ErrSharedLost
 	}
 	return &sharedConn{s: s}, c.server, nil
 }
@@ -36,7 +46,20 @@ func (s *shared) commitCheck(context.Context, *conn) error          { return nil
 // begins: the view begins, with a savepoint.
 func (s *shared) begins(_ *conn, native beginFunc) beginFunc { return native }
 
-func (s *shared) lost(*conn) {}
+// lost: a view that met a lost connection is discarded when the shared
+// connection itself is gone, and every later view fails with
+// ErrSharedLost. A connection in use by another view is alive enough.
+func (s *shared) lost(c *conn) {
+	if s.connector.backend.inProcess() || !s.phys.TryLock() {
+		return
+	}
+	dead := !s.closed.Load() && s.real.closed()
+	s.phys.Unlock()
+	if dead {
+		s.gone.Store(true)
+		c.bad = true
+	}
+}
 
 // commitLost: a view's Commit releases a savepoint; nothing commits before
 // the outer transaction is rolled back.

@@ -42,6 +42,12 @@ type realConn struct {
 	stmts *stmtCache // the prepared-statement cache (stmtcache.go); nil when off
 }
 
+// closed reports whether the real connection says it is closed: its
+// IsValid, or pgx's own state (pgx's stdlib connection has no IsValid).
+func (r *realConn) closed() bool {
+	return r.validator != nil && !r.validator.IsValid() || r.pg != nil && r.pg.IsClosed()
+}
+
 func newRealConn(raw driver.Conn) realConn {
 	r := realConn{raw: raw}
 	if sc, ok := raw.(*stdlib.Conn); ok {

@@ -418,7 +418,7 @@ func (c *conn) keepReadOnly(ctx context.Context, rconn *conn) error {
 // connection is gone; if so the replica is marked down, with backoff, and
 // the connection closed. A cancelled context marks nothing.
 func (c *conn) replicaBroke(ctx context.Context, rconn *conn, err error) bool {
-	broken := errors.Is(err, driver.ErrBadConn) || rconn.validator != nil && !rconn.validator.IsValid() || rconn.pg != nil && rconn.pg.IsClosed()
+	broken := errors.Is(err, driver.ErrBadConn) || rconn.realConn.closed()
 	if !broken {
 		return false
 	}
