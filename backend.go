@@ -93,6 +93,11 @@ type backend interface {
 	// off), and the fewest arguments a query needs to be cached.
 	// docs/statement-cache.md gives the measurements behind them.
 	stmtCache() (size, minArgs int)
+	// cachedPrepareError is err, the error of a prepare the statement cache
+	// ran on behalf of a plain Query or Exec, as the real driver's own
+	// Query or Exec would have returned it: database/sql discards the
+	// connection on driver.ErrBadConn, so the class must be the same.
+	cachedPrepareError(err error) error
 	// sharedStmtBudget reports whether the server bounds the prepared
 	// statements of all its sessions together (MySQL's
 	// max_prepared_stmt_count, error 1461): the cache is sized from it and

@@ -232,6 +232,11 @@ func (mysqlBackend) txOpen(ctx context.Context, r *realConn) (bool, error) {
 	return inTx != "0" || autocommit != "1", nil
 }
 
+// cachedPrepareError: go-sql-driver/mysql's own Query and Exec with
+// arguments prepare too (driver.ErrSkip), and return the prepare's error
+// as it is.
+func (mysqlBackend) cachedPrepareError(err error) error { return err }
+
 func (mysqlBackend) inProcess() bool                                       { return false }
 func (mysqlBackend) explainError(_ *dsn.Config, _ string, err error) error { return err }
 func (mysqlBackend) connectError(_ *dsn.Config, err error) error           { return err }

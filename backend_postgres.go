@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/go-databases/databases/internal/dberr"
 	"github.com/go-databases/databases/internal/dsn"
 	"github.com/go-databases/databases/rewrite"
 	"github.com/go-databases/databases/sqlscan"
@@ -59,6 +60,18 @@ func (postgresBackend) txOpen(_ context.Context, r *realConn) (bool, error) {
 		return r.pg.TxStatus() != 'I', nil
 	}
 	return false, errCannotTellTx
+}
+
+// cachedPrepareError: pgx's QueryContext and ExecContext answer an error
+// that sent nothing (dberr.Unsent: a context done before the call, a
+// connection that broke before the query was written) with
+// driver.ErrBadConn; its PrepareContext, which the cache calls instead,
+// returns the error as it is.
+func (postgresBackend) cachedPrepareError(err error) error {
+	if dberr.Unsent(err) {
+		return driver.ErrBadConn
+	}
+	return err
 }
 
 func (postgresBackend) inProcess() bool                                       { return false }

@@ -66,6 +66,10 @@ func (sqliteBackend) txOpen(ctx context.Context, r *realConn) (bool, error) {
 
 func (sqliteBackend) inProcess() bool { return true }
 
+// cachedPrepareError: modernc.org/sqlite's own Query and Exec prepare too, and
+// return the prepare's error as it is.
+func (sqliteBackend) cachedPrepareError(err error) error { return err }
+
 func (sqliteBackend) explainError(cfg *dsn.Config, what string, err error) error {
 	return explainSQLiteLock(cfg, what, err)
 }

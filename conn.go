@@ -74,7 +74,7 @@ func newConn(raw driver.Conn, c *connector, id uint64) conn {
 	}
 	if c.stmts > 0 {
 		_, minArgs := c.backend.stmtCache()
-		w.stmts = newStmtCache(c.stmts, minArgs)
+		w.stmts = newStmtCache(c.stmts, minArgs, c.backend)
 	}
 	return w
 }

@@ -31,8 +31,9 @@ const stmtCacheMaxQuery = 8 << 10
 // stmtCache is one connection's bounded set of prepared statements, keyed
 // by the native query text and evicted least recently used first.
 type stmtCache struct {
-	max         int // statements kept at most
-	minArgs     int // queries with fewer arguments are not cached (MySQL: 1)
+	max         int     // statements kept at most
+	minArgs     int     // queries with fewer arguments are not cached (MySQL: 1)
+	backend     backend // the server's: what a failed prepare reads as (cachedPrepareError)
 	entries     map[string]*cachedStmt
 	clock       uint64 // counts lookups; an entry's used is the clock of its last one
 	budgetState        // MySQL: the DB's registry of caches (stmtcache_budget.go)
@@ -52,8 +53,8 @@ type cachedStmt struct {
 	rows  rows // wraps the rows it returns when no middleware does
 }
 
-func newStmtCache(size, minArgs int) *stmtCache {
-	return &stmtCache{max: size, minArgs: minArgs, entries: make(map[string]*cachedStmt, size)}
+func newStmtCache(size, minArgs int, b backend) *stmtCache {
+	return &stmtCache{max: size, minArgs: minArgs, backend: b, entries: make(map[string]*cachedStmt, size)}
 }
 
 // wants reports whether a query with nargs arguments goes through the cache.
@@ -67,6 +68,8 @@ func (c *stmtCache) wants(query string, nargs int) bool {
 // rows or the server has no room for another (MySQL 1461, after the
 // statements of the cache and of the DB's idle connections were freed:
 // the call runs uncached as the raw driver would; stmtcache_budget.go).
+// A failed prepare's error is the one the raw driver's Query or Exec would
+// have returned (backend.cachedPrepareError).
 func (r *realConn) lookup(ctx context.Context, query string, s *callState) (*cachedStmt, middleware.StmtCache, error) {
 	c := r.stmts
 	c.clock++
@@ -93,7 +96,7 @@ func (r *realConn) lookup(ctx context.Context, query string, s *callState) (*cac
 			c.closeAll()
 			return nil, middleware.StmtUncached, nil
 		}
-		return nil, middleware.StmtUncached, err
+		return nil, middleware.StmtUncached, c.backend.cachedPrepareError(err)
 	}
 	e := &cachedStmt{realStmt: newRealStmt(raw), cache: c, query: query, used: c.clock}
 	if sent != query {
