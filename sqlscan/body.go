@@ -12,7 +12,11 @@ import "strings"
 //	mysql     CREATE [DEFINER = u] TRIGGER|FUNCTION|PROCEDURE|EVENT and
 //	          MariaDB's BEGIN NOT ATOMIC: BEGIN and CASE open blocks, END
 //	          closes one; END IF, END LOOP, END WHILE and END REPEAT close
-//	          blocks that were not counted, and END CASE the CASE's own
+//	          blocks that were not counted, and END CASE the CASE's own.
+//	          begin is an identifier there too, so BEGIN opens a block only
+//	          where a block may start (the end of the routine's header, or
+//	          after ; : THEN ELSE DO LOOP REPEAT or an opening BEGIN) and
+//	          before a word that starts a statement (blockStart)
 //
 // BEGIN and END may be identifiers on every dialect. An identifier read as
 // END closes the body early, so the text is split into more statements,
@@ -24,8 +28,14 @@ type Body struct {
 	d        Dialect
 	state    uint8
 	afterEnd bool  // the previous token was END
+	pending  bool  // mysql: the previous token was a BEGIN that opens a block if the next starts a statement
+	object   uint8 // mysql: the routine's kind, its word's first letter (t, f, p, e)
+	params   bool  // mysql: the header's parameter list has started
 	depth    int32 // open blocks
-	paren    int32 // open parentheses before the body (postgres)
+	paren    int32 // open parentheses before the body
+	prev     Token // the previous token other than a comment
+	prevWord string
+	prev2    string // the word before prevWord, when both are words
 }
 
 // The states of a Body: where in the statement it is.
@@ -56,8 +66,20 @@ func (b *Body) Token(q string, t Token) {
 	if t.Kind == Word {
 		w = q[t.Start:t.End]
 	}
+	prev, prevWord, prev2 := b.prev, b.prevWord, b.prev2
+	b.prev, b.prevWord, b.prev2 = t, w, ""
+	if w != "" {
+		b.prev2 = prevWord
+	}
 	afterEnd := b.afterEnd
 	b.afterEnd = false
+	if b.pending {
+		b.pending = false
+		if blockStart(w) {
+			b.depth++
+			b.state = bodyOpen
+		}
+	}
 	switch b.state {
 	case bodyStart:
 		b.state = bodyNone
@@ -78,7 +100,7 @@ func (b *Body) Token(q string, t Token) {
 			b.d == Postgres && (isWord(w, "FUNCTION") || isWord(w, "PROCEDURE")):
 			b.state = bodyHeader
 		case b.d == MySQL && (isWord(w, "TRIGGER") || isWord(w, "FUNCTION") || isWord(w, "PROCEDURE") || isWord(w, "EVENT")):
-			b.state = bodyOpen
+			b.state, b.object = bodyHeader, w[0]|0x20
 		case b.state == bodyCreate && (isWord(w, "OR") || isWord(w, "REPLACE") || isWord(w, "TEMP") ||
 			isWord(w, "TEMPORARY") || isWord(w, "AGGREGATE")):
 		case b.d == MySQL && isWord(w, "DEFINER"):
@@ -92,12 +114,17 @@ func (b *Body) Token(q string, t Token) {
 		switch {
 		case t.Kind == Punct && q[t.Start] == '(':
 			b.paren++
+			b.params = true
 		case t.Kind == Punct && q[t.Start] == ')':
 			b.paren--
-		case isWord(w, "BEGIN") && b.d == SQLite:
+		case !isWord(w, "BEGIN"):
+		case b.d == SQLite:
 			b.state, b.depth = bodyOpen, 1
-		case isWord(w, "BEGIN") && b.paren == 0:
+		case b.paren != 0:
+		case b.d == Postgres:
 			b.state = bodyBeginPG
+		case b.d == MySQL && b.headerEnd(q, prev, prevWord, prev2):
+			b.pending = true
 		}
 	case bodyBeginPG:
 		b.state = bodyHeader
@@ -109,8 +136,14 @@ func (b *Body) Token(q string, t Token) {
 		case b.d == MySQL && afterEnd && (isWord(w, "IF") || isWord(w, "LOOP") || isWord(w, "WHILE") || isWord(w, "REPEAT")):
 			b.depth++
 		case b.d == MySQL && afterEnd && isWord(w, "CASE"):
-		case isWord(w, "CASE"), b.d == MySQL && isWord(w, "BEGIN"):
+		case isWord(w, "CASE"):
 			b.depth++
+		case b.d == MySQL && isWord(w, "BEGIN"):
+			if prev.Kind == Semicolon || prev.Kind == Punct && q[prev.Start] == ':' ||
+				isWord(prevWord, "THEN") || isWord(prevWord, "ELSE") || isWord(prevWord, "DO") ||
+				isWord(prevWord, "LOOP") || isWord(prevWord, "REPEAT") || isWord(prevWord, "BEGIN") {
+				b.pending = true
+			}
 		case isWord(w, "END") && b.depth > 0:
 			b.depth--
 			b.afterEnd = true
@@ -119,6 +152,69 @@ func (b *Body) Token(q string, t Token) {
 			}
 		}
 	}
+}
+
+// headerEnd reports whether a MySQL routine's header may end before the
+// current token, a BEGIN outside parentheses: after FOR EACH ROW or
+// FOLLOWS|PRECEDES name (a trigger), DO (an event), or once the parameters
+// have started, after ')', a COMMENT string or a characteristic's last
+// word (a procedure), or after any word (a function, whose header ends in
+// its return type, and whose body has a RETURN, so is no lone statement
+// that could hold an identifier begin).
+func (b *Body) headerEnd(q string, prev Token, prevWord, prev2 string) bool {
+	switch b.object {
+	case 't':
+		return isWord(prevWord, "ROW") || isWord(prev2, "FOLLOWS") || isWord(prev2, "PRECEDES")
+	case 'e':
+		return isWord(prevWord, "DO")
+	case 'f':
+		return b.params && (prev.Kind == Word || prev.Kind == String || prev.Kind == Punct && q[prev.Start] == ')')
+	case 'p':
+		return b.params && (prev.Kind == String || prev.Kind == Punct && q[prev.Start] == ')' ||
+			isWord(prevWord, "DETERMINISTIC") || isWord(prevWord, "SQL") || isWord(prevWord, "DATA") ||
+			isWord(prevWord, "DEFINER") || isWord(prevWord, "INVOKER"))
+	}
+	return false
+}
+
+// blockStart reports whether w, the word after a MySQL BEGIN where a block
+// may start, starts a statement, so the BEGIN opens a block and is no
+// identifier begin: a reserved word that starts a statement of a stored
+// program, or a block's END. Words that may follow an identifier (FROM,
+// FOR, WITH, …) are not among them; a block that starts otherwise (with a
+// label) is not counted, and its END then ends the body early, which
+// splits the text into more statements, each read on its own.
+func blockStart(w string) bool {
+	if w == "" {
+		return false
+	}
+	switch w[0] | 0x20 {
+	case 'b':
+		return isWord(w, "BEGIN")
+	case 'c':
+		return isWord(w, "CALL") || isWord(w, "CASE") || isWord(w, "CLOSE")
+	case 'd':
+		return isWord(w, "DECLARE") || isWord(w, "DELETE")
+	case 'f':
+		return isWord(w, "FETCH")
+	case 'g':
+		return isWord(w, "GET")
+	case 'i':
+		return isWord(w, "IF") || isWord(w, "INSERT") || isWord(w, "ITERATE")
+	case 'l':
+		return isWord(w, "LEAVE") || isWord(w, "LOOP")
+	case 'o':
+		return isWord(w, "OPEN")
+	case 'r':
+		return isWord(w, "REPEAT") || isWord(w, "REPLACE") || isWord(w, "RESIGNAL") || isWord(w, "RETURN")
+	case 's':
+		return isWord(w, "SELECT") || isWord(w, "SET") || isWord(w, "SIGNAL")
+	case 'u':
+		return isWord(w, "UPDATE")
+	case 'w':
+		return isWord(w, "WHILE")
+	}
+	return false
 }
 
 // isWord reports whether w is word, compared without regard to ASCII case.

@@ -61,6 +61,8 @@ func TestStatementBodies(t *testing.T) {
 		{MySQL, myProc + "; COMMIT", []string{myProc, "COMMIT"}},
 		{MySQL, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.x = 1; SET NEW.y = 2; END; BEGIN",
 			[]string{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.x = 1; SET NEW.y = 2; END", "BEGIN"}},
+		{MySQL, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW FOLLOWS tr0 BEGIN SET NEW.x = 1; END; COMMIT",
+			[]string{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW FOLLOWS tr0 BEGIN SET NEW.x = 1; END", "COMMIT"}},
 		{MySQL, "CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN DECLARE x INT DEFAULT 1; RETURN 1; END",
 			[]string{"CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN DECLARE x INT DEFAULT 1; RETURN 1; END"}},
 		{MySQL, "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; DELETE FROM u; END; COMMIT",
@@ -71,7 +73,7 @@ func TestStatementBodies(t *testing.T) {
 			"BEGIN SELECT 1; END; " +
 			"IF 1 THEN SELECT 2; ELSEIF 2 THEN SELECT 3; END IF; " +
 			"l: LOOP LEAVE l; END LOOP l; " +
-			"CASE @x WHEN 1 THEN SELECT 4; ELSE BEGIN END; END CASE; " +
+			"CASE @x WHEN 1 THEN SELECT 4; ELSE BEGIN SELECT 7; END; END CASE; " +
 			"SET @y = CASE WHEN 1 THEN 2 END; " +
 			"WHILE 0 DO SELECT 5; END WHILE; " +
 			"REPEAT SELECT 6; UNTIL 1 END REPEAT; " +
@@ -80,7 +82,7 @@ func TestStatementBodies(t *testing.T) {
 				"BEGIN SELECT 1; END; " +
 				"IF 1 THEN SELECT 2; ELSEIF 2 THEN SELECT 3; END IF; " +
 				"l: LOOP LEAVE l; END LOOP l; " +
-				"CASE @x WHEN 1 THEN SELECT 4; ELSE BEGIN END; END CASE; " +
+				"CASE @x WHEN 1 THEN SELECT 4; ELSE BEGIN SELECT 7; END; END CASE; " +
 				"SET @y = CASE WHEN 1 THEN 2 END; " +
 				"WHILE 0 DO SELECT 5; END WHILE; " +
 				"REPEAT SELECT 6; UNTIL 1 END REPEAT; " +
@@ -94,6 +96,22 @@ func TestStatementBodies(t *testing.T) {
 		{MySQL, "CREATE PROCEDURE p() SELECT 1; COMMIT", []string{"CREATE PROCEDURE p() SELECT 1", "COMMIT"}},
 		{MySQL, "CREATE PROCEDURE p() SELECT begin FROM t; START TRANSACTION; SELECT 2",
 			[]string{"CREATE PROCEDURE p() SELECT begin FROM t", "START TRANSACTION", "SELECT 2"}},
+		// begin as an identifier opens no block: the server runs what
+		// follows as statements of their own.
+		{MySQL, "CREATE PROCEDURE p() SELECT begin FROM t; SET autocommit = 0; END",
+			[]string{"CREATE PROCEDURE p() SELECT begin FROM t", "SET autocommit = 0", "END"}},
+		{MySQL, "CREATE PROCEDURE p() CREATE TABLE begin SELECT 1; SET autocommit = 0; END",
+			[]string{"CREATE PROCEDURE p() CREATE TABLE begin SELECT 1", "SET autocommit = 0", "END"}},
+		{MySQL, "CREATE PROCEDURE p() SELECT (1) begin FROM t; START TRANSACTION; END",
+			[]string{"CREATE PROCEDURE p() SELECT (1) begin FROM t", "START TRANSACTION", "END"}},
+		{MySQL, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO begin SELECT 1; SET autocommit = 0; END",
+			[]string{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO begin SELECT 1", "SET autocommit = 0", "END"}},
+		{MySQL, "CREATE PROCEDURE begin() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END; COMMIT",
+			[]string{"CREATE PROCEDURE begin() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END", "COMMIT"}},
+		// A block that starts with a label or is empty is not counted, so
+		// its END ends the body early: more statements, each read alone.
+		{MySQL, "CREATE PROCEDURE p() BEGIN BEGIN END; SELECT 1; END",
+			[]string{"CREATE PROCEDURE p() BEGIN BEGIN END", "SELECT 1", "END"}},
 		// The body inside an executable comment.
 		{MySQL, "/*!50003 CREATE PROCEDURE p() BEGIN SELECT 1; END */; COMMIT",
 			[]string{"/*!50003 CREATE PROCEDURE p() BEGIN SELECT 1; END */", "COMMIT"}},
