@@ -16,7 +16,9 @@ import "strings"
 //	          begin is an identifier there too, so BEGIN opens a block only
 //	          where a block may start (the end of the routine's header, or
 //	          after ; : THEN ELSE DO LOOP REPEAT or an opening BEGIN) and
-//	          before a word that starts a statement (blockStart)
+//	          before a word that starts a statement (blockStart) or a
+//	          label (lbl:); an empty BEGIN END only where no expression
+//	          may be (after ; or a label, or ending the header)
 //
 // BEGIN and END may be identifiers on every dialect. An identifier read as
 // END closes the body early, so the text is split into more statements,
@@ -28,7 +30,7 @@ type Body struct {
 	d        Dialect
 	state    uint8
 	afterEnd bool  // the previous token was END
-	pending  bool  // mysql: the previous token was a BEGIN that opens a block if the next starts a statement
+	pending  uint8 // mysql: the previous token was a BEGIN that opens a block if the next starts a statement (pending…)
 	object   uint8 // mysql: the routine's kind, its word's first letter (t, f, p, e)
 	params   bool  // mysql: the header's parameter list has started
 	depth    int32 // open blocks
@@ -48,6 +50,15 @@ const (
 	bodyBeginMy              // a MySQL statement's first BEGIN: NOT ATOMIC opens a block
 	bodyOpen                 // in the body: blocks are counted
 	bodyNone                 // any other statement, or after the body
+)
+
+// The kinds of a pending MySQL BEGIN: where it is, and so what must follow
+// for it to open a block.
+const (
+	pendingNone  uint8 = iota
+	pendingStart       // where only a statement may start (after ; or a label, or ending a header): END or a label may follow too
+	pendingAfter       // after THEN, ELSE, DO, LOOP, REPEAT or BEGIN, where an expression may be too
+	pendingLabel       // BEGIN and a word: a ':' makes the word a label
 )
 
 // Reset readies b for a statement of dialect d.
@@ -73,11 +84,16 @@ func (b *Body) Token(q string, t Token) {
 	}
 	afterEnd := b.afterEnd
 	b.afterEnd = false
-	if b.pending {
-		b.pending = false
-		if blockStart(w) {
+	if p := b.pending; p != pendingNone {
+		b.pending = pendingNone
+		switch {
+		case p == pendingLabel && t.Kind == Punct && t.End-t.Start == 1 && q[t.Start] == ':',
+			p != pendingLabel && blockStart(w),
+			p == pendingStart && isWord(w, "END"):
 			b.depth++
 			b.state = bodyOpen
+		case p != pendingLabel && w != "":
+			b.pending = pendingLabel
 		}
 	}
 	switch b.state {
@@ -124,7 +140,7 @@ func (b *Body) Token(q string, t Token) {
 		case b.d == Postgres:
 			b.state = bodyBeginPG
 		case b.d == MySQL && b.headerEnd(q, prev, prevWord, prev2):
-			b.pending = true
+			b.pending = pendingStart
 		}
 	case bodyBeginPG:
 		b.state = bodyHeader
@@ -139,10 +155,12 @@ func (b *Body) Token(q string, t Token) {
 		case isWord(w, "CASE"):
 			b.depth++
 		case b.d == MySQL && isWord(w, "BEGIN"):
-			if prev.Kind == Semicolon || prev.Kind == Punct && q[prev.Start] == ':' ||
-				isWord(prevWord, "THEN") || isWord(prevWord, "ELSE") || isWord(prevWord, "DO") ||
-				isWord(prevWord, "LOOP") || isWord(prevWord, "REPEAT") || isWord(prevWord, "BEGIN") {
-				b.pending = true
+			switch {
+			case prev.Kind == Semicolon || prev.Kind == Punct && prev.End-prev.Start == 1 && q[prev.Start] == ':':
+				b.pending = pendingStart
+			case isWord(prevWord, "THEN") || isWord(prevWord, "ELSE") || isWord(prevWord, "DO") ||
+				isWord(prevWord, "LOOP") || isWord(prevWord, "REPEAT") || isWord(prevWord, "BEGIN"):
+				b.pending = pendingAfter
 			}
 		case isWord(w, "END") && b.depth > 0:
 			b.depth--
@@ -180,10 +198,10 @@ func (b *Body) headerEnd(q string, prev Token, prevWord, prev2 string) bool {
 // blockStart reports whether w, the word after a MySQL BEGIN where a block
 // may start, starts a statement, so the BEGIN opens a block and is no
 // identifier begin: a reserved word that starts a statement of a stored
-// program, or a block's END. Words that may follow an identifier (FROM,
-// FOR, WITH, …) are not among them; a block that starts otherwise (with a
-// label) is not counted, and its END then ends the body early, which
-// splits the text into more statements, each read on its own.
+// program. Words that may follow an identifier (FROM, FOR, WITH, END, …)
+// are not among them; a block that starts otherwise is not counted, and
+// its END then ends the body early, which splits the text into more
+// statements, each read on its own.
 func blockStart(w string) bool {
 	if w == "" {
 		return false

@@ -108,10 +108,17 @@ func TestStatementBodies(t *testing.T) {
 			[]string{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO begin SELECT 1", "SET autocommit = 0", "END"}},
 		{MySQL, "CREATE PROCEDURE begin() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END; COMMIT",
 			[]string{"CREATE PROCEDURE begin() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END", "COMMIT"}},
-		// A block that starts with a label or is empty is not counted, so
-		// its END ends the body early: more statements, each read alone.
-		{MySQL, "CREATE PROCEDURE p() BEGIN BEGIN END; SELECT 1; END",
-			[]string{"CREATE PROCEDURE p() BEGIN BEGIN END", "SELECT 1", "END"}},
+		// A block may start with a label, or be empty where no expression
+		// may be.
+		{MySQL, "CREATE PROCEDURE p() BEGIN lbl: LOOP LEAVE lbl; END LOOP lbl; BEGIN END; x: BEGIN y: WHILE 1 DO LEAVE y; END WHILE; END x; END; COMMIT",
+			[]string{"CREATE PROCEDURE p() BEGIN lbl: LOOP LEAVE lbl; END LOOP lbl; BEGIN END; x: BEGIN y: WHILE 1 DO LEAVE y; END WHILE; END x; END", "COMMIT"}},
+		{MySQL, "CREATE PROCEDURE p() BEGIN END; COMMIT", []string{"CREATE PROCEDURE p() BEGIN END", "COMMIT"}},
+		// A block that starts otherwise after THEN is not counted, so its
+		// END ends the body early: more statements, each read alone.
+		{MySQL, "CREATE PROCEDURE p() BEGIN IF 1 THEN BEGIN END; END IF; SELECT 1; END",
+			[]string{"CREATE PROCEDURE p() BEGIN IF 1 THEN BEGIN END", "END IF", "SELECT 1", "END"}},
+		{MySQL, "CREATE PROCEDURE p() SELECT begin x FROM t; SET autocommit = 0; END",
+			[]string{"CREATE PROCEDURE p() SELECT begin x FROM t", "SET autocommit = 0", "END"}},
 		// The body inside an executable comment.
 		{MySQL, "/*!50003 CREATE PROCEDURE p() BEGIN SELECT 1; END */; COMMIT",
 			[]string{"/*!50003 CREATE PROCEDURE p() BEGIN SELECT 1; END */", "COMMIT"}},
