@@ -42,7 +42,7 @@ type backend interface {
 	// is false for a statement the shared rules read (BEGIN, COMMIT,
 	// ROLLBACK, SAVEPOINT, …). st is a copy, so that the caller's does not
 	// escape: classify allocates nothing.
-	statementEffect(text string, st sqlscan.Statement) (eff txEffect, ok bool)
+	statementEffect(mode sqlscan.Mode, text string, st sqlscan.Statement) (eff txEffect, ok bool)
 	// otherEffect is what st, a statement of text, of the server's own
 	// grammar does beyond the transaction; ok is false where the shared
 	// rules apply.

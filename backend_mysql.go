@@ -30,8 +30,12 @@ func (mysqlBackend) rewriteCache(cfg *dsn.Config) *rewrite.Cache {
 
 // statementEffect reads MySQL's own transaction statements: XA, SET
 // autocommit, the statements that commit implicitly, and compound
-// statements and calls, which may hold anything.
-func (mysqlBackend) statementEffect(text string, st sqlscan.Statement) (txEffect, bool) {
+// statements and calls, which may hold anything. SET STATEMENT … FOR and
+// MariaDB's ANALYZE of a statement do what the statement they run does.
+func (b mysqlBackend) statementEffect(mode sqlscan.Mode, text string, st sqlscan.Statement) (txEffect, bool) {
+	if sub, inner, ok := innerStatement(mode, text, &st); ok {
+		return statementEffect(b, mode, &sub, &inner), true
+	}
 	switch strings.ToUpper(st.Keyword()) {
 	case "BEGIN":
 		if st.Is("BEGIN", "NOT", "ATOMIC") {
@@ -82,9 +86,20 @@ func (mysqlBackend) statementEffect(text string, st sqlscan.Statement) (txEffect
 // otherEffect: a SET of user variables only (SET @a = 1) leaves the
 // session as prepared statements were parsed under it; BEGIN NOT ATOMIC
 // is a compound statement, which may do anything.
-func (mysqlBackend) otherEffect(mode sqlscan.Mode, text string, st sqlscan.Statement) (stmtEffect, bool) {
+func (b mysqlBackend) otherEffect(mode sqlscan.Mode, text string, st sqlscan.Statement) (stmtEffect, bool) {
 	kw := st.Keyword()
 	q := text[st.Start:st.End]
+	// EXECUTE IMMEDIATE stays a statement that runs another (effCalls),
+	// whatever its literal: only its effect on the transaction is read.
+	if sub, inner, ok := innerStatement(mode, text, &st); ok && !isWord(kw, "EXECUTE") {
+		eff := otherEffects(b, sqlscan.MySQL, mode, &sub, &inner)
+		if isWord(kw, "SET") {
+			// The settings apply to the one statement; a read-only one
+			// among them is still read (SET STATEMENT tx_read_only=0 FOR …).
+			eff |= scanBody(sqlscan.MySQL, mode, q, true) | effSession
+		}
+		return eff, true
+	}
 	switch {
 	case isWord(kw, "SET") && userVariablesOnly(mode, q):
 		return scanBody(sqlscan.MySQL, mode, q, true), true
@@ -92,6 +107,95 @@ func (mysqlBackend) otherEffect(mode sqlscan.Mode, text string, st sqlscan.State
 		return effWrite | effDDL | effCalls, true
 	}
 	return 0, false
+}
+
+// innerStatement returns the statement that st runs when st is SET
+// STATEMENT … FOR stmt, MariaDB's ANALYZE stmt (which runs stmt and
+// reports on it; ANALYZE TABLE is a statement of its own) or EXECUTE
+// IMMEDIATE of a plain literal, with a scanner positioned just past it.
+func innerStatement(mode sqlscan.Mode, text string, st *sqlscan.Statement) (sqlscan.Scanner, sqlscan.Statement, bool) {
+	q := text[st.Start:st.End]
+	from := -1
+	switch {
+	case st.Is("SET", "STATEMENT"):
+		sc := sqlscan.New(sqlscan.MySQL, mode, q)
+		depth := 0
+		for from < 0 {
+			t := sc.Next()
+			switch {
+			case t.Kind == sqlscan.EOF:
+				return sqlscan.Scanner{}, sqlscan.Statement{}, false
+			case t.Kind == sqlscan.Punct && q[t.Start] == '(':
+				depth++
+			case t.Kind == sqlscan.Punct && q[t.Start] == ')':
+				depth--
+			case t.Kind == sqlscan.Word && depth == 0 && strings.EqualFold(q[t.Start:t.End], "FOR"):
+				from = t.End
+			}
+		}
+	case isWord(st.Keyword(), "ANALYZE"):
+		// ANALYZE stmt, or ANALYZE FORMAT=JSON stmt; ANALYZE [LOCAL] TABLE t
+		// is a statement of its own.
+		at := 0 // which word starts the statement
+		switch strings.ToUpper(st.Word(1)) {
+		case "SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES":
+			at = 1
+		case "FORMAT":
+			at = 3 // ANALYZE FORMAT = JSON stmt
+		default:
+			return sqlscan.Scanner{}, sqlscan.Statement{}, false
+		}
+		sc := sqlscan.New(sqlscan.MySQL, mode, q)
+		for seen := -1; from < 0; {
+			t := sc.Next()
+			if t.Kind == sqlscan.EOF {
+				return sqlscan.Scanner{}, sqlscan.Statement{}, false
+			}
+			if t.Kind == sqlscan.Word {
+				if seen++; seen == at {
+					from = t.Start
+				}
+			}
+		}
+	case st.Is("EXECUTE", "IMMEDIATE"):
+		// EXECUTE IMMEDIATE 'stmt': a literal without escapes is read as
+		// the statement it holds; any other operand (a variable, an
+		// expression) stays a statement that may do anything.
+		sc := sqlscan.New(sqlscan.MySQL, mode, q)
+		for words := 0; words < 2; {
+			switch sc.Next().Kind {
+			case sqlscan.Word:
+				words++
+			case sqlscan.EOF:
+				return sqlscan.Scanner{}, sqlscan.Statement{}, false
+			}
+		}
+		t := sc.Next()
+		for t.Kind == sqlscan.Comment {
+			t = sc.Next()
+		}
+		if t.Kind != sqlscan.String || t.End-t.Start < 2 || (q[t.Start] != '\'' && q[t.Start] != '"') {
+			return sqlscan.Scanner{}, sqlscan.Statement{}, false
+		}
+		body := q[t.Start+1 : t.End-1]
+		if strings.IndexByte(body, '\\') >= 0 || strings.IndexByte(body, q[t.Start]) >= 0 {
+			return sqlscan.Scanner{}, sqlscan.Statement{}, false
+		}
+		sub := sqlscan.New(sqlscan.MySQL, mode, body)
+		inner, ok := sub.NextStatement()
+		if !ok || !inner.Code {
+			return sqlscan.Scanner{}, sqlscan.Statement{}, false
+		}
+		return sub, inner, true
+	default:
+		return sqlscan.Scanner{}, sqlscan.Statement{}, false
+	}
+	sub := sqlscan.New(sqlscan.MySQL, mode, q[from:])
+	inner, ok := sub.NextStatement()
+	if !ok || !inner.Code {
+		return sqlscan.Scanner{}, sqlscan.Statement{}, false
+	}
+	return sub, inner, true
 }
 
 func (mysqlBackend) identQuote() byte { return '`' }

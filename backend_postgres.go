@@ -27,7 +27,7 @@ func (postgresBackend) rewriteCache(*dsn.Config) *rewrite.Cache {
 
 // statementEffect: PREPARE TRANSACTION ends the transaction (two-phase
 // commit).
-func (postgresBackend) statementEffect(_ string, st sqlscan.Statement) (txEffect, bool) {
+func (postgresBackend) statementEffect(_ sqlscan.Mode, _ string, st sqlscan.Statement) (txEffect, bool) {
 	if st.Is("PREPARE", "TRANSACTION") {
 		return effEnd, true
 	}

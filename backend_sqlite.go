@@ -25,7 +25,7 @@ func (sqliteBackend) rewriteCache(*dsn.Config) *rewrite.Cache {
 	return rewrite.NewCache(rewrite.SQLite, rewriteCacheSize)
 }
 
-func (sqliteBackend) statementEffect(string, sqlscan.Statement) (txEffect, bool) {
+func (sqliteBackend) statementEffect(sqlscan.Mode, string, sqlscan.Statement) (txEffect, bool) {
 	return 0, false
 }
 

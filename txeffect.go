@@ -168,7 +168,7 @@ func classify(b backend, mode sqlscan.Mode, query string) txStatement {
 			continue
 		}
 		ts.count++
-		eff := statementEffect(b, &s, &st)
+		eff := statementEffect(b, mode, &s, &st)
 		does := otherEffects(b, sd, mode, &s, &st)
 		// Errors name the first statement that does something to the
 		// transaction, or else the first that changes the read-only state
@@ -485,12 +485,12 @@ func isWord(w, upper string) bool {
 // statementEffect is the effect of one statement; s is positioned just past
 // it, and is only read again through a scanner of its own. The backend
 // reads the statements of its own grammar first (b.statementEffect).
-func statementEffect(b backend, s *sqlscan.Scanner, st *sqlscan.Statement) txEffect {
+func statementEffect(b backend, mode sqlscan.Mode, s *sqlscan.Scanner, st *sqlscan.Statement) txEffect {
 	kw := st.Keyword()
 	if kw == "" || plainKeyword(kw) {
 		return 0
 	}
-	if eff, ok := b.statementEffect(s.Text(), *st); ok {
+	if eff, ok := b.statementEffect(mode, s.Text(), *st); ok {
 		return eff
 	}
 	switch strings.ToUpper(kw) {
