@@ -116,6 +116,9 @@ type Scanner struct {
 	exec bool // MySQL: inside /*! … */, whose content is code
 	err  *Error
 	prev Token // the last token returned
+	// noBody: NextStatement found a compound body that did not close, and
+	// no longer looks for bodies.
+	noBody bool
 }
 
 // New returns a scanner of q for dialect d.

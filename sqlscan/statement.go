@@ -47,25 +47,54 @@ func (st *Statement) Is(words ...string) bool {
 
 // NextStatement returns the next statement of the text and true, or false
 // when none is left. Empty statements (";;") are skipped; a statement of
-// comments alone is returned with Code false. Scanning errors end the
-// statement at the end of the text and are reported by Err.
+// comments alone is returned with Code false. A ';' inside a compound body
+// (Body) is part of the statement; a body still open at the end of the
+// text was misread, so the statement then ends at its first ';' after all,
+// and bodies are no longer looked for in the rest of the text (which keeps
+// the scan linear: the text after that ';' is read at most twice).
+// Scanning errors end the statement at the end of the text and are
+// reported by Err.
 func (s *Scanner) NextStatement() (Statement, bool) {
 	var st Statement
 	st.Start = -1
 	words := true // still reading leading words
+	var body Body
+	body.Reset(s.d)
+	// The first ';' inside the body, to end the statement at should the
+	// body not close: the scanner's state after it and the statement's end
+	// before it.
+	var (
+		semi     Token
+		semiExec bool
+		semiEnd  int
+	)
+	semi.Start = -1
 	for {
 		t := s.Next()
 		switch t.Kind {
 		case EOF:
-			return st, st.Start >= 0
-		case Semicolon:
-			if st.Start >= 0 {
+			if body.Open() && semi.Start >= 0 {
+				s.pos, s.prev, s.exec, s.noBody = semi.End, semi, semiExec, true
+				st.End = semiEnd
 				return st, true
 			}
-			continue
+			return st, st.Start >= 0
+		case Semicolon:
+			if !body.Open() {
+				if st.Start >= 0 {
+					return st, true
+				}
+				continue
+			}
+			if semi.Start < 0 {
+				semi, semiExec, semiEnd = t, s.exec, st.End
+			}
 		}
 		if st.Start < 0 {
 			st.Start = t.Start
+		}
+		if !s.noBody {
+			body.Token(s.q, t)
 		}
 		st.End = t.End
 		switch {

@@ -17,15 +17,15 @@ type statement struct {
 // splitScript splits a script into statements at each ';' that sqlscan reads
 // as the end of one, by the lexical rules of dialect d and, on MySQL, the
 // sql_mode flags mode (so not inside quotes, comments or dollar-quoted
-// bodies), except inside the BEGIN … END body of a CREATE TRIGGER, FUNCTION,
-// PROCEDURE or EVENT, or of MariaDB's BEGIN NOT ATOMIC … END. Empty
+// bodies), except inside a compound BEGIN … END body (sqlscan.Body: a
+// trigger, function, procedure or event, MariaDB's BEGIN NOT ATOMIC). Empty
 // statements and statements of comments alone are dropped. An unterminated quote or comment is an error naming the line where
 // it starts; so is an unterminated /* on SQLite, which SQLite would read as a
 // comment to the end, dropping the rest of the script without a word.
 func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]statement, error) {
 	var (
 		out       []statement
-		body      routine
+		body      sqlscan.Body
 		start     = -1 // offset of the statement's first token
 		end       int  // end of its last token
 		code      bool // it has a token other than comments
@@ -33,17 +33,19 @@ func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]stateme
 		execStart = -1 // MySQL: where the open /*! … */ starts
 	)
 	s := sqlscan.New(d, mode, script)
+	body.Reset(d)
 	for {
 		t := s.Next()
 		if t.Kind == sqlscan.EOF {
 			break
 		}
 		last = t
-		if t.Kind == sqlscan.Semicolon && !body.open() {
+		if t.Kind == sqlscan.Semicolon && !body.Open() {
 			if code {
 				out = append(out, newStatement(script, start, end))
 			}
-			start, code, body = -1, false, routine{}
+			start, code = -1, false
+			body.Reset(d)
 			continue
 		}
 		if start < 0 {
@@ -63,7 +65,7 @@ func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]stateme
 		} else {
 			code = true
 		}
-		body.token(script, t)
+		body.Token(script, t)
 	}
 	if err := s.Err(); err != nil {
 		if last.Kind != sqlscan.EOF && last.End == len(script) && last.Start == offsetOf(err) {
@@ -82,15 +84,17 @@ func splitScript(script string, d sqlscan.Dialect, mode sqlscan.Mode) ([]stateme
 // reader can run before it reads more. An unterminated quote or comment at
 // the end is not an error here: the next line may end it.
 func terminated(script string, d sqlscan.Dialect, mode sqlscan.Mode) int {
-	var body routine
+	var body sqlscan.Body
+	body.Reset(d)
 	end := 0
 	s := sqlscan.New(d, mode, script)
 	for t := s.Next(); t.Kind != sqlscan.EOF; t = s.Next() {
-		if t.Kind == sqlscan.Semicolon && !body.open() {
-			end, body = t.End, routine{}
+		if t.Kind == sqlscan.Semicolon && !body.Open() {
+			end = t.End
+			body.Reset(d)
 			continue
 		}
-		body.token(script, t)
+		body.Token(script, t)
 	}
 	return end
 }
@@ -145,82 +149,6 @@ func (e *scriptError) Unwrap() error { return e.err }
 
 func unterminated(script string, at int, what string, err error) error {
 	return &scriptError{line: lineOf(script, at), what: what, err: err}
-}
-
-// routine tells whether a ';' is inside the body of a routine: a CREATE
-// statement whose object is a TRIGGER, FUNCTION, PROCEDURE or EVENT counts
-// BEGIN and CASE against END (END IF, END LOOP, END WHILE and END REPEAT
-// close blocks that were not counted). The zero value is the state before a
-// statement's first token.
-type routine struct {
-	state    uint8
-	depth    int  // open BEGIN/CASE blocks
-	afterEnd bool // the previous token was END
-}
-
-// The states of a routine: where in CREATE … the statement is.
-const (
-	stmtStart   uint8 = iota // before the first token
-	stmtCreate               // after CREATE and its modifiers (OR REPLACE, TEMP, …)
-	stmtDefiner              // in MySQL's DEFINER = user clause
-	stmtBody                 // a routine: blocks are counted
-	stmtOther                // any other statement
-	stmtBegin                // after a first BEGIN: NOT ATOMIC makes it MariaDB's compound statement
-)
-
-func (r *routine) open() bool { return r.depth > 0 }
-
-// token takes the statement's next token.
-func (r *routine) token(script string, t sqlscan.Token) {
-	if t.Kind == sqlscan.Comment {
-		return
-	}
-	w := ""
-	if t.Kind == sqlscan.Word {
-		w = script[t.Start:t.End]
-	}
-	afterEnd := r.afterEnd
-	r.afterEnd = false
-	switch r.state {
-	case stmtStart:
-		r.state = stmtOther
-		switch {
-		case strings.EqualFold(w, "CREATE"):
-			r.state = stmtCreate
-		case strings.EqualFold(w, "BEGIN"):
-			r.state = stmtBegin
-		}
-	case stmtBegin:
-		// BEGIN NOT ATOMIC … END: MariaDB's anonymous block; BEGIN, BEGIN
-		// WORK: a transaction.
-		r.state = stmtOther
-		if isWord(w, "NOT") {
-			r.state, r.depth = stmtBody, 1
-		}
-	case stmtCreate, stmtDefiner:
-		switch {
-		case isWord(w, "TRIGGER", "FUNCTION", "PROCEDURE", "EVENT"):
-			r.state = stmtBody
-		case r.state == stmtCreate && isWord(w, "OR", "REPLACE", "TEMP", "TEMPORARY", "CONSTRAINT", "AGGREGATE"):
-		case isWord(w, "DEFINER"):
-			r.state = stmtDefiner
-		case r.state == stmtDefiner && (t.Kind != sqlscan.Punct || strings.Contains("=@()", script[t.Start:t.End])):
-			// = user, 'user'@'host', `user`@`host`, CURRENT_USER()
-		default:
-			r.state = stmtOther
-		}
-	case stmtBody:
-		switch {
-		case afterEnd && isWord(w, "IF", "LOOP", "WHILE", "REPEAT"):
-			r.depth++
-		case afterEnd && isWord(w, "CASE"):
-		case isWord(w, "BEGIN", "CASE"):
-			r.depth++
-		case isWord(w, "END"):
-			r.depth = max(r.depth-1, 0)
-			r.afterEnd = true
-		}
-	}
 }
 
 // isWord reports whether w is one of words, compared without regard to
