@@ -789,7 +789,6 @@ func aaSetup(t *testing.T, db *sql.DB, stmts []string) {
 // affected, errors and effects equal the raw driver's", for arguments of
 // every kind, on a DB, a Conn and a Tx, with every option set.
 func TestAttackArgs(t *testing.T) {
-	t.Parallel() // its own databases on the shared servers
 	oldLog := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	oldTP := otel.GetTracerProvider()
@@ -878,7 +877,6 @@ func TestAttackArgs(t *testing.T) {
 // *sql.Conn, with an argument, then the next call on the same Conn: the
 // error and whether the Conn still works equal the raw driver's.
 func TestAttackArgsDeadline(t *testing.T) {
-	t.Parallel() // its own databases on the shared servers
 	oldLog := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(oldLog) })
