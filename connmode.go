@@ -43,8 +43,9 @@ type connMode interface {
 	begins(c *conn, native beginFunc) beginFunc
 
 	// lost acts on c's real connection no longer being able to serve
-	// (conn.failed, a panic during a load).
-	lost(c *conn)
+	// (conn.failed, with the call's error; a panic during a load, with
+	// none).
+	lost(c *conn, err error)
 	// commitLost is the error of a Commit whose connection was lost after
 	// COMMIT was sent, given the driver's (conn.commitFailed).
 	commitLost(err error) error
@@ -93,7 +94,7 @@ func (ownConns) begins(c *conn, native beginFunc) beginFunc {
 }
 
 // lost: database/sql closes a bad connection rather than hand it out again.
-func (ownConns) lost(c *conn) { c.bad = true }
+func (ownConns) lost(c *conn, _ error) { c.bad = true }
 
 func (ownConns) commitLost(err error) error { return &commitUnknownError{cause: err} }
 

@@ -153,7 +153,7 @@ func (c *conn) copyAtomic(ctx context.Context, t *copyTarget, src CopySource) (n
 func (c *conn) copyRecovered(load func() (int64, error)) (n int64, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.connector.mode.lost(c)
+			c.connector.mode.lost(c, nil)
 			n, err = 0, &copyPanic{value: v}
 		}
 	}()

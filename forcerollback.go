@@ -338,15 +338,25 @@ func (s *shared) run(ctx context.Context, f func(context.Context) error) error {
 	s.mu.Lock()
 	s.busy = true
 	s.mu.Unlock()
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(done)
-		s.cancelStatement()
+		// A cancel that reaches the server before the statement does is
+		// lost, so it is sent again until the statement returns.
+		for {
+			s.cancelStatement()
+			select {
+			case <-finished:
+				return
+			case <-time.After(cancelAgain):
+			}
+		}
 	})
 	err := f(context.WithoutCancel(ctx))
 	s.mu.Lock()
 	s.busy = false
 	s.mu.Unlock()
+	close(finished)
 	if !stop() {
 		<-done
 	}
@@ -355,6 +365,10 @@ func (s *shared) run(ctx context.Context, f func(context.Context) error) error {
 	}
 	return err
 }
+
+// cancelAgain is how long run waits for a cancelled statement to return
+// before it sends the cancel again.
+const cancelAgain = 500 * time.Millisecond
 
 // cancelStatement asks the server to stop the running statement, without
 // touching the connection: a PostgreSQL cancel request or a MySQL KILL

@@ -46,11 +46,12 @@ func (s *shared) commitCheck(context.Context, *conn) error          { return nil
 // begins: the view begins, with a savepoint.
 func (s *shared) begins(_ *conn, native beginFunc) beginFunc { return native }
 
-// lost: a view that met a lost connection is discarded when the shared
-// connection itself is gone, and every later view fails with
-// ErrSharedLost. A connection in use by another view is alive enough.
-func (s *shared) lost(c *conn) {
-	if s.connector.backend.inProcess() || !s.phys.TryLock() {
+// lost: a view whose call the driver refused as on a bad connection is
+// discarded when the shared connection itself is closed, and every later
+// view fails with ErrSharedLost. A connection in use by another view is
+// alive enough.
+func (s *shared) lost(c *conn, err error) {
+	if s.connector.backend.inProcess() || !errors.Is(err, driver.ErrBadConn) || !s.phys.TryLock() {
 		return
 	}
 	dead := !s.closed.Load() && s.real.closed()

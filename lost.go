@@ -79,7 +79,7 @@ func (c *conn) lostAfterCommit(err error) error {
 // the shared connection, which outlives them).
 func (c *conn) failed(err error) {
 	if err != nil && dberr.Unusable(err) {
-		c.connector.mode.lost(c)
+		c.connector.mode.lost(c, err)
 	}
 }
 
