@@ -57,11 +57,11 @@ func (p *aaValP) Value() (driver.Value, error) {
 	return p.v * 100, nil
 }
 
-var aaErrValuer = errors.New("aa valuer refuses")
+var errAAValuer = errors.New("aa valuer refuses")
 
 type aaValErr struct{}
 
-func (aaValErr) Value() (driver.Value, error) { return nil, aaErrValuer }
+func (aaValErr) Value() (driver.Value, error) { return nil, errAAValuer }
 
 type aaValPanic struct{}
 
@@ -503,7 +503,7 @@ func aaCompare(want, got aaOut, list bool) string {
 		if errors.As(want.err, &sw) && (!errors.As(got.err, &sg) || sw.Code() != sg.Code()) {
 			d = append(d, fmt.Sprintf("sqlite.Error: raw %v, databases %v", want.err, got.err))
 		}
-		for _, target := range []error{aaErrValuer, context.Canceled, sql.ErrTxDone, sql.ErrConnDone, driver.ErrBadConn} {
+		for _, target := range []error{errAAValuer, context.Canceled, sql.ErrTxDone, sql.ErrConnDone, driver.ErrBadConn} {
 			if errors.Is(want.err, target) && !errors.Is(got.err, target) {
 				d = append(d, fmt.Sprintf("errors.Is(%v): raw %v, databases %v", target, want.err, got.err))
 			}

@@ -98,13 +98,12 @@ func afrBackends() []afrBackend {
 // afrEnv is one subtest's database: the URL without force_rollback, and a
 // plain connection of the raw driver (nil on :memory:).
 type afrEnv struct {
-	t       *testing.T
-	b       afrBackend
-	url     string
-	raw     *sql.DB
-	setup   []string // run on raw now, or on the FR DB when it opens (:memory:)
-	tables  []string
-	memOpen bool
+	t      *testing.T
+	b      afrBackend
+	url    string
+	raw    *sql.DB
+	setup  []string // run on raw now, or on the FR DB when it opens (:memory:)
+	tables []string
 }
 
 var afrCreateOnce sync.Map
