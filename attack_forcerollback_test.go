@@ -558,7 +558,6 @@ func afrRunStmt(t *testing.T, b afrBackend, c afrStmt, prepared bool, opts strin
 }
 
 func TestAttackForceRollback(t *testing.T) {
-	t.Parallel() // its own databases on the shared servers
 	t.Cleanup(func() {
 		afrCreateOnce.Clear() // created again by a next run (-count)
 		if u := os.Getenv("DATABASES_TEST_POSTGRES_URL"); u != "" {

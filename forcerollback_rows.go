@@ -11,6 +11,7 @@ package databases
 // database/sql converts them.
 
 import (
+	"bytes"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -92,7 +93,23 @@ func (r *sharedRows) Next(dest []driver.Value) error {
 	if err != nil && err != io.EOF {
 		r.readErr = err
 	}
+	if err == nil {
+		// The caller may still hold this row when another connection needs
+		// the shared one and the rest is read into memory, through the
+		// buffer the driver's values point into: the row keeps copies.
+		cloneBytes(dest)
+	}
 	return err
+}
+
+// cloneBytes replaces each []byte of row with a copy (nil stays nil, empty
+// stays empty): drivers may reuse their buffers at the next read.
+func cloneBytes(row []driver.Value) {
+	for i, v := range row {
+		if b, ok := v.([]byte); ok {
+			row[i] = bytes.Clone(b)
+		}
+	}
 }
 
 // nextDetached moves to the next row in memory; r.mu is held.
@@ -210,11 +227,7 @@ func (r *sharedRows) readSet() resultSet {
 			set.err, r.readErr = err, err
 			return set
 		}
-		for i, v := range row {
-			if b, ok := v.([]byte); ok { // drivers may reuse their buffers
-				row[i] = append([]byte(nil), b...)
-			}
-		}
+		cloneBytes(row)
 		set.rows = append(set.rows, row)
 	}
 }
