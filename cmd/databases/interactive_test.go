@@ -46,12 +46,18 @@ type terminal struct {
 	t      *testing.T
 	master *os.File
 	cmd    *exec.Cmd
+	done   chan struct{} // closed when the command has ended
+	err    error         // how it ended, once done is closed
 	mu     sync.Mutex
 	out    strings.Builder
 	seen   int // output already matched by expect
 }
 
-// startTerminal runs the command with args on a new pseudo-terminal.
+// startTerminal runs the command with args on a new pseudo-terminal. The
+// test keeps its own copy of the terminal's slave side open until the end,
+// so what a command prints just before it exits is never lost to the
+// master's end-of-file (Linux may drop output still queued when the last
+// slave closes).
 func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 	master, slave := openPTY(t)
 	cmd := exec.Command(os.Args[0], args...)
@@ -61,8 +67,11 @@ func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	slave.Close()
-	term := &terminal{t: t, master: master, cmd: cmd}
+	term := &terminal{t: t, master: master, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		term.err = cmd.Wait()
+		close(term.done)
+	}()
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -77,7 +86,8 @@ func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-term.done
+		slave.Close()
 		master.Close()
 	})
 	return term
@@ -91,12 +101,41 @@ func (term *terminal) send(keys string) {
 	}
 }
 
+// wait waits for the command to end, for a minute at most, and returns how
+// it ended.
+func (term *terminal) wait() error {
+	term.t.Helper()
+	select {
+	case <-term.done:
+		return term.err
+	case <-time.After(time.Minute):
+		term.t.Fatalf("the command did not end; the terminal shows:\n%q", term.output())
+		return nil
+	}
+}
+
+// output is everything the terminal has shown.
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
 // expect waits until the output after what was matched before holds want,
-// for a minute at most (a generous bound for a loaded machine).
+// for a minute at most (a generous bound for a loaded machine). It fails at
+// once, with how the command ended, when the command ends without showing
+// it.
 func (term *terminal) expect(want string) {
 	term.t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
+		ended := false
+		select {
+		case <-term.done:
+			ended = true
+			time.Sleep(100 * time.Millisecond) // the reader takes what is left
+		default:
+		}
 		term.mu.Lock()
 		out := term.out.String()
 		i := strings.Index(out[term.seen:], want)
@@ -107,8 +146,11 @@ func (term *terminal) expect(want string) {
 		if i >= 0 {
 			return
 		}
+		if ended {
+			term.t.Fatalf("the command ended (%v) without showing %q; the terminal shows:\n%q", term.err, want, out)
+		}
 		if time.Now().After(deadline) {
-			term.t.Fatalf("the terminal never showed %q; it shows:\n%q", want, out[term.seen:])
+			term.t.Fatalf("the terminal never showed %q; it shows:\n%q", want, out)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -146,7 +188,7 @@ func TestInteractive(t *testing.T) {
 	term.expect("name\r\n----\r\nt\r\n(1 row)")
 	term.expect("sqlite=> ")
 	term.send("\\q\r")
-	if err := term.cmd.Wait(); err != nil {
+	if err := term.wait(); err != nil {
 		t.Fatalf("the command ended with %v", err)
 	}
 	saved, err := os.ReadFile(history)
@@ -163,7 +205,7 @@ func TestInteractive(t *testing.T) {
 	term = startTerminal(t, []string{"DATABASES_HISTORY=" + history, "DATABASE_URL="})
 	term.expect("sqlite=> ")
 	term.send("\x1b[A\r")
-	if err := term.cmd.Wait(); err != nil {
+	if err := term.wait(); err != nil {
 		t.Fatalf("the second session ended with %v", err)
 	}
 }
@@ -181,12 +223,10 @@ func TestInteractiveEOF(t *testing.T) {
 	term.expect("kept\r\n----\r\n2\r\n(1 row)")
 	term.expect("sqlite=> ")
 	term.send("\x04")
-	if err := term.cmd.Wait(); err != nil {
+	if err := term.wait(); err != nil {
 		t.Fatalf("the command ended with %v", err)
 	}
-	term.mu.Lock()
-	defer term.mu.Unlock()
-	if strings.Contains(term.out.String(), "dropped\r\n-") {
-		t.Errorf("the statement dropped with Ctrl-C ran:\n%q", term.out.String())
+	if out := term.output(); strings.Contains(out, "dropped\r\n-") {
+		t.Errorf("the statement dropped with Ctrl-C ran:\n%q", out)
 	}
 }
