@@ -122,19 +122,24 @@ func (term *terminal) output() string {
 }
 
 // expect waits until the output after what was matched before holds want,
-// for a minute at most (a generous bound for a loaded machine). It fails at
-// once, with how the command ended, when the command ends without showing
-// it.
+// for a minute at most (a generous bound for a loaded machine). When the
+// command ends without showing it, it fails sooner, with how the command
+// ended, once the reader has had 10 s to take what the command left in the
+// terminal.
 func (term *terminal) expect(want string) {
 	term.t.Helper()
 	deadline := time.Now().Add(time.Minute)
+	ended := false
 	for {
-		ended := false
-		select {
-		case <-term.done:
-			ended = true
-			time.Sleep(100 * time.Millisecond) // the reader takes what is left
-		default:
+		if !ended {
+			select {
+			case <-term.done:
+				ended = true
+				if grace := time.Now().Add(10 * time.Second); grace.Before(deadline) {
+					deadline = grace
+				}
+			default:
+			}
 		}
 		term.mu.Lock()
 		out := term.out.String()
@@ -146,10 +151,10 @@ func (term *terminal) expect(want string) {
 		if i >= 0 {
 			return
 		}
-		if ended {
-			term.t.Fatalf("the command ended (%v) without showing %q; the terminal shows:\n%q", term.err, want, out)
-		}
 		if time.Now().After(deadline) {
+			if ended {
+				term.t.Fatalf("the command ended (%v) without showing %q; the terminal shows:\n%q", term.err, want, out)
+			}
 			term.t.Fatalf("the terminal never showed %q; it shows:\n%q", want, out)
 		}
 		time.Sleep(10 * time.Millisecond)
